@@ -1,0 +1,508 @@
+//! The command line: `bptui MODEL.yaml` opens the debugger; subcommands run, trace, check,
+//! draw and gradient-check the same computation headless.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::engine::{shape_str, Backward, Op, Workspace};
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::numfmt::{py_repr, short};
+use crate::session::{Event, Phase, Session};
+use crate::trace;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bptui",
+    version,
+    about = "Step through backpropagation one number at a time",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub tui: TuiArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    /// The model file to open in the debugger.
+    pub model: Option<PathBuf>,
+    /// A trace from another implementation to show beside bptui's numbers.
+    #[arg(long, value_name = "THEIRS")]
+    pub against: Option<PathBuf>,
+    /// Backward algorithm: a (each node pulls from its consumers) or b (each node pushes into its inputs).
+    #[arg(long, value_enum, default_value = "b")]
+    pub backward: BackwardArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BackwardArg {
+    A,
+    B,
+}
+
+impl From<BackwardArg> for Backward {
+    fn from(b: BackwardArg) -> Backward {
+        match b {
+            BackwardArg::A => Backward::A,
+            BackwardArg::B => Backward::B,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train headless; print the train and test mean loss (and error rate) after every epoch.
+    Run {
+        model: PathBuf,
+        #[arg(long)]
+        epochs: Option<usize>,
+        #[arg(long)]
+        learning_rate: Option<f64>,
+        /// Write the course homework's metrics file.
+        #[arg(long, value_name = "FILE")]
+        metrics_out: Option<PathBuf>,
+        /// Write one predicted label per line for the training data.
+        #[arg(long, value_name = "FILE")]
+        train_out: Option<PathBuf>,
+        /// Write one predicted label per line for the test data.
+        #[arg(long, value_name = "FILE")]
+        test_out: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "b")]
+        backward: BackwardArg,
+    },
+    /// Write every node value, adjoint and updated parameter of every example (JSON Lines or .npz).
+    Trace {
+        model: PathBuf,
+        #[arg(long, value_name = "FILE.jsonl|FILE.npz")]
+        out: PathBuf,
+        #[arg(long)]
+        epochs: Option<usize>,
+        /// Only the first K examples of each epoch.
+        #[arg(long, value_name = "K")]
+        examples: Option<usize>,
+        #[arg(long, value_enum, default_value = "b")]
+        backward: BackwardArg,
+    },
+    /// Validate the model and its data and print the graph.
+    Check { model: PathBuf },
+    /// Print the computation graph as text or Graphviz DOT.
+    Graph {
+        model: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: GraphFormat,
+    },
+    /// Compare backprop gradients with central differences on the first example.
+    Gradcheck {
+        model: PathBuf,
+        #[arg(long, default_value_t = 1e-6)]
+        eps: f64,
+        #[arg(long, default_value_t = 1e-5)]
+        tol: f64,
+        /// Print every element, not only those of small parameters.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    Text,
+    Dot,
+}
+
+/// Runs a parsed command line; returns the process exit status.
+pub fn main_with(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Some(Command::Run { model, epochs, learning_rate, metrics_out, train_out, test_out, backward }) => {
+            let mut model = Model::load(&model)?;
+            override_config(&mut model, epochs, learning_rate)?;
+            run(model, backward.into(), metrics_out.as_deref(), train_out.as_deref(), test_out.as_deref())
+        }
+        Some(Command::Trace { model, out, epochs, examples, backward }) => {
+            let mut model = Model::load(&model)?;
+            override_config(&mut model, epochs, None)?;
+            let mut session = Session::new(model, backward.into());
+            let mut records = Vec::new();
+            trace::record_run(&mut session, examples, |r| {
+                records.push(r);
+                Ok(())
+            })?;
+            trace::write_file(&out, &records)?;
+            let examples = records.iter().filter(|r| matches!(r, trace::Record::Example(_))).count();
+            eprintln!(
+                "wrote {} ({} example records, {} epoch records)",
+                out.display(),
+                examples,
+                records.len() - examples
+            );
+            report_non_finite(&session);
+            Ok(0)
+        }
+        Some(Command::Check { model }) => {
+            let model = Model::load(&model)?;
+            print!("{}", check_report(&model));
+            Ok(0)
+        }
+        Some(Command::Graph { model, format }) => {
+            let model = Model::load(&model)?;
+            match format {
+                GraphFormat::Text => print!("{}", graph_text(&model)),
+                GraphFormat::Dot => print!("{}", graph_dot(&model)),
+            }
+            Ok(0)
+        }
+        Some(Command::Gradcheck { model, eps, tol, all }) => {
+            if !(eps > 0.0 && eps.is_finite()) {
+                return Err(Error::Usage(format!("--eps must be a positive number, got {eps}")));
+            }
+            let model = Model::load(&model)?;
+            let (report, ok) = gradcheck(&model, eps, tol, all);
+            print!("{report}");
+            Ok(if ok { 0 } else { 1 })
+        }
+        None => {
+            let Some(path) = cli.tui.model else {
+                return Err(Error::Usage(
+                    "usage: bptui MODEL.yaml (the debugger), or bptui --help for the commands".into(),
+                ));
+            };
+            let model = Model::load(&path)?;
+            let against = match &cli.tui.against {
+                Some(p) => Some(crate::tui::Against::load(p)?),
+                None => None,
+            };
+            crate::tui::run(model, cli.tui.backward.into(), against)
+                .map_err(|e| Error::Usage(format!("the terminal failed: {e}")))?;
+            Ok(0)
+        }
+    }
+}
+
+fn override_config(model: &mut Model, epochs: Option<usize>, learning_rate: Option<f64>) -> Result<()> {
+    if let Some(e) = epochs {
+        if e == 0 {
+            return Err(Error::Usage("--epochs must be at least 1".into()));
+        }
+        model.config.epochs = e;
+    }
+    if let Some(lr) = learning_rate {
+        if !(lr.is_finite() && lr >= 0.0) {
+            return Err(Error::Usage(format!("--learning-rate must be a finite number ≥ 0, got {lr}")));
+        }
+        model.config.learning_rate = lr;
+    }
+    Ok(())
+}
+
+fn report_non_finite(session: &Session) {
+    if let Some(nf) = session.first_non_finite() {
+        let node = &session.graph().node(nf.node).name;
+        let what = match nf.phase {
+            Phase::Backward => "adjoint",
+            Phase::Update => "updated value",
+            _ => "value",
+        };
+        eprintln!(
+            "warning: the first NaN or infinity arose in the {what} of `{node}` at epoch {}, example {} ({} phase)",
+            nf.epoch,
+            nf.example + 1,
+            nf.phase.label()
+        );
+    }
+}
+
+/// Writes `text` to `path` atomically (a temporary file renamed into place).
+fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".{}.partial", path.file_name().and_then(|n| n.to_str()).unwrap_or("out")));
+    let result = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::file(path, format!("cannot write: {e}"))
+    })
+}
+
+fn run(
+    model: Model,
+    backward: Backward,
+    metrics_out: Option<&Path>,
+    train_out: Option<&Path>,
+    test_out: Option<&Path>,
+) -> Result<i32> {
+    if model.train_data.is_none() {
+        if metrics_out.is_some() || train_out.is_some() || test_out.is_some() {
+            return Err(Error::Usage(format!(
+                "{}: the model has no data.train, so there are no metrics or labels to write",
+                model.file.display()
+            )));
+        }
+        let mut session = Session::new(model, backward);
+        session.run_to_end();
+        let g = session.graph();
+        println!("{} = {}", g.node(g.loss()).name, py_repr(session.workspace().loss_value(g)));
+        report_non_finite(&session);
+        return Ok(0);
+    }
+    if (train_out.is_some() || test_out.is_some()) && !model.is_classifier() {
+        return Err(Error::Usage(
+            "--train-out and --test-out need a classifier (binary_cross_entropy or cross_entropy loss)".into(),
+        ));
+    }
+    if test_out.is_some() && model.test_data.is_none() {
+        return Err(Error::Usage("--test-out needs data.test (or data.validation) in the model".into()));
+    }
+    let test_key = model.test_key.clone();
+    let epochs = model.config.epochs;
+    let per_epoch = model.train_data.as_ref().map(|d| d.len()).unwrap_or(1);
+    let tty = std::io::stderr().is_terminal();
+    let mut session = Session::new(model, backward);
+    let total = epochs * per_epoch;
+    let mut shown = 0;
+    while session.phase() != Phase::Finished {
+        let event = session.step();
+        let done = session.losses().len();
+        if tty && done != shown && (done.is_multiple_of(25) || done == total) {
+            shown = done;
+            progress(done, total);
+        }
+        if let Event::Evaluated { .. } = event {
+            if tty {
+                eprint!("\r\x1b[K");
+            }
+            let m = session.metrics().last().expect("an evaluation was just recorded");
+            let mut line = format!("epoch {:>3}", m.epoch);
+            if let Some(s) = m.train {
+                line += &format!("  train loss {}", py_repr(s.loss));
+                if let Some(e) = s.error {
+                    line += &format!("  train error {}", py_repr(e));
+                }
+            }
+            if let Some(s) = m.test {
+                line += &format!("  {test_key} loss {}", py_repr(s.loss));
+                if let Some(e) = s.error {
+                    line += &format!("  {test_key} error {}", py_repr(e));
+                }
+            }
+            println!("{line}");
+        }
+    }
+    if tty {
+        eprint!("\r\x1b[K");
+    }
+    report_non_finite(&session);
+    if let Some(path) = metrics_out {
+        let mut text = String::new();
+        for m in session.metrics() {
+            if let Some(s) = m.train {
+                text += &format!("epoch={} crossentropy(train): {}\n", m.epoch, py_repr(s.loss));
+            }
+            if let Some(s) = m.test {
+                text += &format!("epoch={} crossentropy({}): {}\n", m.epoch, test_key, py_repr(s.loss));
+            }
+        }
+        if let Some(last) = session.metrics().last() {
+            if let Some(e) = last.train.and_then(|s| s.error) {
+                text += &format!("error(train): {}\n", py_repr(e));
+            }
+            if let Some(e) = last.test.and_then(|s| s.error) {
+                text += &format!("error({}): {}\n", test_key, py_repr(e));
+            }
+        }
+        write_atomically(path, &text)?;
+    }
+    for (path, data) in [(train_out, session.model().train_data.clone()), (test_out, session.model().test_data.clone())]
+    {
+        if let (Some(path), Some(data)) = (path, data) {
+            let labels = session.predict(&data).unwrap_or_default();
+            let text: String = labels.iter().map(|l| format!("{l}\n")).collect();
+            write_atomically(path, &text)?;
+        }
+    }
+    Ok(0)
+}
+
+fn progress(done: usize, total: usize) {
+    let width = 30;
+    let filled = (done * width / total.max(1)).min(width);
+    eprint!("\r[{}{}] {}/{} examples", "#".repeat(filled), "-".repeat(width - filled), done, total);
+    let _ = std::io::stderr().flush();
+}
+
+/// `check`'s report: the model, its data, and its nodes in topological order.
+pub fn check_report(model: &Model) -> String {
+    let mut out = format!("model {} ({}): ok\n", model.name, model.file.display());
+    if let Some(about) = &model.about {
+        out += &format!("  {about}\n");
+    }
+    for (data, key) in [(&model.train_data, "train"), (&model.test_data, model.test_key.as_str())] {
+        if let Some(d) = data {
+            out += &format!("data.{key}: {} examples × {} features ({})\n", d.len(), d.width(), d.source);
+        }
+    }
+    let c = &model.config;
+    if model.train_data.is_some() {
+        out += &format!(
+            "train: learning_rate {}, epochs {}, seed {}, optimizer {:?}, shuffle {:?}\n",
+            py_repr(c.learning_rate),
+            c.epochs,
+            c.seed,
+            c.optimizer,
+            c.shuffle
+        );
+    }
+    out += &graph_text(model);
+    out
+}
+
+/// The graph as a table: nodes in topological order with op, inputs, shape and equation.
+pub fn graph_text(model: &Model) -> String {
+    let g = &model.graph;
+    let mut out = format!("graph: {} nodes in topological order; J = {}\n", g.len(), g.node(g.loss()).name);
+    let name_w = g.nodes().iter().map(|n| n.name.chars().count()).max().unwrap_or(4).clamp(4, 28);
+    out += &format!("  {:>3}  {:<name_w$}  {:<20}  {:<14}  {}\n", "id", "node", "op", "shape", "equation / inputs");
+    for (id, n) in g.nodes().iter().enumerate() {
+        let inputs: Vec<String> = n.inputs.iter().map(|&i| g.node(i).name.clone()).collect();
+        let detail = if n.op.is_leaf() {
+            match n.op {
+                Op::Param => "trainable parameter".to_string(),
+                Op::Features => "each example's features".to_string(),
+                Op::Label => "each example's label".to_string(),
+                Op::Input => "given input".to_string(),
+                _ => "constant".to_string(),
+            }
+        } else {
+            format!("{}    ← {}", n.equation, inputs.join(", "))
+        };
+        out += &format!(
+            "  {:>3}  {:<name_w$}  {:<20}  {:<14}  {}\n",
+            id,
+            n.name,
+            n.op.name(),
+            shape_str(&n.shape),
+            detail
+        );
+    }
+    out
+}
+
+/// The graph in Graphviz DOT, inputs on the left and J on the right.
+pub fn graph_dot(model: &Model) -> String {
+    let g = &model.graph;
+    let mut out =
+        format!("digraph \"{}\" {{\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n", model.name.replace('"', "'"));
+    for (id, n) in g.nodes().iter().enumerate() {
+        let shape = match n.op {
+            Op::Param => "box",
+            Op::Features | Op::Label | Op::Input | Op::Const(_) => "ellipse",
+            _ if id == g.loss() => "doublecircle",
+            _ => "circle",
+        };
+        let label = format!("{}\\n{}\\n{}", n.name, n.op.name(), shape_str(&n.shape)).replace('"', "'");
+        out += &format!("  n{id} [label=\"{label}\", shape={shape}];\n");
+    }
+    for (id, n) in g.nodes().iter().enumerate() {
+        for &i in &n.inputs {
+            out += &format!("  n{i} -> n{id};\n");
+        }
+    }
+    out += "}\n";
+    out
+}
+
+/// Central differences against backprop for every parameter (and every given input of a graph
+/// model) on the first example. Returns the report and whether all relative errors ≤ tol.
+pub fn gradcheck(model: &Model, eps: f64, tol: f64, all: bool) -> (String, bool) {
+    let g = &model.graph;
+    let mut ws = Workspace::new(g);
+    for (id, v) in &model.initial {
+        ws.values[*id].assign(v);
+    }
+    if let Some(d) = &model.train_data {
+        if let Some(f) = g.features() {
+            ws.values[f].assign(&d.features.row(0).into_dyn());
+        }
+        if let Some(l) = g.label() {
+            ws.values[l].fill(d.labels[0]);
+        }
+    }
+    ws.forward_all(g);
+    ws.backward_all(g, Backward::B);
+    let targets: Vec<usize> =
+        (0..g.len()).filter(|&i| matches!(g.node(i).op, Op::Param | Op::Input) && g.needs_grad(i)).collect();
+    let mut out = format!(
+        "gradcheck {}: first example, central differences with eps {}, tolerance {}\nrelative error = |backprop − numeric| / max(|backprop|, |numeric|, 1e-8)\n",
+        model.name,
+        py_repr(eps),
+        py_repr(tol)
+    );
+    let mut ok = true;
+    for id in targets {
+        let node = g.node(id);
+        let analytic = ws.adjoints[id].clone();
+        let mut worst = (0.0f64, 0usize, 0.0, 0.0);
+        let n = analytic.len();
+        let show = all || n <= 24;
+        out += &format!(
+            "{} {} ({}):\n",
+            if node.op == Op::Param { "parameter" } else { "input" },
+            node.name,
+            shape_str(&node.shape)
+        );
+        for i in 0..n {
+            let original = ws.values[id].as_slice_mut().expect("contiguous")[i];
+            ws.values[id].as_slice_mut().expect("contiguous")[i] = original + eps;
+            let plus = ws.forward_all(g);
+            ws.values[id].as_slice_mut().expect("contiguous")[i] = original - eps;
+            let minus = ws.forward_all(g);
+            ws.values[id].as_slice_mut().expect("contiguous")[i] = original;
+            let numeric = (plus - minus) / (2.0 * eps);
+            let a = analytic.as_slice().expect("contiguous")[i];
+            let rel = (a - numeric).abs() / a.abs().max(numeric.abs()).max(1e-8);
+            let rel = if rel.is_nan() { f64::INFINITY } else { rel };
+            if rel > worst.0 || i == 0 {
+                worst = (rel, i, a, numeric);
+            }
+            if show {
+                out += &format!(
+                    "  {:<10} backprop {:>24}  numeric {:>24}  rel {:.2e}{}\n",
+                    index_str(&node.shape, i),
+                    py_repr(a),
+                    py_repr(numeric),
+                    rel,
+                    if rel > tol { "  ✗" } else { "" }
+                );
+            }
+        }
+        ws.forward_all(g);
+        let pass = worst.0 <= tol;
+        ok &= pass;
+        out += &format!(
+            "  worst {} at {}: backprop {} numeric {} → {}\n",
+            format_args!("{:.2e}", worst.0),
+            index_str(&node.shape, worst.1),
+            short(worst.2),
+            short(worst.3),
+            if pass { "ok" } else { "FAIL" }
+        );
+    }
+    out += if ok { "all gradients agree\n" } else { "some gradients disagree beyond the tolerance\n" };
+    (out, ok)
+}
+
+fn index_str(shape: &[usize], flat: usize) -> String {
+    if shape.is_empty() {
+        return "[]".into();
+    }
+    let mut idx = vec![0; shape.len()];
+    let mut rest = flat;
+    for (d, &n) in shape.iter().enumerate().rev() {
+        idx[d] = rest % n;
+        rest /= n;
+    }
+    format!("[{}]", idx.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","))
+}

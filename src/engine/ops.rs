@@ -1,0 +1,624 @@
+//! The closed set of operations a graph node can perform.
+//!
+//! Each op knows three things, each in one `match`: the shape of its result
+//! ([`Op::output_shape`]), its forward rule ([`Op::forward`]) and its local derivative
+//! ([`Op::accumulate_vjp`]), always in denominator layout: an adjoint has its node's shape.
+
+use ndarray::{linalg::general_mat_vec_mul, s, ArrayD, ArrayViewD, Ix1, Ix2, Zip};
+
+use super::NodeId;
+
+/// What a node computes from its inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// A trainable parameter (θ, α, β, …): its value is set by initialisation and SGD updates.
+    Param,
+    /// The current example's feature vector x.
+    Features,
+    /// The current example's label y*.
+    Label,
+    /// A named input of a graph model with a value from the model file (differentiable).
+    Input,
+    /// A number written in an expression.
+    Const(f64),
+    /// u = a + b
+    Add,
+    /// u = a − b
+    Sub,
+    /// u = a ⊙ b
+    Mul,
+    /// u = a / b
+    Div,
+    /// u = −a
+    Neg,
+    /// u = a^c for a constant exponent c
+    Pow(f64),
+    /// u = exp(a)
+    Exp,
+    /// u = log(a)
+    Log,
+    /// u = sin(a)
+    Sin,
+    /// u = cos(a)
+    Cos,
+    /// u = tanh(a)
+    Tanh,
+    /// u = σ(a) = 1 / (1 + exp(−a))
+    Sigmoid,
+    /// u = max(a, 0)
+    Relu,
+    /// u = √a
+    Sqrt,
+    /// u = Σ_i a_i
+    Sum,
+    /// u = a · b (vectors)
+    Dot,
+    /// u = A b (matrix · vector or matrix · matrix)
+    MatMul,
+    /// u_i = exp(a_i) / Σ_j exp(a_j)
+    Softmax,
+    /// u = [1; a]
+    Prepend1,
+    /// u = W [1; x]: the folded-bias linear map, column 0 of W is the bias
+    Linear,
+    /// u = W x + b: a linear map with a separate bias vector
+    Affine,
+    /// J = −[y* log y + (1 − y*) log(1 − y)]; inputs y, y*. When y = σ(b), `logit` names b so
+    /// that J is computed as a log-sigmoid of b and never takes log(0) needlessly.
+    BinaryCrossEntropy { logit: Option<NodeId> },
+    /// J = −log ŷ_{y*}; inputs ŷ, y*. When ŷ = softmax(b), `logit` names b so that J is
+    /// computed as logsumexp(b) − b_{y*}.
+    CrossEntropy { logit: Option<NodeId> },
+    /// J = ½ Σ (y − y*)²; inputs y, y*.
+    SquaredError,
+}
+
+type Shape = Vec<usize>;
+
+fn is_scalar(s: &[usize]) -> bool {
+    s.is_empty()
+}
+
+fn elementwise_shape(a: &[usize], b: &[usize]) -> Result<Shape, String> {
+    if a == b || is_scalar(b) {
+        Ok(a.to_vec())
+    } else if is_scalar(a) {
+        Ok(b.to_vec())
+    } else {
+        Err(format!(
+            "operands must have the same shape or one must be a scalar, got {} and {}",
+            shape_str(a),
+            shape_str(b)
+        ))
+    }
+}
+
+/// A shape as a student reads it: `scalar`, `[3]`, `[4 × 4]`.
+pub fn shape_str(s: &[usize]) -> String {
+    if s.is_empty() {
+        "scalar".to_string()
+    } else {
+        let dims: Vec<String> = s.iter().map(|d| d.to_string()).collect();
+        format!("[{}]", dims.join(" × "))
+    }
+}
+
+fn sigmoid(x: f64) -> f64 {
+    // Two branches so that exp never overflows: σ(x) = e^x / (1 + e^x) for x < 0.
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// log(1 + e^x) without overflow.
+fn softplus(x: f64) -> f64 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+fn sum_all(a: &ArrayD<f64>) -> f64 {
+    a.iter().sum()
+}
+
+/// Adds `scale(i) · g_i` to `acc`, summing over g when `acc` is a broadcast scalar.
+fn add_elementwise(acc: &mut ArrayD<f64>, g: &ArrayD<f64>, f: impl Fn(f64, usize) -> f64) {
+    if acc.ndim() == 0 && g.ndim() != 0 {
+        let total: f64 = g.iter().enumerate().map(|(i, &gi)| f(gi, i)).sum();
+        acc[[]] += total;
+    } else {
+        for (i, (a, &gi)) in acc.iter_mut().zip(g.iter()).enumerate() {
+            *a += f(gi, i);
+        }
+    }
+}
+
+/// The i-th element of `a` in row-major order, treating a scalar as broadcast.
+#[inline]
+fn at(a: &ArrayD<f64>, i: usize) -> f64 {
+    if a.ndim() == 0 {
+        a[[]]
+    } else {
+        a.as_slice().map(|s| s[i]).unwrap_or_else(|| a.iter().nth(i).copied().unwrap_or(f64::NAN))
+    }
+}
+
+fn view1(a: &ArrayD<f64>) -> ndarray::ArrayView1<'_, f64> {
+    a.view().into_dimensionality::<Ix1>().expect("shape checked when the graph was built")
+}
+
+fn view2(a: &ArrayD<f64>) -> ndarray::ArrayView2<'_, f64> {
+    a.view().into_dimensionality::<Ix2>().expect("shape checked when the graph was built")
+}
+
+impl Op {
+    /// Leaves take their value from outside the graph; every other op computes it.
+    pub fn is_leaf(&self) -> bool {
+        matches!(self, Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_))
+    }
+
+    /// Whether J can be differentiated through input `k` (a class index cannot).
+    pub fn differentiable_input(&self, k: usize) -> bool {
+        !matches!(self, Op::CrossEntropy { .. } if k == 1)
+    }
+
+    /// Whether this op is a loss whose first input is a class prediction.
+    pub fn is_classifier_loss(&self) -> bool {
+        matches!(self, Op::BinaryCrossEntropy { .. } | Op::CrossEntropy { .. })
+    }
+
+    /// The number of inputs the op takes.
+    pub fn arity(&self) -> usize {
+        match self {
+            Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_) => 0,
+            Op::Neg
+            | Op::Pow(_)
+            | Op::Exp
+            | Op::Log
+            | Op::Sin
+            | Op::Cos
+            | Op::Tanh
+            | Op::Sigmoid
+            | Op::Relu
+            | Op::Sqrt
+            | Op::Sum
+            | Op::Softmax
+            | Op::Prepend1 => 1,
+            Op::Affine => 3,
+            _ => 2,
+        }
+    }
+
+    /// Short lowercase name, as written in model files and shown in the graph pane.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Param => "param",
+            Op::Features => "features",
+            Op::Label => "label",
+            Op::Input => "input",
+            Op::Const(_) => "const",
+            Op::Add => "add",
+            Op::Sub => "sub",
+            Op::Mul => "mul",
+            Op::Div => "div",
+            Op::Neg => "neg",
+            Op::Pow(_) => "pow",
+            Op::Exp => "exp",
+            Op::Log => "log",
+            Op::Sin => "sin",
+            Op::Cos => "cos",
+            Op::Tanh => "tanh",
+            Op::Sigmoid => "sigmoid",
+            Op::Relu => "relu",
+            Op::Sqrt => "sqrt",
+            Op::Sum => "sum",
+            Op::Dot => "dot",
+            Op::MatMul => "matmul",
+            Op::Softmax => "softmax",
+            Op::Prepend1 => "prepend1",
+            Op::Linear => "linear",
+            Op::Affine => "affine",
+            Op::BinaryCrossEntropy { .. } => "binary_cross_entropy",
+            Op::CrossEntropy { .. } => "cross_entropy",
+            Op::SquaredError => "squared_error",
+        }
+    }
+
+    /// The shape of the result, or what is wrong with the inputs' shapes.
+    pub fn output_shape(&self, ins: &[&[usize]]) -> Result<Shape, String> {
+        match self {
+            Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_) => {
+                Err("a leaf has no inputs to infer a shape from".into())
+            }
+            Op::Add | Op::Sub | Op::Mul | Op::Div => elementwise_shape(ins[0], ins[1]),
+            Op::Neg
+            | Op::Pow(_)
+            | Op::Exp
+            | Op::Log
+            | Op::Sin
+            | Op::Cos
+            | Op::Tanh
+            | Op::Sigmoid
+            | Op::Relu
+            | Op::Sqrt => Ok(ins[0].to_vec()),
+            Op::Sum => Ok(vec![]),
+            Op::Dot => match (ins[0], ins[1]) {
+                ([n], [m]) if n == m => Ok(vec![]),
+                (a, b) => {
+                    Err(format!("dot needs two vectors of one length, got {} and {}", shape_str(a), shape_str(b)))
+                }
+            },
+            Op::MatMul => match (ins[0], ins[1]) {
+                ([m, n], [k]) if n == k => Ok(vec![*m]),
+                ([m, n], [k, p]) if n == k => Ok(vec![*m, *p]),
+                (a, b) => Err(format!(
+                    "matmul needs a matrix [m × n] and a vector [n] or matrix [n × p], got {} and {}",
+                    shape_str(a),
+                    shape_str(b)
+                )),
+            },
+            Op::Softmax => match ins[0] {
+                [n] => Ok(vec![*n]),
+                a => Err(format!("softmax needs a vector, got {}", shape_str(a))),
+            },
+            Op::Prepend1 => match ins[0] {
+                [n] => Ok(vec![n + 1]),
+                a => Err(format!("prepend1 needs a vector, got {}", shape_str(a))),
+            },
+            Op::Linear => match (ins[0], ins[1]) {
+                ([m, n1], [n]) if *n1 == n + 1 => Ok(vec![*m]),
+                (w, x) => Err(format!(
+                    "weights {} do not fit an input {} with a folded bias (expected [units × {}])",
+                    shape_str(w),
+                    shape_str(x),
+                    x.first().map(|n| n + 1).unwrap_or(1)
+                )),
+            },
+            Op::Affine => match (ins[0], ins[1], ins[2]) {
+                ([m, n], [k], [mb]) if n == k && m == mb => Ok(vec![*m]),
+                (w, x, b) => Err(format!(
+                    "weights {}, input {} and bias {} do not fit W x + b",
+                    shape_str(w),
+                    shape_str(x),
+                    shape_str(b)
+                )),
+            },
+            Op::BinaryCrossEntropy { .. } | Op::SquaredError => {
+                let y = ins[0];
+                let t = ins[1];
+                if y.iter().product::<usize>() != 1 && !(t == y || is_scalar(t)) {
+                    return Err(format!(
+                        "{} needs one output and a scalar label, got {} and {}",
+                        self.name(),
+                        shape_str(y),
+                        shape_str(t)
+                    ));
+                }
+                if !is_scalar(t) && t != y {
+                    return Err(format!("the label must be a scalar or have the output's shape, got {}", shape_str(t)));
+                }
+                Ok(vec![])
+            }
+            Op::CrossEntropy { .. } => match (ins[0], ins[1]) {
+                ([_], []) => Ok(vec![]),
+                (y, t) => Err(format!(
+                    "cross_entropy needs a vector of class probabilities and a scalar class index, got {} and {}",
+                    shape_str(y),
+                    shape_str(t)
+                )),
+            },
+        }
+    }
+
+    /// Forward rule: computes the node's value into `out` from the values of earlier nodes.
+    ///
+    /// `values` holds every node before this one (index order is a topological order), so
+    /// inputs and `logit` can be read while `out` is written.
+    pub fn forward(&self, inputs: &[NodeId], values: &[ArrayD<f64>], out: &mut ArrayD<f64>) {
+        let x = |k: usize| &values[inputs[k]];
+        match self {
+            // Leaves are set from outside; nothing to compute.
+            Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_) => {}
+            // u = a + b, u = a − b, u = a ⊙ b, u = a / b (a scalar operand is broadcast)
+            Op::Add => binary(out, x(0), x(1), |a, b| a + b),
+            Op::Sub => binary(out, x(0), x(1), |a, b| a - b),
+            Op::Mul => binary(out, x(0), x(1), |a, b| a * b),
+            Op::Div => binary(out, x(0), x(1), |a, b| a / b),
+            // u = −a
+            Op::Neg => unary(out, x(0), |a| -a),
+            // u = a^c
+            Op::Pow(c) => {
+                let c = *c;
+                unary(out, x(0), |a| a.powf(c))
+            }
+            // u = e^a, log a, sin a, cos a, tanh a
+            Op::Exp => unary(out, x(0), f64::exp),
+            Op::Log => unary(out, x(0), f64::ln),
+            Op::Sin => unary(out, x(0), f64::sin),
+            Op::Cos => unary(out, x(0), f64::cos),
+            Op::Tanh => unary(out, x(0), f64::tanh),
+            // u = σ(a) = 1 / (1 + e^−a)
+            Op::Sigmoid => unary(out, x(0), sigmoid),
+            // u = max(a, 0)
+            Op::Relu => unary(out, x(0), |a| if a > 0.0 { a } else { 0.0 }),
+            // u = √a
+            Op::Sqrt => unary(out, x(0), f64::sqrt),
+            // u = Σ_i a_i
+            Op::Sum => out[[]] = sum_all(x(0)),
+            // u = Σ_i a_i b_i
+            Op::Dot => out[[]] = view1(x(0)).dot(&view1(x(1))),
+            // u = A b
+            Op::MatMul => {
+                let a = view2(x(0));
+                match x(1).ndim() {
+                    1 => {
+                        let mut o = out.view_mut().into_dimensionality::<Ix1>().expect("vector");
+                        general_mat_vec_mul(1.0, &a, &view1(x(1)), 0.0, &mut o);
+                    }
+                    _ => {
+                        let prod = a.dot(&view2(x(1)));
+                        out.assign(&prod);
+                    }
+                }
+            }
+            // u_i = e^(a_i − max a) / Σ_j e^(a_j − max a): subtracting the max avoids overflow
+            Op::Softmax => {
+                let a = x(0);
+                let m = a.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                Zip::from(&mut *out).and(a).for_each(|o, &ai| *o = (ai - m).exp());
+                let total: f64 = out.iter().sum();
+                out.mapv_inplace(|v| v / total);
+            }
+            // u = [1; a]
+            Op::Prepend1 => {
+                let a = x(0);
+                let mut o = out.view_mut().into_dimensionality::<Ix1>().expect("vector");
+                o[0] = 1.0;
+                o.slice_mut(s![1..]).assign(&view1(a));
+            }
+            // u_j = W_j0 · 1 + Σ_i W_ji x_i
+            Op::Linear => {
+                let w = view2(x(0));
+                let mut o = out.view_mut().into_dimensionality::<Ix1>().expect("vector");
+                o.assign(&w.column(0));
+                general_mat_vec_mul(1.0, &w.slice(s![.., 1..]), &view1(x(1)), 1.0, &mut o);
+            }
+            // u = W x + b
+            Op::Affine => {
+                let w = view2(x(0));
+                let mut o = out.view_mut().into_dimensionality::<Ix1>().expect("vector");
+                o.assign(&view1(x(2)));
+                general_mat_vec_mul(1.0, &w, &view1(x(1)), 1.0, &mut o);
+            }
+            // J = −Σ [y* log y + (1 − y*) log(1 − y)]; from the logit b of y = σ(b) it is
+            // Σ [y* softplus(−b) + (1 − y*) softplus(b)], finite wherever b is.
+            Op::BinaryCrossEntropy { logit } => {
+                let (y, t) = (x(0), x(1));
+                let mut j = 0.0;
+                for i in 0..y.len() {
+                    let ti = at(t, i);
+                    j += match logit {
+                        Some(b) => {
+                            let bi = at(&values[*b], i);
+                            ti * softplus(-bi) + (1.0 - ti) * softplus(bi)
+                        }
+                        None => {
+                            let yi = at(y, i);
+                            -(ti * yi.ln() + (1.0 - ti) * (-yi).ln_1p())
+                        }
+                    };
+                }
+                out[[]] = j;
+            }
+            // J = −log ŷ_{y*}; from the logits b of ŷ = softmax(b) it is logsumexp(b) − b_{y*}.
+            Op::CrossEntropy { logit } => {
+                let label = x(1)[[]] as usize;
+                out[[]] = match logit {
+                    Some(b) => {
+                        let b = &values[*b];
+                        let m = b.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                        let lse = m + b.iter().map(|&v| (v - m).exp()).sum::<f64>().ln();
+                        lse - at(b, label)
+                    }
+                    None => -at(x(0), label).ln(),
+                };
+            }
+            // J = ½ Σ (y − y*)²
+            Op::SquaredError => {
+                let (y, t) = (x(0), x(1));
+                out[[]] = (0..y.len()).map(|i| 0.5 * (at(y, i) - at(t, i)).powi(2)).sum();
+            }
+        }
+    }
+
+    /// Local derivative rule: adds input `k`'s share of the chain rule,
+    /// (dJ/du)·(∂u/∂v_k) in the shape of v_k, to `acc`.
+    ///
+    /// `g` is dJ/du, `u` the node's own value and `values` the value of every node.
+    #[allow(clippy::too_many_arguments)]
+    pub fn accumulate_vjp(
+        &self,
+        k: usize,
+        inputs: &[NodeId],
+        values: &[ArrayD<f64>],
+        u: &ArrayD<f64>,
+        g: &ArrayD<f64>,
+        acc: &mut ArrayD<f64>,
+    ) {
+        let x = |j: usize| &values[inputs[j]];
+        match (self, k) {
+            (Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_), _) => {}
+            // ∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1
+            (Op::Add, _) => add_elementwise(acc, g, |gi, _| gi),
+            // ∂(a − b)/∂a = 1, ∂(a − b)/∂b = −1
+            (Op::Sub, 0) => add_elementwise(acc, g, |gi, _| gi),
+            (Op::Sub, _) => add_elementwise(acc, g, |gi, _| -gi),
+            // ∂(a ⊙ b)/∂a = b, ∂(a ⊙ b)/∂b = a
+            (Op::Mul, 0) => add_elementwise(acc, g, |gi, i| gi * at(x(1), i)),
+            (Op::Mul, _) => add_elementwise(acc, g, |gi, i| gi * at(x(0), i)),
+            // ∂(a / b)/∂a = 1/b, ∂(a / b)/∂b = −a/b²
+            (Op::Div, 0) => add_elementwise(acc, g, |gi, i| gi / at(x(1), i)),
+            (Op::Div, _) => add_elementwise(acc, g, |gi, i| {
+                let b = at(x(1), i);
+                -gi * at(x(0), i) / (b * b)
+            }),
+            // ∂(−a)/∂a = −1
+            (Op::Neg, _) => add_elementwise(acc, g, |gi, _| -gi),
+            // ∂a^c/∂a = c a^(c−1)
+            (Op::Pow(c), _) => {
+                let c = *c;
+                add_elementwise(acc, g, |gi, i| gi * c * at(x(0), i).powf(c - 1.0))
+            }
+            // ∂e^a/∂a = e^a = u
+            (Op::Exp, _) => add_elementwise(acc, g, |gi, i| gi * at(u, i)),
+            // ∂ log a/∂a = 1/a
+            (Op::Log, _) => add_elementwise(acc, g, |gi, i| gi / at(x(0), i)),
+            // ∂ sin a/∂a = cos a
+            (Op::Sin, _) => add_elementwise(acc, g, |gi, i| gi * at(x(0), i).cos()),
+            // ∂ cos a/∂a = −sin a
+            (Op::Cos, _) => add_elementwise(acc, g, |gi, i| -gi * at(x(0), i).sin()),
+            // ∂ tanh a/∂a = 1 − u²
+            (Op::Tanh, _) => add_elementwise(acc, g, |gi, i| gi * (1.0 - at(u, i) * at(u, i))),
+            // ∂σ(a)/∂a = u(1 − u)
+            (Op::Sigmoid, _) => add_elementwise(acc, g, |gi, i| gi * at(u, i) * (1.0 - at(u, i))),
+            // ∂ max(a, 0)/∂a = 1 where a > 0, else 0
+            (Op::Relu, _) => add_elementwise(acc, g, |gi, i| if at(x(0), i) > 0.0 { gi } else { 0.0 }),
+            // ∂√a/∂a = 1/(2u)
+            (Op::Sqrt, _) => add_elementwise(acc, g, |gi, i| gi / (2.0 * at(u, i))),
+            // ∂(Σ a_i)/∂a_i = 1
+            (Op::Sum, _) => {
+                let gs = g[[]];
+                acc.mapv_inplace(|a| a + gs);
+            }
+            // ∂(a·b)/∂a = b, ∂(a·b)/∂b = a
+            (Op::Dot, _) => {
+                let gs = g[[]];
+                let other = x(1 - k);
+                Zip::from(acc).and(other).for_each(|a, &o| *a += gs * o);
+            }
+            // ∂(A b)/∂A = g bᵀ (outer product), ∂(A b)/∂b = Aᵀ g
+            (Op::MatMul, 0) => {
+                let b = x(1);
+                let mut a2 = acc.view_mut().into_dimensionality::<Ix2>().expect("matrix");
+                if b.ndim() == 1 {
+                    add_outer(&mut a2, &view1(g), view1(b));
+                } else {
+                    a2 += &view2(g).dot(&view2(b).t());
+                }
+            }
+            (Op::MatMul, _) => {
+                let a = view2(x(0));
+                if g.ndim() == 1 {
+                    let mut a1 = acc.view_mut().into_dimensionality::<Ix1>().expect("vector");
+                    general_mat_vec_mul(1.0, &a.t(), &view1(g), 1.0, &mut a1);
+                } else {
+                    let mut a2 = acc.view_mut().into_dimensionality::<Ix2>().expect("matrix");
+                    a2 += &a.t().dot(&view2(g));
+                }
+            }
+            // dJ/da = u ⊙ (g − (g·u)): the softmax Jacobian diag(u) − u uᵀ applied to g
+            (Op::Softmax, _) => {
+                let gu: f64 = g.iter().zip(u.iter()).map(|(a, b)| a * b).sum();
+                Zip::from(acc).and(g).and(u).for_each(|a, &gi, &ui| *a += ui * (gi - gu));
+            }
+            // ∂[1; a]/∂a drops the first entry
+            (Op::Prepend1, _) => {
+                let mut a1 = acc.view_mut().into_dimensionality::<Ix1>().expect("vector");
+                a1 += &view1(g).slice(s![1..]);
+            }
+            // ∂(W[1; x])/∂W = g [1; x]ᵀ (column 0 gets g), ∂(W[1; x])/∂x = W[:, 1:]ᵀ g
+            (Op::Linear, 0) => {
+                let mut a2 = acc.view_mut().into_dimensionality::<Ix2>().expect("matrix");
+                let g1 = view1(g);
+                let mut bias = a2.column_mut(0);
+                bias += &g1;
+                add_outer(&mut a2.slice_mut(s![.., 1..]), &g1, view1(x(1)));
+            }
+            (Op::Linear, _) => {
+                let w = view2(x(0));
+                let mut a1 = acc.view_mut().into_dimensionality::<Ix1>().expect("vector");
+                general_mat_vec_mul(1.0, &w.slice(s![.., 1..]).t(), &view1(g), 1.0, &mut a1);
+            }
+            // ∂(W x + b)/∂W = g xᵀ, ∂/∂x = Wᵀ g, ∂/∂b = g
+            (Op::Affine, 0) => {
+                let mut a2 = acc.view_mut().into_dimensionality::<Ix2>().expect("matrix");
+                add_outer(&mut a2, &view1(g), view1(x(1)));
+            }
+            (Op::Affine, 1) => {
+                let w = view2(x(0));
+                let mut a1 = acc.view_mut().into_dimensionality::<Ix1>().expect("vector");
+                general_mat_vec_mul(1.0, &w.t(), &view1(g), 1.0, &mut a1);
+            }
+            (Op::Affine, _) => Zip::from(acc).and(g).for_each(|a, &gi| *a += gi),
+            // ∂J/∂y = −y*/y + (1 − y*)/(1 − y), the lecture's dJ/dy with the loss's minus sign
+            (Op::BinaryCrossEntropy { .. }, 0) => {
+                let gs = g[[]];
+                let t = x(1);
+                let y = x(0);
+                for (i, a) in acc.iter_mut().enumerate() {
+                    let (yi, ti) = (at(y, i), at(t, i));
+                    *a += gs * (-ti / yi + (1.0 - ti) / (1.0 - yi));
+                }
+            }
+            // ∂J/∂y* = log(1 − y) − log y
+            (Op::BinaryCrossEntropy { .. }, _) => {
+                let gs = g[[]];
+                let y = x(0);
+                if acc.ndim() == 0 {
+                    let per: f64 = (0..y.len()).map(|i| (-at(y, i)).ln_1p() - at(y, i).ln()).sum();
+                    acc[[]] += gs * per;
+                } else {
+                    for (i, a) in acc.iter_mut().enumerate() {
+                        *a += gs * ((-at(y, i)).ln_1p() - at(y, i).ln());
+                    }
+                }
+            }
+            // ∂J/∂ŷ_{y*} = −1/ŷ_{y*}, zero for every other class
+            (Op::CrossEntropy { .. }, 0) => {
+                let label = x(1)[[]] as usize;
+                let yhat = at(x(0), label);
+                let mut a1 = acc.view_mut().into_dimensionality::<Ix1>().expect("vector");
+                a1[label] += -g[[]] / yhat;
+            }
+            // a class index has no derivative
+            (Op::CrossEntropy { .. }, _) => {}
+            // ∂J/∂y = y − y*, ∂J/∂y* = −(y − y*)
+            (Op::SquaredError, _) => {
+                let gs = g[[]];
+                let (y, t) = (x(0), x(1));
+                let sign = if k == 0 { 1.0 } else { -1.0 };
+                if acc.ndim() == 0 && y.len() != 1 {
+                    let total: f64 = (0..y.len()).map(|i| at(y, i) - at(t, i)).sum();
+                    acc[[]] += sign * gs * total;
+                } else {
+                    for (i, a) in acc.iter_mut().enumerate() {
+                        *a += sign * gs * (at(y, i) - at(t, i));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn unary(out: &mut ArrayD<f64>, a: &ArrayD<f64>, f: impl Fn(f64) -> f64) {
+    Zip::from(out).and(a).for_each(|o, &ai| *o = f(ai));
+}
+
+fn binary(out: &mut ArrayD<f64>, a: &ArrayD<f64>, b: &ArrayD<f64>, f: impl Fn(f64, f64) -> f64) {
+    let shape = out.raw_dim();
+    let av: ArrayViewD<f64> = a.broadcast(shape.clone()).expect("shape checked when built");
+    let bv: ArrayViewD<f64> = b.broadcast(shape).expect("shape checked when built");
+    Zip::from(out).and(&av).and(&bv).for_each(|o, &ai, &bi| *o = f(ai, bi));
+}
+
+/// acc += g xᵀ
+fn add_outer(
+    acc: &mut ndarray::ArrayViewMut2<'_, f64>,
+    g: &ndarray::ArrayView1<'_, f64>,
+    x: ndarray::ArrayView1<'_, f64>,
+) {
+    for (mut row, &gi) in acc.rows_mut().into_iter().zip(g.iter()) {
+        row.scaled_add(gi, &x);
+    }
+}

@@ -1,0 +1,35 @@
+//! The kinds of invalid input bptui reports. Every one of them exits with status 2 and names
+//! where the problem is: file and line and column, CSV row, or trace record.
+
+use std::path::Path;
+
+/// Invalid input, located.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The model file is not valid YAML, does not match the model format, or describes a model
+    /// that cannot be built (unknown op, shapes that do not fit, undefined names…).
+    #[error("{file}:{line}:{column}: {message}")]
+    Model { file: String, line: usize, column: usize, message: String },
+    /// A data file has a cell, row or label the model cannot use. `row` counts from 1 and is
+    /// the file's line number.
+    #[error("{file}: row {row}: {message}")]
+    Data { file: String, row: usize, message: String },
+    /// A trace (JSON Lines or .npz) does not follow the trace format. `record` counts from 1
+    /// (the line of a JSON Lines file, or the array of an .npz).
+    #[error("{file}: record {record}: {message}")]
+    Trace { file: String, record: usize, message: String },
+    /// A file cannot be read or written at all, or is empty.
+    #[error("{file}: {message}")]
+    File { file: String, message: String },
+    /// A command-line value is not usable.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    pub fn file(path: &Path, message: impl Into<String>) -> Self {
+        Error::File { file: path.display().to_string(), message: message.into() }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

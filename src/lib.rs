@@ -1,0 +1,15 @@
+//! bptui: a terminal debugger that steps through backpropagation one number at a time.
+//!
+//! The engine ([`engine`], [`model`], [`data`], [`session`], [`trace`]) knows nothing of
+//! terminals; [`tui`] and [`cli`] drive the same [`session::Session`].
+
+pub mod cli;
+pub mod data;
+pub mod engine;
+pub mod error;
+pub mod model;
+pub mod numfmt;
+pub mod numpy_rng;
+pub mod session;
+pub mod trace;
+pub mod tui;

@@ -1,0 +1,465 @@
+//! The expression language of graph models: `y = exp(t) + t / log(x)`.
+//!
+//! A line is parsed into a small syntax tree with column positions, then every
+//! sub-expression becomes a graph node named by its own text (`exp(t)`, `t / log(x)`);
+//! a sub-expression written twice is one node with two consumers, as the lecture reuses
+//! shared computation.
+
+use std::collections::HashMap;
+
+use crate::engine::{GraphBuilder, NodeId, Op};
+
+/// A parse or build error at a 0-based character column of the line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExprError {
+    pub column: usize,
+    pub message: String,
+}
+
+fn err<T>(column: usize, message: impl Into<String>) -> Result<T, ExprError> {
+    Err(ExprError { column, message: message.into() })
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Num(f64, String),
+    Name(String),
+    Sym(char),
+    End,
+}
+
+fn tokenize(line: &str) -> Result<Vec<(Tok, usize)>, ExprError> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                i += 1;
+            }
+            if i < chars.len() && (chars[i] == 'e' || chars[i] == 'E') {
+                let mut j = i + 1;
+                if j < chars.len() && (chars[j] == '+' || chars[j] == '-') {
+                    j += 1;
+                }
+                if j < chars.len() && chars[j].is_ascii_digit() {
+                    i = j;
+                    while i < chars.len() && chars[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                }
+            }
+            let text: String = chars[start..i].iter().collect();
+            let Ok(v) = text.parse::<f64>() else {
+                return err(start, format!("`{text}` is not a number"));
+            };
+            out.push((Tok::Num(v, text), start));
+        } else if c.is_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            out.push((Tok::Name(chars[start..i].iter().collect()), start));
+        } else if "+-*/^(),=".contains(c) {
+            out.push((Tok::Sym(c), i));
+            i += 1;
+        } else {
+            return err(i, format!("unexpected character `{c}`"));
+        }
+    }
+    out.push((Tok::End, chars.len()));
+    Ok(out)
+}
+
+/// A syntax tree node with the column where it starts.
+#[derive(Debug, Clone)]
+enum Expr {
+    Num(f64, String, usize),
+    Name(String, usize),
+    Neg(Box<Expr>, usize),
+    Bin(char, Box<Expr>, Box<Expr>, usize),
+    Call(String, Vec<Expr>, usize),
+}
+
+impl Expr {
+    fn column(&self) -> usize {
+        match self {
+            Expr::Num(_, _, c) | Expr::Name(_, c) | Expr::Neg(_, c) | Expr::Bin(_, _, _, c) | Expr::Call(_, _, c) => *c,
+        }
+    }
+}
+
+struct Parser {
+    toks: Vec<(Tok, usize)>,
+    pos: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> &Tok {
+        &self.toks[self.pos].0
+    }
+    fn col(&self) -> usize {
+        self.toks[self.pos].1
+    }
+    fn bump(&mut self) -> (Tok, usize) {
+        let t = self.toks[self.pos].clone();
+        if self.pos < self.toks.len() - 1 {
+            self.pos += 1;
+        }
+        t
+    }
+    fn expect(&mut self, c: char, what: &str) -> Result<(), ExprError> {
+        if *self.peek() == Tok::Sym(c) {
+            self.bump();
+            Ok(())
+        } else {
+            err(self.col(), format!("expected `{c}` {what}, found {}", describe(self.peek())))
+        }
+    }
+    fn expr(&mut self) -> Result<Expr, ExprError> {
+        let mut left = self.term()?;
+        while let Tok::Sym(c @ ('+' | '-')) = *self.peek() {
+            let col = left.column();
+            self.bump();
+            let right = self.term()?;
+            left = Expr::Bin(c, Box::new(left), Box::new(right), col);
+        }
+        Ok(left)
+    }
+    fn term(&mut self) -> Result<Expr, ExprError> {
+        let mut left = self.unary()?;
+        while let Tok::Sym(c @ ('*' | '/')) = *self.peek() {
+            let col = left.column();
+            self.bump();
+            let right = self.unary()?;
+            left = Expr::Bin(c, Box::new(left), Box::new(right), col);
+        }
+        Ok(left)
+    }
+    fn unary(&mut self) -> Result<Expr, ExprError> {
+        if *self.peek() == Tok::Sym('-') {
+            let col = self.col();
+            self.bump();
+            let inner = self.unary()?;
+            return Ok(Expr::Neg(Box::new(inner), col));
+        }
+        self.power()
+    }
+    fn power(&mut self) -> Result<Expr, ExprError> {
+        let base = self.atom()?;
+        if *self.peek() == Tok::Sym('^') {
+            let col = base.column();
+            self.bump();
+            let exponent = self.unary()?;
+            return Ok(Expr::Bin('^', Box::new(base), Box::new(exponent), col));
+        }
+        Ok(base)
+    }
+    fn atom(&mut self) -> Result<Expr, ExprError> {
+        let (tok, col) = self.bump();
+        match tok {
+            Tok::Num(v, text) => Ok(Expr::Num(v, text, col)),
+            Tok::Name(name) => {
+                if *self.peek() == Tok::Sym('(') {
+                    self.bump();
+                    let mut args = Vec::new();
+                    if *self.peek() != Tok::Sym(')') {
+                        loop {
+                            args.push(self.expr()?);
+                            if *self.peek() == Tok::Sym(',') {
+                                self.bump();
+                            } else {
+                                break;
+                            }
+                        }
+                    }
+                    self.expect(')', &format!("to close the call of {name}"))?;
+                    Ok(Expr::Call(name, args, col))
+                } else {
+                    Ok(Expr::Name(name, col))
+                }
+            }
+            Tok::Sym('(') => {
+                let inner = self.expr()?;
+                self.expect(')', "to close `(`")?;
+                Ok(inner)
+            }
+            other => err(col, format!("expected a number, a name or `(`, found {}", describe(&other))),
+        }
+    }
+}
+
+fn describe(t: &Tok) -> String {
+    match t {
+        Tok::Num(_, s) => format!("the number `{s}`"),
+        Tok::Name(n) => format!("the name `{n}`"),
+        Tok::Sym(c) => format!("`{c}`"),
+        Tok::End => "the end of the line".into(),
+    }
+}
+
+/// The functions an expression may call, with their op.
+pub const FUNCTIONS: &[&str] = &[
+    "exp",
+    "log",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "sqrt",
+    "sum",
+    "softmax",
+    "prepend1",
+    "dot",
+    "matmul",
+    "linear",
+    "binary_cross_entropy",
+    "cross_entropy",
+    "squared_error",
+];
+
+fn function_op(name: &str) -> Option<Op> {
+    Some(match name {
+        "exp" => Op::Exp,
+        "log" => Op::Log,
+        "sin" => Op::Sin,
+        "cos" => Op::Cos,
+        "tanh" => Op::Tanh,
+        "sigmoid" => Op::Sigmoid,
+        "relu" => Op::Relu,
+        "sqrt" => Op::Sqrt,
+        "sum" => Op::Sum,
+        "softmax" => Op::Softmax,
+        "prepend1" => Op::Prepend1,
+        "dot" => Op::Dot,
+        "matmul" => Op::MatMul,
+        "linear" => Op::Linear,
+        "binary_cross_entropy" => Op::BinaryCrossEntropy { logit: None },
+        "cross_entropy" => Op::CrossEntropy { logit: None },
+        "squared_error" => Op::SquaredError,
+        _ => return None,
+    })
+}
+
+/// Turns assignment lines into graph nodes, remembering names and shared sub-expressions.
+#[derive(Default)]
+pub struct ExprBuilder {
+    /// Name → node, for names assigned or declared.
+    pub names: HashMap<String, NodeId>,
+    /// Sub-expression text → node, so that a repeated sub-expression is one node.
+    shared: HashMap<String, NodeId>,
+}
+
+fn precedence(e: &Expr) -> u8 {
+    match e {
+        Expr::Bin('+' | '-', ..) => 1,
+        Expr::Bin('*' | '/', ..) => 2,
+        Expr::Neg(..) => 3,
+        Expr::Bin('^', ..) => 4,
+        _ => 5,
+    }
+}
+
+impl ExprBuilder {
+    /// Declares a leaf's name.
+    pub fn declare(&mut self, name: &str, id: NodeId) {
+        self.names.insert(name.to_string(), id);
+    }
+
+    /// Parses `target = expression` and adds its nodes; returns the node named `target`.
+    pub fn assignment(&mut self, g: &mut GraphBuilder, line: &str) -> Result<NodeId, ExprError> {
+        let toks = tokenize(line)?;
+        let mut p = Parser { toks, pos: 0 };
+        let (target, tcol) = match p.bump() {
+            (Tok::Name(n), c) if function_op(&n).is_none() => (n, c),
+            (t, c) => return err(c, format!("expected `name = expression`, found {}", describe(&t))),
+        };
+        p.expect('=', &format!("after `{target}` (each line is `name = expression`)"))?;
+        let expr = p.expr()?;
+        if *p.peek() != Tok::End {
+            return err(p.col(), format!("expected an operator or the end of the line, found {}", describe(p.peek())));
+        }
+        if self.names.contains_key(&target) {
+            return err(tcol, format!("`{target}` is already defined; each name is assigned once"));
+        }
+        let before = g.len();
+        let id = self.build(g, &expr)?;
+        let text = self.text(&expr);
+        if id >= before && g.node(id).name == text {
+            // A node made by this line takes the assignment's name.
+            g.rename(id, &target, format!("{target} = {text}"));
+        }
+        self.names.insert(target, id);
+        Ok(id)
+    }
+
+    /// The readable text of an expression, with its operands' names.
+    fn text(&self, e: &Expr) -> String {
+        let wrap = |child: &Expr, min: u8| {
+            let t = self.text(child);
+            if precedence(child) < min {
+                format!("({t})")
+            } else {
+                t
+            }
+        };
+        match e {
+            Expr::Num(_, s, _) => s.clone(),
+            Expr::Name(n, _) => n.clone(),
+            Expr::Neg(inner, _) => format!("-{}", wrap(inner, 4)),
+            Expr::Bin(op, a, b, _) => {
+                let p = precedence(e);
+                let right_min = if matches!(op, '-' | '/') { p + 1 } else { p };
+                let (left_min, right_min) = if *op == '^' { (p + 1, p) } else { (p, right_min) };
+                let sep = if *op == '^' { "^".to_string() } else { format!(" {op} ") };
+                format!("{}{}{}", wrap(a, left_min), sep, wrap(b, right_min))
+            }
+            Expr::Call(f, args, _) => {
+                let args: Vec<String> = args.iter().map(|a| self.text(a)).collect();
+                format!("{f}({})", args.join(", "))
+            }
+        }
+    }
+
+    fn build(&mut self, g: &mut GraphBuilder, e: &Expr) -> Result<NodeId, ExprError> {
+        match e {
+            Expr::Name(n, col) => match self.names.get(n) {
+                Some(&id) => Ok(id),
+                None if function_op(n).is_some() => err(*col, format!("`{n}` is a function: call it as {n}(...)")),
+                None => {
+                    err(*col, format!("`{n}` is not defined (define it on an earlier line, or under inputs or params)"))
+                }
+            },
+            Expr::Num(v, s, _) => {
+                let key = s.clone();
+                if let Some(&id) = self.shared.get(&key) {
+                    return Ok(id);
+                }
+                let id = g.leaf(s, Op::Const(*v), vec![]);
+                self.shared.insert(key, id);
+                Ok(id)
+            }
+            _ => {
+                let text = self.text(e);
+                if let Some(&id) = self.shared.get(&text) {
+                    return Ok(id);
+                }
+                let (op, args, col): (Op, Vec<&Expr>, usize) = match e {
+                    Expr::Neg(a, c) => (Op::Neg, vec![a], *c),
+                    Expr::Bin('^', a, b, c) => {
+                        let exponent = match &**b {
+                            Expr::Num(v, _, _) => *v,
+                            Expr::Neg(inner, _) => match &**inner {
+                                Expr::Num(v, _, _) => -*v,
+                                _ => return err(b.column(), "the exponent of `^` must be a number"),
+                            },
+                            _ => return err(b.column(), "the exponent of `^` must be a number"),
+                        };
+                        (Op::Pow(exponent), vec![a], *c)
+                    }
+                    Expr::Bin(op, a, b, c) => {
+                        let op = match op {
+                            '+' => Op::Add,
+                            '-' => Op::Sub,
+                            '*' => Op::Mul,
+                            _ => Op::Div,
+                        };
+                        (op, vec![a, b], *c)
+                    }
+                    Expr::Call(f, args, c) => {
+                        let Some(op) = function_op(f) else {
+                            return err(*c, format!("unknown function `{f}`; known: {}", FUNCTIONS.join(", ")));
+                        };
+                        (op, args.iter().collect(), *c)
+                    }
+                    _ => unreachable!("leaves handled above"),
+                };
+                if args.len() != op.arity() {
+                    return err(col, format!("{} takes {} argument(s), got {}", op.name(), op.arity(), args.len()));
+                }
+                let mut inputs = Vec::with_capacity(args.len());
+                for a in &args {
+                    inputs.push(self.build(g, a)?);
+                }
+                // A loss computed from a sigmoid or softmax node reads the logits for stability.
+                let op = match op {
+                    Op::BinaryCrossEntropy { .. } if g.node(inputs[0]).op == Op::Sigmoid => {
+                        Op::BinaryCrossEntropy { logit: Some(g.node(inputs[0]).inputs[0]) }
+                    }
+                    Op::CrossEntropy { .. } if g.node(inputs[0]).op == Op::Softmax => {
+                        Op::CrossEntropy { logit: Some(g.node(inputs[0]).inputs[0]) }
+                    }
+                    op => op,
+                };
+                let id = g.op(&text, op, inputs, text.clone()).map_err(|m| ExprError { column: col, message: m })?;
+                self.shared.insert(text, id);
+                Ok(id)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(g: &GraphBuilder) -> Vec<String> {
+        (0..g.len()).map(|i| g.node(i).name.clone()).collect()
+    }
+
+    #[test]
+    fn quiz_shares_log_x_and_names_sub_expressions() {
+        let mut g = GraphBuilder::new();
+        let mut b = ExprBuilder::default();
+        let x = g.leaf("x", Op::Input, vec![]);
+        let z = g.leaf("z", Op::Input, vec![]);
+        b.declare("x", x);
+        b.declare("z", z);
+        b.assignment(&mut g, "t = x * z").unwrap();
+        b.assignment(&mut g, "y = exp(t) + t / log(x) + sin(log(x)) / t").unwrap();
+        assert_eq!(
+            names(&g),
+            [
+                "x",
+                "z",
+                "t",
+                "exp(t)",
+                "log(x)",
+                "t / log(x)",
+                "exp(t) + t / log(x)",
+                "sin(log(x))",
+                "sin(log(x)) / t",
+                "y"
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_point_at_the_column() {
+        let mut g = GraphBuilder::new();
+        let mut b = ExprBuilder::default();
+        let x = g.leaf("x", Op::Input, vec![]);
+        b.declare("x", x);
+        assert_eq!(b.assignment(&mut g, "y = x + q").unwrap_err().column, 8);
+        assert_eq!(b.assignment(&mut g, "y = foo(x)").unwrap_err().column, 4);
+        assert_eq!(b.assignment(&mut g, "y = (x + 1").unwrap_err().column, 10);
+        assert_eq!(b.assignment(&mut g, "y = x $ 1").unwrap_err().column, 6);
+    }
+
+    #[test]
+    fn precedence_and_parentheses_survive_in_names() {
+        let mut g = GraphBuilder::new();
+        let mut b = ExprBuilder::default();
+        let x = g.leaf("x", Op::Input, vec![]);
+        b.declare("x", x);
+        let j = b.assignment(&mut g, "J = cos(sin(x^2) + 3 * x^2)").unwrap();
+        assert_eq!(g.node(j).equation, "J = cos(sin(x^2) + 3 * x^2)");
+        let k = b.assignment(&mut g, "k = (x - 1) / (x + 1)").unwrap();
+        assert_eq!(g.node(k).equation, "k = (x - 1) / (x + 1)");
+    }
+}

@@ -1,0 +1,637 @@
+//! Model files (YAML) → engine graphs, in two stages as ripgrep does with its config: serde
+//! structs that mirror the file ([`spec`]), then validation into a [`Model`] whose every
+//! complaint names the file, line and column.
+
+pub mod expr;
+pub mod locate;
+pub mod spec;
+
+use std::path::{Path, PathBuf};
+
+use ndarray::{ArrayD, IxDyn};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal, Uniform};
+
+use crate::data::Dataset;
+use crate::engine::optim::Optimizer;
+use crate::engine::{shape_str, Graph, GraphBuilder, NodeId, Op};
+use crate::error::{Error, Result};
+use crate::numpy_rng::NumpyRandomState;
+use spec::{BiasMode, InitSpec, LayerOp, LossOp, ModelFile, Shuffle};
+
+/// Training settings after defaults are applied.
+#[derive(Debug, Clone)]
+pub struct TrainConfig {
+    pub learning_rate: f64,
+    pub epochs: usize,
+    pub seed: u64,
+    pub optimizer: Optimizer,
+    pub shuffle: Shuffle,
+}
+
+/// A validated model: its graph, the starting values of its leaves, its data and settings.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub name: String,
+    pub about: Option<String>,
+    pub file: PathBuf,
+    pub graph: Graph,
+    /// Starting values of parameters and of a graph model's given inputs.
+    pub initial: Vec<(NodeId, ArrayD<f64>)>,
+    pub train_data: Option<Dataset>,
+    pub test_data: Option<Dataset>,
+    /// The key the test data was given under (`test` or `validation`), used in metrics files.
+    pub test_key: String,
+    pub config: TrainConfig,
+}
+
+impl Model {
+    /// Reads and validates a model file.
+    pub fn load(path: &Path) -> Result<Model> {
+        let source =
+            std::fs::read_to_string(path).map_err(|e| Error::file(path, format!("cannot read the model file: {e}")))?;
+        Model::from_source(path, &source)
+    }
+
+    /// Validates model text as if read from `path` (relative data paths resolve from there).
+    pub fn from_source(path: &Path, source: &str) -> Result<Model> {
+        let ctx = Ctx {
+            file: path.display().to_string(),
+            source,
+            dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        };
+        let spec: ModelFile = serde_yaml::from_str(source).map_err(|e| ctx.yaml_error(&e))?;
+        ctx.build(spec)
+    }
+
+    /// Whether the loss is a classification loss (error rates are then reported).
+    pub fn is_classifier(&self) -> bool {
+        self.graph.prediction().is_some()
+    }
+}
+
+/// Starting values of leaves: parameters and given inputs.
+type Initial = Vec<(NodeId, ArrayD<f64>)>;
+
+struct Ctx<'s> {
+    file: String,
+    source: &'s str,
+    dir: PathBuf,
+}
+
+impl Ctx<'_> {
+    fn yaml_error(&self, e: &serde_yaml::Error) -> Error {
+        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+        let mut message = e.to_string();
+        if let Some(i) = message.rfind(" at line ") {
+            message.truncate(i);
+        }
+        Error::Model { file: self.file.clone(), line, column, message }
+    }
+
+    /// An error at the YAML node `at` (a path such as `network.layers[1].units`).
+    fn err(&self, at: &str, message: impl Into<String>) -> Error {
+        let (line, column) = locate::locate(self.source, &locate::path(at));
+        Error::Model { file: self.file.clone(), line, column, message: message.into() }
+    }
+
+    fn build(&self, spec: ModelFile) -> Result<Model> {
+        let train = spec.train.as_ref();
+        let optimizer = match train.and_then(|t| t.optimizer).unwrap_or_default() {
+            spec::OptimizerName::Sgd => Optimizer::Sgd,
+            spec::OptimizerName::Adagrad => {
+                Optimizer::Adagrad { epsilon: train.and_then(|t| t.epsilon).unwrap_or(1e-5) }
+            }
+        };
+        let config = TrainConfig {
+            learning_rate: train.and_then(|t| t.learning_rate).unwrap_or(0.1),
+            epochs: train.and_then(|t| t.epochs).unwrap_or(1),
+            seed: train.and_then(|t| t.seed).unwrap_or(0),
+            optimizer,
+            shuffle: train.and_then(|t| t.shuffle).unwrap_or_default(),
+        };
+        if config.epochs == 0 {
+            return Err(self.err("train.epochs", "epochs must be at least 1"));
+        }
+        if !(config.learning_rate.is_finite() && config.learning_rate >= 0.0) {
+            return Err(self.err("train.learning_rate", "learning_rate must be a finite number ≥ 0"));
+        }
+        let (train_data, test_data, test_key) = self.load_data(&spec)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let (graph, initial) = match (&spec.network, &spec.graph) {
+            (Some(net), None) => self.build_network(net, &mut rng)?,
+            (None, Some(g)) => self.build_graph(g, train_data.as_ref(), &mut rng)?,
+            (Some(_), Some(_)) => {
+                return Err(self.err("graph", "a model has exactly one of `network` or `graph`, not both"))
+            }
+            (None, None) => return Err(self.err("name", "a model needs a `network:` or a `graph:` section")),
+        };
+        let model = Model {
+            name: spec.name.clone(),
+            about: spec.about.clone(),
+            file: PathBuf::from(&self.file),
+            graph,
+            initial,
+            train_data,
+            test_data,
+            test_key,
+            config,
+        };
+        self.check_data(&model, &spec)?;
+        Ok(model)
+    }
+
+    fn load_data(&self, spec: &ModelFile) -> Result<(Option<Dataset>, Option<Dataset>, String)> {
+        let Some(data) = &spec.data else {
+            return Ok((None, None, "test".into()));
+        };
+        if data.test.is_some() && data.validation.is_some() {
+            return Err(self.err("data.validation", "give `test` or its synonym `validation`, not both"));
+        }
+        let train = match &data.train {
+            Some(src) => Some(self.load_source(src, "data.train")?),
+            None => None,
+        };
+        let (test, key) = match (&data.test, &data.validation) {
+            (Some(src), _) => (Some(self.load_source(src, "data.test")?), "test"),
+            (None, Some(src)) => (Some(self.load_source(src, "data.validation")?), "validation"),
+            (None, None) => (None, "test"),
+        };
+        Ok((train, test, key.to_string()))
+    }
+
+    fn load_source(&self, src: &spec::DataSource, at: &str) -> Result<Dataset> {
+        match (&src.csv, &src.rows) {
+            (Some(csv), None) => {
+                let path = self.dir.join(csv);
+                if !path.exists() {
+                    return Err(self.err(&format!("{at}.csv"), format!("data file {} does not exist", path.display())));
+                }
+                Dataset::from_csv(&path)
+            }
+            (None, Some(rows)) => {
+                Dataset::from_rows("inline rows", rows, |i, message| self.err(&format!("{at}.rows[{i}]"), message))
+            }
+            _ => Err(self.err(at, "data takes exactly one of {csv: PATH} or {rows: [[label, x1, ...], ...]}")),
+        }
+    }
+
+    /// Checks every example against the graph: feature count and labels in the loss's range.
+    fn check_data(&self, model: &Model, spec: &ModelFile) -> Result<()> {
+        let graph = &model.graph;
+        let Some(features) = graph.features() else {
+            return Ok(());
+        };
+        let width = graph.node(features).shape[0];
+        let loss = graph.node(graph.loss());
+        let classes = match &loss.op {
+            Op::BinaryCrossEntropy { .. } => Some(2),
+            Op::CrossEntropy { .. } => Some(graph.node(loss.inputs[0]).shape[0]),
+            _ => None,
+        };
+        for (data, key) in [(&model.train_data, "train".to_string()), (&model.test_data, model.test_key.clone())] {
+            let Some(data) = data else { continue };
+            let data_spec = spec.data.as_ref().and_then(|d| match key.as_str() {
+                "train" => d.train.as_ref(),
+                "test" => d.test.as_ref(),
+                _ => d.validation.as_ref(),
+            });
+            let locate_row = |i: usize, message: String| -> Error {
+                match data_spec.and_then(|s| s.csv.as_ref()) {
+                    Some(_) => Error::Data { file: data.source.clone(), row: i + 1, message },
+                    None => self.err(&format!("data.{key}.rows[{i}]"), message),
+                }
+            };
+            if data.width() != width {
+                return Err(locate_row(
+                    0,
+                    format!(
+                        "expected {} features after the label (the model's input x has {}), got {}",
+                        width,
+                        width,
+                        data.width()
+                    ),
+                ));
+            }
+            if let Some(k) = classes {
+                for (i, &label) in data.labels.iter().enumerate() {
+                    if label.fract() != 0.0 || label < 0.0 || label >= k as f64 {
+                        let what = if k == 2 {
+                            "binary_cross_entropy needs labels 0 or 1".to_string()
+                        } else {
+                            format!("cross_entropy over {k} classes needs labels 0 to {}", k - 1)
+                        };
+                        return Err(locate_row(i, format!("label {label} is out of range: {what}")));
+                    }
+                }
+            }
+            for (i, row) in data.features.rows().into_iter().enumerate() {
+                if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+                    return Err(locate_row(i, format!("feature {} is {}: expected a finite number", j + 1, row[j])));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn build_network(&self, net: &spec::NetworkSpec, rng: &mut ChaCha8Rng) -> Result<(Graph, Initial)> {
+        if net.inputs == 0 {
+            return Err(self.err("network.inputs", "inputs must be at least 1 (features per example)"));
+        }
+        if net.layers.is_empty() {
+            return Err(self.err("network.layers", "a network needs at least one layer"));
+        }
+        let mut g = GraphBuilder::new();
+        let mut initial = Vec::new();
+        let mut current = g.leaf("x", Op::Features, vec![net.inputs]);
+        let mut used_names: Vec<String> = vec!["x".into(), "y*".into()];
+        let claim = |name: &str, at: &str, names: &mut Vec<String>| -> Result<()> {
+            if names.iter().any(|n| n == name) {
+                return Err(self.err(at, format!("the name `{name}` is used twice; every node needs its own name")));
+            }
+            names.push(name.to_string());
+            Ok(())
+        };
+        let last = net.layers.len() - 1;
+        for (i, layer) in net.layers.iter().enumerate() {
+            let at = format!("network.layers[{i}]");
+            let input_size = g.node(current).shape[0];
+            let input_name = g.node(current).name.clone();
+            let name = layer.name.clone().unwrap_or_else(|| format!("{}{}", layer_op_name(layer.op), i + 1));
+            claim(&name, &format!("{at}.name"), &mut used_names)?;
+            if layer.op != LayerOp::Linear {
+                for (given, key) in [
+                    (layer.units.is_some(), "units"),
+                    (layer.weights.is_some(), "weights"),
+                    (layer.bias.is_some(), "bias"),
+                    (layer.init.is_some(), "init"),
+                ] {
+                    if given {
+                        return Err(self.err(
+                            &format!("{at}.{key}"),
+                            format!("`{key}` belongs to linear layers; {} has no weights", layer_op_name(layer.op)),
+                        ));
+                    }
+                }
+            }
+            if layer.op == LayerOp::Softmax && (i != last || net.loss.op != LossOp::CrossEntropy) {
+                return Err(self.err(&at, "softmax must be the last layer, followed by the loss cross_entropy"));
+            }
+            current = match layer.op {
+                LayerOp::Linear => {
+                    let Some(units) = layer.units else {
+                        return Err(self.err(&at, "a linear layer needs `units` (its number of outputs)"));
+                    };
+                    if units == 0 {
+                        return Err(self.err(&format!("{at}.units"), "units must be at least 1"));
+                    }
+                    let wname = layer.weights.clone().unwrap_or_else(|| format!("W{}", i + 1));
+                    claim(&wname, &format!("{at}.weights"), &mut used_names)?;
+                    let bias = layer.bias.unwrap_or_default();
+                    let cols = if bias == BiasMode::Folded { input_size + 1 } else { input_size };
+                    let w = g.leaf(&wname, Op::Param, vec![units, cols]);
+                    let init_at = format!("{at}.init");
+                    let value = self.init_value(
+                        layer.init.as_ref(),
+                        &[units, cols],
+                        bias == BiasMode::Folded,
+                        &init_at,
+                        &wname,
+                        rng,
+                    )?;
+                    initial.push((w, value));
+                    let (op, inputs, eq) = match bias {
+                        BiasMode::Folded => {
+                            (Op::Linear, vec![w, current], format!("{name} = {}·[1; {input_name}]", greek(&wname)))
+                        }
+                        BiasMode::None => {
+                            (Op::MatMul, vec![w, current], format!("{name} = {}·{input_name}", greek(&wname)))
+                        }
+                        BiasMode::Separate => {
+                            let bname = format!("{wname}_bias");
+                            claim(&bname, &format!("{at}.weights"), &mut used_names)?;
+                            let b = g.leaf(&bname, Op::Param, vec![units]);
+                            initial.push((b, ArrayD::zeros(IxDyn(&[units]))));
+                            (
+                                Op::Affine,
+                                vec![w, current, b],
+                                format!("{name} = {}·{input_name} + {}", greek(&wname), greek(&bname)),
+                            )
+                        }
+                    };
+                    g.op(&name, op, inputs, eq).map_err(|m| self.err(&at, m))?
+                }
+                other => {
+                    let (op, eq) = match other {
+                        LayerOp::Sigmoid => (Op::Sigmoid, format!("{name} = σ({input_name})")),
+                        LayerOp::Tanh => (Op::Tanh, format!("{name} = tanh({input_name})")),
+                        LayerOp::Relu => (Op::Relu, format!("{name} = max(0, {input_name})")),
+                        _ => (Op::Softmax, format!("{name} = softmax({input_name})")),
+                    };
+                    g.op(&name, op, vec![current], eq).map_err(|m| self.err(&at, m))?
+                }
+            };
+        }
+        let out = g.node(current).clone();
+        let loss_name = net.loss.name.clone().unwrap_or_else(|| "J".into());
+        claim(&loss_name, "network.loss.name", &mut used_names)?;
+        let size: usize = out.shape.iter().product();
+        let (op, eq) = match net.loss.op {
+            LossOp::BinaryCrossEntropy => {
+                if out.op != Op::Sigmoid || size != 1 {
+                    return Err(self.err(
+                        "network.loss",
+                        format!("binary_cross_entropy needs a last layer `sigmoid` with one output, but `{}` is {} of shape {}", out.name, out.op.name(), shape_str(&out.shape)),
+                    ));
+                }
+                let y = &out.name;
+                (
+                    Op::BinaryCrossEntropy { logit: Some(out.inputs[0]) },
+                    format!("{loss_name} = −[y* log {y} + (1−y*) log(1−{y})]"),
+                )
+            }
+            LossOp::CrossEntropy => {
+                if out.op != Op::Softmax {
+                    return Err(self.err(
+                        "network.loss",
+                        format!(
+                            "cross_entropy needs a last layer `softmax`, but the last layer `{}` is {}",
+                            out.name,
+                            out.op.name()
+                        ),
+                    ));
+                }
+                (Op::CrossEntropy { logit: Some(out.inputs[0]) }, format!("{loss_name} = −log {}[y*]", out.name))
+            }
+            LossOp::SquaredError => {
+                if size != 1 {
+                    return Err(self.err(
+                        "network.loss",
+                        format!(
+                            "squared_error needs one output, but `{}` has shape {}",
+                            out.name,
+                            shape_str(&out.shape)
+                        ),
+                    ));
+                }
+                (Op::SquaredError, format!("{loss_name} = ½({} − y*)²", out.name))
+            }
+        };
+        let label = g.leaf("y*", Op::Label, vec![]);
+        let loss = g.op(&loss_name, op, vec![current, label], eq).map_err(|m| self.err("network.loss", m))?;
+        Ok((g.finish(loss), initial))
+    }
+
+    fn build_graph(
+        &self,
+        spec: &spec::GraphSpec,
+        data: Option<&Dataset>,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<(Graph, Initial)> {
+        let mut g = GraphBuilder::new();
+        let mut b = expr::ExprBuilder::default();
+        let mut initial = Vec::new();
+        for (name, value) in &spec.inputs.0 {
+            let at = format!("graph.inputs.{name}");
+            check_name(name).map_err(|m| self.err(&at, m))?;
+            let id = match value.as_str() {
+                Some("features") => {
+                    let Some(data) = data else {
+                        return Err(self.err(
+                            &at,
+                            format!("`{name}` is bound to each example's features, but the model has no data.train"),
+                        ));
+                    };
+                    g.leaf(name, Op::Features, vec![data.width()])
+                }
+                Some("label") => g.leaf(name, Op::Label, vec![]),
+                Some(other) => {
+                    return Err(self.err(
+                        &at,
+                        format!("expected a number, a nested list of numbers, `features` or `label`, got {other:?}"),
+                    ));
+                }
+                None => {
+                    let array = yaml_array(value).map_err(|m| self.err(&at, m))?;
+                    let id = g.leaf(name, Op::Input, array.shape().to_vec());
+                    initial.push((id, array));
+                    id
+                }
+            };
+            b.declare(name, id);
+        }
+        for (name, param) in &spec.params.0 {
+            let at = format!("graph.params.{name}");
+            check_name(name).map_err(|m| self.err(&at, m))?;
+            if b.names.contains_key(name) {
+                return Err(self.err(&at, format!("`{name}` is already an input")));
+            }
+            let id = g.leaf(name, Op::Param, param.shape.clone());
+            let value = self.init_value(param.init.as_ref(), &param.shape, false, &format!("{at}.init"), name, rng)?;
+            initial.push((id, value));
+            b.declare(name, id);
+        }
+        for (i, line) in spec.compute.iter().enumerate() {
+            let at = format!("graph.compute[{i}]");
+            b.assignment(&mut g, line).map_err(|e| {
+                let (l, c) = locate::locate(self.source, &locate::path(&at));
+                let quoted = self
+                    .source
+                    .lines()
+                    .nth(l - 1)
+                    .and_then(|t| t.chars().nth(c - 1))
+                    .is_some_and(|ch| ch == '"' || ch == '\'');
+                Error::Model {
+                    file: self.file.clone(),
+                    line: l,
+                    column: c + e.column + usize::from(quoted),
+                    message: e.message,
+                }
+            })?;
+        }
+        let Some(&output) = b.names.get(&spec.output) else {
+            return Err(self
+                .err("graph.output", format!("output `{}` is not defined by inputs, params or compute", spec.output)));
+        };
+        if !g.node(output).shape.is_empty() {
+            return Err(self.err(
+                "graph.output",
+                format!(
+                    "output `{}` has shape {}; backpropagation needs a scalar output (wrap it in sum(...))",
+                    spec.output,
+                    shape_str(&g.node(output).shape)
+                ),
+            ));
+        }
+        if data.is_some() && !(0..g.len()).any(|i| g.node(i).op == Op::Features) {
+            return Err(self.err("graph.inputs", "the model has data but no input is bound to `features`"));
+        }
+        Ok((g.finish(output), initial))
+    }
+
+    /// A parameter's starting value of `shape`, per its `init` (zeros when absent).
+    fn init_value(
+        &self,
+        init: Option<&InitSpec>,
+        shape: &[usize],
+        folded: bool,
+        at: &str,
+        name: &str,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<ArrayD<f64>> {
+        let m = match init {
+            None | Some(InitSpec::Zeros) => return Ok(ArrayD::zeros(IxDyn(shape))),
+            Some(InitSpec::Map(m)) => m,
+        };
+        let check_shape = |a: ArrayD<f64>, what: &str| -> Result<ArrayD<f64>> {
+            if a.shape() != shape {
+                return Err(self.err(
+                    at,
+                    format!("{what} has shape {} but `{name}` is {}", shape_str(a.shape()), shape_str(shape)),
+                ));
+            }
+            Ok(a)
+        };
+        if let Some(v) = &m.values {
+            let a = yaml_array(v).map_err(|msg| self.err(&format!("{at}.values"), msg))?;
+            return check_shape(a, "init values");
+        }
+        if let Some([lo, hi]) = m.uniform {
+            let dist = Uniform::new(lo, hi)
+                .map_err(|_| self.err(&format!("{at}.uniform"), format!("uniform needs lo < hi, got [{lo}, {hi}]")))?;
+            return Ok(ArrayD::from_shape_simple_fn(IxDyn(shape), || dist.sample(rng)));
+        }
+        if let Some([mean, std]) = m.normal {
+            let dist = Normal::new(mean, std)
+                .map_err(|_| self.err(&format!("{at}.normal"), format!("normal needs a finite std ≥ 0, got {std}")))?;
+            return Ok(ArrayD::from_shape_simple_fn(IxDyn(shape), || dist.sample(rng)));
+        }
+        if let Some(file) = &m.npy {
+            let path = self.dir.join(file);
+            let a: ArrayD<f64> = ndarray_npy::read_npy(&path).map_err(|e| {
+                self.err(&format!("{at}.npy"), format!("cannot read {} as a float64 .npy array: {e}", path.display()))
+            })?;
+            return check_shape(a, &format!("{}", path.display()));
+        }
+        if let Some([lo, hi]) = m.numpy_uniform {
+            // The homework draws the non-bias block and prepends a zero bias column.
+            let block: Vec<usize> = if folded { vec![shape[0], shape[1] - 1] } else { shape.to_vec() };
+            let count: usize = block.iter().product();
+            let seed = m.seed.unwrap_or(count as u64);
+            let seed = u32::try_from(seed)
+                .map_err(|_| self.err(&format!("{at}.seed"), "numpy seeds must be between 0 and 2**32 - 1"))?;
+            let mut np = NumpyRandomState::new(seed);
+            let drawn = ArrayD::from_shape_simple_fn(IxDyn(&block), || np.uniform(lo, hi));
+            if !folded {
+                return Ok(drawn);
+            }
+            let mut full = ArrayD::zeros(IxDyn(shape));
+            for r in 0..shape[0] {
+                for c in 1..shape[1] {
+                    full[[r, c]] = drawn[[r, c - 1]];
+                }
+            }
+            return Ok(full);
+        }
+        unreachable!("InitSpec::Map holds exactly one form, checked when read")
+    }
+}
+
+fn layer_op_name(op: LayerOp) -> &'static str {
+    match op {
+        LayerOp::Linear => "linear",
+        LayerOp::Sigmoid => "sigmoid",
+        LayerOp::Tanh => "tanh",
+        LayerOp::Relu => "relu",
+        LayerOp::Softmax => "softmax",
+    }
+}
+
+fn check_name(name: &str) -> std::result::Result<(), String> {
+    let ok = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if !ok {
+        return Err(format!("`{name}` is not a usable name: letters, digits and _, starting with a letter"));
+    }
+    if expr::FUNCTIONS.contains(&name) {
+        return Err(format!("`{name}` is a function name"));
+    }
+    Ok(())
+}
+
+/// A parameter name as the lecture writes it: alpha → α.
+pub fn greek(name: &str) -> String {
+    const LETTERS: [(&str, &str); 8] = [
+        ("alpha", "α"),
+        ("beta", "β"),
+        ("gamma", "γ"),
+        ("theta", "θ"),
+        ("omega", "ω"),
+        ("lambda", "λ"),
+        ("sigma", "σ"),
+        ("delta", "δ"),
+    ];
+    for (word, letter) in LETTERS {
+        if let Some(rest) = name.strip_prefix(word) {
+            return format!("{letter}{rest}");
+        }
+    }
+    name.to_string()
+}
+
+/// A number or a nested list of numbers as an array (rectangular, row-major).
+pub fn yaml_array(v: &serde_yaml::Value) -> std::result::Result<ArrayD<f64>, String> {
+    fn walk(
+        v: &serde_yaml::Value,
+        depth: usize,
+        shape: &mut Vec<usize>,
+        out: &mut Vec<f64>,
+    ) -> std::result::Result<(), String> {
+        match v {
+            serde_yaml::Value::Number(n) => {
+                if depth != shape.len() {
+                    return Err("the nested lists are ragged: every row must have the same length".into());
+                }
+                out.push(n.as_f64().ok_or("not a number")?);
+                Ok(())
+            }
+            serde_yaml::Value::Sequence(items) => {
+                if depth == shape.len() {
+                    if !out.is_empty() {
+                        return Err("the nested lists are ragged: every row must have the same length".into());
+                    }
+                    shape.push(items.len());
+                } else if shape[depth] != items.len() {
+                    return Err(format!(
+                        "the nested lists are ragged: a row has {} entries where others have {}",
+                        items.len(),
+                        shape[depth]
+                    ));
+                }
+                if items.is_empty() {
+                    return Err("empty list: expected numbers".into());
+                }
+                for item in items {
+                    walk(item, depth + 1, shape, out)?;
+                }
+                Ok(())
+            }
+            other => Err(format!("expected a number or a list of numbers, got {}", yaml_kind(other))),
+        }
+    }
+    let mut shape = Vec::new();
+    let mut out = Vec::new();
+    walk(v, 0, &mut shape, &mut out)?;
+    ArrayD::from_shape_vec(IxDyn(&shape), out).map_err(|e| e.to_string())
+}
+
+fn yaml_kind(v: &serde_yaml::Value) -> &'static str {
+    match v {
+        serde_yaml::Value::Null => "nothing",
+        serde_yaml::Value::Bool(_) => "true/false",
+        serde_yaml::Value::String(_) => "text",
+        serde_yaml::Value::Mapping(_) => "a map",
+        _ => "something else",
+    }
+}

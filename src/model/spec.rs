@@ -1,0 +1,260 @@
+//! The model file as written: serde structs that mirror the YAML one to one.
+//!
+//! Nothing is checked here beyond what the YAML's shape says; [`super::build`] turns a
+//! [`ModelFile`] into an engine graph and reports what does not fit, with its location.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    pub name: String,
+    #[serde(default)]
+    pub about: Option<String>,
+    #[serde(default)]
+    pub network: Option<NetworkSpec>,
+    #[serde(default)]
+    pub graph: Option<GraphSpec>,
+    #[serde(default)]
+    pub data: Option<DataSpec>,
+    #[serde(default)]
+    pub train: Option<TrainSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    pub inputs: usize,
+    pub layers: Vec<LayerSpec>,
+    pub loss: LossSpec,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerOp {
+    Linear,
+    Sigmoid,
+    Tanh,
+    Relu,
+    Softmax,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BiasMode {
+    #[default]
+    Folded,
+    Separate,
+    None,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerSpec {
+    pub op: LayerOp,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub weights: Option<String>,
+    #[serde(default)]
+    pub units: Option<usize>,
+    #[serde(default)]
+    pub bias: Option<BiasMode>,
+    #[serde(default)]
+    pub init: Option<InitSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossOp {
+    BinaryCrossEntropy,
+    CrossEntropy,
+    SquaredError,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LossSpec {
+    pub op: LossOp,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// How a parameter starts: `zeros` or one of the map forms.
+#[derive(Debug, Clone)]
+pub enum InitSpec {
+    Zeros,
+    Map(InitMap),
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InitMap {
+    #[serde(default)]
+    pub values: Option<serde_yaml::Value>,
+    #[serde(default)]
+    pub uniform: Option<[f64; 2]>,
+    #[serde(default)]
+    pub normal: Option<[f64; 2]>,
+    #[serde(default)]
+    pub npy: Option<String>,
+    #[serde(default)]
+    pub numpy_uniform: Option<[f64; 2]>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+impl<'de> Deserialize<'de> for InitSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = InitSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`zeros` or a map: {values: [[...]]}, {uniform: [lo, hi]}, {normal: [mean, std]}, {npy: FILE}, {numpy_uniform: [lo, hi], seed: S}")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<InitSpec, E> {
+                if s == "zeros" {
+                    Ok(InitSpec::Zeros)
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Str(s), &self))
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<InitSpec, A::Error> {
+                let m = InitMap::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let given = [
+                    m.values.is_some(),
+                    m.uniform.is_some(),
+                    m.normal.is_some(),
+                    m.npy.is_some(),
+                    m.numpy_uniform.is_some(),
+                ]
+                .iter()
+                .filter(|&&b| b)
+                .count();
+                if given != 1 {
+                    return Err(de::Error::custom(
+                        "init takes exactly one of values, uniform, normal, npy, numpy_uniform",
+                    ));
+                }
+                if m.seed.is_some() && m.numpy_uniform.is_none() {
+                    return Err(de::Error::custom("`seed` goes with numpy_uniform only (other inits use train.seed)"));
+                }
+                Ok(InitSpec::Map(m))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraphSpec {
+    #[serde(default)]
+    pub inputs: Ordered<serde_yaml::Value>,
+    #[serde(default)]
+    pub params: Ordered<ParamSpec>,
+    pub compute: Vec<String>,
+    pub output: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamSpec {
+    pub shape: Vec<usize>,
+    #[serde(default)]
+    pub init: Option<InitSpec>,
+}
+
+/// A YAML mapping kept in file order.
+#[derive(Debug)]
+pub struct Ordered<V>(pub Vec<(String, V)>);
+
+impl<V> Default for Ordered<V> {
+    fn default() -> Self {
+        Ordered(Vec::new())
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Vis<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Vis<V> {
+            type Value = Ordered<V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of names")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered<V>, A::Error> {
+                let mut out: Vec<(String, V)> = Vec::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    if out.iter().any(|(n, _)| *n == k) {
+                        return Err(de::Error::custom(format!("`{k}` is declared twice")));
+                    }
+                    let v = map.next_value()?;
+                    out.push((k, v));
+                }
+                Ok(Ordered(out))
+            }
+        }
+        d.deserialize_map(Vis(std::marker::PhantomData))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSpec {
+    #[serde(default)]
+    pub train: Option<DataSource>,
+    #[serde(default)]
+    pub test: Option<DataSource>,
+    #[serde(default)]
+    pub validation: Option<DataSource>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSource {
+    #[serde(default)]
+    pub csv: Option<String>,
+    #[serde(default)]
+    pub rows: Option<Vec<Vec<f64>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerName {
+    #[default]
+    Sgd,
+    Adagrad,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Shuffle {
+    /// File order every epoch.
+    #[default]
+    None,
+    /// bptui's own generator, from `seed` and the epoch.
+    Seeded,
+    /// `np.random.seed(e); np.random.permutation(N)` for epoch e counted from 0.
+    NumpyEpoch,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSpec {
+    #[serde(default)]
+    pub learning_rate: Option<f64>,
+    #[serde(default)]
+    pub epochs: Option<usize>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub optimizer: Option<OptimizerName>,
+    #[serde(default)]
+    pub epsilon: Option<f64>,
+    #[serde(default)]
+    pub shuffle: Option<Shuffle>,
+}

@@ -1,0 +1,145 @@
+//! Number formatting: Python's `repr` for files other tools read, and short forms for screens.
+
+/// The shortest decimal that round-trips, spelled as Python's `repr(float)` spells it
+/// (`0.1`, `2.0`, `1e-05`, `1.5e+16`, `nan`, `inf`).
+pub fn py_repr(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits as d.ddde±x.
+    let sci = format!("{:e}", x);
+    let (mantissa, exp) = sci.split_once('e').expect("{:e} always has an exponent");
+    let exp: i32 = exp.parse().expect("integer exponent");
+    let negative = mantissa.starts_with('-');
+    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
+    let decpt = exp + 1;
+    let mut out = String::new();
+    if negative {
+        out.push('-');
+    }
+    if decpt <= -4 || decpt > 16 {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        out.push_str(&format!("{:02}", exp.abs()));
+    } else if decpt <= 0 {
+        out.push_str("0.");
+        out.push_str(&"0".repeat((-decpt) as usize));
+        out.push_str(&digits);
+    } else {
+        let d = decpt as usize;
+        if digits.len() <= d {
+            out.push_str(&digits);
+            out.push_str(&"0".repeat(d - digits.len()));
+            out.push_str(".0");
+        } else {
+            out.push_str(&digits[..d]);
+            out.push('.');
+            out.push_str(&digits[d..]);
+        }
+    }
+    out
+}
+
+/// A JSON number for `x`; NaN and ±Infinity as the bare tokens Python's `json` reads and writes.
+pub fn json_number(x: f64) -> String {
+    if x.is_nan() {
+        "NaN".into()
+    } else if x.is_infinite() {
+        if x > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        }
+    } else {
+        py_repr(x)
+    }
+}
+
+/// A short form for screens: at most about 7 significant characters, exact integers as such.
+pub fn short(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if x == x.trunc() && x.abs() < 1e6 {
+        return format!("{}", x as i64);
+    }
+    let a = x.abs();
+    if !(1e-3..1e5).contains(&a) {
+        let s = format!("{:.3e}", x);
+        return s;
+    }
+    let decimals = if a >= 1000.0 {
+        2
+    } else if a >= 1.0 {
+        4
+    } else {
+        5
+    };
+    let s = format!("{:.*}", decimals, x);
+    let s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+    if s == "-0" {
+        "0".into()
+    } else {
+        s
+    }
+}
+
+/// A fixed-width form for matrices on screen: `width` characters, right-aligned.
+pub fn cell(x: f64, width: usize) -> String {
+    let mut s = short(x);
+    if s.chars().count() > width {
+        s = format!("{:.*e}", width.saturating_sub(7).min(3), x);
+    }
+    format!("{:>width$}", s, width = width)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn py_repr_matches_python() {
+        // Values and spellings taken from CPython's repr().
+        let cases = [
+            (0.1, "0.1"),
+            (2.0, "2.0"),
+            (1e-5, "1e-05"),
+            (0.0001, "0.0001"),
+            (1e16, "1e+16"),
+            (1.5e16, "1.5e+16"),
+            (1e15, "1000000000000000.0"),
+            (123.456, "123.456"),
+            (-0.5, "-0.5"),
+            (2.1415670910950144, "2.1415670910950144"),
+            (1.2345e-7, "1.2345e-07"),
+            (0.73, "0.73"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(py_repr(x), want, "repr of {x:e}");
+        }
+    }
+
+    #[test]
+    fn short_forms() {
+        assert_eq!(short(3.0), "3");
+        assert_eq!(short(0.52), "0.52");
+        assert_eq!(short(-1.23456789), "-1.2346");
+        assert_eq!(short(1e-7), "1.000e-7");
+    }
+}

@@ -1,0 +1,556 @@
+//! The stepping state machine that the TUI and the headless commands both drive.
+//!
+//! A training run is a sequence of micro-steps: for each example, Forward (one node per
+//! step, in topological order), Backward (one node per step, in reverse topological order,
+//! Version A or B), Update (one parameter per step); after an epoch's last example, one
+//! Evaluate step computes the train and test mean loss, as lines 12–13 of the lecture's SGD.
+//! [`Session::step`] advances one micro-step and says what it did; everything coarser
+//! (finish the phase, the example, the epoch, the run) is built on it.
+
+use ndarray::{ArrayD, Zip};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::data::Dataset;
+use crate::engine::{Backward, Graph, NodeId, Op, Workspace};
+use crate::model::spec::Shuffle;
+use crate::model::Model;
+use crate::numpy_rng::NumpyRandomState;
+
+/// Where in the computation a session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Forward,
+    Backward,
+    Update,
+    Evaluate,
+    Finished,
+}
+
+impl Phase {
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Forward => "forward",
+            Phase::Backward => "backward",
+            Phase::Update => "update",
+            Phase::Evaluate => "evaluate",
+            Phase::Finished => "finished",
+        }
+    }
+}
+
+/// What one micro-step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A leaf took the current example's features or label.
+    Loaded { node: NodeId },
+    /// A node's value was computed from its inputs.
+    Forward { node: NodeId },
+    /// Version A: the node's adjoint was pulled from its consumers. Version B: the node's
+    /// (complete) adjoint was pushed into its inputs.
+    Backward { node: NodeId, algorithm: Backward },
+    /// Parameter number `param` (in [`Graph::params`] order) was updated.
+    Update { param: usize, node: NodeId },
+    /// The epoch's train and test metrics were computed.
+    Evaluated { epoch: usize },
+    /// Nothing left to do.
+    Finished,
+}
+
+/// Mean loss and error rate of one dataset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Score {
+    pub loss: f64,
+    /// Fraction misclassified, for classification losses.
+    pub error: Option<f64>,
+}
+
+/// The metrics evaluated after an epoch, with the parameters at its end.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochMetrics {
+    pub epoch: usize,
+    pub train: Option<Score>,
+    pub test: Option<Score>,
+}
+
+/// One processed example's loss, for the loss chart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExampleLoss {
+    pub epoch: usize,
+    pub example: usize,
+    pub loss: f64,
+}
+
+/// Where a NaN or infinity first appeared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NonFinite {
+    pub epoch: usize,
+    pub example: usize,
+    pub phase: Phase,
+    pub node: NodeId,
+}
+
+/// A training run that advances one micro-step at a time.
+pub struct Session {
+    model: Model,
+    ws: Workspace,
+    eval_ws: Workspace,
+    algorithm: Backward,
+    /// The version chosen for the next backward phase (a switch mid-phase waits for it).
+    next_algorithm: Backward,
+    optimizer_state: Vec<ArrayD<f64>>,
+    /// Each parameter's value before its most recent update.
+    param_before: Vec<ArrayD<f64>>,
+    order: Vec<usize>,
+    epoch: usize,
+    example: usize,
+    phase: Phase,
+    index: usize,
+    /// Number of examples an epoch has (1 for a graph model without data).
+    examples_per_epoch: usize,
+    metrics: Vec<EpochMetrics>,
+    losses: Vec<ExampleLoss>,
+    first_non_finite: Option<NonFinite>,
+    steps: u64,
+}
+
+impl Session {
+    /// A session at the first step of the first example, parameters initialised.
+    pub fn new(model: Model, algorithm: Backward) -> Session {
+        let mut ws = Workspace::new(&model.graph);
+        for (id, value) in &model.initial {
+            ws.values[*id].assign(value);
+        }
+        let eval_ws = ws.clone();
+        let params = model.graph.params();
+        let optimizer_state = params.iter().map(|&p| ArrayD::zeros(ws.values[p].raw_dim())).collect();
+        let param_before = params.iter().map(|&p| ws.values[p].clone()).collect();
+        let examples_per_epoch = model.train_data.as_ref().map(Dataset::len).unwrap_or(1);
+        let mut s = Session {
+            model,
+            ws,
+            eval_ws,
+            algorithm,
+            next_algorithm: algorithm,
+            optimizer_state,
+            param_before,
+            order: Vec::new(),
+            epoch: 1,
+            example: 0,
+            phase: Phase::Forward,
+            index: 0,
+            examples_per_epoch,
+            metrics: Vec::new(),
+            losses: Vec::new(),
+            first_non_finite: None,
+            steps: 0,
+        };
+        s.order = s.epoch_order(1);
+        s
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    pub fn graph(&self) -> &Graph {
+        &self.model.graph
+    }
+
+    /// Current values and adjoints of every node.
+    pub fn workspace(&self) -> &Workspace {
+        &self.ws
+    }
+
+    /// Epoch, counted from 1.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    pub fn epochs(&self) -> usize {
+        if self.model.train_data.is_some() {
+            self.model.config.epochs
+        } else {
+            1
+        }
+    }
+
+    /// Position of the current example in this epoch's order, counted from 0.
+    pub fn example(&self) -> usize {
+        self.example
+    }
+
+    pub fn examples_per_epoch(&self) -> usize {
+        self.examples_per_epoch
+    }
+
+    /// The data row (0-based) of the current example.
+    pub fn row(&self) -> usize {
+        self.order.get(self.example).copied().unwrap_or(0)
+    }
+
+    /// The current example's label, if the model has data.
+    pub fn label(&self) -> Option<f64> {
+        self.model.train_data.as_ref().map(|d| d.labels[self.row()])
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Position within the phase: how many of its steps are done.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The backward version used by the current (or next) backward phase.
+    pub fn algorithm(&self) -> Backward {
+        if self.phase == Phase::Backward {
+            self.algorithm
+        } else {
+            self.next_algorithm
+        }
+    }
+
+    /// The version that will be used by the next backward phase.
+    pub fn next_algorithm(&self) -> Backward {
+        self.next_algorithm
+    }
+
+    /// Chooses the backward version; it takes effect at the next backward phase.
+    pub fn set_algorithm(&mut self, algorithm: Backward) {
+        self.next_algorithm = algorithm;
+    }
+
+    pub fn metrics(&self) -> &[EpochMetrics] {
+        &self.metrics
+    }
+
+    pub fn losses(&self) -> &[ExampleLoss] {
+        &self.losses
+    }
+
+    pub fn first_non_finite(&self) -> Option<&NonFinite> {
+        self.first_non_finite.as_ref()
+    }
+
+    /// Micro-steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Each parameter's value before its most recent update.
+    pub fn param_before(&self, param: usize) -> &ArrayD<f64> {
+        &self.param_before[param]
+    }
+
+    /// Adagrad's accumulated squared gradient of a parameter.
+    pub fn optimizer_state(&self, param: usize) -> &ArrayD<f64> {
+        &self.optimizer_state[param]
+    }
+
+    /// Whether node `id`'s value belongs to the current example (it has been visited in this
+    /// example's forward phase, or is a parameter or constant).
+    pub fn value_ready(&self, id: NodeId) -> bool {
+        let graph = self.graph();
+        match self.phase {
+            Phase::Forward => match graph.forward_order().iter().position(|&n| n == id) {
+                Some(p) => p < self.index,
+                None => true,
+            },
+            _ => true,
+        }
+    }
+
+    /// Whether node `id`'s adjoint is final for the current example.
+    pub fn adjoint_ready(&self, id: NodeId) -> bool {
+        let graph = self.graph();
+        if !graph.needs_grad(id) {
+            return false;
+        }
+        match self.phase {
+            Phase::Forward => false,
+            Phase::Backward => {
+                let pos = graph.backward_order().iter().position(|&n| n == id).unwrap_or(usize::MAX);
+                pos < self.index
+                    || (self.algorithm == Backward::B
+                        && graph.consumers(id).iter().all(|&(u, _)| self.backward_done(u)))
+            }
+            _ => true,
+        }
+    }
+
+    fn backward_done(&self, id: NodeId) -> bool {
+        self.graph().backward_order().iter().position(|&n| n == id).is_some_and(|p| p < self.index)
+    }
+
+    /// The node (or parameter's node) the next step acts on, if any.
+    pub fn next_node(&self) -> Option<NodeId> {
+        let graph = self.graph();
+        match self.phase {
+            Phase::Forward => graph.forward_order().get(self.index).copied(),
+            Phase::Backward => graph.backward_order().get(self.index).copied(),
+            Phase::Update => graph.params().get(self.index).copied(),
+            _ => None,
+        }
+    }
+
+    /// Advances one micro-step.
+    pub fn step(&mut self) -> Event {
+        let event = match self.phase {
+            Phase::Finished => return Event::Finished,
+            Phase::Forward => self.forward_step(),
+            Phase::Backward => self.backward_step(),
+            Phase::Update => self.update_step(),
+            Phase::Evaluate => self.evaluate_step(),
+        };
+        self.steps += 1;
+        event
+    }
+
+    fn forward_step(&mut self) -> Event {
+        let graph = &self.model.graph;
+        let id = graph.forward_order()[self.index];
+        let event = match graph.node(id).op {
+            Op::Features => {
+                let data = self.model.train_data.as_ref().expect("a features node implies training data");
+                self.ws.values[id].assign(&data.features.row(self.order[self.example]).into_dyn());
+                Event::Loaded { node: id }
+            }
+            Op::Label => {
+                if let Some(data) = &self.model.train_data {
+                    self.ws.values[id].fill(data.labels[self.order[self.example]]);
+                }
+                Event::Loaded { node: id }
+            }
+            _ => {
+                self.ws.forward_node(graph, id);
+                Event::Forward { node: id }
+            }
+        };
+        self.note_non_finite(id, false);
+        self.index += 1;
+        if self.index == self.model.graph.forward_order().len() {
+            self.enter_backward();
+        }
+        event
+    }
+
+    fn enter_backward(&mut self) {
+        self.phase = Phase::Backward;
+        self.index = 0;
+        self.algorithm = self.next_algorithm;
+        self.ws.begin_backward(&self.model.graph, self.algorithm);
+        if self.model.graph.backward_order().is_empty() {
+            self.enter_update();
+        }
+    }
+
+    fn backward_step(&mut self) -> Event {
+        let id = self.model.graph.backward_order()[self.index];
+        self.ws.backward_node(&self.model.graph, id, self.algorithm);
+        self.note_non_finite(id, true);
+        self.index += 1;
+        if self.index == self.model.graph.backward_order().len() {
+            self.enter_update();
+        }
+        Event::Backward { node: id, algorithm: self.algorithm }
+    }
+
+    fn enter_update(&mut self) {
+        self.phase = Phase::Update;
+        self.index = 0;
+        if self.model.graph.params().is_empty() {
+            self.complete_example();
+        }
+    }
+
+    fn update_step(&mut self) -> Event {
+        let p = self.index;
+        let id = self.model.graph.params()[p];
+        self.param_before[p].assign(&self.ws.values[id]);
+        let (values, adjoints) = (&mut self.ws.values, &self.ws.adjoints);
+        self.model.config.optimizer.step(
+            &mut values[id],
+            &adjoints[id],
+            self.model.config.learning_rate,
+            &mut self.optimizer_state[p],
+        );
+        self.note_non_finite(id, false);
+        self.index += 1;
+        if self.index == self.model.graph.params().len() {
+            self.complete_example();
+        }
+        Event::Update { param: p, node: id }
+    }
+
+    /// Records the example's loss and moves to the next example, or to the epoch's evaluation.
+    fn complete_example(&mut self) {
+        let loss = self.ws.loss_value(&self.model.graph);
+        self.losses.push(ExampleLoss { epoch: self.epoch, example: self.example, loss });
+        if self.example + 1 < self.examples_per_epoch {
+            self.example += 1;
+            self.phase = Phase::Forward;
+            self.index = 0;
+        } else if self.model.train_data.is_some() {
+            self.phase = Phase::Evaluate;
+            self.index = 0;
+        } else {
+            self.phase = Phase::Finished;
+        }
+    }
+
+    fn evaluate_step(&mut self) -> Event {
+        let epoch = self.epoch;
+        self.load_params_into_eval();
+        let (graph, ws) = (&self.model.graph, &mut self.eval_ws);
+        let train = self.model.train_data.as_ref().map(|d| score(graph, ws, d));
+        let test = self.model.test_data.as_ref().map(|d| score(graph, ws, d));
+        self.metrics.push(EpochMetrics { epoch, train, test });
+        if self.epoch < self.epochs() {
+            self.epoch += 1;
+            self.example = 0;
+            self.phase = Phase::Forward;
+            self.index = 0;
+            self.order = self.epoch_order(self.epoch);
+        } else {
+            self.phase = Phase::Finished;
+        }
+        Event::Evaluated { epoch }
+    }
+
+    /// Row order of epoch `epoch` (counted from 1).
+    fn epoch_order(&self, epoch: usize) -> Vec<usize> {
+        let n = self.examples_per_epoch;
+        match self.model.config.shuffle {
+            Shuffle::None => (0..n).collect(),
+            Shuffle::Seeded => {
+                let mut order: Vec<usize> = (0..n).collect();
+                let seed = self.model.config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(epoch as u64);
+                order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+                order
+            }
+            Shuffle::NumpyEpoch => NumpyRandomState::new((epoch - 1) as u32).permutation(n),
+        }
+    }
+
+    fn note_non_finite(&mut self, id: NodeId, adjoint: bool) {
+        if self.first_non_finite.is_some() {
+            return;
+        }
+        let a = if adjoint { &self.ws.adjoints[id] } else { &self.ws.values[id] };
+        if a.iter().any(|v| !v.is_finite()) {
+            self.first_non_finite =
+                Some(NonFinite { epoch: self.epoch, example: self.example, phase: self.phase, node: id });
+        }
+    }
+
+    fn load_params_into_eval(&mut self) {
+        for &p in self.model.graph.params() {
+            let (src, dst) = (&self.ws.values[p], &mut self.eval_ws.values[p]);
+            Zip::from(dst).and(src).for_each(|d, &s| *d = s);
+        }
+    }
+
+    /// Mean loss (and error rate) of the current parameters on a dataset.
+    pub fn score(&mut self, data: &Dataset) -> Score {
+        self.load_params_into_eval();
+        score(&self.model.graph, &mut self.eval_ws, data)
+    }
+
+    /// Predicted labels of the current parameters on a dataset (classifiers only).
+    pub fn predict(&mut self, data: &Dataset) -> Option<Vec<usize>> {
+        self.load_params_into_eval();
+        let graph = &self.model.graph;
+        graph.prediction()?;
+        let mut out = Vec::with_capacity(data.len());
+        for i in 0..data.len() {
+            evaluate_row(graph, &mut self.eval_ws, data, i);
+            out.push(predicted_label(graph, &self.eval_ws)?);
+        }
+        Some(out)
+    }
+
+    /// Steps until `done` says stop or the run is finished; returns the number of steps taken.
+    pub fn step_until(&mut self, mut done: impl FnMut(&Session, Event) -> bool) -> u64 {
+        let start = self.steps;
+        while self.phase != Phase::Finished {
+            let event = self.step();
+            if done(self, event) {
+                break;
+            }
+        }
+        self.steps - start
+    }
+
+    /// Steps to the end of the current phase.
+    pub fn finish_phase(&mut self) -> u64 {
+        let phase = self.phase;
+        let (epoch, example) = (self.epoch, self.example);
+        self.step_until(|s, _| s.phase != phase || s.epoch != epoch || s.example != example)
+    }
+
+    /// Steps to the end of the current example (after its last update).
+    pub fn finish_example(&mut self) -> u64 {
+        if self.phase == Phase::Evaluate {
+            return self.finish_phase();
+        }
+        let (epoch, example) = (self.epoch, self.example);
+        self.step_until(|s, _| s.epoch != epoch || s.example != example || s.phase == Phase::Evaluate)
+    }
+
+    /// Steps to the end of the current epoch (after its evaluation).
+    pub fn finish_epoch(&mut self) -> u64 {
+        self.step_until(|_, e| matches!(e, Event::Evaluated { .. }))
+    }
+
+    /// Steps to the end of the run.
+    pub fn run_to_end(&mut self) -> u64 {
+        self.step_until(|_, _| false)
+    }
+}
+
+/// Mean loss (and error rate) on a dataset of the parameters held in `ws`.
+fn score(graph: &Graph, ws: &mut Workspace, data: &Dataset) -> Score {
+    let mut total = 0.0;
+    let mut wrong = 0usize;
+    for i in 0..data.len() {
+        total += evaluate_row(graph, ws, data, i);
+        if let Some(pred) = predicted_label(graph, ws) {
+            if pred as f64 != data.labels[i] {
+                wrong += 1;
+            }
+        }
+    }
+    let n = data.len() as f64;
+    Score { loss: total / n, error: graph.prediction().map(|_| wrong as f64 / n) }
+}
+
+/// Forward pass of row `i` of `data` in `ws`; returns J.
+fn evaluate_row(graph: &Graph, ws: &mut Workspace, data: &Dataset, i: usize) -> f64 {
+    if let Some(f) = graph.features() {
+        ws.values[f].assign(&data.features.row(i).into_dyn());
+    }
+    if let Some(l) = graph.label() {
+        ws.values[l].fill(data.labels[i]);
+    }
+    ws.forward_all(graph)
+}
+
+/// The predicted class: argmax of the prediction (ties to the smallest index), or for a
+/// single sigmoid output 1 when y ≥ 0.5.
+pub fn predicted_label(graph: &Graph, ws: &Workspace) -> Option<usize> {
+    let y = &ws.values[graph.prediction()?];
+    if y.len() == 1 {
+        let v = y.iter().next().copied().unwrap_or(0.0);
+        return Some(usize::from(v >= 0.5));
+    }
+    let mut best = (0, f64::NEG_INFINITY);
+    for (i, &v) in y.iter().enumerate() {
+        if v > best.1 {
+            best = (i, v);
+        }
+    }
+    Some(best.0)
+}

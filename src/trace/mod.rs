@@ -1,0 +1,391 @@
+//! Traces: every number of every example, exchanged with other implementations as JSON Lines
+//! (or .npz), in the format of the contract's §3.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use ndarray::{ArrayD, IxDyn};
+
+use crate::engine::Op;
+use crate::error::{Error, Result};
+use crate::numfmt::json_number;
+use crate::session::{EpochMetrics, Session};
+
+/// Named arrays in a fixed order.
+pub type Named = Vec<(String, ArrayD<f64>)>;
+
+/// One training example's numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExampleRecord {
+    /// Counted from 1.
+    pub epoch: usize,
+    /// Position in the epoch's order, counted from 1.
+    pub example: usize,
+    /// 0-based row of the data file.
+    pub row: Option<usize>,
+    /// Node values, computed with the parameters before this example's update.
+    pub forward: Named,
+    /// dJ/d(name), each in its node's shape.
+    pub adjoints: Named,
+    /// Parameter values after this example's update.
+    pub params: Named,
+}
+
+/// An epoch's metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochRecord {
+    pub epoch: usize,
+    pub metrics: Vec<(String, f64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Example(ExampleRecord),
+    Epoch(EpochRecord),
+}
+
+/// The record of the example the session has just finished (call right after its last step).
+pub fn example_record(session: &Session, epoch: usize, example: usize, row: Option<usize>) -> ExampleRecord {
+    let graph = session.graph();
+    let ws = session.workspace();
+    let mut forward = Vec::new();
+    let mut adjoints = Vec::new();
+    for (id, node) in graph.nodes().iter().enumerate() {
+        if !matches!(node.op, Op::Param | Op::Label | Op::Const(_)) {
+            forward.push((node.name.clone(), ws.values[id].clone()));
+        }
+    }
+    for &id in graph.backward_order() {
+        adjoints.push((graph.node(id).name.clone(), ws.adjoints[id].clone()));
+    }
+    let params = graph.params().iter().map(|&p| (graph.node(p).name.clone(), ws.values[p].clone())).collect();
+    ExampleRecord { epoch, example: example + 1, row, forward, adjoints, params }
+}
+
+/// The record of an epoch's metrics.
+pub fn epoch_record(m: &EpochMetrics) -> EpochRecord {
+    let mut metrics = Vec::new();
+    if let Some(s) = m.train {
+        metrics.push(("train_loss".to_string(), s.loss));
+        if let Some(e) = s.error {
+            metrics.push(("train_error".to_string(), e));
+        }
+    }
+    if let Some(s) = m.test {
+        metrics.push(("test_loss".to_string(), s.loss));
+        if let Some(e) = s.error {
+            metrics.push(("test_error".to_string(), e));
+        }
+    }
+    EpochRecord { epoch: m.epoch, metrics }
+}
+
+/// Runs `session` and collects the records of the first `max_examples` examples of each epoch
+/// (all when `None`) and every epoch's metrics.
+pub fn record_run(
+    session: &mut Session,
+    max_examples: Option<usize>,
+    mut sink: impl FnMut(Record) -> Result<()>,
+) -> Result<()> {
+    let has_data = session.model().train_data.is_some();
+    while session.phase() != crate::session::Phase::Finished {
+        if session.phase() == crate::session::Phase::Evaluate {
+            session.step();
+            if let Some(m) = session.metrics().last() {
+                sink(Record::Epoch(epoch_record(m)))?;
+            }
+            continue;
+        }
+        let (epoch, example, row) = (session.epoch(), session.example(), session.row());
+        session.finish_example();
+        if max_examples.is_none_or(|k| example < k) {
+            sink(Record::Example(example_record(session, epoch, example, has_data.then_some(row))))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_array(out: &mut String, a: &ArrayD<f64>) {
+    fn rec(out: &mut String, a: &ndarray::ArrayViewD<f64>) {
+        if a.ndim() == 0 {
+            out.push_str(&json_number(a[IxDyn(&[])]));
+            return;
+        }
+        out.push('[');
+        for (i, sub) in a.outer_iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            rec(out, &sub);
+        }
+        out.push(']');
+    }
+    rec(out, &a.view());
+}
+
+fn write_named(out: &mut String, key: &str, items: &Named) {
+    let _ = write!(out, "{}: {{", json_string(key));
+    for (i, (name, a)) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&json_string(name));
+        out.push_str(": ");
+        write_array(out, a);
+    }
+    out.push('}');
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+}
+
+/// One JSON Lines line (without the newline).
+pub fn to_json_line(record: &Record) -> String {
+    let mut out = String::new();
+    match record {
+        Record::Example(r) => {
+            let _ = write!(out, "{{\"epoch\": {}, \"example\": {}", r.epoch, r.example);
+            if let Some(row) = r.row {
+                let _ = write!(out, ", \"row\": {row}");
+            }
+            out.push_str(", ");
+            write_named(&mut out, "forward", &r.forward);
+            out.push_str(", ");
+            write_named(&mut out, "adjoints", &r.adjoints);
+            out.push_str(", ");
+            write_named(&mut out, "params", &r.params);
+            out.push('}');
+        }
+        Record::Epoch(r) => {
+            let _ = write!(out, "{{\"epoch\": {}, \"metrics\": {{", r.epoch);
+            for (i, (k, v)) in r.metrics.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                let _ = write!(out, "{}: {}", json_string(k), json_number(*v));
+            }
+            out.push_str("}}");
+        }
+    }
+    out
+}
+
+/// Writes records to `path` (.jsonl or .npz) atomically: into a temporary file beside it,
+/// renamed into place only when complete.
+pub fn write_file(path: &Path, records: &[Record]) -> Result<()> {
+    let is_npz = path.extension().is_some_and(|e| e == "npz");
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".{}.partial", path.file_name().and_then(|n| n.to_str()).unwrap_or("trace")));
+    let result = if is_npz { write_npz(&tmp, records) } else { write_jsonl(&tmp, records) };
+    match result.and_then(|_| std::fs::rename(&tmp, path).map_err(|e| e.to_string())) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(Error::file(path, format!("cannot write the trace: {e}")))
+        }
+    }
+}
+
+fn write_jsonl(path: &Path, records: &[Record]) -> std::result::Result<(), String> {
+    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
+    let mut w = std::io::BufWriter::new(file);
+    for r in records {
+        writeln!(w, "{}", to_json_line(r)).map_err(|e| e.to_string())?;
+    }
+    w.flush().map_err(|e| e.to_string())
+}
+
+fn write_npz(path: &Path, records: &[Record]) -> std::result::Result<(), String> {
+    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
+    let mut npz = ndarray_npy::NpzWriter::new(file);
+    for r in records {
+        match r {
+            Record::Example(r) => {
+                for (section, items) in [("forward", &r.forward), ("adjoints", &r.adjoints), ("params", &r.params)] {
+                    for (name, a) in items {
+                        let key = format!("e{}/x{}/{}/{}", r.epoch, r.example, section, name);
+                        npz.add_array(key, a).map_err(|e| e.to_string())?;
+                    }
+                }
+                if let Some(row) = r.row {
+                    npz.add_array(format!("e{}/x{}/row", r.epoch, r.example), &ndarray::arr0(row as i64))
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            Record::Epoch(r) => {
+                for (k, v) in &r.metrics {
+                    npz.add_array(format!("e{}/metrics/{}", r.epoch, k), &ndarray::arr0(*v))
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+        }
+    }
+    npz.finish().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Reads a JSON Lines trace. Python's `json` spellings NaN, Infinity and -Infinity are accepted.
+pub fn read_jsonl(path: &Path) -> Result<Vec<Record>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, format!("cannot read the trace: {e}")))?;
+    let file = path.display().to_string();
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |message: String| Error::Trace { file: file.clone(), record: i + 1, message };
+        let value: serde_json::Value = serde_json::from_str(&quote_non_finite(line))
+            .map_err(|e| bad(format!("not valid JSON at column {}: {e}", e.column())))?;
+        out.push(parse_record(&value).map_err(bad)?);
+    }
+    Ok(out)
+}
+
+/// Replaces bare NaN / Infinity / -Infinity tokens (outside strings) by marker strings that
+/// serde_json accepts.
+fn quote_non_finite(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        if c == '"' {
+            in_string = true;
+        }
+        let mut replaced = false;
+        for (token, marker) in [("-Infinity", "\"\u{E000}-inf\""), ("Infinity", "\"\u{E000}inf\""), ("NaN", "\"\u{E000}nan\"")] {
+            if rest.starts_with(token) {
+                out.push_str(marker);
+                rest = &rest[token.len()..];
+                replaced = true;
+                break;
+            }
+        }
+        if !replaced {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+fn number(v: &serde_json::Value) -> Option<f64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => match s.as_str() {
+            "\u{E000}nan" => Some(f64::NAN),
+            "\u{E000}inf" => Some(f64::INFINITY),
+            "\u{E000}-inf" => Some(f64::NEG_INFINITY),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A number or nested list of numbers as an array.
+pub fn json_array(v: &serde_json::Value) -> std::result::Result<ArrayD<f64>, String> {
+    fn walk(
+        v: &serde_json::Value,
+        depth: usize,
+        shape: &mut Vec<usize>,
+        out: &mut Vec<f64>,
+    ) -> std::result::Result<(), String> {
+        if let Some(x) = number(v) {
+            if depth != shape.len() {
+                return Err("ragged nested lists".into());
+            }
+            out.push(x);
+            return Ok(());
+        }
+        let serde_json::Value::Array(items) = v else {
+            return Err(format!("expected a number or a list of numbers, got {v}"));
+        };
+        if depth == shape.len() {
+            if !out.is_empty() {
+                return Err("ragged nested lists".into());
+            }
+            shape.push(items.len());
+        } else if shape[depth] != items.len() {
+            return Err("ragged nested lists".into());
+        }
+        for item in items {
+            walk(item, depth + 1, shape, out)?;
+        }
+        Ok(())
+    }
+    let mut shape = Vec::new();
+    let mut out = Vec::new();
+    walk(v, 0, &mut shape, &mut out)?;
+    ArrayD::from_shape_vec(IxDyn(&shape), out).map_err(|e| e.to_string())
+}
+
+fn parse_record(v: &serde_json::Value) -> std::result::Result<Record, String> {
+    let obj = v.as_object().ok_or("expected a JSON object")?;
+    let epoch =
+        obj.get("epoch").and_then(|e| e.as_u64()).ok_or("expected an integer \"epoch\" (counted from 1)")? as usize;
+    if let Some(m) = obj.get("metrics") {
+        let m = m.as_object().ok_or("\"metrics\" must be an object of numbers")?;
+        let mut metrics = Vec::new();
+        for (k, v) in m {
+            metrics.push((k.clone(), number(v).ok_or(format!("metric \"{k}\" must be a number"))?));
+        }
+        return Ok(Record::Epoch(EpochRecord { epoch, metrics }));
+    }
+    let example = obj
+        .get("example")
+        .and_then(|e| e.as_u64())
+        .ok_or("expected an integer \"example\" (counted from 1) or \"metrics\"")? as usize;
+    let row = obj.get("row").and_then(|r| r.as_u64()).map(|r| r as usize);
+    let section = |key: &str| -> std::result::Result<Named, String> {
+        let Some(s) = obj.get(key) else { return Ok(Vec::new()) };
+        let s = s.as_object().ok_or(format!("\"{key}\" must be an object of arrays"))?;
+        s.iter()
+            .map(|(name, v)| json_array(v).map(|a| (name.clone(), a)).map_err(|e| format!("{key}.{name}: {e}")))
+            .collect()
+    };
+    Ok(Record::Example(ExampleRecord {
+        epoch,
+        example,
+        row,
+        forward: section("forward")?,
+        adjoints: section("adjoints")?,
+        params: section("params")?,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_tokens_survive_a_round_trip() {
+        let r = Record::Example(ExampleRecord {
+            epoch: 1,
+            example: 1,
+            row: Some(0),
+            forward: vec![("a".into(), ndarray::arr1(&[f64::NAN, f64::INFINITY, -1.5]).into_dyn())],
+            adjoints: vec![("J".into(), ndarray::arr0(1.0).into_dyn())],
+            params: vec![],
+        });
+        let line = to_json_line(&r);
+        assert!(line.contains("[NaN, Infinity, -1.5]"), "{line}");
+        let v: serde_json::Value = serde_json::from_str(&quote_non_finite(&line)).unwrap();
+        let Record::Example(back) = parse_record(&v).unwrap() else { panic!("example expected") };
+        assert!(back.forward[0].1[[0]].is_nan());
+        assert_eq!(back.forward[0].1[[1]], f64::INFINITY);
+    }
+}
