@@ -267,7 +267,9 @@ fn quote_non_finite(line: &str) -> String {
             in_string = true;
         }
         let mut replaced = false;
-        for (token, marker) in [("-Infinity", "\"\u{E000}-inf\""), ("Infinity", "\"\u{E000}inf\""), ("NaN", "\"\u{E000}nan\"")] {
+        for (token, marker) in
+            [("-Infinity", "\"\u{E000}-inf\""), ("Infinity", "\"\u{E000}inf\""), ("NaN", "\"\u{E000}nan\"")]
+        {
             if rest.starts_with(token) {
                 out.push_str(marker);
                 rest = &rest[token.len()..];
