@@ -96,3 +96,33 @@ impl NumpyRandomState {
         order
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Expected values printed by numpy 2.x:
+    //   np.random.seed(640); np.random.uniform(-0.1, 0.1, (2, 3)).ravel()
+    //   np.random.seed(1); np.random.permutation(10)
+    //   np.random.seed(0); np.random.permutation(9000)[:8]
+    #[test]
+    fn uniform_matches_numpy() {
+        let mut r = NumpyRandomState::new(640);
+        let got: Vec<f64> = (0..6).map(|_| r.uniform(-0.1, 0.1)).collect();
+        let want = [
+            -0.0019064135346233968,
+            -0.05751906029945304,
+            0.028054424923163873,
+            -0.0171914127804981,
+            -0.09740723363292268,
+            0.05612944577171966,
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn permutation_matches_numpy() {
+        assert_eq!(NumpyRandomState::new(1).permutation(10), [2, 9, 6, 4, 0, 3, 1, 7, 8, 5]);
+        assert_eq!(NumpyRandomState::new(0).permutation(9000)[..8], [4424, 1726, 7895, 7586, 1986, 3018, 1467, 7968]);
+    }
+}
