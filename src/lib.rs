@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod data;
+pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod model;

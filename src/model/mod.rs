@@ -44,6 +44,15 @@ pub struct Model {
     /// The key the test data was given under (`test` or `validation`), used in metrics files.
     pub test_key: String,
     pub config: TrainConfig,
+    /// Names another implementation uses for our nodes: (their name, our name).
+    pub aliases: Vec<(String, String)>,
+}
+
+/// Data files given on the command line instead of the model's `data:`.
+#[derive(Debug, Clone, Default)]
+pub struct DataOverride {
+    pub train: Option<PathBuf>,
+    pub test: Option<PathBuf>,
 }
 
 impl Model {
@@ -78,6 +87,7 @@ struct Ctx<'s> {
     file: String,
     source: &'s str,
     dir: PathBuf,
+    data: DataOverride,
 }
 
 impl Ctx<'_> {
@@ -137,12 +147,26 @@ impl Ctx<'_> {
             test_data,
             test_key,
             config,
+            aliases: spec.aliases.0.clone(),
         };
-        self.check_data(&model, &spec)?;
+        self.check_data(&model)?;
         Ok(model)
     }
 
     fn load_data(&self, spec: &ModelFile) -> Result<(Option<Dataset>, Option<Dataset>, String)> {
+        let (train, test, key) = self.load_model_data(spec)?;
+        let train = match &self.data.train {
+            Some(path) => Some(Dataset::from_csv(path)?),
+            None => train,
+        };
+        let test = match &self.data.test {
+            Some(path) => Some(Dataset::from_csv(path)?),
+            None => test,
+        };
+        Ok((train, test, key))
+    }
+
+    fn load_model_data(&self, spec: &ModelFile) -> Result<(Option<Dataset>, Option<Dataset>, String)> {
         let Some(data) = &spec.data else {
             return Ok((None, None, "test".into()));
         };
@@ -178,7 +202,7 @@ impl Ctx<'_> {
     }
 
     /// Checks every example against the graph: feature count and labels in the loss's range.
-    fn check_data(&self, model: &Model, spec: &ModelFile) -> Result<()> {
+    fn check_data(&self, model: &Model) -> Result<()> {
         let graph = &model.graph;
         let Some(features) = graph.features() else {
             return Ok(());
@@ -192,15 +216,11 @@ impl Ctx<'_> {
         };
         for (data, key) in [(&model.train_data, "train".to_string()), (&model.test_data, model.test_key.clone())] {
             let Some(data) = data else { continue };
-            let data_spec = spec.data.as_ref().and_then(|d| match key.as_str() {
-                "train" => d.train.as_ref(),
-                "test" => d.test.as_ref(),
-                _ => d.validation.as_ref(),
-            });
             let locate_row = |i: usize, message: String| -> Error {
-                match data_spec.and_then(|s| s.csv.as_ref()) {
-                    Some(_) => Error::Data { file: data.source.clone(), row: i + 1, message },
-                    None => self.err(&format!("data.{key}.rows[{i}]"), message),
+                if data.source == "inline rows" {
+                    self.err(&format!("data.{key}.rows[{i}]"), message)
+                } else {
+                    Error::Data { file: data.source.clone(), row: i + 1, message }
                 }
             };
             if data.width() != width {

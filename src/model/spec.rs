@@ -22,6 +22,9 @@ pub struct ModelFile {
     pub data: Option<DataSpec>,
     #[serde(default)]
     pub train: Option<TrainSpec>,
+    /// Names another implementation uses for our nodes: their name → our name.
+    #[serde(default)]
+    pub aliases: Ordered<String>,
 }
 
 #[derive(Debug, Deserialize)]
