@@ -1,20 +1,258 @@
-//! The interactive debugger.
+//! The interactive debugger: `bptui MODEL.yaml`.
+//!
+//! The state lives in [`App`]; [`update`] is the only code that drives the
+//! [`Session`](crate::session::Session); [`action_for`] maps keys to actions; drawing is
+//! `impl Widget for &App`, one module per pane, laid out here. [`run_loop`] is generic over
+//! the ratatui backend so that tests run the real loop under `TestBackend`.
 
-use std::path::Path;
+pub mod adjoints_pane;
+pub mod app;
+pub mod chart;
+pub mod graph_pane;
+pub mod grid;
+pub mod help;
+pub mod keys;
+pub mod rules;
+pub mod status;
+pub mod theme;
+pub mod updates_pane;
+pub mod values_pane;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use ratatui::backend::Backend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::crossterm::execute;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Gauge, Paragraph, Widget, Wrap};
+use ratatui::Terminal;
 
 use crate::engine::Backward;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::Model;
+use crate::session::Session;
+use crate::trace::Record;
+
+pub use app::{update, Action, App, Mode, Pane};
+pub use keys::{action_for, mouse_action};
+pub use theme::Theme;
+
+/// The smallest terminal the debugger draws into.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
 
 /// Another implementation's trace, shown beside bptui's numbers.
-pub struct Against;
+pub struct Against {
+    pub path: PathBuf,
+    pub records: Vec<Record>,
+}
 
 impl Against {
-    pub fn load(_path: &Path) -> Result<Against> {
-        Ok(Against)
+    /// Reads a JSON Lines trace.
+    pub fn load(path: &Path) -> Result<Against> {
+        if path.extension().and_then(|e| e.to_str()) != Some("jsonl") {
+            return Err(Error::file(path, "the debugger reads only .jsonl traces for now"));
+        }
+        Ok(Against { path: path.to_path_buf(), records: crate::trace::read_jsonl(path)? })
     }
 }
 
-pub fn run(_model: Model, _backward: Backward, _against: Option<Against>) -> std::io::Result<()> {
-    Ok(())
+/// Opens the debugger on `model` in the real terminal; restores the terminal when it ends,
+/// also on panic.
+pub fn run(model: Model, backward: Backward, against: Option<Against>) -> io::Result<()> {
+    let session = Session::new(model, backward);
+    let mut app = App::new(session, Theme::from_env());
+    app.against = against;
+    let mut terminal = ratatui::try_init()?;
+    // ratatui's hook restores raw mode and the main screen; mouse capture is ours to undo.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = execute!(io::stdout(), DisableMouseCapture);
+        hook(info);
+    }));
+    let result = execute!(io::stdout(), EnableMouseCapture).and_then(|_| {
+        run_loop(
+            &mut terminal,
+            &mut app,
+            |timeout| {
+                if event::poll(timeout)? {
+                    event::read().map(Some)
+                } else {
+                    Ok(None)
+                }
+            },
+        )
+    });
+    let _ = execute!(io::stdout(), DisableMouseCapture);
+    ratatui::restore();
+    result
+}
+
+/// Maps a terminal event to an action.
+pub fn action_for_event(ev: &Event, mode: Mode) -> Option<Action> {
+    match ev {
+        Event::Key(key) => action_for(*key, mode),
+        Event::Mouse(m) => mouse_action(*m),
+        _ => None,
+    }
+}
+
+/// The event loop: draw, wait for an event (at most `timeout`), update. While a coarse command
+/// runs, input is polled without waiting between chunks of steps, and a frame is drawn about
+/// every 33 ms. Ends when the app asks to quit or the event source ends (`Err`).
+pub fn run_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    mut next_event: impl FnMut(Duration) -> io::Result<Option<Event>>,
+) -> io::Result<()> {
+    let frame_error = |e: B::Error| io::Error::other(e.to_string());
+    loop {
+        let size = terminal.size().map_err(frame_error)?;
+        app.area = Rect::new(0, 0, size.width, size.height);
+        terminal.draw(|f| f.render_widget(&*app, f.area())).map_err(frame_error)?;
+        if app.quit {
+            return Ok(());
+        }
+        if app.job.is_some() {
+            let frame = Instant::now();
+            while app.job.is_some() && !app.quit && frame.elapsed() < Duration::from_millis(33) {
+                match next_event(Duration::ZERO)? {
+                    Some(ev) => {
+                        if let Some(a) = action_for_event(&ev, app.mode()) {
+                            update(app, a);
+                        }
+                    }
+                    None => update(app, Action::Tick),
+                }
+            }
+        } else if let Some(ev) = next_event(Duration::from_millis(250))? {
+            if let Some(a) = action_for_event(&ev, app.mode()) {
+                update(app, a);
+            }
+        }
+    }
+}
+
+/// Where each part of the screen goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Areas {
+    pub too_small: bool,
+    pub status: Rect,
+    pub graph: Option<Rect>,
+    pub values: Option<Rect>,
+    pub adjoints: Option<Rect>,
+    pub updates: Option<Rect>,
+    pub chart: Option<Rect>,
+}
+
+impl Areas {
+    pub fn of(&self, pane: Pane) -> Option<Rect> {
+        match pane {
+            Pane::Graph => self.graph,
+            Pane::Values => self.values,
+            Pane::Adjoints => self.adjoints,
+            Pane::Updates => self.updates,
+        }
+    }
+
+    /// The pane under a screen position.
+    pub fn pane_at(&self, column: u16, row: u16) -> Option<Pane> {
+        let p = ratatui::layout::Position::new(column, row);
+        Pane::ALL.into_iter().find(|&pane| self.of(pane).is_some_and(|r| r.contains(p)))
+    }
+}
+
+/// Lays the screen out: panes reflow from 60×16 up; a zoomed pane or the chart takes the
+/// whole area above the status bar.
+pub fn layout(area: Rect, app: &App) -> Areas {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        return Areas { too_small: true, ..Areas::default() };
+    }
+    let status_h = if area.height >= 30 { 4 } else { 3 };
+    let [main, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(status_h)]).areas(area);
+    let mut areas = Areas { status, ..Areas::default() };
+    if app.chart {
+        areas.chart = Some(main);
+        return areas;
+    }
+    if app.zoom {
+        match app.focus {
+            Pane::Graph => areas.graph = Some(main),
+            Pane::Values => areas.values = Some(main),
+            Pane::Adjoints => areas.adjoints = Some(main),
+            Pane::Updates => areas.updates = Some(main),
+        }
+        return areas;
+    }
+    let left_w = if main.width >= 120 { main.width * 2 / 5 } else { (main.width * 9 / 20).max(30) };
+    let [left, right] = Layout::horizontal([Constraint::Length(left_w), Constraint::Min(1)]).areas(main);
+    let want = graph_pane::wanted_height(app, left.width.saturating_sub(2));
+    let graph_h = want.clamp(left.height / 2, (left.height * 2 / 3).max(left.height / 2));
+    let [graph, updates] = Layout::vertical([Constraint::Length(graph_h), Constraint::Min(1)]).areas(left);
+    let [values, adjoints] = Layout::vertical([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(right);
+    areas.graph = Some(graph);
+    areas.updates = Some(updates);
+    areas.values = Some(values);
+    areas.adjoints = Some(adjoints);
+    areas
+}
+
+/// A pane's frame: its title, bold when focused.
+pub fn pane_block(app: &App, pane: Pane, title: Line<'static>) -> Block<'static> {
+    let focused = app.focus == pane;
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
+        .border_style(app.theme.border(focused))
+        .title(title)
+}
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let areas = layout(area, self);
+        if areas.too_small {
+            let msg = format!(
+                "The terminal is {}×{}; bptui needs at least {}×{}. Enlarge it, or press q to quit.",
+                area.width, area.height, MIN_WIDTH, MIN_HEIGHT
+            );
+            Paragraph::new(msg).wrap(Wrap { trim: true }).render(area, buf);
+            return;
+        }
+        if let Some(r) = areas.graph {
+            graph_pane::render(self, r, buf);
+        }
+        if let Some(r) = areas.values {
+            values_pane::render(self, r, buf);
+        }
+        if let Some(r) = areas.adjoints {
+            adjoints_pane::render(self, r, buf);
+        }
+        if let Some(r) = areas.updates {
+            updates_pane::render(self, r, buf);
+        }
+        if let Some(r) = areas.chart {
+            chart::render(self, r, buf);
+        }
+        status::render(self, areas.status, buf);
+        if let Some(job) = &self.job {
+            let w = area.width.min(70);
+            let r = Rect::new(area.x + (area.width - w) / 2, area.y + area.height / 2 - 2, w, 3);
+            let done = job.examples_done(&self.session);
+            let total = job.examples_total.max(1);
+            Clear.render(r, buf);
+            Gauge::default()
+                .block(Block::bordered().title(format!(" {} — Esc cancels ", job.finish.label())))
+                .gauge_style(self.theme.key())
+                .ratio((done as f64 / total as f64).clamp(0.0, 1.0))
+                .label(format!("{done} / {} examples", job.examples_total))
+                .render(r, buf);
+        }
+        if self.help {
+            help::render(self, area, buf);
+        }
+    }
 }

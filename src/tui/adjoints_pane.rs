@@ -1,0 +1,177 @@
+//! The adjoints pane: dJ/d(node) for the selected node in the node's shape (denominator
+//! layout), the local rule of each consumer with the numbers substituted, and each consumer's
+//! contribution to the chain rule's sum, in the order of the chosen algorithm (Version A pulls,
+//! Version B pushes).
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use crate::engine::{Backward, NodeId};
+use crate::session::Phase;
+
+use super::app::{App, Kind, Pane};
+use super::graph_pane::{pushes_done, visited_backward};
+use super::grid::{extent, grid, health, preview, wrapped};
+use super::rules::{d_of, partial, substituted, symbolic, term};
+
+/// Entries written out in a rule before an array is shown by its name.
+const INLINE: usize = 6;
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let s = &app.session;
+    let graph = s.graph();
+    let ws = s.workspace();
+    let theme = &app.theme;
+    let v = app.selected;
+    let node = graph.node(v);
+    let algorithm = s.algorithm();
+    let title = Line::from(vec![
+        Span::styled(" Adjoint ", theme.heading()),
+        Span::raw(format!("{} (shape of {}) ", d_of(graph, v), node.name)),
+    ]);
+    let block = super::pane_block(app, Pane::Adjoints, title);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let width = inner.width as usize;
+    let mut text: Vec<Line<'static>> = Vec::new();
+    let consumers = graph.consumers(v);
+    let names: Vec<String> = consumers.iter().map(|&(u, _)| graph.node(u).name.clone()).collect();
+    let version = format!("Version {}", algorithm.letter());
+
+    // 1. Where this adjoint stands.
+    let ready = s.adjoint_ready(v);
+    let pushed = pushes_done(s, v);
+    let status = if !graph.needs_grad(v) {
+        format!("no adjoint: J does not depend on {} through anything differentiable", node.name)
+    } else if s.phase() == Phase::Forward {
+        format!("not computed yet: the backward pass ({version}) comes after the forward pass")
+    } else if ready {
+        format!("final for this example ({version})")
+    } else if algorithm == Backward::B {
+        format!("partial ({version}): {pushed} of {} consumers have pushed into it so far", consumers.len())
+    } else {
+        format!("not computed yet: {version} computes it when the backward pass visits {}", node.name)
+    };
+    text.extend(wrapped(&status, width, 2, if ready { theme.done() } else { theme.text() }));
+    if !graph.needs_grad(v) {
+        app.set_limit(Pane::Adjoints, Default::default());
+        Paragraph::new(text).render(inner, buf);
+        return;
+    }
+
+    // 2. How it is built: the chain rule's sum over consumers.
+    if v == graph.loss() {
+        text.extend(wrapped("dJ/dJ = 1: the backward pass starts here", width, 2, theme.heading()));
+    } else {
+        let head = match algorithm {
+            Backward::A => format!(
+                "Version A pulls: {} = Σ_u dJ/du · ∂u/∂{} over consumers u ∈ {{{}}}",
+                d_of(graph, v),
+                super::rules::sym(graph, v),
+                names.join(", ")
+            ),
+            Backward::B => format!(
+                "Version B: each consumer u ∈ {{{}}} pushes dJ/du · ∂u/∂{} into {}",
+                names.join(", "),
+                super::rules::sym(graph, v),
+                d_of(graph, v)
+            ),
+        };
+        text.extend(wrapped(&head, width, 2, theme.heading()));
+        for &(u, k) in consumers {
+            let toks = term(graph, u, k);
+            let rule = format!(
+                "• {}:  {} · {} = {}",
+                graph.node(u).name,
+                d_of(graph, u),
+                partial(graph, u, v),
+                symbolic(graph, &toks)
+            );
+            text.extend(wrapped(&rule, width, 4, theme.text()));
+            if visited_backward(s, u) {
+                text.extend(wrapped(&format!("  = {}", substituted(graph, ws, &toks, INLINE)), width, 4, theme.dim()));
+                let c = preview(&ws.contribution(graph, u, k), INLINE);
+                let line = match algorithm {
+                    Backward::A => format!("  term from {}: {c}", graph.node(u).name),
+                    Backward::B => format!("  {} pushed +{c} into {}", graph.node(u).name, d_of(graph, v)),
+                };
+                text.extend(wrapped(&line, width, 4, theme.changed()));
+            } else {
+                let when = match algorithm {
+                    Backward::A => format!("  waits for {} (visited before {})", d_of(graph, u), node.name),
+                    Backward::B => format!("  {} has not pushed yet", graph.node(u).name),
+                };
+                text.extend(wrapped(&when, width, 4, theme.dim()));
+            }
+        }
+        if consumers.len() > 1 && ready {
+            text.extend(wrapped(
+                &format!("Σ of the {} terms = {} shown below", consumers.len(), d_of(graph, v)),
+                width,
+                2,
+                theme.dim(),
+            ));
+        }
+    }
+
+    // 3. Version B: what this node's own backward step pushes into its inputs.
+    if algorithm == Backward::B {
+        let outs: Vec<(usize, NodeId)> = node
+            .inputs
+            .iter()
+            .enumerate()
+            .filter(|&(k, &w)| graph.needs_grad(w) && node.op.differentiable_input(k))
+            .map(|(k, &w)| (k, w))
+            .collect();
+        if !outs.is_empty() {
+            text.extend(wrapped(
+                &format!("When visited, {} pushes into its inputs:", node.name),
+                width,
+                2,
+                theme.heading(),
+            ));
+            for (k, w) in outs {
+                let toks = term(graph, v, k);
+                let rule = format!(
+                    "• into {}:  {} · {} = {}",
+                    d_of(graph, w),
+                    d_of(graph, v),
+                    partial(graph, v, w),
+                    symbolic(graph, &toks)
+                );
+                text.extend(wrapped(&rule, width, 4, theme.text()));
+                if visited_backward(s, v) {
+                    let c = preview(&ws.contribution(graph, v, k), INLINE);
+                    text.extend(wrapped(&format!("  pushed +{c}"), width, 4, theme.changed()));
+                }
+            }
+        }
+    }
+
+    // 4. The adjoint itself, in the node's shape.
+    let show = s.phase() != Phase::Forward && (ready || algorithm == Backward::B);
+    let a = &ws.adjoints[v];
+    let rows_left = (inner.height as usize).saturating_sub(text.len());
+    let mut lines = Vec::new();
+    if show {
+        let grid_h = rows_left.saturating_sub(1).max(2);
+        let scroll = app.scroll_of(Pane::Adjoints);
+        lines.push(health(a, theme));
+        let g = grid(a, app.before(v, Kind::Adjoint), scroll.row, scroll.col, width, grid_h, theme);
+        app.set_limit(Pane::Adjoints, g.limit);
+        let clipped = extent(a, scroll.row, scroll.col, g.limit, width);
+        lines.extend(g.lines);
+        if let Some(e) = clipped {
+            lines.push(Line::styled(e, theme.dim()));
+        }
+    } else {
+        app.set_limit(Pane::Adjoints, Default::default());
+    }
+    // The rules come first; the array takes the rest of the pane (zoom with Enter for more).
+    let text_h = (text.len() as u16).min(inner.height.saturating_sub(lines.len().min(3) as u16));
+    Paragraph::new(text).render(Rect::new(inner.x, inner.y, inner.width, text_h), buf);
+    let rest = Rect::new(inner.x, inner.y + text_h, inner.width, inner.height - text_h);
+    Paragraph::new(lines).render(rest, buf);
+}

@@ -1,0 +1,510 @@
+//! The debugger's state ([`App`]) and the one function that changes it ([`update`]).
+//!
+//! Every key press, click and timer tick becomes an [`Action`]; `update` applies it, and is the
+//! only code that drives the [`Session`]. Drawing reads the `App` and changes nothing.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use ndarray::ArrayD;
+use ratatui::layout::Rect;
+
+use crate::engine::{Backward, NodeId};
+use crate::session::{Event, Phase, Session};
+
+use super::theme::Theme;
+use super::Against;
+
+/// The panes that can take the focus, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Graph,
+    Values,
+    Adjoints,
+    Updates,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::Graph, Pane::Values, Pane::Adjoints, Pane::Updates];
+
+    fn index(self) -> usize {
+        Pane::ALL.iter().position(|&p| p == self).unwrap_or(0)
+    }
+
+    /// The pane after this one in Tab order (`forward`) or before it.
+    pub fn cycle(self, forward: bool) -> Pane {
+        let n = Pane::ALL.len();
+        let i = self.index();
+        Pane::ALL[if forward { (i + 1) % n } else { (i + n - 1) % n }]
+    }
+}
+
+/// What the keyboard means at the moment: keys are mapped differently under the help overlay
+/// and while a long run is in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Help,
+    Running,
+}
+
+/// A coarse command that may take many steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    Phase,
+    Example,
+    Epoch,
+    Run,
+}
+
+impl Finish {
+    pub fn label(self) -> &'static str {
+        match self {
+            Finish::Phase => "finishing the phase",
+            Finish::Example => "finishing the example",
+            Finish::Epoch => "finishing the epoch",
+            Finish::Run => "running to the end",
+        }
+    }
+}
+
+/// Everything the user can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// One micro-step.
+    Step,
+    /// Start a coarse command (stepped in bounded chunks by [`Action::Tick`]).
+    Finish(Finish),
+    /// Do the next chunk of a running coarse command.
+    Tick,
+    /// Stop a running coarse command at the next step boundary.
+    Cancel,
+    SelectPrev,
+    SelectNext,
+    /// Follow the node the steps act on again.
+    Follow,
+    FocusNext,
+    FocusPrev,
+    /// Enter: zoom the focused pane, or unzoom.
+    ToggleZoom,
+    /// Esc: close the help, the zoom or the chart (the innermost open one).
+    Back,
+    ScrollUp,
+    ScrollDown,
+    ScrollLeft,
+    ScrollRight,
+    ToggleAlgorithm,
+    ToggleChart,
+    ToggleHelp,
+    Quit,
+    /// A left click at a screen position.
+    Click {
+        column: u16,
+        row: u16,
+    },
+    /// A wheel turn over a screen position.
+    Wheel {
+        down: bool,
+        column: u16,
+        row: u16,
+    },
+}
+
+/// Whether a number belongs to a node's value or to its adjoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Value,
+    Adjoint,
+}
+
+/// A copy of one array as it was before the last step changed it.
+#[derive(Debug, Clone)]
+pub struct Touched {
+    pub node: NodeId,
+    pub kind: Kind,
+    pub before: ArrayD<f64>,
+}
+
+/// A coarse command in progress.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub finish: Finish,
+    epoch: usize,
+    example: usize,
+    phase: Phase,
+    /// Examples completed when the job started (session.losses().len()).
+    losses_at_start: usize,
+    /// Examples the job will complete (for the gauge).
+    pub examples_total: usize,
+    pub started: Instant,
+}
+
+impl Job {
+    /// Examples completed since the job started.
+    pub fn examples_done(&self, session: &Session) -> usize {
+        session.losses().len() - self.losses_at_start
+    }
+}
+
+/// Per-pane scroll position (rows, columns).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scroll {
+    pub row: usize,
+    pub col: usize,
+}
+
+/// How far a pane's content can scroll, as found by the last frame that drew it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub max_row: usize,
+    pub max_col: usize,
+    /// Rows shown at once (one PgUp/PgDn).
+    pub page: usize,
+}
+
+impl Default for Limit {
+    fn default() -> Limit {
+        Limit { max_row: 0, max_col: 0, page: 4 }
+    }
+}
+
+/// The whole state of the debugger.
+pub struct App {
+    pub session: Session,
+    pub theme: Theme,
+    /// The node shown in the value and adjoint panes.
+    pub selected: NodeId,
+    /// Whether the selection follows the steps (false once the user picks a node).
+    pub follow: bool,
+    pub focus: Pane,
+    pub zoom: bool,
+    pub help: bool,
+    pub chart: bool,
+    pub scroll: [Scroll; 4],
+    /// Scroll limits recorded by drawing (a cache: drawing sets nothing else).
+    pub limits: [Cell<Limit>; 4],
+    /// The arrays the last step changed, as they were before it.
+    pub touched: Vec<Touched>,
+    /// What the last step (or coarse command) did, for the status bar.
+    pub last: Option<String>,
+    pub job: Option<Job>,
+    pub quit: bool,
+    /// The screen area of the last frame, for mouse hit-testing.
+    pub area: Rect,
+    pub against: Option<Against>,
+    /// Time budget of one chunk of a coarse command.
+    pub chunk: Duration,
+}
+
+impl App {
+    pub fn new(session: Session, theme: Theme) -> App {
+        let selected = session.next_node().unwrap_or(0);
+        App {
+            session,
+            theme,
+            selected,
+            follow: true,
+            focus: Pane::Graph,
+            zoom: false,
+            help: false,
+            chart: false,
+            scroll: [Scroll::default(); 4],
+            limits: Default::default(),
+            touched: Vec::new(),
+            last: None,
+            job: None,
+            quit: false,
+            area: Rect::new(0, 0, 80, 24),
+            against: None,
+            chunk: Duration::from_millis(5),
+        }
+    }
+
+    /// How keys are to be read now.
+    pub fn mode(&self) -> Mode {
+        if self.job.is_some() {
+            Mode::Running
+        } else if self.help {
+            Mode::Help
+        } else {
+            Mode::Normal
+        }
+    }
+
+    pub fn scroll_of(&self, pane: Pane) -> Scroll {
+        self.scroll[pane.index()]
+    }
+
+    /// Records how far `pane` can scroll (called while drawing it).
+    pub fn set_limit(&self, pane: Pane, limit: Limit) {
+        self.limits[pane.index()].set(limit);
+    }
+
+    /// The copy of `node`'s value or adjoint from before the last step, if that step changed it.
+    pub fn before(&self, node: NodeId, kind: Kind) -> Option<&ArrayD<f64>> {
+        self.touched.iter().find(|t| t.node == node && t.kind == kind).map(|t| &t.before)
+    }
+
+    /// Runs coarse commands to their end (used by tests and benches, which have no frames).
+    pub fn finish_job(&mut self) {
+        while self.job.is_some() {
+            update(self, Action::Tick);
+        }
+    }
+
+    fn select(&mut self, id: NodeId) {
+        if id != self.selected {
+            self.selected = id;
+            self.scroll[Pane::Values.index()] = Scroll::default();
+            self.scroll[Pane::Adjoints.index()] = Scroll::default();
+        }
+    }
+}
+
+/// The arrays the next step will change.
+fn about_to_touch(s: &Session) -> Vec<(NodeId, Kind)> {
+    let graph = s.graph();
+    match (s.phase(), s.next_node()) {
+        (Phase::Forward, Some(id)) | (Phase::Update, Some(id)) => vec![(id, Kind::Value)],
+        (Phase::Backward, Some(id)) => match s.algorithm() {
+            Backward::A => vec![(id, Kind::Adjoint)],
+            Backward::B => {
+                let node = graph.node(id);
+                node.inputs
+                    .iter()
+                    .enumerate()
+                    .filter(|&(k, &v)| graph.needs_grad(v) && node.op.differentiable_input(k))
+                    .map(|(_, &v)| (v, Kind::Adjoint))
+                    .collect()
+            }
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// A sentence for the status bar about what a step did.
+fn describe(s: &Session, event: Event) -> String {
+    let g = s.graph();
+    match event {
+        Event::Loaded { node } => format!("loaded {}", g.node(node).name),
+        Event::Forward { node } => format!("computed {}", g.node(node).equation),
+        Event::Backward { node, algorithm } => {
+            format!("backward at {} (Version {})", g.node(node).name, algorithm.letter())
+        }
+        Event::Update { node, .. } => format!("updated {}", g.node(node).name),
+        Event::Evaluated { epoch } => format!("evaluated epoch {epoch}"),
+        Event::Finished => "training is finished".to_string(),
+    }
+}
+
+fn event_node(event: Event) -> Option<NodeId> {
+    match event {
+        Event::Loaded { node }
+        | Event::Forward { node }
+        | Event::Backward { node, .. }
+        | Event::Update { node, .. } => Some(node),
+        _ => None,
+    }
+}
+
+/// Examples the coarse command will complete, for its gauge.
+fn examples_to_go(s: &Session, finish: Finish) -> usize {
+    let n = s.examples_per_epoch();
+    let in_epoch = if s.phase() == Phase::Evaluate || s.phase() == Phase::Finished { 0 } else { n - s.example() };
+    match finish {
+        Finish::Phase | Finish::Example => in_epoch.min(1),
+        Finish::Epoch => in_epoch,
+        Finish::Run => in_epoch + (s.epochs() - s.epoch()) * n,
+    }
+}
+
+/// Whether the coarse command is complete after a step that produced `event`.
+fn job_done(job: &Job, s: &Session, event: Event) -> bool {
+    if s.phase() == Phase::Finished {
+        return true;
+    }
+    let moved = s.epoch() != job.epoch || s.example() != job.example;
+    match job.finish {
+        Finish::Phase => s.phase() != job.phase || moved,
+        Finish::Example if job.phase == Phase::Evaluate => s.phase() != job.phase || moved,
+        Finish::Example => moved || s.phase() == Phase::Evaluate,
+        Finish::Epoch => matches!(event, Event::Evaluated { .. }),
+        Finish::Run => false,
+    }
+}
+
+/// Applies one action. The only code that steps the session or changes the state.
+pub fn update(app: &mut App, action: Action) {
+    match action {
+        Action::Step => {
+            if app.job.is_some() || app.session.phase() == Phase::Finished {
+                return;
+            }
+            let touch = about_to_touch(&app.session);
+            let ws = app.session.workspace();
+            let before: Vec<Touched> = touch
+                .into_iter()
+                .map(|(node, kind)| {
+                    let src = match kind {
+                        Kind::Value => &ws.values[node],
+                        Kind::Adjoint => &ws.adjoints[node],
+                    };
+                    Touched { node, kind, before: src.clone() }
+                })
+                .collect();
+            let event = app.session.step();
+            app.touched = before;
+            app.last = Some(describe(&app.session, event));
+            if app.follow {
+                if let Some(id) = event_node(event).or(app.session.next_node()) {
+                    app.select(id);
+                }
+            }
+        }
+        Action::Finish(finish) => {
+            if app.job.is_some() || app.session.phase() == Phase::Finished {
+                return;
+            }
+            let s = &app.session;
+            app.job = Some(Job {
+                finish,
+                epoch: s.epoch(),
+                example: s.example(),
+                phase: s.phase(),
+                losses_at_start: s.losses().len(),
+                examples_total: examples_to_go(s, finish),
+                started: Instant::now(),
+            });
+            app.touched.clear();
+            update(app, Action::Tick);
+        }
+        Action::Tick => {
+            let Some(job) = app.job.take() else { return };
+            let deadline = Instant::now() + app.chunk;
+            let mut done = false;
+            let mut steps = 0u32;
+            while !done {
+                let event = app.session.step();
+                steps += 1;
+                done = job_done(&job, &app.session, event);
+                // Check the clock every few steps; a step is microseconds to milliseconds.
+                if steps.is_multiple_of(8) && Instant::now() >= deadline {
+                    break;
+                }
+            }
+            if done {
+                app.last = Some(format!("done {}", job.finish.label().trim_start_matches("finishing ")));
+                if job.finish == Finish::Run {
+                    app.last = Some("ran to the end".to_string());
+                }
+                app.after_coarse();
+            } else {
+                app.job = Some(job);
+            }
+        }
+        Action::Cancel => {
+            if let Some(job) = app.job.take() {
+                app.last = Some(format!(
+                    "cancelled {} after {} examples",
+                    job.finish.label(),
+                    job.examples_done(&app.session)
+                ));
+                app.after_coarse();
+            }
+        }
+        Action::SelectPrev | Action::SelectNext => {
+            let n = app.session.graph().len();
+            let next = if action == Action::SelectNext {
+                (app.selected + 1).min(n.saturating_sub(1))
+            } else {
+                app.selected.saturating_sub(1)
+            };
+            app.follow = false;
+            app.select(next);
+        }
+        Action::Follow => {
+            app.follow = true;
+            if let Some(id) = app.session.next_node() {
+                app.select(id);
+            }
+        }
+        Action::FocusNext => app.focus = app.focus.cycle(true),
+        Action::FocusPrev => app.focus = app.focus.cycle(false),
+        Action::ToggleZoom => app.zoom = !app.zoom,
+        Action::Back => {
+            if app.job.is_some() {
+                update(app, Action::Cancel);
+            } else if app.help {
+                app.help = false;
+            } else if app.zoom {
+                app.zoom = false;
+            } else if app.chart {
+                app.chart = false;
+            }
+        }
+        Action::ScrollUp | Action::ScrollDown | Action::ScrollLeft | Action::ScrollRight => {
+            let pane = app.focus;
+            scroll(app, pane, action);
+        }
+        Action::ToggleAlgorithm => {
+            let next = app.session.next_algorithm().toggled();
+            app.session.set_algorithm(next);
+        }
+        Action::ToggleChart => app.chart = !app.chart,
+        Action::ToggleHelp => app.help = !app.help,
+        Action::Quit => app.quit = true,
+        Action::Click { column, row } => {
+            let areas = super::layout(app.area, app);
+            if let Some(pane) = areas.pane_at(column, row) {
+                app.focus = pane;
+            }
+            if let Some(id) = super::graph_pane::node_at(app, &areas, column, row) {
+                app.follow = false;
+                app.select(id);
+            }
+        }
+        Action::Wheel { down, column, row } => {
+            let areas = super::layout(app.area, app);
+            let pane = areas.pane_at(column, row).unwrap_or(app.focus);
+            if pane == Pane::Graph {
+                update(app, if down { Action::SelectNext } else { Action::SelectPrev });
+            } else {
+                scroll(app, pane, if down { Action::ScrollDown } else { Action::ScrollUp });
+            }
+        }
+    }
+}
+
+fn scroll(app: &mut App, pane: Pane, action: Action) {
+    if pane == Pane::Graph {
+        match action {
+            Action::ScrollUp => update(app, Action::SelectPrev),
+            Action::ScrollDown => update(app, Action::SelectNext),
+            _ => {}
+        }
+        return;
+    }
+    let limit = app.limits[pane.index()].get();
+    let page = limit.page.max(1);
+    let s = &mut app.scroll[pane.index()];
+    s.row = s.row.min(limit.max_row);
+    s.col = s.col.min(limit.max_col);
+    match action {
+        Action::ScrollUp => s.row = s.row.saturating_sub(page),
+        Action::ScrollDown => s.row = (s.row + page).min(limit.max_row),
+        Action::ScrollLeft => s.col = s.col.saturating_sub(1),
+        Action::ScrollRight => s.col = (s.col + 1).min(limit.max_col),
+        _ => {}
+    }
+}
+
+impl App {
+    /// After a coarse command ends: follow the next node.
+    fn after_coarse(&mut self) {
+        if self.follow {
+            if let Some(id) = self.session.next_node() {
+                self.select(id);
+            }
+        }
+    }
+}

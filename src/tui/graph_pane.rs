@@ -1,0 +1,298 @@
+//! The graph pane: every node in topological order with its op, shape and equation, marks for
+//! "value computed", "adjoint computed" and "the next step acts on this node", and for small
+//! graphs a drawing of the DAG, inputs on the left and J on the right.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use crate::engine::{shape_str, Graph, NodeId, Op};
+use crate::session::{Phase, Session};
+
+use super::app::{App, Pane};
+use super::rules::sym;
+use super::Areas;
+
+/// Graphs up to this many nodes are also drawn.
+pub const MAX_DRAWN: usize = 12;
+
+/// How a leaf is described in the equation column.
+pub fn describe(graph: &Graph, id: NodeId) -> String {
+    let node = graph.node(id);
+    match node.op {
+        Op::Param => format!("{} (trainable)", sym(graph, id)),
+        Op::Features => format!("{} (example's features)", node.name),
+        Op::Label => format!("{} (example's label)", node.name),
+        Op::Input => format!("{} (given input)", node.name),
+        Op::Const(_) => "constant".to_string(),
+        _ => node.equation.clone(),
+    }
+}
+
+/// Adjoint mark: ∂ final, ~ partly accumulated (Version B), · not yet, blank when J does not
+/// depend on the node.
+fn adjoint_mark(s: &Session, id: NodeId) -> char {
+    if !s.graph().needs_grad(id) {
+        ' '
+    } else if s.adjoint_ready(id) {
+        '∂'
+    } else if s.algorithm() == crate::engine::Backward::B && pushes_done(s, id) > 0 {
+        '~'
+    } else {
+        '·'
+    }
+}
+
+/// How many of `id`'s consumers have done their backward step in this example.
+pub fn pushes_done(s: &Session, id: NodeId) -> usize {
+    s.graph().consumers(id).iter().filter(|&&(u, _)| visited_backward(s, u)).count()
+}
+
+/// Whether node `u`'s backward step has been done in this example.
+pub fn visited_backward(s: &Session, u: NodeId) -> bool {
+    match s.phase() {
+        Phase::Backward => s.graph().backward_order().iter().position(|&n| n == u).is_some_and(|p| p < s.index()),
+        Phase::Update | Phase::Evaluate | Phase::Finished => s.graph().needs_grad(u),
+        Phase::Forward => false,
+    }
+}
+
+/// First node row shown, so that the selection is visible in `rows` rows.
+pub fn list_offset(n: usize, rows: usize, selected: NodeId) -> usize {
+    if n <= rows || rows == 0 {
+        0
+    } else {
+        selected.saturating_sub(rows - 1).min(n - rows)
+    }
+}
+
+/// Rows the pane would like (borders included) at inner width `width`.
+pub fn wanted_height(app: &App, width: u16) -> u16 {
+    let graph = app.session.graph();
+    let n = graph.len() as u16;
+    let drawing = dag(graph, app.session.next_node())
+        .filter(|d| d.width <= width as usize)
+        .map(|d| d.rows.len() as u16 + 1)
+        .unwrap_or(0);
+    n + 1 + drawing + 2
+}
+
+/// The node listed at a screen position, if the graph pane shows one there.
+pub fn node_at(app: &App, areas: &Areas, column: u16, row: u16) -> Option<NodeId> {
+    let r = areas.graph?;
+    let inner = Rect::new(r.x + 1, r.y + 1, r.width.saturating_sub(2), r.height.saturating_sub(2));
+    if !inner.contains(ratatui::layout::Position::new(column, row)) || row == inner.y {
+        return None;
+    }
+    let n = app.session.graph().len();
+    let rows = list_rows(n, inner.height as usize);
+    let i = (row - inner.y - 1) as usize;
+    (i < rows).then(|| list_offset(n, rows, app.selected) + i).filter(|&id| id < n)
+}
+
+fn list_rows(n: usize, inner_height: usize) -> usize {
+    n.min(inner_height.saturating_sub(1))
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let s = &app.session;
+    let graph = s.graph();
+    let theme = &app.theme;
+    let title = Line::from(vec![Span::styled(" Graph ", theme.heading()), Span::raw("(↑↓ select · . follow) ")]);
+    let block = super::pane_block(app, Pane::Graph, title);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let width = inner.width as usize;
+    let next = s.next_node();
+    let mut lines = vec![Line::from(Span::styled("▶ next step  v value  ∂ adjoint  ~ partial", theme.dim()))];
+    let n = graph.len();
+    let rows = list_rows(n, inner.height as usize);
+    let offset = list_offset(n, rows, app.selected);
+    let name_w = graph.nodes().iter().map(|x| x.name.chars().count()).max().unwrap_or(1).min(14);
+    let op_w = graph.nodes().iter().map(|x| x.op.name().len()).max().unwrap_or(1);
+    let shape_w = graph.nodes().iter().map(|x| shape_str(&x.shape).chars().count()).max().unwrap_or(1);
+    let eq_w = (0..n).map(|id| describe(graph, id).chars().count()).max().unwrap_or(0);
+    // The op column only when the equations still fit whole (they say the same, in symbols).
+    let show_op = width >= 6 + name_w + op_w + shape_w + eq_w + 2;
+    for id in offset..offset + rows {
+        let node = graph.node(id);
+        let selected = id == app.selected;
+        let mark_sel = if selected { '>' } else { ' ' };
+        let mark_next = if Some(id) == next { '▶' } else { ' ' };
+        let v = if s.value_ready(id) { 'v' } else { '·' };
+        let d = adjoint_mark(s, id);
+        let name: String = node.name.chars().take(name_w).collect();
+        let mut spans = vec![
+            Span::raw(format!("{mark_sel}{mark_next}")),
+            Span::styled(format!("{v}{d} "), theme.done()),
+            Span::styled(format!("{name:<name_w$}"), if Some(id) == next { theme.current() } else { Style::default() }),
+        ];
+        if show_op {
+            spans.push(Span::styled(format!(" {:<op_w$}", node.op.name()), theme.dim()));
+        }
+        spans.push(Span::raw(format!(" {:<shape_w$} ", shape_str(&node.shape))));
+        spans.push(Span::raw(describe(graph, id)));
+        let mut line = Line::from(spans);
+        if selected {
+            line = line.style(theme.selected());
+        }
+        lines.push(line);
+    }
+    if let Some(d) = dag(graph, next) {
+        let room = (inner.height as usize).saturating_sub(lines.len() + 1);
+        if d.width <= width && d.rows.len() <= room {
+            lines.push(Line::raw(""));
+            for (r, row) in d.rows.iter().enumerate() {
+                let mut spans = Vec::new();
+                let mut x = 0;
+                for &(id, start, len) in d.labels.iter().filter(|l| d.label_row[l.0] == r) {
+                    spans.push(Span::styled(row[x..start].iter().collect::<String>(), theme.dim()));
+                    let style = if Some(id) == next {
+                        theme.current()
+                    } else if id == app.selected {
+                        theme.selected()
+                    } else {
+                        theme.heading()
+                    };
+                    spans.push(Span::styled(row[start..start + len].iter().collect::<String>(), style));
+                    x = start + len;
+                }
+                spans.push(Span::styled(row[x..].iter().collect::<String>(), theme.dim()));
+                lines.push(Line::from(spans));
+            }
+        }
+    }
+    Paragraph::new(lines).render(inner, buf);
+}
+
+/// A drawing of a small graph: one column per depth, one row per node.
+pub struct Dag {
+    pub width: usize,
+    pub rows: Vec<Vec<char>>,
+    /// (node, first column, length) of each node's label.
+    pub labels: Vec<(NodeId, usize, usize)>,
+    pub label_row: Vec<usize>,
+}
+
+const N: u8 = 1;
+const S: u8 = 2;
+const E: u8 = 4;
+const W: u8 = 8;
+
+fn box_char(mask: u8) -> char {
+    match mask {
+        0 => ' ',
+        m if m == N | S => '│',
+        m if m == E | W || m == E || m == W => '─',
+        m if m == N || m == S => '│',
+        m if m == S | E => '┌',
+        m if m == S | W => '┐',
+        m if m == N | E => '└',
+        m if m == N | W => '┘',
+        m if m == N | S | E => '├',
+        m if m == N | S | W => '┤',
+        m if m == E | W | S => '┬',
+        m if m == E | W | N => '┴',
+        _ => '┼',
+    }
+}
+
+/// Draws the graph if it has at most [`MAX_DRAWN`] nodes; `current` is bracketed.
+pub fn dag(graph: &Graph, current: Option<NodeId>) -> Option<Dag> {
+    let n = graph.len();
+    if n == 0 || n > MAX_DRAWN {
+        return None;
+    }
+    let nodes = graph.nodes();
+    let mut depth = vec![0usize; n];
+    for (id, node) in nodes.iter().enumerate() {
+        depth[id] = node.inputs.iter().map(|&i| depth[i] + 1).max().unwrap_or(0);
+    }
+    // A leaf sits just left of its first consumer, not in column 0 with the inputs.
+    for (id, node) in nodes.iter().enumerate() {
+        if node.inputs.is_empty() {
+            let first = nodes.iter().enumerate().filter(|(_, u)| u.inputs.contains(&id)).map(|(u, _)| depth[u]).min();
+            if let Some(d) = first {
+                depth[id] = d - 1;
+            }
+        }
+    }
+    let cols = depth.iter().max().copied().unwrap_or(0) + 1;
+    let label = |id: NodeId| {
+        if Some(id) == current {
+            format!("[{}]", nodes[id].name)
+        } else {
+            format!(" {} ", nodes[id].name)
+        }
+    };
+    let mut colw = vec![0usize; cols];
+    let mut busses = vec![0usize; cols];
+    for id in 0..n {
+        colw[depth[id]] = colw[depth[id]].max(label(id).chars().count());
+        if !nodes[id].inputs.is_empty() {
+            busses[depth[id]] += 1;
+        }
+    }
+    let mut col_x = vec![0usize; cols];
+    for c in 1..cols {
+        col_x[c] = col_x[c - 1] + colw[c - 1] + busses[c] + 2;
+    }
+    let width = col_x[cols - 1] + colw[cols - 1];
+    let mut mask = vec![vec![0u8; width]; n];
+    let mut arrows = Vec::new();
+    let mut seen = vec![0usize; cols];
+    for u in 0..n {
+        if nodes[u].inputs.is_empty() {
+            continue;
+        }
+        let c = depth[u];
+        let bus = col_x[c] - 2 - seen[c];
+        seen[c] += 1;
+        let mut inputs = nodes[u].inputs.clone();
+        inputs.dedup();
+        for &v in &inputs {
+            let start = col_x[depth[v]] + label(v).chars().count();
+            hline(&mut mask[v], start, bus);
+            for (r, row) in mask.iter_mut().enumerate().take(u + 1).skip(v) {
+                if r > v {
+                    row[bus] |= N;
+                }
+                if r < u {
+                    row[bus] |= S;
+                }
+            }
+        }
+        hline(&mut mask[u], bus, col_x[c] - 1);
+        arrows.push((u, col_x[c] - 1));
+    }
+    let mut rows: Vec<Vec<char>> = mask.iter().map(|r| r.iter().map(|&m| box_char(m)).collect()).collect();
+    for (u, x) in arrows {
+        rows[u][x] = '▶';
+    }
+    let mut labels = Vec::new();
+    for id in 0..n {
+        let text: Vec<char> = label(id).chars().collect();
+        let x = col_x[depth[id]];
+        for (i, ch) in text.iter().enumerate() {
+            rows[id][x + i] = *ch;
+        }
+        labels.push((id, x, text.len()));
+    }
+    Some(Dag { width, rows, labels, label_row: (0..n).collect() })
+}
+
+fn hline(row: &mut [u8], x0: usize, x1: usize) {
+    for (x, cell) in row.iter_mut().enumerate().take(x1 + 1).skip(x0) {
+        if x > x0 {
+            *cell |= W;
+        }
+        if x < x1 {
+            *cell |= E;
+        }
+    }
+    if x0 == x1 {
+        row[x0] |= E;
+    }
+}

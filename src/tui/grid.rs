@@ -1,0 +1,234 @@
+//! Arrays on screen: a scalar, a vector or a matrix with its row and column indices, scrolled
+//! to fit a pane, with the entries the last step changed highlighted; and the health line.
+
+use ndarray::ArrayD;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use crate::engine::shape_str;
+use crate::numfmt::{cell, short};
+
+use super::app::Limit;
+use super::theme::Theme;
+
+/// Width of one number on screen.
+pub const CELL: usize = 9;
+
+/// The lines of an array drawn into `width` × `height` cells from scroll position
+/// (`row`, `col`), and the scroll limits it found.
+pub struct Grid {
+    pub lines: Vec<Line<'static>>,
+    pub limit: Limit,
+}
+
+/// Which entries differ from their copy before the last step.
+fn changed(a: &ArrayD<f64>, before: Option<&ArrayD<f64>>) -> Vec<bool> {
+    match before {
+        Some(b) if b.shape() == a.shape() => a.iter().zip(b.iter()).map(|(x, y)| x.to_bits() != y.to_bits()).collect(),
+        _ => vec![false; a.len()],
+    }
+}
+
+fn number(x: f64, hot: bool, theme: &Theme) -> Span<'static> {
+    let style = if !x.is_finite() {
+        theme.bad()
+    } else if hot {
+        theme.changed()
+    } else {
+        theme.text()
+    };
+    Span::styled(format!(" {}", cell(x, CELL - 1)), style)
+}
+
+/// Draws `a` (with `before`, its copy from before the last step, for highlights).
+pub fn grid(
+    a: &ArrayD<f64>,
+    before: Option<&ArrayD<f64>>,
+    row: usize,
+    col: usize,
+    width: usize,
+    height: usize,
+    theme: &Theme,
+) -> Grid {
+    let height = height.max(1);
+    let flat: Vec<f64> = a.iter().copied().collect();
+    let hot = changed(a, before);
+    let dim = theme.dim();
+    let mut lines = Vec::new();
+    match a.ndim() {
+        0 => {
+            lines.push(Line::from(vec![number(flat[0], hot[0], theme)]));
+            Grid { lines, limit: Limit { max_row: 0, max_col: 0, page: height } }
+        }
+        1 => {
+            let n = flat.len();
+            let label = format!("[{}]", n.saturating_sub(1)).len();
+            if n <= height {
+                // A column vector, one entry a line (the lecture's denominator layout).
+                for (i, &x) in flat.iter().enumerate() {
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("{:>label$}", format!("[{i}]")), dim),
+                        number(x, hot[i], theme),
+                    ]));
+                }
+                return Grid { lines, limit: Limit { max_row: 0, max_col: 0, page: height } };
+            }
+            // A long vector, wrapped: each line is labelled with its first index.
+            let per = ((width.saturating_sub(label)) / CELL).clamp(1, 16);
+            let rows = n.div_ceil(per);
+            let visible = height.saturating_sub(1).max(1);
+            let max_row = rows.saturating_sub(visible);
+            let row = row.min(max_row);
+            let mut head = vec![Span::styled(" ".repeat(label), dim)];
+            for j in 0..per {
+                head.push(Span::styled(format!("{:>w$}", format!("+{j}"), w = CELL), dim));
+            }
+            lines.push(Line::from(head));
+            for r in row..(row + visible).min(rows) {
+                let mut spans = vec![Span::styled(format!("{:>label$}", format!("[{}]", r * per)), dim)];
+                for i in r * per..((r + 1) * per).min(n) {
+                    spans.push(number(flat[i], hot[i], theme));
+                }
+                lines.push(Line::from(spans));
+            }
+            Grid { lines, limit: Limit { max_row, max_col: 0, page: visible } }
+        }
+        2 => {
+            let (m, n) = (a.shape()[0], a.shape()[1]);
+            let label = format!("[{}]", m.saturating_sub(1)).len();
+            let fit = ((width.saturating_sub(label)) / CELL).max(1);
+            let max_col = n.saturating_sub(fit);
+            let col = col.min(max_col);
+            let visible = height.saturating_sub(1).max(1);
+            let max_row = m.saturating_sub(visible);
+            let row = row.min(max_row);
+            let cols = col..(col + fit).min(n);
+            let mut head = vec![Span::styled(" ".repeat(label), dim)];
+            for j in cols.clone() {
+                head.push(Span::styled(format!("{:>w$}", format!("[,{j}]"), w = CELL), dim));
+            }
+            lines.push(Line::from(head));
+            for i in row..(row + visible).min(m) {
+                let mut spans = vec![Span::styled(format!("{:>label$}", format!("[{i}]")), dim)];
+                for j in cols.clone() {
+                    spans.push(number(flat[i * n + j], hot[i * n + j], theme));
+                }
+                lines.push(Line::from(spans));
+            }
+            Grid { lines, limit: Limit { max_row, max_col, page: visible } }
+        }
+        _ => {
+            // Higher ranks are shown flat, row-major.
+            let flat_a = ArrayD::from_shape_vec(vec![flat.len()], flat).expect("flat length");
+            let flat_b = before.and_then(|b| ArrayD::from_shape_vec(vec![b.len()], b.iter().copied().collect()).ok());
+            grid(&flat_a, flat_b.as_ref(), row, col, width, height, theme)
+        }
+    }
+}
+
+/// "rows 0–8 of 16 · cols 0–6 of 129", when the array does not fit.
+pub fn extent(a: &ArrayD<f64>, row: usize, col: usize, limit: Limit, width: usize) -> Option<String> {
+    match a.ndim() {
+        1 if limit.max_row > 0 => {
+            let label = format!("[{}]", a.len().saturating_sub(1)).len();
+            let per = ((width.saturating_sub(label)) / CELL).clamp(1, 16);
+            let first = row.min(limit.max_row) * per;
+            let last = ((row.min(limit.max_row) + limit.page) * per).min(a.len());
+            Some(format!("entries {first}–{} of {} (PgUp/PgDn)", last - 1, a.len()))
+        }
+        2 if limit.max_row > 0 || limit.max_col > 0 => {
+            let (m, n) = (a.shape()[0], a.shape()[1]);
+            let (r, c) = (row.min(limit.max_row), col.min(limit.max_col));
+            let fit = n - limit.max_col;
+            let rows = format!("rows {r}–{} of {m} (PgUp/PgDn)", (r + limit.page).min(m) - 1);
+            let cols = format!("cols {c}–{} of {n} (h/l)", (c + fit).min(n) - 1);
+            Some(match (limit.max_row > 0, limit.max_col > 0) {
+                (true, true) => format!("{rows} · {cols}"),
+                (true, false) => rows,
+                _ => cols,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Shape, min, max, mean, norm and the count of NaN/Inf of an array.
+pub fn health(a: &ArrayD<f64>, theme: &Theme) -> Line<'static> {
+    let finite: Vec<f64> = a.iter().copied().filter(|x| x.is_finite()).collect();
+    let nan = a.iter().filter(|x| x.is_nan()).count();
+    let inf = a.iter().filter(|x| x.is_infinite()).count();
+    let dim = theme.dim();
+    let mut spans = vec![Span::styled(shape_str(a.shape()), theme.heading())];
+    if a.len() > 1 && !finite.is_empty() {
+        let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mean = finite.iter().sum::<f64>() / finite.len() as f64;
+        let norm = finite.iter().map(|x| x * x).sum::<f64>().sqrt();
+        for (k, v) in [("min", min), ("max", max), ("mean", mean), ("‖·‖", norm)] {
+            spans.push(Span::styled(format!("  {k} "), dim));
+            spans.push(Span::raw(short(v)));
+        }
+    }
+    if a.len() > 1 || nan + inf > 0 {
+        let bad_style: Style = if nan + inf > 0 { theme.bad() } else { dim };
+        spans.push(Span::styled(format!("  NaN {nan} Inf {inf}"), bad_style));
+    }
+    Line::from(spans)
+}
+
+/// A short vector in brackets, `[0.1, −0.2]`, or `name⟨shape⟩` when it has more than `max`
+/// entries (for rules with the numbers substituted).
+pub fn inline(a: &ArrayD<f64>, max: usize) -> Option<String> {
+    if a.ndim() == 0 {
+        return a.iter().next().map(|&x| short(x));
+    }
+    if a.len() > max {
+        return None;
+    }
+    if a.ndim() == 2 && a.shape()[0] > 1 {
+        let rows: Vec<String> =
+            a.outer_iter().map(|r| r.iter().map(|&x| short(x)).collect::<Vec<_>>().join(", ")).collect();
+        return Some(format!("[{}]", rows.join("; ")));
+    }
+    Some(format!("[{}]", a.iter().map(|&x| short(x)).collect::<Vec<_>>().join(", ")))
+}
+
+/// The first `max` entries of an array in brackets, with "…" and the count when there are more.
+pub fn preview(a: &ArrayD<f64>, max: usize) -> String {
+    if let Some(s) = inline(a, max) {
+        return s;
+    }
+    let first: Vec<String> = a.iter().take(max).map(|&x| short(x)).collect();
+    format!("[{}, …] ({} entries, {})", first.join(", "), a.len(), shape_str(a.shape()))
+}
+
+/// Breaks `text` into lines of at most `width` characters; continuation lines are indented
+/// by `indent` spaces.
+pub fn wrapped(text: &str, width: usize, indent: usize, style: Style) -> Vec<Line<'static>> {
+    let width = width.max(indent + 8);
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut first = true;
+    while start < chars.len() {
+        let room = if first { width } else { width - indent };
+        let mut end = (start + room).min(chars.len());
+        if end < chars.len() {
+            // Prefer to break after a space or comma.
+            if let Some(p) = chars[start..end].iter().rposition(|&c| c == ' ' || c == ',') {
+                if p > room / 2 {
+                    end = start + p + 1;
+                }
+            }
+        }
+        let piece: String = chars[start..end].iter().collect();
+        let pad = if first { String::new() } else { " ".repeat(indent) };
+        out.push(Line::styled(format!("{pad}{piece}"), style));
+        start = end;
+        first = false;
+    }
+    if out.is_empty() {
+        out.push(Line::raw(""));
+    }
+    out
+}

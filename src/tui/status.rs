@@ -1,0 +1,230 @@
+//! The status bar: where the run stands (model, epoch, example with its data row and label,
+//! phase, backward version, J), what the next key will do, and each finished epoch's mean
+//! train and test loss.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use crate::engine::{Backward, Op};
+use crate::numfmt::short;
+use crate::session::{Phase, Session};
+
+use super::app::App;
+use super::rules::sym;
+
+/// What `n` will do next, in words: "compute z = σ(a)", "backward at a (Version B: push into
+/// alpha, x)", "update alpha".
+pub fn next_action(s: &Session) -> String {
+    let graph = s.graph();
+    match (s.phase(), s.next_node()) {
+        (Phase::Forward, Some(id)) => {
+            let node = graph.node(id);
+            match node.op {
+                Op::Features => {
+                    format!("load {} (example {}'s features, data row {})", node.name, s.example() + 1, s.row())
+                }
+                Op::Label => match s.label() {
+                    Some(l) => format!("load {} = {} (example {}'s label)", node.name, short(l), s.example() + 1),
+                    None => format!("load {}", node.name),
+                },
+                _ if node.equation.contains('=') => format!("compute {}", node.equation),
+                _ => format!("compute {} (= {})", node.name, node.op.name()),
+            }
+        }
+        (Phase::Backward, Some(id)) => {
+            let node = graph.node(id);
+            if id == graph.loss() {
+                return match s.algorithm() {
+                    Backward::A => format!("backward at {} (Version A: dJ/dJ = 1)", node.name),
+                    Backward::B => {
+                        let into: Vec<&str> = node
+                            .inputs
+                            .iter()
+                            .enumerate()
+                            .filter(|&(k, &v)| graph.needs_grad(v) && node.op.differentiable_input(k))
+                            .map(|(_, &v)| graph.node(v).name.as_str())
+                            .collect();
+                        format!("backward at {} (Version B: dJ/dJ = 1, push into {})", node.name, into.join(", "))
+                    }
+                };
+            }
+            match s.algorithm() {
+                Backward::A => {
+                    let from: Vec<&str> =
+                        graph.consumers(id).iter().map(|&(u, _)| graph.node(u).name.as_str()).collect();
+                    format!(
+                        "backward at {} (Version A: pull dJ/d{} from {})",
+                        node.name,
+                        sym(graph, id),
+                        from.join(", ")
+                    )
+                }
+                Backward::B => {
+                    let into: Vec<&str> = node
+                        .inputs
+                        .iter()
+                        .enumerate()
+                        .filter(|&(k, &v)| graph.needs_grad(v) && node.op.differentiable_input(k))
+                        .map(|(_, &v)| graph.node(v).name.as_str())
+                        .collect();
+                    if into.is_empty() {
+                        format!(
+                            "backward at {} (Version B: nothing to push; dJ/d{} is final)",
+                            node.name,
+                            sym(graph, id)
+                        )
+                    } else {
+                        format!("backward at {} (Version B: push into {})", node.name, into.join(", "))
+                    }
+                }
+            }
+        }
+        (Phase::Update, Some(id)) => {
+            let t = sym(graph, id);
+            format!("update {}: {t} ← {t} − γ·dJ/d{t}", graph.node(id).name)
+        }
+        (Phase::Evaluate, _) => format!("evaluate epoch {}: mean J on the train and test data", s.epoch()),
+        _ => "nothing: training is finished (q quits)".to_string(),
+    }
+}
+
+fn phase_text(s: &Session) -> String {
+    let graph = s.graph();
+    match s.phase() {
+        Phase::Forward => format!("forward {}/{}", s.index(), graph.forward_order().len()),
+        Phase::Backward => format!("backward {}/{}", s.index(), graph.backward_order().len()),
+        Phase::Update => format!("update {}/{}", s.index(), graph.params().len()),
+        Phase::Evaluate => "evaluate".to_string(),
+        Phase::Finished => "finished".to_string(),
+    }
+}
+
+fn algorithm_text(s: &Session) -> String {
+    if s.algorithm() != s.next_algorithm() {
+        format!("{} ({} from next backward)", s.algorithm().letter(), s.next_algorithm().letter())
+    } else {
+        s.algorithm().letter().to_string()
+    }
+}
+
+/// "1: train 0.6931 test 0.7012 · 2: …" for the finished epochs (the last few that fit).
+pub fn epoch_means(s: &Session, width: usize) -> String {
+    let parts: Vec<String> = s
+        .metrics()
+        .iter()
+        .map(|m| {
+            let mut p = format!("{}:", m.epoch);
+            if let Some(t) = m.train {
+                p.push_str(&format!(" train {}", short(t.loss)));
+            }
+            if let Some(t) = m.test {
+                p.push_str(&format!(" test {}", short(t.loss)));
+            }
+            p
+        })
+        .collect();
+    if parts.is_empty() {
+        return "epoch means: none yet (E finishes an epoch)".to_string();
+    }
+    let mut out = String::new();
+    for p in parts.iter().rev() {
+        let candidate = if out.is_empty() { p.clone() } else { format!("{p} · {out}") };
+        if candidate.chars().count() + 14 > width {
+            break;
+        }
+        out = candidate;
+    }
+    format!("epoch means  {out}")
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let s = &app.session;
+    let graph = s.graph();
+    let theme = &app.theme;
+    let sep = || Span::styled(" │ ", theme.dim());
+    let width = area.width as usize;
+    let mut first = vec![
+        Span::styled(format!(" {}", s.model().name), theme.heading()),
+        sep(),
+        Span::raw(format!("epoch {}/{}", s.epoch(), s.epochs())),
+        sep(),
+    ];
+    let example = match s.label() {
+        Some(l) => format!(
+            "example {}/{} (row {}, y*={})",
+            (s.example() + 1).min(s.examples_per_epoch()),
+            s.examples_per_epoch(),
+            s.row(),
+            short(l)
+        ),
+        None => format!("example {}/{}", s.example() + 1, s.examples_per_epoch()),
+    };
+    first.push(Span::raw(example));
+    first.push(sep());
+    first.push(Span::styled(phase_text(s), theme.heading()));
+    first.push(sep());
+    let loss = graph.loss();
+    if s.value_ready(loss) && (s.steps() > 0 || !s.losses().is_empty()) {
+        first.push(Span::styled(format!("J = {}", short(s.workspace().loss_value(graph))), theme.heading()));
+    } else if let Some(last) = s.losses().last() {
+        first.push(Span::raw(format!("J = … (last example: {})", short(last.loss))));
+    } else {
+        first.push(Span::raw("J = … (not computed yet)"));
+    }
+    first.push(sep());
+    first.push(Span::raw(format!("Version {}", algorithm_text(s))));
+    if width < 110 {
+        // Narrow: shorter words, same facts.
+        for span in first.iter_mut() {
+            let short_text = span
+                .content
+                .replace("epoch ", "ep ")
+                .replace("example ", "ex ")
+                .replace(" (last example: ", " (last ")
+                .replace(" (not computed yet)", "")
+                .replace("Version ", "")
+                .replace(" from next backward", " next");
+            span.content = short_text.into();
+        }
+    }
+    let mut second = vec![Span::styled(" n", theme.key()), Span::raw(": "), Span::styled(next_action(s), theme.key())];
+    let rest = "   f phase · e example · E epoch · a A↔B · c chart · ? help · q quit";
+    let used: usize = second.iter().map(|sp| sp.content.chars().count()).sum();
+    if used + rest.chars().count() <= width {
+        second.push(Span::styled(rest, theme.dim()));
+    } else if used + 10 <= width {
+        second.push(Span::styled("   ? help", theme.dim()));
+    }
+    let mut third = Vec::new();
+    if let Some(nf) = s.first_non_finite() {
+        third.push(Span::styled(
+            format!(
+                " ⚠ first NaN/Inf: {} (epoch {}, example {}, {})",
+                graph.node(nf.node).name,
+                nf.epoch,
+                nf.example + 1,
+                nf.phase.label()
+            ),
+            theme.bad(),
+        ));
+        third.push(sep());
+    }
+    let last = app.last.clone().unwrap_or_else(|| "ready: press n to take the first step".to_string());
+    third.push(Span::raw(format!(" last: {last}")));
+    third.push(sep());
+    third.push(Span::styled(
+        if app.follow { "selection follows the steps" } else { "selection pinned (. follows again)" },
+        theme.dim(),
+    ));
+    let mut lines = vec![Line::from(first), Line::from(second), Line::from(third)];
+    let means = epoch_means(s, width);
+    if area.height >= 4 {
+        lines.push(Line::styled(format!(" {means}"), theme.text()));
+    } else if let Some(l) = lines.last_mut() {
+        l.spans.push(sep());
+        l.spans.push(Span::raw(means));
+    }
+    Paragraph::new(lines).style(theme.bar()).render(area, buf);
+}

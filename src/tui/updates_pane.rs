@@ -1,0 +1,182 @@
+//! The parameter updates pane: per parameter θ its value before the update, the gradient g
+//! (its adjoint), the learning rate γ and the value after (θ − γ g for SGD), with the step's
+//! size ‖Δθ‖ and ‖Δθ‖/‖θ‖, under the optimizer's rule.
+
+use ndarray::ArrayD;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use crate::engine::Op;
+use crate::numfmt::{cell, short};
+use crate::session::{Phase, Session};
+
+use super::app::{App, Limit, Pane};
+use super::grid::CELL;
+use super::rules::sym;
+
+/// Where parameter number `p` stands in its update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateState {
+    /// No update yet in this run.
+    None,
+    /// This example's backward pass is recomputing g; the last update's numbers are shown.
+    Recomputing,
+    /// g is final and the update is still to come (`next`: the next step does it).
+    Pending { next: bool },
+    /// Updated (in this example, or the last one).
+    Done,
+}
+
+pub fn state(s: &Session, p: usize) -> UpdateState {
+    let any_done = !s.losses().is_empty();
+    match s.phase() {
+        Phase::Update if s.index() > p => UpdateState::Done,
+        Phase::Update => UpdateState::Pending { next: s.index() == p },
+        Phase::Backward if any_done => UpdateState::Recomputing,
+        Phase::Backward => UpdateState::None,
+        _ if any_done => UpdateState::Done,
+        _ => UpdateState::None,
+    }
+}
+
+fn norm(a: impl Iterator<Item = f64>) -> f64 {
+    a.map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// The parameter shown in detail: the selected node if it is one, else the one the update
+/// phase is at, else the first.
+fn detail_param(app: &App) -> Option<usize> {
+    let s = &app.session;
+    let params = s.graph().params();
+    if let Some(p) = params.iter().position(|&id| id == app.selected) {
+        return Some(p);
+    }
+    if s.phase() == Phase::Update {
+        return Some(s.index().min(params.len().saturating_sub(1)));
+    }
+    (!params.is_empty()).then_some(0)
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let s = &app.session;
+    let graph = s.graph();
+    let theme = &app.theme;
+    let config = &s.model().config;
+    let title = Line::from(vec![
+        Span::styled(" Parameter updates ", theme.heading()),
+        Span::raw(format!("{}  γ = {} ", config.optimizer.rule(), short(config.learning_rate))),
+    ]);
+    let block = super::pane_block(app, Pane::Updates, title);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let ws = s.workspace();
+    let params = graph.params();
+    let mut lines = Vec::new();
+    if params.is_empty() {
+        lines.push(Line::raw("This model has no trainable parameters."));
+        app.set_limit(Pane::Updates, Limit::default());
+        Paragraph::new(lines).render(inner, buf);
+        return;
+    }
+    let name_w = params.iter().map(|&id| graph.node(id).name.chars().count()).max().unwrap_or(1);
+    for (p, &id) in params.iter().enumerate() {
+        let st = state(s, p);
+        let (before, after) = (s.param_before(p), &ws.values[id]);
+        let mut spans = vec![
+            Span::raw(if Some(p) == detail_param(app) { "> " } else { "  " }),
+            Span::styled(format!("{:<name_w$}", graph.node(id).name), theme.heading()),
+        ];
+        match st {
+            UpdateState::None => spans.push(Span::styled(" not updated yet", theme.dim())),
+            UpdateState::Pending { next } => spans.push(Span::styled(
+                if next { " ▶ next step updates it" } else { " waiting (g is final)" },
+                if next { theme.current() } else { theme.dim() },
+            )),
+            UpdateState::Done | UpdateState::Recomputing => {
+                let d = norm(after.iter().zip(before.iter()).map(|(a, b)| a - b));
+                let t = norm(before.iter().copied());
+                spans.push(Span::styled(if st == UpdateState::Done { " ✓" } else { " ↺" }, theme.done()));
+                spans.push(Span::styled(" ‖Δθ‖ ", theme.dim()));
+                spans.push(Span::raw(short(d)));
+                spans.push(Span::styled(" ‖Δθ‖/‖θ‖ ", theme.dim()));
+                spans.push(Span::raw(if t > 0.0 { short(d / t) } else { "—".to_string() }));
+            }
+        }
+        lines.push(Line::from(spans));
+    }
+    let Some(p) = detail_param(app) else { return };
+    let id = params[p];
+    let st = state(s, p);
+    let note = match st {
+        UpdateState::None => "no update yet: the first comes after the first backward pass".to_string(),
+        UpdateState::Recomputing => "last update shown; backward is computing this example's g".to_string(),
+        UpdateState::Pending { .. } => format!("g = dJ/d{} is final; after: once updated", sym(graph, id)),
+        UpdateState::Done => format!("{} after = {} before − γ·g", sym(graph, id), sym(graph, id)),
+    };
+    lines.extend(super::grid::wrapped(&note, inner.width as usize, 2, theme.dim()));
+    let g_valid = !matches!(st, UpdateState::Recomputing | UpdateState::None);
+    let before: &ArrayD<f64> =
+        if matches!(st, UpdateState::Pending { .. }) { &ws.values[id] } else { s.param_before(p) };
+    let after = matches!(st, UpdateState::Done | UpdateState::Recomputing).then(|| &ws.values[id]);
+    let grad = g_valid.then(|| &ws.adjoints[id]);
+    let shape = before.shape().to_vec();
+    let idx_w = shape.iter().map(|d| d.to_string().len() + 1).sum::<usize>() + 2;
+    let w = CELL + 2;
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:<idx_w$}", "entry"), theme.dim()),
+        Span::styled(format!("{:>w$}", "θ before"), theme.dim()),
+        Span::styled(format!("{:>w$}", "g = dJ/dθ"), theme.dim()),
+        Span::styled(format!("{:>w$}", "θ after"), theme.dim()),
+    ]));
+    let header = lines.len();
+    let rows = (inner.height as usize).saturating_sub(header + 1).max(1);
+    let n = before.len();
+    let max_row = n.saturating_sub(rows);
+    let start = app.scroll_of(Pane::Updates).row.min(max_row);
+    app.set_limit(Pane::Updates, Limit { max_row, max_col: 0, page: rows });
+    let bias = graph.nodes().iter().any(|u| u.op == Op::Linear && u.inputs.first() == Some(&id));
+    let flat_b: Vec<f64> = before.iter().copied().collect();
+    let flat_g: Option<Vec<f64>> = grad.map(|g| g.iter().copied().collect());
+    let flat_a: Option<Vec<f64>> = after.map(|a| a.iter().copied().collect());
+    for i in start..(start + rows).min(n) {
+        let mut rest = i;
+        let mut index = Vec::with_capacity(shape.len());
+        for d in shape.iter().rev() {
+            index.push(rest % d);
+            rest /= d;
+        }
+        index.reverse();
+        let label = format!(
+            "[{}]{}",
+            index.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","),
+            if bias && index.last() == Some(&0) { "b" } else { "" }
+        );
+        let num = |x: Option<f64>| match x {
+            Some(x) => format!("{:>w$}", cell(x, CELL)),
+            None => format!("{:>w$}", "—"),
+        };
+        let changed = flat_a.as_ref().is_some_and(|a| a[i].to_bits() != flat_b[i].to_bits());
+        lines.push(Line::from(vec![
+            Span::styled(format!("{label:<idx_w$}"), theme.dim()),
+            Span::raw(num(Some(flat_b[i]))),
+            Span::raw(num(flat_g.as_ref().map(|g| g[i]))),
+            Span::styled(num(flat_a.as_ref().map(|a| a[i])), if changed { theme.changed() } else { theme.text() }),
+        ]));
+    }
+    if n > rows {
+        lines.push(Line::styled(
+            format!(
+                "entries {}–{} of {n} (PgUp/PgDn){}",
+                start,
+                (start + rows).min(n) - 1,
+                if bias { "; b = bias column" } else { "" }
+            ),
+            theme.dim(),
+        ));
+    } else if bias {
+        lines.push(Line::styled("b: bias column (multiplies the 1 of [1; x])", theme.dim()));
+    }
+    Paragraph::new(lines).render(inner, buf);
+}

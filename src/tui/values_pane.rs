@@ -1,0 +1,80 @@
+//! The forward values pane: the selected node's value as a scalar, vector or matrix with its
+//! indices, a health line (shape, min, max, mean, norm, NaN/Inf count), and the entries the
+//! last step changed highlighted.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use crate::engine::Op;
+use crate::session::Phase;
+
+use super::app::{App, Kind, Pane};
+use super::grid::{extent, grid, health, wrapped};
+
+/// Whether `id` is the weight matrix of a folded-bias linear layer (column 0 is the bias).
+pub fn is_folded_weight(app: &App, id: usize) -> bool {
+    let graph = app.session.graph();
+    graph.nodes().iter().any(|u| u.op == Op::Linear && u.inputs.first() == Some(&id))
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let s = &app.session;
+    let graph = s.graph();
+    let theme = &app.theme;
+    let id = app.selected;
+    let node = graph.node(id);
+    let title =
+        Line::from(vec![Span::styled(" Forward value ", theme.heading()), Span::raw(format!("of {} ", node.name))]);
+    let block = super::pane_block(app, Pane::Values, title);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let a = &s.workspace().values[id];
+    let width = inner.width as usize;
+    let mut lines = wrapped(
+        &format!("{}   ({})", super::graph_pane::describe(graph, id), node.op.name()),
+        width,
+        2,
+        theme.heading(),
+    );
+    if !s.value_ready(id) {
+        let pos = graph.forward_order().iter().position(|&n| n == id).unwrap_or(0);
+        let steps = pos + 1 - s.index();
+        let msg = format!(
+            "not computed yet for this example: the forward pass reaches {} in {} step{} (n).",
+            node.name,
+            steps,
+            if steps == 1 { "" } else { "s" }
+        );
+        lines.extend(wrapped(&msg, width, 0, theme.dim()));
+        Paragraph::new(lines).render(inner, buf);
+        app.set_limit(Pane::Values, Default::default());
+        return;
+    }
+    lines.push(health(a, theme));
+    let before = app.before(id, Kind::Value);
+    let mut notes = Vec::new();
+    if is_folded_weight(app, id) {
+        notes.push("column 0 multiplies the bias input 1 (the lecture's x₀ = 1)".to_string());
+    }
+    if before.is_some_and(|b| b != a) {
+        notes.push("highlighted: changed by the last step".to_string());
+    } else if s.phase() == Phase::Forward && node.op == Op::Param {
+        notes.push("a parameter: set before training, changed only by updates".to_string());
+    }
+    let header = lines.len() as u16;
+    let reserved = header + notes.len() as u16 + 1;
+    let scroll = app.scroll_of(Pane::Values);
+    let height = inner.height.saturating_sub(reserved) as usize;
+    let g = grid(a, before, scroll.row, scroll.col, inner.width as usize, height, theme);
+    app.set_limit(Pane::Values, g.limit);
+    lines.extend(g.lines);
+    if let Some(e) = extent(a, scroll.row, scroll.col, g.limit, inner.width as usize) {
+        lines.push(Line::styled(e, theme.dim()));
+    }
+    for n in notes {
+        lines.extend(wrapped(&n, width, 2, theme.dim()));
+    }
+    Paragraph::new(lines).render(inner, buf);
+}

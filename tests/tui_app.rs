@@ -1,0 +1,185 @@
+//! Unit tests of the debugger's key map and of `update`: what each action does to the state.
+
+use std::path::PathBuf;
+
+use bptui::engine::Backward;
+use bptui::model::Model;
+use bptui::session::{Phase, Session};
+use bptui::tui::app::Finish;
+use bptui::tui::{action_for, layout, update, Action, App, Mode, Pane, Theme};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::layout::Rect;
+
+fn app(name: &str) -> App {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join(name);
+    App::new(Session::new(Model::load(&path).expect("model loads"), Backward::B), Theme { color: false })
+}
+
+fn k(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+#[test]
+fn key_map_normal_mode() {
+    let m = Mode::Normal;
+    for code in [KeyCode::Char('n'), KeyCode::Char(' '), KeyCode::Right] {
+        assert_eq!(action_for(k(code), m), Some(Action::Step));
+    }
+    assert_eq!(action_for(k(KeyCode::Char('f')), m), Some(Action::Finish(Finish::Phase)));
+    assert_eq!(action_for(k(KeyCode::Char('e')), m), Some(Action::Finish(Finish::Example)));
+    assert_eq!(action_for(k(KeyCode::Char('E')), m), Some(Action::Finish(Finish::Epoch)));
+    assert_eq!(action_for(k(KeyCode::Up), m), Some(Action::SelectPrev));
+    assert_eq!(action_for(k(KeyCode::Char('j')), m), Some(Action::SelectNext));
+    assert_eq!(action_for(k(KeyCode::Tab), m), Some(Action::FocusNext));
+    assert_eq!(action_for(k(KeyCode::BackTab), m), Some(Action::FocusPrev));
+    assert_eq!(action_for(k(KeyCode::Enter), m), Some(Action::ToggleZoom));
+    assert_eq!(action_for(k(KeyCode::PageDown), m), Some(Action::ScrollDown));
+    assert_eq!(action_for(k(KeyCode::Char('l')), m), Some(Action::ScrollRight));
+    assert_eq!(action_for(k(KeyCode::Char('a')), m), Some(Action::ToggleAlgorithm));
+    assert_eq!(action_for(k(KeyCode::Char('.')), m), Some(Action::Follow));
+    assert_eq!(action_for(k(KeyCode::Char('c')), m), Some(Action::ToggleChart));
+    assert_eq!(action_for(k(KeyCode::Char('?')), m), Some(Action::ToggleHelp));
+    assert_eq!(action_for(k(KeyCode::Char('q')), m), Some(Action::Quit));
+    assert_eq!(action_for(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL), m), Some(Action::Quit));
+    assert_eq!(action_for(k(KeyCode::Char('x')), m), None);
+}
+
+#[test]
+fn key_map_ignores_releases_and_respects_modes() {
+    let mut release = k(KeyCode::Char('n'));
+    release.kind = KeyEventKind::Release;
+    assert_eq!(action_for(release, Mode::Normal), None);
+    // While a long command runs only Esc (cancel) and quitting work.
+    assert_eq!(action_for(k(KeyCode::Char('n')), Mode::Running), None);
+    assert_eq!(action_for(k(KeyCode::Esc), Mode::Running), Some(Action::Cancel));
+    assert_eq!(action_for(k(KeyCode::Char('q')), Mode::Running), Some(Action::Quit));
+    // Under the help overlay, ? and Esc close it and stepping is off.
+    assert_eq!(action_for(k(KeyCode::Esc), Mode::Help), Some(Action::ToggleHelp));
+    assert_eq!(action_for(k(KeyCode::Char('n')), Mode::Help), None);
+}
+
+#[test]
+fn n_takes_exactly_one_step() {
+    let mut a = app("two_layer.yaml");
+    for i in 1..=12 {
+        update(&mut a, Action::Step);
+        assert_eq!(a.session.steps(), i);
+    }
+}
+
+#[test]
+fn a_toggles_the_next_algorithm_and_waits_for_the_next_backward() {
+    let mut a = app("two_layer.yaml");
+    assert_eq!(a.session.next_algorithm(), Backward::B);
+    update(&mut a, Action::ToggleAlgorithm);
+    assert_eq!(a.session.next_algorithm(), Backward::A);
+    update(&mut a, Action::ToggleAlgorithm);
+    assert_eq!(a.session.next_algorithm(), Backward::B);
+    // Mid-backward the running version stays until the phase ends.
+    update(&mut a, Action::Finish(Finish::Phase));
+    a.finish_job();
+    update(&mut a, Action::Step);
+    assert_eq!(a.session.phase(), Phase::Backward);
+    update(&mut a, Action::ToggleAlgorithm);
+    assert_eq!(a.session.algorithm(), Backward::B);
+    assert_eq!(a.session.next_algorithm(), Backward::A);
+}
+
+#[test]
+fn selection_follows_the_steps_until_the_user_picks_and_dot_resumes() {
+    let mut a = app("two_layer.yaml");
+    let g = a.session.graph().clone();
+    assert_eq!(Some(a.selected), a.session.next_node());
+    update(&mut a, Action::Step); // loads x
+    assert_eq!(a.selected, g.find("x").unwrap());
+    update(&mut a, Action::Step); // computes a
+    assert_eq!(a.selected, g.find("a").unwrap());
+    update(&mut a, Action::SelectPrev);
+    assert!(!a.follow);
+    let picked = a.selected;
+    update(&mut a, Action::Step); // computes z; the selection stays
+    assert_eq!(a.selected, picked);
+    update(&mut a, Action::Follow);
+    assert!(a.follow);
+    assert_eq!(Some(a.selected), a.session.next_node());
+    update(&mut a, Action::Step);
+    assert_eq!(a.selected, g.find("b").unwrap());
+}
+
+#[test]
+fn last_step_keeps_a_copy_of_what_it_changed() {
+    let mut a = app("two_layer.yaml");
+    update(&mut a, Action::Step);
+    update(&mut a, Action::Step);
+    let id = a.session.graph().find("a").unwrap();
+    let before = a.before(id, bptui::tui::app::Kind::Value).expect("a copy of a's old value");
+    assert!(before.iter().all(|&x| x == 0.0));
+    assert!(a.session.workspace().values[id].iter().any(|&x| x != 0.0));
+}
+
+#[test]
+fn zoom_help_chart_and_focus_toggle() {
+    let mut a = app("two_layer.yaml");
+    assert_eq!(a.focus, Pane::Graph);
+    update(&mut a, Action::FocusNext);
+    assert_eq!(a.focus, Pane::Values);
+    update(&mut a, Action::FocusPrev);
+    update(&mut a, Action::FocusPrev);
+    assert_eq!(a.focus, Pane::Updates);
+    update(&mut a, Action::ToggleZoom);
+    assert!(a.zoom);
+    update(&mut a, Action::Back);
+    assert!(!a.zoom);
+    update(&mut a, Action::ToggleHelp);
+    assert_eq!(a.mode(), Mode::Help);
+    update(&mut a, Action::Back);
+    assert_eq!(a.mode(), Mode::Normal);
+    update(&mut a, Action::ToggleChart);
+    assert!(a.chart);
+    update(&mut a, Action::Back);
+    assert!(!a.chart);
+}
+
+#[test]
+fn finish_commands_stop_where_they_say() {
+    let mut a = app("two_layer.yaml");
+    update(&mut a, Action::Finish(Finish::Phase));
+    a.finish_job();
+    assert_eq!(a.session.phase(), Phase::Backward);
+    update(&mut a, Action::Finish(Finish::Example));
+    a.finish_job();
+    assert_eq!((a.session.example(), a.session.phase(), a.session.index()), (1, Phase::Forward, 0));
+    update(&mut a, Action::Finish(Finish::Epoch));
+    a.finish_job();
+    assert_eq!(a.session.metrics().len(), 1);
+    assert_eq!((a.session.epoch(), a.session.example()), (2, 0));
+}
+
+#[test]
+fn a_long_run_is_chunked_and_esc_cancels_at_a_step_boundary() {
+    let mut a = app("ocr_letters.yaml");
+    a.chunk = std::time::Duration::ZERO;
+    update(&mut a, Action::Finish(Finish::Run));
+    assert_eq!(a.mode(), Mode::Running);
+    update(&mut a, Action::Tick);
+    let steps = a.session.steps();
+    assert!(steps > 0);
+    update(&mut a, Action::Cancel);
+    assert_eq!(a.mode(), Mode::Normal);
+    assert_eq!(a.session.steps(), steps);
+    assert!(a.session.metrics().is_empty());
+}
+
+#[test]
+fn clicking_a_node_in_the_graph_pane_selects_it() {
+    let mut a = app("two_layer.yaml");
+    a.area = Rect::new(0, 0, 120, 40);
+    let graph = layout(a.area, &a).graph.expect("a graph pane");
+    // Row 0 inside the border is the legend; node rows follow in id order.
+    let z = a.session.graph().find("z").unwrap();
+    update(&mut a, Action::Click { column: graph.x + 5, row: graph.y + 2 + z as u16 });
+    assert_eq!(a.selected, z);
+    assert!(!a.follow);
+    update(&mut a, Action::Wheel { down: true, column: graph.x + 5, row: graph.y + 3 });
+    assert_eq!(a.selected, z + 1);
+}

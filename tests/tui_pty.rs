@@ -1,0 +1,126 @@
+//! End to end in a real pseudo-terminal: start `bptui two_layer.yaml` at 120×40, step, read
+//! numbers off the screen, check them against the headless trace, quit, and check that the
+//! terminal was restored (alternate screen off).
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+
+const ROWS: u16 = 40;
+const COLS: u16 = 120;
+
+struct Screen {
+    parser: vt100::Parser,
+    rx: mpsc::Receiver<Vec<u8>>,
+}
+
+impl Screen {
+    /// Feeds output to the terminal emulator until `done` holds for the screen text, or fails
+    /// after a timeout.
+    fn wait_for(&mut self, what: &str, done: impl Fn(&vt100::Parser) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if done(&self.parser) {
+                return;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "timed out waiting for {what}; screen:\n{}", self.parser.screen().contents());
+            match self.rx.recv_timeout(left.min(Duration::from_millis(100))) {
+                Ok(bytes) => self.parser.process(&bytes),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    assert!(done(&self.parser), "the program ended before {what}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        self.parser.screen().contents()
+    }
+}
+
+/// The number after `label` on the screen.
+fn number_after(text: &str, label: &str) -> Option<f64> {
+    let start = text.find(label)? + label.len();
+    let rest = text[start..].trim_start();
+    let end = rest.find(|c: char| !(c.is_ascii_digit() || matches!(c, '-' | '.' | 'e' | '+'))).unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+/// Decimal places as printed, for comparing to the printed precision.
+fn printed_tolerance(x: f64) -> f64 {
+    // numfmt::short prints 4–5 decimals (or 4 significant digits in e-notation).
+    (x.abs() * 1e-4).max(1e-5)
+}
+
+#[test]
+fn steps_in_a_real_terminal_match_the_headless_trace() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let model = root.join("models/two_layer.yaml");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let trace = dir.path().join("trace.jsonl");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_bptui"))
+        .args(["trace", model.to_str().unwrap(), "--out", trace.to_str().unwrap(), "--examples", "1"])
+        .status()
+        .expect("bptui trace runs");
+    assert!(status.success());
+    let first = std::fs::read_to_string(&trace).expect("trace written");
+    let record: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).expect("JSON");
+    let a0 = record["forward"]["a"][0].as_f64().unwrap();
+    let j = record["forward"]["J"].as_f64().unwrap();
+
+    let pty = native_pty_system();
+    let pair = pty.openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).expect("a pty");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_bptui"));
+    cmd.arg(model.to_str().unwrap());
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("NO_COLOR", "1");
+    let mut child = pair.slave.spawn_command(cmd).expect("bptui starts");
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().expect("reader");
+    let mut writer = pair.master.take_writer().expect("writer");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut screen = Screen { parser: vt100::Parser::new(ROWS, COLS, 0), rx };
+    screen.wait_for("the first frame", |p| p.screen().contents().contains("n: load x"));
+    assert!(screen.parser.screen().alternate_screen(), "the debugger draws on the alternate screen");
+
+    // Two steps: load x, compute a = α·[1; x]; the values pane then shows a.
+    writer.write_all(b"nn").unwrap();
+    writer.flush().unwrap();
+    screen.wait_for("a computed", |p| p.screen().contents().contains("last: computed a ="));
+    let shown = number_after(&screen.text(), "[0]").expect("a[0] on screen");
+    assert!((shown - a0).abs() <= printed_tolerance(a0), "a[0]: screen {shown}, trace {a0}");
+
+    // Finish the forward phase: the status bar shows J.
+    writer.write_all(b"f").unwrap();
+    writer.flush().unwrap();
+    screen.wait_for("J", |p| p.screen().contents().contains("│ J = 0"));
+    let shown = number_after(&screen.text(), "│ J = ").expect("J on screen");
+    assert!((shown - j).abs() <= printed_tolerance(j), "J: screen {shown}, trace {j}");
+
+    writer.write_all(b"q").unwrap();
+    writer.flush().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "bptui did not quit on q");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "exit status {status:?}");
+    screen.wait_for("the terminal restored", |p| !p.screen().alternate_screen());
+}
