@@ -58,17 +58,24 @@ pub struct DataOverride {
 impl Model {
     /// Reads and validates a model file.
     pub fn load(path: &Path) -> Result<Model> {
+        Model::load_with(path, &DataOverride::default())
+    }
+
+    /// Reads and validates a model file, with data files from the command line replacing
+    /// `data.train` / `data.test`.
+    pub fn load_with(path: &Path, data: &DataOverride) -> Result<Model> {
         let source =
             std::fs::read_to_string(path).map_err(|e| Error::file(path, format!("cannot read the model file: {e}")))?;
-        Model::from_source(path, &source)
+        Model::from_source(path, &source, data)
     }
 
     /// Validates model text as if read from `path` (relative data paths resolve from there).
-    pub fn from_source(path: &Path, source: &str) -> Result<Model> {
+    pub fn from_source(path: &Path, source: &str, data: &DataOverride) -> Result<Model> {
         let ctx = Ctx {
             file: path.display().to_string(),
             source,
             dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            data: data.clone(),
         };
         let spec: ModelFile = serde_yaml::from_str(source).map_err(|e| ctx.yaml_error(&e))?;
         ctx.build(spec)

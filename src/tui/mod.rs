@@ -1,20 +1,9 @@
-//! The interactive debugger.
+//! The interactive debugger (placeholder in this branch; the real one is merged from main).
 
-use std::path::Path;
-
+use crate::diff::Theirs;
 use crate::engine::Backward;
-use crate::error::Result;
 use crate::model::Model;
 
-/// Another implementation's trace, shown beside bptui's numbers.
-pub struct Against;
-
-impl Against {
-    pub fn load(_path: &Path) -> Result<Against> {
-        Ok(Against)
-    }
-}
-
-pub fn run(_model: Model, _backward: Backward, _against: Option<Against>) -> std::io::Result<()> {
+pub fn run(_model: Model, _backward: Backward, _against: Option<Theirs>) -> std::io::Result<()> {
     Ok(())
 }
