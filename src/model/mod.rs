@@ -180,13 +180,17 @@ impl Ctx<'_> {
         if data.test.is_some() && data.validation.is_some() {
             return Err(self.err("data.validation", "give `test` or its synonym `validation`, not both"));
         }
+        // Data replaced on the command line is not read at all: its file may not exist here.
         let train = match &data.train {
-            Some(src) => Some(self.load_source(src, "data.train")?),
-            None => None,
+            Some(src) if self.data.train.is_none() => Some(self.load_source(src, "data.train")?),
+            _ => None,
         };
+        let load_test = self.data.test.is_none();
         let (test, key) = match (&data.test, &data.validation) {
-            (Some(src), _) => (Some(self.load_source(src, "data.test")?), "test"),
-            (None, Some(src)) => (Some(self.load_source(src, "data.validation")?), "validation"),
+            (Some(src), _) => (if load_test { Some(self.load_source(src, "data.test")?) } else { None }, "test"),
+            (None, Some(src)) => {
+                (if load_test { Some(self.load_source(src, "data.validation")?) } else { None }, "validation")
+            }
             (None, None) => (None, "test"),
         };
         Ok((train, test, key.to_string()))
