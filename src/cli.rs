@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::engine::{shape_str, Backward, Op, Workspace};
 use crate::error::{Error, Result};
-use crate::model::Model;
+use crate::model::{DataOverride, Model};
 use crate::numfmt::{py_repr, short};
 use crate::session::{Event, Phase, Session};
 use crate::trace;
@@ -37,6 +37,28 @@ pub struct TuiArgs {
     /// Backward algorithm: a (each node pulls from its consumers) or b (each node pushes into its inputs).
     #[arg(long, value_enum, default_value = "b")]
     pub backward: BackwardArg,
+    /// Their name for one of bptui's nodes, for --against (repeatable).
+    #[arg(long, value_name = "THEIRS=OURS")]
+    pub alias: Vec<String>,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// Data files that replace the model's `data.train` / `data.test`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct DataArgs {
+    /// Training data CSV (label first, then features), instead of the model's data.train.
+    #[arg(long, value_name = "CSV")]
+    pub train: Option<PathBuf>,
+    /// Test (validation) data CSV, instead of the model's data.test.
+    #[arg(long, value_name = "CSV")]
+    pub test: Option<PathBuf>,
+}
+
+impl DataArgs {
+    fn load(&self, model: &Path) -> Result<Model> {
+        Model::load_with(model, &DataOverride { train: self.train.clone(), test: self.test.clone() })
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -74,6 +96,8 @@ pub enum Command {
         test_out: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "b")]
         backward: BackwardArg,
+        #[command(flatten)]
+        data: DataArgs,
     },
     /// Write every node value, adjoint and updated parameter of every example (JSON Lines or .npz).
     Trace {
@@ -87,6 +111,24 @@ pub enum Command {
         examples: Option<usize>,
         #[arg(long, value_enum, default_value = "b")]
         backward: BackwardArg,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Run the model beside another implementation's trace and report the first number that differs.
+    Diff {
+        model: PathBuf,
+        /// Their trace: JSON Lines or .npz, any subset of epochs, examples, nodes and sections.
+        theirs: PathBuf,
+        /// Tolerance, absolute + relative: |ours − theirs| ≤ T + T·|theirs|.
+        #[arg(long, default_value_t = 1e-6)]
+        tol: f64,
+        /// Their name for one of bptui's nodes (repeatable), e.g. --alias W1=alpha.
+        #[arg(long, value_name = "THEIRS=OURS")]
+        alias: Vec<String>,
+        #[arg(long, value_enum, default_value = "b")]
+        backward: BackwardArg,
+        #[command(flatten)]
+        data: DataArgs,
     },
     /// Validate the model and its data and print the graph.
     Check { model: PathBuf },
@@ -118,13 +160,13 @@ pub enum GraphFormat {
 /// Runs a parsed command line; returns the process exit status.
 pub fn main_with(cli: Cli) -> Result<i32> {
     match cli.command {
-        Some(Command::Run { model, epochs, learning_rate, metrics_out, train_out, test_out, backward }) => {
-            let mut model = Model::load(&model)?;
+        Some(Command::Run { model, epochs, learning_rate, metrics_out, train_out, test_out, backward, data }) => {
+            let mut model = data.load(&model)?;
             override_config(&mut model, epochs, learning_rate)?;
             run(model, backward.into(), metrics_out.as_deref(), train_out.as_deref(), test_out.as_deref())
         }
-        Some(Command::Trace { model, out, epochs, examples, backward }) => {
-            let mut model = Model::load(&model)?;
+        Some(Command::Trace { model, out, epochs, examples, backward, data }) => {
+            let mut model = data.load(&model)?;
             override_config(&mut model, epochs, None)?;
             let mut session = Session::new(model, backward.into());
             let mut records = Vec::new();
@@ -142,6 +184,18 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             );
             report_non_finite(&session);
             Ok(0)
+        }
+        Some(Command::Diff { model, theirs, tol, alias, backward, data }) => {
+            if !(tol >= 0.0 && tol.is_finite()) {
+                return Err(Error::Usage(format!("--tol must be a number ≥ 0, got {tol}")));
+            }
+            let model = data.load(&model)?;
+            let aliases = aliases(&model, &alias)?;
+            let theirs = crate::diff::Theirs::load(&theirs, &model.graph, &aliases)?;
+            let mut session = Session::new(model, backward.into());
+            let report = crate::diff::run(&mut session, &theirs, tol);
+            print!("{}", crate::diff::render(&report, &theirs, tol));
+            Ok(if report.divergence.is_some() { 1 } else { 0 })
         }
         Some(Command::Check { model }) => {
             let model = Model::load(&model)?;
@@ -171,9 +225,12 @@ pub fn main_with(cli: Cli) -> Result<i32> {
                     "usage: bptui MODEL.yaml (the debugger), or bptui --help for the commands".into(),
                 ));
             };
-            let model = Model::load(&path)?;
+            let model = cli.tui.data.load(&path)?;
             let against = match &cli.tui.against {
-                Some(p) => Some(crate::tui::Against::load(p)?),
+                Some(p) => {
+                    let aliases = aliases(&model, &cli.tui.alias)?;
+                    Some(crate::diff::Theirs::load(p, &model.graph, &aliases)?)
+                }
                 None => None,
             };
             crate::tui::run(model, cli.tui.backward.into(), against)
@@ -181,6 +238,27 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// The model file's aliases, then the command line's (THEIRS=OURS), checked against the graph.
+fn aliases(model: &Model, given: &[String]) -> Result<Vec<(String, String)>> {
+    let mut out = model.aliases.clone();
+    for a in given {
+        let Some((theirs, ours)) = a.split_once('=') else {
+            return Err(Error::Usage(format!("--alias takes THEIRS=OURS, got {a:?}")));
+        };
+        out.push((theirs.trim().to_string(), ours.trim().to_string()));
+    }
+    for (theirs, ours) in &out {
+        if model.graph.find(ours).is_none() {
+            let known: Vec<&str> = model.graph.nodes().iter().map(|n| n.name.as_str()).collect();
+            return Err(Error::Usage(format!(
+                "alias {theirs}={ours}: bptui has no node `{ours}` (its nodes: {})",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(out)
 }
 
 fn override_config(model: &mut Model, epochs: Option<usize>, learning_rate: Option<f64>) -> Result<()> {

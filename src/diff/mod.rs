@@ -59,7 +59,8 @@ impl Theirs {
     /// Reads a JSON Lines or .npz trace and renames their names to ours with `aliases`
     /// (their name, our name); every remaining name must be a node of `graph`.
     pub fn load(path: &Path, graph: &Graph, aliases: &[(String, String)]) -> Result<Theirs> {
-        let records = if path.extension().is_some_and(|e| e == "npz") { read_npz(path)? } else { trace::read_jsonl(path)? };
+        let records =
+            if path.extension().is_some_and(|e| e == "npz") { read_npz(path)? } else { trace::read_jsonl(path)? };
         let file = path.display().to_string();
         let alias: HashMap<&str, &str> = aliases.iter().map(|(t, o)| (t.as_str(), o.as_str())).collect();
         let mut theirs = Theirs { file: file.clone(), ..Default::default() };
@@ -69,7 +70,9 @@ impl Theirs {
                     theirs.epochs.insert(e.epoch, e);
                 }
                 Record::Example(mut r) => {
-                    for (key, list) in [("forward", &mut r.forward), ("adjoints", &mut r.adjoints), ("params", &mut r.params)] {
+                    for (key, list) in
+                        [("forward", &mut r.forward), ("adjoints", &mut r.adjoints), ("params", &mut r.params)]
+                    {
                         for (name, _) in list.iter_mut() {
                             let ours = alias.get(name.as_str()).map(|s| s.to_string()).unwrap_or_else(|| name.clone());
                             if graph.find(&ours).is_none() {
@@ -90,7 +93,11 @@ impl Theirs {
                         }
                     }
                     if r.epoch == 0 || r.example == 0 {
-                        return Err(Error::Trace { file, record: i + 1, message: "epoch and example count from 1".into() });
+                        return Err(Error::Trace {
+                            file,
+                            record: i + 1,
+                            message: "epoch and example count from 1".into(),
+                        });
                     }
                     theirs.examples.insert((r.epoch, r.example), r);
                 }
@@ -133,7 +140,8 @@ impl Theirs {
 
 fn read_npz(path: &Path) -> Result<Vec<Record>> {
     let file = std::fs::File::open(path).map_err(|e| Error::file(path, format!("cannot read the trace: {e}")))?;
-    let mut npz = ndarray_npy::NpzReader::new(file).map_err(|e| Error::file(path, format!("not a readable .npz: {e}")))?;
+    let mut npz =
+        ndarray_npy::NpzReader::new(file).map_err(|e| Error::file(path, format!("not a readable .npz: {e}")))?;
     let names = npz.names().map_err(|e| Error::file(path, format!("not a readable .npz: {e}")))?;
     let mut examples: BTreeMap<(usize, usize), ExampleRecord> = BTreeMap::new();
     let mut epochs: BTreeMap<usize, EpochRecord> = BTreeMap::new();
@@ -142,12 +150,18 @@ fn read_npz(path: &Path) -> Result<Vec<Record>> {
         let parts: Vec<&str> = key.split('/').collect();
         let epoch = parts.first().and_then(|p| p.strip_prefix('e')).and_then(|n| n.parse::<usize>().ok());
         let Some(epoch) = epoch else {
-            return Err(bad(format!("key `{key}`: expected e{{epoch}}/x{{example}}/{{forward|adjoints|params}}/{{name}}")));
+            return Err(bad(format!(
+                "key `{key}`: expected e{{epoch}}/x{{example}}/{{forward|adjoints|params}}/{{name}}"
+            )));
         };
         let array = read_npz_array(&mut npz, key).map_err(|e| bad(format!("key `{key}`: {e}")))?;
         if parts.get(1) == Some(&"metrics") && parts.len() == 3 {
             let v = array.iter().next().copied().ok_or_else(|| bad(format!("key `{key}`: empty")))?;
-            epochs.entry(epoch).or_insert_with(|| EpochRecord { epoch, metrics: vec![] }).metrics.push((parts[2].to_string(), v));
+            epochs
+                .entry(epoch)
+                .or_insert_with(|| EpochRecord { epoch, metrics: vec![] })
+                .metrics
+                .push((parts[2].to_string(), v));
             continue;
         }
         let example = parts.get(1).and_then(|p| p.strip_prefix('x')).and_then(|n| n.parse::<usize>().ok());
@@ -175,7 +189,10 @@ fn read_npz(path: &Path) -> Result<Vec<Record>> {
     Ok(out)
 }
 
-fn read_npz_array(npz: &mut ndarray_npy::NpzReader<std::fs::File>, key: &str) -> std::result::Result<ArrayD<f64>, String> {
+fn read_npz_array(
+    npz: &mut ndarray_npy::NpzReader<std::fs::File>,
+    key: &str,
+) -> std::result::Result<ArrayD<f64>, String> {
     if let Ok(a) = npz.by_name::<ndarray::OwnedRepr<f64>, IxDyn>(key) {
         return Ok(a);
     }
@@ -235,6 +252,9 @@ impl Layout {
             Layout::Same => a.clone(),
             Layout::Squeezed => {
                 let shape: Vec<usize> = a.shape().iter().copied().filter(|&d| d != 1).collect();
+                if shape.len() == a.ndim() {
+                    return None;
+                }
                 a.clone().into_shape_with_order(IxDyn(&shape)).ok()?
             }
             Layout::Transposed => m2()?.t().to_owned().into_dyn(),
@@ -255,6 +275,15 @@ impl Layout {
                 ArrayD::from_shape_vec(IxDyn(&[v.len()]), v).ok()?
             }
         })
+    }
+
+    /// Storage conventions that turn `ours` into an array of `shape`, most natural first.
+    fn candidates(ours: &ArrayD<f64>, shape: &[usize]) -> Vec<Layout> {
+        Layout::ALL
+            .iter()
+            .copied()
+            .filter(|l| l.is_convention() && l.apply(ours).is_some_and(|a| a.shape() == shape))
+            .collect()
     }
 
     /// How a student would say it.
@@ -391,20 +420,21 @@ impl Comparer {
         let graph = session.graph();
         let ws = session.workspace();
         let mut agreed = Vec::new();
-        let diverge = |section, name: &str, what: String, index, ours, theirs_v, diagnosis, agreed: &Vec<String>| Divergence {
-            epoch,
-            example,
-            row,
-            section,
-            name: name.to_string(),
-            what,
-            index,
-            ours,
-            theirs: theirs_v,
-            agreed_examples: 0,
-            agreed_here: agreed.clone(),
-            diagnosis,
-        };
+        let diverge =
+            |section, name: &str, what: String, index, ours, theirs_v, diagnosis, agreed: &Vec<String>| Divergence {
+                epoch,
+                example,
+                row,
+                section,
+                name: name.to_string(),
+                what,
+                index,
+                ours,
+                theirs: theirs_v,
+                agreed_examples: 0,
+                agreed_here: agreed.clone(),
+                diagnosis,
+            };
         if let (Some(t), Some(o)) = (theirs.row, row) {
             if t != o {
                 return Some(diverge(
@@ -445,7 +475,7 @@ impl Comparer {
                 _ => &ws.values[id],
             };
             self.compared_values += their.len();
-            match self.match_layout(graph, section, name, ours, their, theirs) {
+            match self.match_layout(graph, ws, section, name, ours, their, theirs) {
                 Ok(()) => agreed.push(format!("{} {}", section.key(), name)),
                 Err(layout) => {
                     let ours_l = layout.apply(ours).filter(|a| a.shape() == their.shape());
@@ -467,10 +497,13 @@ impl Comparer {
     }
 
     /// Agrees under the name's layout (learning it at first sight), or says which layout it
-    /// was compared under.
+    /// was compared under. A parameter and its gradient share one layout, learned from the
+    /// parameter's values when their record has them.
+    #[allow(clippy::too_many_arguments)]
     fn match_layout(
         &mut self,
         graph: &Graph,
+        ws: &crate::engine::Workspace,
         section: Section,
         name: &str,
         ours: &ArrayD<f64>,
@@ -479,44 +512,34 @@ impl Comparer {
     ) -> std::result::Result<(), Layout> {
         let id = graph.find(name).expect("names were checked on load");
         let is_param = graph.node(id).op == Op::Param;
-        // A parameter's gradient is stored as the parameter is.
-        let key_section = if is_param { Section::Param } else { section };
-        let key = (key_section, name.to_string());
-        if let Some(&layout) = self.layouts.get(&key) {
-            let ok = layout.apply(ours).is_some_and(|a| agrees(&a, their, self.tol));
-            return if ok { Ok(()) } else { Err(layout) };
-        }
-        if is_param && section == Section::Adjoint {
-            // Learn the parameter's layout from its values in the same record, when present.
-            if let Some((_, their_param)) = record.params.iter().find(|(n, _)| n == name) {
-                if let Some(l) = Layout::ALL.iter().copied().find(|l| l.apply(ours).is_some_and(|a| a.shape() == their_param.shape())) {
-                    if their_param.shape() != ours.shape() || l == Layout::Same {
-                        // Decided by shape only when the shape is unambiguous.
-                        let candidates: Vec<Layout> = Layout::ALL
-                            .iter()
-                            .copied()
-                            .filter(|l| l.is_convention() && l.apply(ours).is_some_and(|a| a.shape() == their_param.shape()))
-                            .collect();
-                        if candidates.len() == 1 {
-                            self.learn(key.clone(), candidates[0], name);
-                            let layout = candidates[0];
-                            let ok = layout.apply(ours).is_some_and(|a| agrees(&a, their, self.tol));
-                            return if ok { Ok(()) } else { Err(layout) };
-                        }
-                    }
-                }
+        let key = (if is_param { Section::Param } else { section }, name.to_string());
+        if !self.layouts.contains_key(&key) {
+            let (reference, their_ref) = match record.params.iter().find(|(n, _)| n == name) {
+                Some((_, p)) if is_param => (&ws.values[id], p),
+                _ => (ours, their),
+            };
+            let candidates = Layout::candidates(reference, their_ref.shape());
+            let agreeing = candidates
+                .iter()
+                .copied()
+                .find(|l| l.apply(reference).is_some_and(|a| agrees(&a, their_ref, self.tol)));
+            match agreeing.or(candidates.first().copied()) {
+                Some(l) => self.learn(key.clone(), l, name),
+                None => return Err(Layout::Same),
             }
         }
-        let candidates: Vec<Layout> = Layout::ALL
-            .iter()
-            .copied()
-            .filter(|l| l.is_convention() && l.apply(ours).is_some_and(|a| a.shape() == their.shape()))
-            .collect();
-        if let Some(&l) = candidates.iter().find(|l| l.apply(ours).is_some_and(|a| agrees(&a, their, self.tol))) {
-            self.learn(key, l, name);
-            return Ok(());
+        let layout = self.layouts[&key];
+        let ok = layout.apply(ours).is_some_and(|a| agrees(&a, their, self.tol));
+        if ok {
+            Ok(())
+        } else {
+            Err(layout)
         }
-        Err(candidates.first().copied().unwrap_or(Layout::Same))
+    }
+
+    /// Our previous example's gradient of a parameter (zeros before the first example).
+    fn previous(&self, id: NodeId, like: &ArrayD<f64>) -> Option<ArrayD<f64>> {
+        Some(self.previous_grad.get(&id).cloned().unwrap_or_else(|| ArrayD::zeros(like.raw_dim())))
     }
 
     fn learn(&mut self, key: (Section, String), layout: Layout, name: &str) {
@@ -527,7 +550,14 @@ impl Comparer {
     }
 
     /// Reasons a value might disagree, each checked against the numbers.
-    fn diagnose(&self, session: &Session, section: Section, id: NodeId, their: &ArrayD<f64>, layout: Layout) -> Vec<String> {
+    fn diagnose(
+        &self,
+        session: &Session,
+        section: Section,
+        id: NodeId,
+        their: &ArrayD<f64>,
+        layout: Layout,
+    ) -> Vec<String> {
         let graph = session.graph();
         let ws = session.workspace();
         let node = graph.node(id);
@@ -552,12 +582,24 @@ impl Comparer {
                 } else {
                     String::new()
                 };
-                let what = match l {
-                    Layout::Transposed => "transposed".to_string(),
-                    Layout::NoBias | Layout::NoBiasTransposed => "agrees once the bias column is dropped: the bias is missing".into(),
-                    _ => format!("bias placement: it agrees {}", l.describe()),
+                let stored = if layout == Layout::Same {
+                    String::new()
+                } else {
+                    format!(" (your {name} itself is stored {})", layout.describe())
                 };
-                out.push(format!("your {} is {what} relative to {}.{shape_rule}", section.describe(name), layout.describe()));
+                let what = match l {
+                    Layout::Transposed | Layout::BiasLastTransposed if layout == Layout::Same => {
+                        format!("transposed: it agrees with bptui's {}{stored}.", l.describe())
+                    }
+                    Layout::NoBias | Layout::NoBiasTransposed => {
+                        format!("missing its bias: it agrees with bptui's {}{stored}.", l.describe())
+                    }
+                    _ => format!(
+                        "in another arrangement — bias placement? It agrees with bptui's {}{stored}.",
+                        l.describe()
+                    ),
+                };
+                out.push(format!("your {} is {what}{shape_rule}", section.describe(name)));
             }
         }
         let Some(ours_l) = layout.apply(&ours).filter(|a| a.shape() == their.shape()) else {
@@ -621,9 +663,11 @@ impl Comparer {
                 }
             }
             if node.op == Op::Param {
-                if let Some(prev) = self.previous_grad.get(&id).and_then(|g| layout.apply(g)) {
+                if let Some(prev) = self.previous(id, &ws.adjoints[id]).and_then(|g| layout.apply(&g)) {
                     if agrees(&prev, their, tol) {
-                        out.push(format!("a stale gradient: your dJ/d{name} is bptui's gradient of the previous example."));
+                        out.push(format!(
+                            "a stale gradient: your dJ/d{name} is bptui's gradient of the previous example."
+                        ));
                     }
                 }
                 if let Some(sum) = self.epoch_grad_sum.get(&id).and_then(|g| layout.apply(g)) {
@@ -637,9 +681,8 @@ impl Comparer {
             }
         }
         if section == Section::Param {
-            let p = graph.params().iter().position(|&q| q == id).expect("a parameter");
             let lr = session.model().config.learning_rate;
-            if let Some(prev) = self.previous_grad.get(&id).and_then(|g| layout.apply(g)) {
+            if let Some(prev) = self.previous(id, &ws.adjoints[id]).and_then(|g| layout.apply(&g)) {
                 if agrees(&prev.mapv(|g| -lr * g), &t, tol) {
                     out.push(format!(
                         "the update used a stale gradient: your step of {name} is −γ times bptui's gradient of the previous example."
@@ -653,6 +696,26 @@ impl Comparer {
                          every example of this epoch so far. Reset the gradient to zero for each example."
                     ));
                 }
+            }
+        }
+        if section == Section::Forward && node.op == Op::Linear {
+            // W[1; x] computed as W[:, 1:] x: the bias column never applied.
+            // The forward pass ran with the parameters from before this example's update.
+            let w_id = node.inputs[0];
+            let w_before = match graph.params().iter().position(|&q| q == w_id) {
+                Some(p) => session.param_before(p),
+                None => &ws.values[w_id],
+            };
+            let w = w_before.view().into_dimensionality::<ndarray::Ix2>().expect("matrix");
+            let x = ws.values[node.inputs[1]].view().into_dimensionality::<ndarray::Ix1>().expect("vector");
+            let without = w.slice(s![.., 1..]).dot(&x).into_dyn();
+            if agrees(&without, their, tol) {
+                let input = &graph.node(node.inputs[1]).name;
+                out.push(format!(
+                    "the bias is missing: your {name} equals bptui's {} without the bias column, i.e. the 1 prepended to {input} \
+                     ({input}_0 = 1) was left out.",
+                    node.equation
+                ));
             }
         }
         if section == Section::Forward {
@@ -716,7 +779,11 @@ fn worst(ours: Option<&ArrayD<f64>>, theirs: &ArrayD<f64>) -> (Vec<usize>, f64, 
         }
     }
     let index = unravel(theirs.shape(), best.0);
-    (index, ours.iter().nth(best.0).copied().unwrap_or(f64::NAN), theirs.iter().nth(best.0).copied().unwrap_or(f64::NAN))
+    (
+        index,
+        ours.iter().nth(best.0).copied().unwrap_or(f64::NAN),
+        theirs.iter().nth(best.0).copied().unwrap_or(f64::NAN),
+    )
 }
 
 fn unravel(shape: &[usize], flat: usize) -> Vec<usize> {
@@ -734,7 +801,8 @@ fn unravel(shape: &[usize], flat: usize) -> Vec<usize> {
 /// Runs the session alongside their trace and reports the first divergence.
 pub fn run(session: &mut Session, theirs: &Theirs, tol: f64) -> Report {
     let mut comparer = Comparer::new(tol);
-    let mut report = Report { divergence: None, compared_values: 0, compared_examples: 0, compared_epochs: 0, notes: vec![] };
+    let mut report =
+        Report { divergence: None, compared_values: 0, compared_examples: 0, compared_epochs: 0, notes: vec![] };
     let Some(last) = theirs.last() else { return report };
     let has_data = session.model().train_data.is_some();
     let mut agreed_examples = 0;
@@ -834,15 +902,18 @@ pub fn render(report: &Report, theirs: &Theirs, tol: f64) -> String {
             } else {
                 format!("[{}]", d.index.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","))
             };
-            out += &format!(
-                "  worst element {}{}: bptui {}, yours {} (difference {:.3e}, tolerance {})\n",
-                if d.name.is_empty() { "" } else { &d.name },
-                idx,
-                crate::numfmt::py_repr(d.ours),
-                crate::numfmt::py_repr(d.theirs),
-                (d.ours - d.theirs).abs(),
-                short(tol)
-            );
+            let shapes_differ = d.ours.is_nan() && d.index.is_empty() && !d.name.is_empty();
+            if !shapes_differ {
+                out += &format!(
+                    "  worst element {}{}: bptui {}, yours {} (difference {:.3e}, tolerance {})\n",
+                    if d.name.is_empty() { "" } else { &d.name },
+                    idx,
+                    crate::numfmt::py_repr(d.ours),
+                    crate::numfmt::py_repr(d.theirs),
+                    (d.ours - d.theirs).abs(),
+                    short(tol)
+                );
+            }
             out += &format!(
                 "  agreed before it: {} example(s) completely{}\n",
                 d.agreed_examples,

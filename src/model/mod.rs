@@ -58,17 +58,24 @@ pub struct DataOverride {
 impl Model {
     /// Reads and validates a model file.
     pub fn load(path: &Path) -> Result<Model> {
+        Model::load_with(path, &DataOverride::default())
+    }
+
+    /// Reads and validates a model file, with data files from the command line replacing
+    /// `data.train` / `data.test`.
+    pub fn load_with(path: &Path, data: &DataOverride) -> Result<Model> {
         let source =
             std::fs::read_to_string(path).map_err(|e| Error::file(path, format!("cannot read the model file: {e}")))?;
-        Model::from_source(path, &source)
+        Model::from_source(path, &source, data)
     }
 
     /// Validates model text as if read from `path` (relative data paths resolve from there).
-    pub fn from_source(path: &Path, source: &str) -> Result<Model> {
+    pub fn from_source(path: &Path, source: &str, data: &DataOverride) -> Result<Model> {
         let ctx = Ctx {
             file: path.display().to_string(),
             source,
             dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            data: data.clone(),
         };
         let spec: ModelFile = serde_yaml::from_str(source).map_err(|e| ctx.yaml_error(&e))?;
         ctx.build(spec)
@@ -173,13 +180,17 @@ impl Ctx<'_> {
         if data.test.is_some() && data.validation.is_some() {
             return Err(self.err("data.validation", "give `test` or its synonym `validation`, not both"));
         }
+        // Data replaced on the command line is not read at all: its file may not exist here.
         let train = match &data.train {
-            Some(src) => Some(self.load_source(src, "data.train")?),
-            None => None,
+            Some(src) if self.data.train.is_none() => Some(self.load_source(src, "data.train")?),
+            _ => None,
         };
+        let load_test = self.data.test.is_none();
         let (test, key) = match (&data.test, &data.validation) {
-            (Some(src), _) => (Some(self.load_source(src, "data.test")?), "test"),
-            (None, Some(src)) => (Some(self.load_source(src, "data.validation")?), "validation"),
+            (Some(src), _) => (if load_test { Some(self.load_source(src, "data.test")?) } else { None }, "test"),
+            (None, Some(src)) => {
+                (if load_test { Some(self.load_source(src, "data.validation")?) } else { None }, "validation")
+            }
             (None, None) => (None, "test"),
         };
         Ok((train, test, key.to_string()))

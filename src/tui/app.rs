@@ -13,7 +13,7 @@ use crate::engine::{Backward, NodeId};
 use crate::session::{Event, Phase, Session};
 
 use super::theme::Theme;
-use super::Against;
+use crate::diff::Theirs;
 
 /// The panes that can take the focus, in Tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,7 +191,7 @@ pub struct App {
     pub quit: bool,
     /// The screen area of the last frame, for mouse hit-testing.
     pub area: Rect,
-    pub against: Option<Against>,
+    pub against: Option<Theirs>,
     /// Time budget of one chunk of a coarse command.
     pub chunk: Duration,
 }

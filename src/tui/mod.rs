@@ -19,7 +19,6 @@ pub mod updates_pane;
 pub mod values_pane;
 
 use std::io;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use ratatui::backend::Backend;
@@ -32,10 +31,9 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Gauge, Paragraph, Widg
 use ratatui::Terminal;
 
 use crate::engine::Backward;
-use crate::error::{Error, Result};
+use crate::diff::Theirs;
 use crate::model::Model;
 use crate::session::Session;
-use crate::trace::Record;
 
 pub use app::{update, Action, App, Mode, Pane};
 pub use keys::{action_for, mouse_action};
@@ -45,25 +43,9 @@ pub use theme::Theme;
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;
 
-/// Another implementation's trace, shown beside bptui's numbers.
-pub struct Against {
-    pub path: PathBuf,
-    pub records: Vec<Record>,
-}
-
-impl Against {
-    /// Reads a JSON Lines trace.
-    pub fn load(path: &Path) -> Result<Against> {
-        if path.extension().and_then(|e| e.to_str()) != Some("jsonl") {
-            return Err(Error::file(path, "the debugger reads only .jsonl traces for now"));
-        }
-        Ok(Against { path: path.to_path_buf(), records: crate::trace::read_jsonl(path)? })
-    }
-}
-
 /// Opens the debugger on `model` in the real terminal; restores the terminal when it ends,
 /// also on panic.
-pub fn run(model: Model, backward: Backward, against: Option<Against>) -> io::Result<()> {
+pub fn run(model: Model, backward: Backward, against: Option<Theirs>) -> io::Result<()> {
     let session = Session::new(model, backward);
     let mut app = App::new(session, Theme::from_env());
     app.against = against;
