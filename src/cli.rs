@@ -163,11 +163,13 @@ pub fn main_with(cli: Cli) -> Result<i32> {
         Some(Command::Run { model, epochs, learning_rate, metrics_out, train_out, test_out, backward, data }) => {
             let mut model = data.load(&model)?;
             override_config(&mut model, epochs, learning_rate)?;
+            model.require_examples()?;
             run(model, backward.into(), metrics_out.as_deref(), train_out.as_deref(), test_out.as_deref())
         }
         Some(Command::Trace { model, out, epochs, examples, backward, data }) => {
             let mut model = data.load(&model)?;
             override_config(&mut model, epochs, None)?;
+            model.require_examples()?;
             let mut session = Session::new(model, backward.into());
             let mut records = Vec::new();
             trace::record_run(&mut session, examples, |r| {
@@ -191,6 +193,7 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             }
             let model = data.load(&model)?;
             let aliases = aliases(&model, &alias)?;
+            model.require_examples()?;
             let theirs = crate::diff::Theirs::load(&theirs, &model.graph, &aliases)?;
             let mut session = Session::new(model, backward.into());
             let report = crate::diff::run(&mut session, &theirs, tol);
@@ -215,6 +218,7 @@ pub fn main_with(cli: Cli) -> Result<i32> {
                 return Err(Error::Usage(format!("--eps must be a positive number, got {eps}")));
             }
             let model = Model::load(&model)?;
+            model.require_examples()?;
             let (report, ok) = gradcheck(&model, eps, tol, all);
             print!("{report}");
             Ok(if ok { 0 } else { 1 })
@@ -226,6 +230,7 @@ pub fn main_with(cli: Cli) -> Result<i32> {
                 ));
             };
             let model = cli.tui.data.load(&path)?;
+            model.require_examples()?;
             let against = match &cli.tui.against {
                 Some(p) => {
                     let aliases = aliases(&model, &cli.tui.alias)?;

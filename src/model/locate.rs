@@ -42,8 +42,17 @@ pub fn path(spec: &str) -> Vec<Seg> {
 
 /// 1-based (line, column) of the node at `path`, or of the deepest ancestor that exists.
 pub fn locate(source: &str, path: &[Seg]) -> (usize, usize) {
+    probe(source, Probe { path, at_key: false })
+}
+
+/// 1-based (line, column) of the key of the last step of `path` (`graph` in `graph: ...`).
+pub fn locate_key(source: &str, path: &[Seg]) -> (usize, usize) {
+    probe(source, Probe { path, at_key: true })
+}
+
+fn probe(source: &str, probe: Probe<'_>) -> (usize, usize) {
     let de = serde_yaml::Deserializer::from_str(source);
-    let result = Probe { path }.deserialize(de);
+    let result = probe.deserialize(de);
     match result {
         Err(e) => e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1)),
         Ok(()) => (1, 1),
@@ -52,6 +61,49 @@ pub fn locate(source: &str, path: &[Seg]) -> (usize, usize) {
 
 struct Probe<'p> {
     path: &'p [Seg],
+    /// Stop at the last step's key rather than its value.
+    at_key: bool,
+}
+
+/// Reads a map key, failing (and so marking its position) when it is the one sought.
+struct KeySeed<'a> {
+    stop_at: Option<&'a str>,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = serde_yaml::Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<serde_yaml::Value, D::Error> {
+        // The error must be raised inside the visitor for serde_yaml to mark the key's position.
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = serde_yaml::Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<serde_yaml::Value, E> {
+        if self.stop_at == Some(s) {
+            return Err(E::custom(HERE));
+        }
+        Ok(serde_yaml::Value::String(s.to_string()))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<serde_yaml::Value, E> {
+        Ok(serde_yaml::Value::Null)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<serde_yaml::Value, E> {
+        Ok(serde_yaml::Value::Null)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<serde_yaml::Value, E> {
+        Ok(serde_yaml::Value::Null)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<serde_yaml::Value, E> {
+        Ok(serde_yaml::Value::Null)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<serde_yaml::Value, E> {
+        Ok(serde_yaml::Value::Null)
+    }
 }
 
 const HERE: &str = "bptui-locate";
@@ -72,9 +124,10 @@ impl<'de> Visitor<'de> for Probe<'_> {
         let Some((Seg::Key(want), rest)) = self.path.split_first() else {
             return Err(de::Error::custom(HERE));
         };
-        while let Some(k) = map.next_key::<serde_yaml::Value>()? {
+        let stop_at = (self.at_key && rest.is_empty()).then_some(want.as_str());
+        while let Some(k) = map.next_key_seed(KeySeed { stop_at })? {
             if k.as_str() == Some(want.as_str()) {
-                return map.next_value_seed(Probe { path: rest });
+                return map.next_value_seed(Probe { path: rest, at_key: self.at_key });
             }
             map.next_value::<IgnoredAny>()?;
         }
@@ -87,7 +140,7 @@ impl<'de> Visitor<'de> for Probe<'_> {
         let mut i = 0;
         loop {
             if i == *want {
-                return match seq.next_element_seed(Probe { path: rest })? {
+                return match seq.next_element_seed(Probe { path: rest, at_key: self.at_key })? {
                     Some(()) => Ok(()),
                     None => Err(de::Error::custom(HERE)),
                 };
@@ -129,5 +182,7 @@ mod tests {
         assert_eq!(locate(src, &path("network.layers[0]")), (5, 7));
         assert_eq!(locate(src, &path("network.layers[0].units")), (5, 27));
         assert_eq!(locate(src, &path("network.layers[1].name")), (7, 13));
+        assert_eq!(locate_key(src, &path("network")), (2, 1));
+        assert_eq!(locate_key(src, &path("network.layers[1].name")), (7, 7));
     }
 }

@@ -81,6 +81,19 @@ impl Model {
         ctx.build(spec)
     }
 
+    /// Checks that the model has the examples training needs (a network reads each
+    /// example's features).
+    pub fn require_examples(&self) -> Result<()> {
+        if self.graph.features().is_some() && self.train_data.is_none() {
+            return Err(Error::file(
+                &self.file,
+                "a network learns from examples, but the model has no data.train: add `data: {train: {csv: FILE}}` \
+                 or give --train FILE",
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether the loss is a classification loss (error rates are then reported).
     pub fn is_classifier(&self) -> bool {
         self.graph.prediction().is_some()
@@ -100,11 +113,19 @@ struct Ctx<'s> {
 impl Ctx<'_> {
     fn yaml_error(&self, e: &serde_yaml::Error) -> Error {
         let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
-        let mut message = e.to_string();
-        if let Some(i) = message.rfind(" at line ") {
-            message.truncate(i);
+        // The location goes in front; other positions (where an unclosed bracket opened) stay.
+        let mut message = e.to_string().replace(&format!(" at line {line} column {column}"), "");
+        let line_text = self.source.lines().nth(line.saturating_sub(1)).unwrap_or("");
+        if line_text.contains('\t') {
+            message += " (this line has a tab: YAML indents with spaces only)";
         }
         Error::Model { file: self.file.clone(), line, column, message }
+    }
+
+    /// An error at the key of the YAML node `at` (`graph` in `graph: ...`).
+    fn err_at_key(&self, at: &str, message: impl Into<String>) -> Error {
+        let (line, column) = locate::locate_key(self.source, &locate::path(at));
+        Error::Model { file: self.file.clone(), line, column, message: message.into() }
     }
 
     /// An error at the YAML node `at` (a path such as `network.layers[1].units`).
@@ -140,9 +161,9 @@ impl Ctx<'_> {
             (Some(net), None) => self.build_network(net, &mut rng)?,
             (None, Some(g)) => self.build_graph(g, train_data.as_ref(), &mut rng)?,
             (Some(_), Some(_)) => {
-                return Err(self.err("graph", "a model has exactly one of `network` or `graph`, not both"))
+                return Err(self.err_at_key("graph", "a model has exactly one of `network` or `graph`, not both"))
             }
-            (None, None) => return Err(self.err("name", "a model needs a `network:` or a `graph:` section")),
+            (None, None) => return Err(self.err_at_key("name", "a model needs a `network:` or a `graph:` section")),
         };
         let model = Model {
             name: spec.name.clone(),
@@ -306,8 +327,15 @@ impl Ctx<'_> {
                     }
                 }
             }
-            if layer.op == LayerOp::Softmax && (i != last || net.loss.op != LossOp::CrossEntropy) {
+            if layer.op == LayerOp::Softmax && i != last {
                 return Err(self.err(&at, "softmax must be the last layer, followed by the loss cross_entropy"));
+            }
+            if layer.op == LayerOp::Softmax && net.loss.op != LossOp::CrossEntropy {
+                return Err(self.err(
+                    "network.loss",
+                    "softmax outputs class probabilities and goes with the loss cross_entropy; \
+                     binary_cross_entropy and squared_error need one output (a sigmoid for binary_cross_entropy)",
+                ));
             }
             current = match layer.op {
                 LayerOp::Linear => {

@@ -147,6 +147,7 @@ impl Session {
             steps: 0,
         };
         s.order = s.epoch_order(1);
+        s.skip_empty_phases();
         s
     }
 
@@ -306,6 +307,7 @@ impl Session {
             Phase::Evaluate => self.evaluate_step(),
         };
         self.steps += 1;
+        self.skip_empty_phases();
         event
     }
 
@@ -342,8 +344,19 @@ impl Session {
         self.index = 0;
         self.algorithm = self.next_algorithm;
         self.ws.begin_backward(&self.model.graph, self.algorithm);
-        if self.model.graph.backward_order().is_empty() {
-            self.enter_update();
+    }
+
+    /// Moves past phases that have nothing to do (a graph whose output is a given input has
+    /// no forward step; one without parameters no update).
+    fn skip_empty_phases(&mut self) {
+        loop {
+            let graph = &self.model.graph;
+            match self.phase {
+                Phase::Forward if self.index >= graph.forward_order().len() => self.enter_backward(),
+                Phase::Backward if self.index >= graph.backward_order().len() => self.enter_update(),
+                Phase::Update if self.index >= graph.params().len() => self.complete_example(),
+                _ => break,
+            }
         }
     }
 
@@ -361,9 +374,6 @@ impl Session {
     fn enter_update(&mut self) {
         self.phase = Phase::Update;
         self.index = 0;
-        if self.model.graph.params().is_empty() {
-            self.complete_example();
-        }
     }
 
     fn update_step(&mut self) -> Event {

@@ -30,8 +30,8 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Gauge, Paragraph, Widget, Wrap};
 use ratatui::Terminal;
 
-use crate::engine::Backward;
 use crate::diff::Theirs;
+use crate::engine::Backward;
 use crate::model::Model;
 use crate::session::Session;
 
