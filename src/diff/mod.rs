@@ -938,3 +938,34 @@ pub fn render(report: &Report, theirs: &Theirs, tol: f64) -> String {
 pub fn scalar_of(a: &ArrayD<f64>) -> Option<f64> {
     (a.len() == 1).then(|| a.iter().next().copied()).flatten()
 }
+
+/// The first divergence at or after example `from` = (epoch, example counted from 1), found by
+/// running a fresh session of `model` beside their trace (the debugger's `d`).
+pub fn find_divergence(
+    model: &crate::model::Model,
+    algorithm: crate::engine::Backward,
+    theirs: &Theirs,
+    tol: f64,
+    from: (usize, usize),
+) -> Option<Divergence> {
+    let mut session = Session::new(model.clone(), algorithm);
+    let mut comparer = Comparer::new(tol);
+    let last = theirs.last()?;
+    let has_data = session.model().train_data.is_some();
+    while session.phase() != Phase::Finished && (session.epoch(), session.example() + 1) <= last {
+        if session.phase() == Phase::Evaluate {
+            session.step();
+            continue;
+        }
+        let (epoch, example, row) = (session.epoch(), session.example() + 1, session.row());
+        session.finish_example();
+        let Some(their) = theirs.example(epoch, example) else { continue };
+        let found = comparer.compare_example(&session, their, epoch, example, has_data.then_some(row));
+        if (epoch, example) >= from {
+            if let Some(d) = found {
+                return Some(d);
+            }
+        }
+    }
+    None
+}
