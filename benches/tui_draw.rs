@@ -1,5 +1,7 @@
 //! Frame draw time of the debugger at 200×60 under TestBackend, for two_layer (target < 2 ms)
-//! and ocr_letters (target < 10 ms), mid-backward so that every pane has numbers to show.
+//! and ocr_letters (target < 10 ms), mid-backward so that every pane has numbers to show; and
+//! one epoch of ocr_letters finished in the debugger (`E`, drawing a frame after every chunk as
+//! the real loop does) against the same epoch headless (target: at most 1.5×).
 
 use std::path::PathBuf;
 
@@ -37,5 +39,30 @@ fn draw(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, draw);
+fn epoch(c: &mut Criterion) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/ocr_letters.yaml");
+    let model = Model::load(&path).expect("model loads");
+    let mut group = c.benchmark_group("ocr_letters_one_epoch");
+    group.sample_size(20);
+    group.bench_function("headless", |b| {
+        b.iter(|| {
+            let mut session = Session::new(model.clone(), Backward::B);
+            session.finish_epoch();
+        })
+    });
+    group.bench_function("debugger_E", |b| {
+        let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
+        b.iter(|| {
+            let mut app = App::new(Session::new(model.clone(), Backward::B), Theme { color: true });
+            update(&mut app, Action::Finish(Finish::Epoch));
+            while app.job.is_some() {
+                update(&mut app, Action::Tick);
+                terminal.draw(|f| f.render_widget(&app, f.area())).expect("draw");
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, draw, epoch);
 criterion_main!(benches);

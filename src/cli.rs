@@ -40,6 +40,9 @@ pub struct TuiArgs {
     /// Their name for one of bptui's nodes, for --against (repeatable).
     #[arg(long, value_name = "THEIRS=OURS")]
     pub alias: Vec<String>,
+    /// Tolerance for --against, absolute + relative: |ours − theirs| ≤ T + T·|theirs|.
+    #[arg(long, default_value_t = 1e-6)]
+    pub tol: f64,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -170,6 +173,9 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             let mut model = data.load(&model)?;
             override_config(&mut model, epochs, None)?;
             model.require_examples()?;
+            if examples == Some(0) {
+                return Err(Error::Usage("--examples must be at least 1 (the first K examples of each epoch)".into()));
+            }
             let mut session = Session::new(model, backward.into());
             let mut records = Vec::new();
             trace::record_run(&mut session, examples, |r| {
@@ -238,7 +244,11 @@ pub fn main_with(cli: Cli) -> Result<i32> {
                 }
                 None => None,
             };
-            crate::tui::run(model, cli.tui.backward.into(), against)
+            let tol = cli.tui.tol;
+            if !(tol >= 0.0 && tol.is_finite()) {
+                return Err(Error::Usage(format!("--tol must be a number ≥ 0, got {tol}")));
+            }
+            crate::tui::run(model, cli.tui.backward.into(), against, tol)
                 .map_err(|e| Error::Usage(format!("the terminal failed: {e}")))?;
             Ok(0)
         }

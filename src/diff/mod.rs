@@ -952,6 +952,7 @@ pub fn find_divergence(
     let mut comparer = Comparer::new(tol);
     let last = theirs.last()?;
     let has_data = session.model().train_data.is_some();
+    let mut earlier: Option<Divergence> = None;
     while session.phase() != Phase::Finished && (session.epoch(), session.example() + 1) <= last {
         if session.phase() == Phase::Evaluate {
             session.step();
@@ -961,10 +962,24 @@ pub fn find_divergence(
         session.finish_example();
         let Some(their) = theirs.example(epoch, example) else { continue };
         let found = comparer.compare_example(&session, their, epoch, example, has_data.then_some(row));
-        if (epoch, example) >= from {
-            if let Some(d) = found {
+        match found {
+            Some(mut d) if (epoch, example) >= from => {
+                if let Some(first) = &earlier {
+                    // Once one number is wrong, later ones differ as its consequence.
+                    d.diagnosis.retain(|line| !line.starts_with("this is the first wrong number"));
+                    d.diagnosis.insert(
+                        0,
+                        format!(
+                            "your numbers already differed earlier, first at epoch {} example {} ({}); \
+                             this is likely a consequence of that one — fix the first divergence first.",
+                            first.epoch, first.example, first.what
+                        ),
+                    );
+                }
                 return Some(d);
             }
+            Some(d) if earlier.is_none() => earlier = Some(d),
+            _ => {}
         }
     }
     None

@@ -13,7 +13,7 @@ use crate::session::Phase;
 
 use super::app::{App, Kind, Pane};
 use super::graph_pane::{pushes_done, visited_backward};
-use super::grid::{extent, grid, health, preview, wrapped};
+use super::grid::{extent, grid, grid_pair, health, preview, wrapped};
 use super::rules::{d_of, partial, substituted, symbolic, term};
 
 /// Entries written out in a rule before an array is shown by its name.
@@ -153,6 +153,43 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     // 4. The adjoint itself, in the node's shape.
     let show = s.phase() != Phase::Forward && (ready || algorithm == Backward::B);
     let a = &ws.adjoints[v];
+    let cmp = if show { super::against::beside(app, Kind::Adjoint, v, a, width) } else { None };
+    if let Some(cmp) = cmp {
+        // With THEIRS: the verdict (and a divergence's diagnosis) and both arrays get up to
+        // three quarters of the pane; the rules above take the rest.
+        let h = inner.height as usize;
+        let mut lines = vec![health(a, theme)];
+        lines.extend(cmp.lines);
+        let diagnosed = !cmp.diagnosis.is_empty();
+        lines.extend(cmp.diagnosis);
+        let natural = match a.ndim() {
+            0 => 2,
+            1 => a.len() + 1,
+            _ => a.shape()[0] + 2,
+        };
+        let want = lines.len() + natural + 1;
+        // At a divergence `d` landed on, its diagnosis may push the rules out but for one line.
+        let cap = if diagnosed { h.saturating_sub(1) } else { h * 3 / 4 };
+        let text_h = text.len().min(h.saturating_sub(want.min(cap)));
+        let grid_h = h.saturating_sub(text_h + lines.len() + 1).max(2);
+        let scroll = app.scroll_of(Pane::Adjoints);
+        let before = app.before(v, Kind::Adjoint);
+        let g = match &cmp.theirs {
+            Some(t) => grid_pair(a, before, t, &cmp.mismatch, scroll.row, scroll.col, width, grid_h, theme),
+            None => grid(a, before, scroll.row, scroll.col, width, grid_h, theme),
+        };
+        app.set_limit(Pane::Adjoints, g.limit);
+        let clipped = extent(a, scroll.row, scroll.col, g.limit, width);
+        lines.extend(g.lines);
+        if let Some(e) = clipped {
+            lines.push(Line::styled(e, theme.dim()));
+        }
+        let text_h = text_h as u16;
+        Paragraph::new(text).render(Rect::new(inner.x, inner.y, inner.width, text_h), buf);
+        let rest = Rect::new(inner.x, inner.y + text_h, inner.width, inner.height - text_h);
+        Paragraph::new(lines).render(rest, buf);
+        return;
+    }
     let rows_left = (inner.height as usize).saturating_sub(text.len());
     let mut lines = Vec::new();
     if show {

@@ -13,7 +13,7 @@ use crate::engine::{Backward, NodeId};
 use crate::session::{Event, Phase, Session};
 
 use super::theme::Theme;
-use crate::diff::Theirs;
+use crate::diff::{find_divergence, Divergence, Section, Theirs};
 
 /// The panes that can take the focus, in Tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +55,8 @@ pub enum Finish {
     Example,
     Epoch,
     Run,
+    /// Until the value `d` found to differ from THEIRS has just been computed.
+    Divergence,
 }
 
 impl Finish {
@@ -64,6 +66,7 @@ impl Finish {
             Finish::Example => "finishing the example",
             Finish::Epoch => "finishing the epoch",
             Finish::Run => "running to the end",
+            Finish::Divergence => "running to the divergence",
         }
     }
 }
@@ -79,6 +82,8 @@ pub enum Action {
     Tick,
     /// Stop a running coarse command at the next step boundary.
     Cancel,
+    /// `d`: step to the next value that differs from THEIRS (`--against`).
+    NextDivergence,
     SelectPrev,
     SelectNext,
     /// Follow the node the steps act on again.
@@ -137,6 +142,52 @@ pub struct Job {
     /// Examples the job will complete (for the gauge).
     pub examples_total: usize,
     pub started: Instant,
+    /// For [`Finish::Divergence`]: where to stop, and what was found there.
+    target: Option<(Spot, Box<Divergence>)>,
+}
+
+/// A position in the run, ordered as the steps go: epoch, example (from 0), phase, and the
+/// steps done in that phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Spot {
+    pub epoch: usize,
+    pub example: usize,
+    pub phase: u8,
+    pub index: usize,
+}
+
+impl Spot {
+    /// Where the session stands.
+    pub fn of(s: &Session) -> Spot {
+        let phase = match s.phase() {
+            Phase::Forward => 0,
+            Phase::Backward => 1,
+            Phase::Update => 2,
+            Phase::Evaluate => 3,
+            Phase::Finished => {
+                return Spot { epoch: usize::MAX, example: usize::MAX, phase: u8::MAX, index: usize::MAX }
+            }
+        };
+        Spot { epoch: s.epoch(), example: s.example(), phase, index: s.index() }
+    }
+
+    /// The spot right after the step that computes the value `d` found to differ: the node's
+    /// forward step, its backward step, or the parameter's update (the start of the example
+    /// for a data-order divergence, the end of the epoch for an epoch metric).
+    pub fn after(d: &Divergence, s: &Session) -> Spot {
+        let g = s.graph();
+        if d.example == 0 {
+            return Spot { epoch: d.epoch, example: s.examples_per_epoch().saturating_sub(1), phase: 3, index: 1 };
+        }
+        let at = |order: &[NodeId], id: NodeId| order.iter().position(|&n| n == id).map(|p| p + 1);
+        let (phase, index) = match (d.section, g.find(&d.name)) {
+            (_, None) => (0, 0),
+            (Section::Forward, Some(id)) => (0, at(g.forward_order(), id).unwrap_or(0)),
+            (Section::Adjoint, Some(id)) => (1, at(g.backward_order(), id).unwrap_or(0)),
+            (Section::Param, Some(id)) => (2, at(g.params(), id).unwrap_or(0)),
+        };
+        Spot { epoch: d.epoch, example: d.example - 1, phase, index }
+    }
 }
 
 impl Job {
@@ -192,6 +243,11 @@ pub struct App {
     /// The screen area of the last frame, for mouse hit-testing.
     pub area: Rect,
     pub against: Option<Theirs>,
+    /// Tolerance of the comparison with THEIRS, absolute + relative (see [`crate::diff::close`]).
+    pub tol: f64,
+    /// The divergence `d` landed on last (shown while the session is at it or past it in
+    /// that example).
+    pub divergence: Option<Divergence>,
     /// Time budget of one chunk of a coarse command.
     pub chunk: Duration,
 }
@@ -216,6 +272,8 @@ impl App {
             quit: false,
             area: Rect::new(0, 0, 80, 24),
             against: None,
+            tol: 1e-6,
+            divergence: None,
             chunk: Duration::from_millis(5),
         }
     }
@@ -250,6 +308,50 @@ impl App {
         while self.job.is_some() {
             update(self, Action::Tick);
         }
+    }
+
+    /// The divergence `d` landed on, while the session is in its example at or past it.
+    pub fn at_divergence(&self) -> Option<&Divergence> {
+        let d = self.divergence.as_ref()?;
+        let s = &self.session;
+        let current = d.example > 0 && s.epoch() == d.epoch && s.example() + 1 == d.example;
+        // The last parameter's update ends the example: the session is then at the next one.
+        let just_after = (d.section == Section::Param || d.example == 0)
+            && s.index() == 0
+            && matches!(s.phase(), Phase::Forward | Phase::Evaluate)
+            && s.losses().last().is_some_and(|l| l.epoch == d.epoch && (d.example == 0 || l.example + 1 == d.example));
+        let here = current || just_after;
+        (here && Spot::after(d, s) <= Spot::of(s)).then_some(d)
+    }
+
+    /// Selects the node of the divergence just reached and says what differs.
+    fn land(&mut self, d: Divergence) {
+        if let Some(id) = self.session.graph().find(&d.name) {
+            self.follow = false;
+            self.select(id);
+        }
+        self.chart = false;
+        let their_name = self.against.as_ref().map(|t| t.their_name(&d.name).to_string()).unwrap_or_default();
+        let alias =
+            if !d.name.is_empty() && their_name != d.name { format!(" (your `{their_name}`)") } else { String::new() };
+        let index = if d.index.is_empty() {
+            String::new()
+        } else {
+            format!("[{}]", d.index.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","))
+        };
+        let at = if d.example == 0 {
+            format!("epoch {}", d.epoch)
+        } else {
+            format!("epoch {} example {}", d.epoch, d.example)
+        };
+        let numbers = if d.ours.is_nan() && d.index.is_empty() {
+            String::new()
+        } else {
+            format!(" (bptui {}, yours {})", crate::numfmt::short(d.ours), crate::numfmt::short(d.theirs))
+        };
+        let why = d.diagnosis.first().map(|l| format!(" — {l}")).unwrap_or_default();
+        self.last = Some(format!("DIFFERS at {at}: {}{alias}{index}{numbers}{why}", d.what));
+        self.divergence = Some(d);
     }
 
     fn select(&mut self, id: NodeId) {
@@ -314,7 +416,7 @@ fn examples_to_go(s: &Session, finish: Finish) -> usize {
     match finish {
         Finish::Phase | Finish::Example => in_epoch.min(1),
         Finish::Epoch => in_epoch,
-        Finish::Run => in_epoch + (s.epochs() - s.epoch()) * n,
+        Finish::Run | Finish::Divergence => in_epoch + (s.epochs() - s.epoch()) * n,
     }
 }
 
@@ -330,6 +432,7 @@ fn job_done(job: &Job, s: &Session, event: Event) -> bool {
         Finish::Example => moved || s.phase() == Phase::Evaluate,
         Finish::Epoch => matches!(event, Event::Evaluated { .. }),
         Finish::Run => false,
+        Finish::Divergence => job.target.as_ref().is_none_or(|(spot, _)| Spot::of(s) >= *spot),
     }
 }
 
@@ -362,7 +465,7 @@ pub fn update(app: &mut App, action: Action) {
             }
         }
         Action::Finish(finish) => {
-            if app.job.is_some() || app.session.phase() == Phase::Finished {
+            if app.job.is_some() || app.session.phase() == Phase::Finished || finish == Finish::Divergence {
                 return;
             }
             let s = &app.session;
@@ -374,10 +477,12 @@ pub fn update(app: &mut App, action: Action) {
                 losses_at_start: s.losses().len(),
                 examples_total: examples_to_go(s, finish),
                 started: Instant::now(),
+                target: None,
             });
             app.touched.clear();
             update(app, Action::Tick);
         }
+        Action::NextDivergence => next_divergence(app),
         Action::Tick => {
             let Some(job) = app.job.take() else { return };
             let deadline = Instant::now() + app.chunk;
@@ -397,7 +502,10 @@ pub fn update(app: &mut App, action: Action) {
                 if job.finish == Finish::Run {
                     app.last = Some("ran to the end".to_string());
                 }
-                app.after_coarse();
+                match job.target {
+                    Some((_, d)) => app.land(*d),
+                    None => app.after_coarse(),
+                }
             } else {
                 app.job = Some(job);
             }
@@ -473,6 +581,60 @@ pub fn update(app: &mut App, action: Action) {
             }
         }
     }
+}
+
+/// `d`: finds the next value that differs from THEIRS (from the current example on) and steps
+/// the session until that value has just been computed, as a coarse command.
+fn next_divergence(app: &mut App) {
+    if app.job.is_some() {
+        return;
+    }
+    let Some(theirs) = &app.against else {
+        app.last = Some("d needs --against THEIRS".to_string());
+        return;
+    };
+    let s = &app.session;
+    let here = Spot::of(s);
+    let from = match s.phase() {
+        Phase::Evaluate | Phase::Finished => (s.epoch() + 1, 1),
+        _ => (s.epoch(), s.example() + 1),
+    };
+    let find = |from| find_divergence(s.model(), s.algorithm(), theirs, app.tol, from);
+    let mut found = find(from);
+    // Pressed again where the last `d` landed: the next one is in a later example.
+    if let (Some(d), Some(shown)) = (&found, app.at_divergence()) {
+        let same = (d.epoch, d.example, d.section, &d.name) == (shown.epoch, shown.example, shown.section, &shown.name);
+        if same && Spot::after(d, s) <= here {
+            found = find((d.epoch, d.example + 1));
+        }
+    }
+    let Some(d) = found else {
+        app.last = Some(format!(
+            "no divergence from here on: everything in THEIRS agrees within tol ({})",
+            crate::numfmt::short(app.tol)
+        ));
+        return;
+    };
+    let target = Spot::after(&d, s);
+    if target <= here {
+        // Already computed in this example: show it without stepping.
+        app.land(d);
+        return;
+    }
+    let n = s.examples_per_epoch();
+    let total = (target.epoch - here.epoch) * n + target.example - here.example;
+    app.job = Some(Job {
+        finish: Finish::Divergence,
+        epoch: s.epoch(),
+        example: s.example(),
+        phase: s.phase(),
+        losses_at_start: s.losses().len(),
+        examples_total: total,
+        started: Instant::now(),
+        target: Some((target, Box::new(d))),
+    });
+    app.touched.clear();
+    update(app, Action::Tick);
 }
 
 fn scroll(app: &mut App, pane: Pane, action: Action) {

@@ -1,5 +1,7 @@
 //! Arrays on screen: a scalar, a vector or a matrix with its row and column indices, scrolled
-//! to fit a pane, with the entries the last step changed highlighted; and the health line.
+//! to fit a pane, with the entries the last step changed highlighted; beside it, with
+//! `--against`, the other implementation's numbers with the ones that differ marked `≠`; and
+//! the health line.
 
 use ndarray::ArrayD;
 use ratatui::style::Style;
@@ -21,23 +23,46 @@ pub struct Grid {
     pub limit: Limit,
 }
 
+/// How an entry is highlighted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Plain,
+    /// Changed by the last step.
+    Changed,
+    /// Differs from bptui's number (their column).
+    Mismatch,
+}
+
 /// Which entries differ from their copy before the last step.
-fn changed(a: &ArrayD<f64>, before: Option<&ArrayD<f64>>) -> Vec<bool> {
+fn changed(a: &ArrayD<f64>, before: Option<&ArrayD<f64>>) -> Vec<Mark> {
     match before {
-        Some(b) if b.shape() == a.shape() => a.iter().zip(b.iter()).map(|(x, y)| x.to_bits() != y.to_bits()).collect(),
-        _ => vec![false; a.len()],
+        Some(b) if b.shape() == a.shape() => a
+            .iter()
+            .zip(b.iter())
+            .map(|(x, y)| if x.to_bits() != y.to_bits() { Mark::Changed } else { Mark::Plain })
+            .collect(),
+        _ => vec![Mark::Plain; a.len()],
     }
 }
 
-fn number(x: f64, hot: bool, theme: &Theme) -> Span<'static> {
-    let style = if !x.is_finite() {
-        theme.bad()
-    } else if hot {
-        theme.changed()
-    } else {
-        theme.text()
+fn number(x: f64, mark: Mark, theme: &Theme) -> Span<'static> {
+    let style = match mark {
+        Mark::Mismatch => theme.mismatch(),
+        _ if !x.is_finite() => theme.bad(),
+        Mark::Changed => theme.changed(),
+        Mark::Plain => theme.text(),
     };
-    Span::styled(format!(" {}", cell(x, CELL - 1)), style)
+    Span::styled(marked(&cell(x, CELL - 1), mark == Mark::Mismatch), style)
+}
+
+/// A right-aligned number with one more column in front, holding `≠` right before the number
+/// when `differs`.
+pub fn marked(number: &str, differs: bool) -> String {
+    if !differs {
+        return format!(" {number}");
+    }
+    let digits = number.trim_start();
+    format!("{}≠{digits}", " ".repeat(number.len() - digits.len()))
 }
 
 /// Draws `a` (with `before`, its copy from before the last step, for highlights).
@@ -50,10 +75,83 @@ pub fn grid(
     height: usize,
     theme: &Theme,
 ) -> Grid {
+    draw(a, &changed(a, before), true, row, col, width, height, theme)
+}
+
+/// Ours and theirs (already in our shape; `mismatch` marks the entries that differ) together:
+/// side by side under "bptui │ yours" when both fit the width and height, else theirs below
+/// ours under a "yours" line, both at the same scroll position. The limits are ours.
+#[allow(clippy::too_many_arguments)]
+pub fn grid_pair(
+    a: &ArrayD<f64>,
+    before: Option<&ArrayD<f64>>,
+    theirs: &ArrayD<f64>,
+    mismatch: &[bool],
+    row: usize,
+    col: usize,
+    width: usize,
+    height: usize,
+    theme: &Theme,
+) -> Grid {
+    let height = height.max(2);
+    let marks: Vec<Mark> = mismatch.iter().map(|&m| if m { Mark::Mismatch } else { Mark::Plain }).collect();
+    let ours = changed(a, before);
+    let half = width.saturating_sub(3) / 2;
+    let column = a.ndim() != 2 && a.len() < height;
+    let rows = if a.ndim() == 2 { a.shape()[0] } else { a.len() };
+    let label = format!("[{}]", rows.saturating_sub(1)).len();
+    let beside = match a.ndim() {
+        0 => true,
+        2 => label + a.shape()[1] * CELL <= half,
+        _ => column && label + CELL <= half,
+    };
+    let dim = theme.dim();
+    if beside {
+        let g1 = draw(a, &ours, true, row, col, half, height - 1, theme);
+        let g2 = draw(theirs, &marks, false, row, col, half, height - 1, theme);
+        let w1 = g1.lines.iter().map(Line::width).max().unwrap_or(0);
+        let w2 = g2.lines.iter().map(Line::width).max().unwrap_or(0).max(5);
+        let mut lines = vec![Line::from(vec![
+            Span::styled(format!("{:>w1$}", "bptui"), dim),
+            Span::styled(" │ ", dim),
+            Span::styled(format!("{:>w2$}", "yours"), dim),
+        ])];
+        for (l1, l2) in g1.lines.into_iter().zip(g2.lines) {
+            let pad = w1.saturating_sub(l1.width());
+            let mut spans = l1.spans;
+            spans.push(Span::raw(" ".repeat(pad)));
+            spans.push(Span::styled(" │ ", dim));
+            spans.extend(l2.spans);
+            lines.push(Line::from(spans));
+        }
+        return Grid { lines, limit: g1.limit };
+    }
+    let h = ((height - 1) / 2).max(1);
+    let g1 = draw(a, &ours, true, row, col, width, h, theme);
+    let g2 = draw(theirs, &marks, true, row, col, width, h, theme);
+    let mut lines = g1.lines;
+    lines.push(Line::styled("yours (same rows and columns):", dim));
+    lines.extend(g2.lines);
+    Grid { lines, limit: g1.limit }
+}
+
+/// Draws `a` with a mark per entry (row-major); `labels`: with the row labels.
+#[allow(clippy::too_many_arguments)]
+fn draw(
+    a: &ArrayD<f64>,
+    hot: &[Mark],
+    labels: bool,
+    row: usize,
+    col: usize,
+    width: usize,
+    height: usize,
+    theme: &Theme,
+) -> Grid {
     let height = height.max(1);
     let flat: Vec<f64> = a.iter().copied().collect();
-    let hot = changed(a, before);
     let dim = theme.dim();
+    // The row labels' spans (none for their column beside ours).
+    let tag = |text: String| if labels { Some(Span::styled(text, dim)) } else { None };
     let mut lines = Vec::new();
     match a.ndim() {
         0 => {
@@ -66,10 +164,9 @@ pub fn grid(
             if n <= height {
                 // A column vector, one entry a line (the lecture's denominator layout).
                 for (i, &x) in flat.iter().enumerate() {
-                    lines.push(Line::from(vec![
-                        Span::styled(format!("{:>label$}", format!("[{i}]")), dim),
-                        number(x, hot[i], theme),
-                    ]));
+                    let mut spans: Vec<Span> = tag(format!("{:>label$}", format!("[{i}]"))).into_iter().collect();
+                    spans.push(number(x, hot[i], theme));
+                    lines.push(Line::from(spans));
                 }
                 return Grid { lines, limit: Limit { max_row: 0, max_col: 0, page: height } };
             }
@@ -79,13 +176,13 @@ pub fn grid(
             let visible = height.saturating_sub(1).max(1);
             let max_row = rows.saturating_sub(visible);
             let row = row.min(max_row);
-            let mut head = vec![Span::styled(" ".repeat(label), dim)];
+            let mut head: Vec<Span> = tag(" ".repeat(label)).into_iter().collect();
             for j in 0..per {
                 head.push(Span::styled(format!("{:>w$}", format!("+{j}"), w = CELL), dim));
             }
             lines.push(Line::from(head));
             for r in row..(row + visible).min(rows) {
-                let mut spans = vec![Span::styled(format!("{:>label$}", format!("[{}]", r * per)), dim)];
+                let mut spans: Vec<Span> = tag(format!("{:>label$}", format!("[{}]", r * per))).into_iter().collect();
                 for i in r * per..((r + 1) * per).min(n) {
                     spans.push(number(flat[i], hot[i], theme));
                 }
@@ -103,13 +200,13 @@ pub fn grid(
             let max_row = m.saturating_sub(visible);
             let row = row.min(max_row);
             let cols = col..(col + fit).min(n);
-            let mut head = vec![Span::styled(" ".repeat(label), dim)];
+            let mut head: Vec<Span> = tag(" ".repeat(label)).into_iter().collect();
             for j in cols.clone() {
                 head.push(Span::styled(format!("{:>w$}", format!("[,{j}]"), w = CELL), dim));
             }
             lines.push(Line::from(head));
             for i in row..(row + visible).min(m) {
-                let mut spans = vec![Span::styled(format!("{:>label$}", format!("[{i}]")), dim)];
+                let mut spans: Vec<Span> = tag(format!("{:>label$}", format!("[{i}]"))).into_iter().collect();
                 for j in cols.clone() {
                     spans.push(number(flat[i * n + j], hot[i * n + j], theme));
                 }
@@ -120,8 +217,7 @@ pub fn grid(
         _ => {
             // Higher ranks are shown flat, row-major.
             let flat_a = ArrayD::from_shape_vec(vec![flat.len()], flat).expect("flat length");
-            let flat_b = before.and_then(|b| ArrayD::from_shape_vec(vec![b.len()], b.iter().copied().collect()).ok());
-            grid(&flat_a, flat_b.as_ref(), row, col, width, height, theme)
+            draw(&flat_a, hot, labels, row, col, width, height, theme)
         }
     }
 }

@@ -22,7 +22,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let notes = [
         "",
         " Marks: ▶ next step's node · v value · ∂ adjoint · ~ partial · > selected",
-        " Highlighted numbers changed in the last step.",
+        " Highlighted: changed by the last step · ≠ yours differs (--against)",
         " Version A: visiting v pulls dJ/dv = Σ_u dJ/du·∂u/∂v from its consumers u.",
         " Version B: visiting u pushes dJ/du·∂u/∂v into each of its inputs v.",
     ];

@@ -6,6 +6,7 @@
 //! the ratatui backend so that tests run the real loop under `TestBackend`.
 
 pub mod adjoints_pane;
+pub mod against;
 pub mod app;
 pub mod chart;
 pub mod graph_pane;
@@ -45,10 +46,13 @@ pub const MIN_HEIGHT: u16 = 16;
 
 /// Opens the debugger on `model` in the real terminal; restores the terminal when it ends,
 /// also on panic.
-pub fn run(model: Model, backward: Backward, against: Option<Theirs>) -> io::Result<()> {
+/// `against`: another implementation's trace to show beside bptui's numbers, compared
+/// within `tol` (absolute + relative).
+pub fn run(model: Model, backward: Backward, against: Option<Theirs>, tol: f64) -> io::Result<()> {
     let session = Session::new(model, backward);
     let mut app = App::new(session, Theme::from_env());
     app.against = against;
+    app.tol = tol;
     let mut terminal = ratatui::try_init()?;
     // ratatui's hook restores raw mode and the main screen; mouse capture is ours to undo.
     let hook = std::panic::take_hook();

@@ -190,10 +190,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
     }
     let mut second = vec![Span::styled(" n", theme.key()), Span::raw(": "), Span::styled(next_action(s), theme.key())];
-    let rest = "   f phase · e example · E epoch · a A↔B · c chart · ? help · q quit";
+    let rest = if app.against.is_some() {
+        "   d divergence · f phase · e example · E epoch · a A↔B · c chart · ? help · q quit"
+    } else {
+        "   f phase · e example · E epoch · a A↔B · c chart · ? help · q quit"
+    };
     let used: usize = second.iter().map(|sp| sp.content.chars().count()).sum();
     if used + rest.chars().count() <= width {
         second.push(Span::styled(rest, theme.dim()));
+    } else if app.against.is_some() && used + 27 <= width {
+        second.push(Span::styled("   d divergence · ? help", theme.dim()));
     } else if used + 10 <= width {
         second.push(Span::styled("   ? help", theme.dim()));
     }

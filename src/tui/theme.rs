@@ -55,6 +55,15 @@ impl Theme {
         }
     }
 
+    /// Their number where it differs from bptui's (`--against`).
+    pub fn mismatch(&self) -> Style {
+        if self.color {
+            Style::default().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        }
+    }
+
     /// The node the next step acts on.
     pub fn current(&self) -> Style {
         if self.color {

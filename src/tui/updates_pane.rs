@@ -12,7 +12,7 @@ use crate::engine::Op;
 use crate::numfmt::{cell, short};
 use crate::session::{Phase, Session};
 
-use super::app::{App, Limit, Pane};
+use super::app::{App, Kind, Limit, Pane};
 use super::grid::CELL;
 use super::rules::sym;
 
@@ -124,12 +124,23 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let shape = before.shape().to_vec();
     let idx_w = shape.iter().map(|d| d.to_string().len() + 1).sum::<usize>() + 2;
     let w = CELL + 2;
-    lines.push(Line::from(vec![
-        Span::styled(format!("{:<idx_w$}", "entry"), theme.dim()),
-        Span::styled(format!("{:>w$}", "θ before"), theme.dim()),
-        Span::styled(format!("{:>w$}", "g = dJ/dθ"), theme.dim()),
-        Span::styled(format!("{:>w$}", "θ after"), theme.dim()),
-    ]));
+    // With THEIRS: their θ after the same update, beside ours.
+    let cmp = after.and_then(|a| super::against::beside(app, Kind::Value, id, a, inner.width as usize));
+    if let Some(c) = &cmp {
+        lines.extend(c.lines.iter().cloned());
+    }
+    let flat_t: Option<Vec<f64>> = cmp.as_ref().and_then(|c| c.theirs.as_ref()).map(|t| t.iter().copied().collect());
+    let show_before = flat_t.is_none() || idx_w + 4 * w <= inner.width as usize;
+    let mut head = vec![Span::styled(format!("{:<idx_w$}", "entry"), theme.dim())];
+    if show_before {
+        head.push(Span::styled(format!("{:>w$}", "θ before"), theme.dim()));
+    }
+    head.push(Span::styled(format!("{:>w$}", "g = dJ/dθ"), theme.dim()));
+    head.push(Span::styled(format!("{:>w$}", "θ after"), theme.dim()));
+    if flat_t.is_some() {
+        head.push(Span::styled(format!("{:>w$}", "yours"), theme.dim()));
+    }
+    lines.push(Line::from(head));
     let header = lines.len();
     let rows = (inner.height as usize).saturating_sub(header + 1).max(1);
     let n = before.len();
@@ -158,12 +169,21 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             None => format!("{:>w$}", "—"),
         };
         let changed = flat_a.as_ref().is_some_and(|a| a[i].to_bits() != flat_b[i].to_bits());
-        lines.push(Line::from(vec![
-            Span::styled(format!("{label:<idx_w$}"), theme.dim()),
-            Span::raw(num(Some(flat_b[i]))),
-            Span::raw(num(flat_g.as_ref().map(|g| g[i]))),
-            Span::styled(num(flat_a.as_ref().map(|a| a[i])), if changed { theme.changed() } else { theme.text() }),
-        ]));
+        let mut row = vec![Span::styled(format!("{label:<idx_w$}"), theme.dim())];
+        if show_before {
+            row.push(Span::raw(num(Some(flat_b[i]))));
+        }
+        row.push(Span::raw(num(flat_g.as_ref().map(|g| g[i]))));
+        row.push(Span::styled(
+            num(flat_a.as_ref().map(|a| a[i])),
+            if changed { theme.changed() } else { theme.text() },
+        ));
+        if let (Some(t), Some(c)) = (&flat_t, &cmp) {
+            let differs = c.mismatch.get(i).copied().unwrap_or(false);
+            let text = super::grid::marked(&cell(t[i], w - 1), differs);
+            row.push(Span::styled(text, if differs { theme.mismatch() } else { theme.text() }));
+        }
+        lines.push(Line::from(row));
     }
     if n > rows {
         lines.push(Line::styled(

@@ -11,7 +11,7 @@ use crate::engine::Op;
 use crate::session::Phase;
 
 use super::app::{App, Kind, Pane};
-use super::grid::{extent, grid, health, wrapped};
+use super::grid::{extent, grid, grid_pair, health, wrapped};
 
 /// Whether `id` is the weight matrix of a folded-bias linear layer (column 0 is the bias).
 pub fn is_folded_weight(app: &App, id: usize) -> bool {
@@ -53,6 +53,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     lines.push(health(a, theme));
+    let cmp = super::against::beside(app, Kind::Value, id, a, width);
+    if let Some(c) = &cmp {
+        lines.extend(c.lines.iter().cloned());
+        lines.extend(c.diagnosis.iter().cloned());
+    }
     let before = app.before(id, Kind::Value);
     let mut notes = Vec::new();
     if is_folded_weight(app, id) {
@@ -67,7 +72,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let reserved = header + notes.len() as u16 + 1;
     let scroll = app.scroll_of(Pane::Values);
     let height = inner.height.saturating_sub(reserved) as usize;
-    let g = grid(a, before, scroll.row, scroll.col, inner.width as usize, height, theme);
+    let g = match cmp.as_ref().and_then(|c| c.theirs.as_ref().map(|t| (t, &c.mismatch))) {
+        Some((t, m)) => grid_pair(a, before, t, m, scroll.row, scroll.col, width, height, theme),
+        None => grid(a, before, scroll.row, scroll.col, width, height, theme),
+    };
     app.set_limit(Pane::Values, g.limit);
     lines.extend(g.lines);
     if let Some(e) = extent(a, scroll.row, scroll.col, g.limit, inner.width as usize) {

@@ -1,0 +1,213 @@
+//! `--against THEIRS`: the other implementation's number beside bptui's, lined up in bptui's
+//! layout, with a verdict line ("yours: agrees …" / "yours: DIFFERS at …") and, where `d`
+//! landed, the diagnosis of the divergence.
+//!
+//! Their numbers are shown only when they mean the same as ours on screen: a forward value
+//! once ours is computed in this example, an adjoint once ours is final, a parameter once the
+//! update whose result is shown has happened (then beside that update's record).
+
+use ndarray::{s, Array2, ArrayD, ArrayView2, IxDyn};
+use ratatui::text::Line;
+
+use crate::diff::{close, Layout, Section};
+use crate::engine::NodeId;
+use crate::numfmt::short;
+use crate::session::{Phase, Session};
+
+use super::app::{App, Kind};
+use super::grid::wrapped;
+
+/// Their array next to one of ours.
+pub struct Beside {
+    /// Their numbers in our array's shape, when the two can be lined up.
+    pub theirs: Option<ArrayD<f64>>,
+    /// Per entry of ours (row-major): whether theirs differs beyond the tolerance.
+    pub mismatch: Vec<bool>,
+    /// The verdict ("yours: agrees …").
+    pub lines: Vec<Line<'static>>,
+    /// At a divergence `d` landed on (this node, this section): what it is and why.
+    pub diagnosis: Vec<Line<'static>>,
+}
+
+/// The example (epoch, example from 1) whose update produced parameter number `p`'s current
+/// value, if it has been updated at all.
+pub fn updated_in(s: &Session, p: usize) -> Option<(usize, usize)> {
+    if s.phase() == Phase::Update && s.index() > p {
+        return Some((s.epoch(), s.example() + 1));
+    }
+    s.losses().last().map(|l| (l.epoch, l.example + 1))
+}
+
+/// Which of their records to show beside node `id`'s value or adjoint now: the section and
+/// (epoch, example from 1); `None` while ours is not yet comparable.
+pub fn source(app: &App, kind: Kind, id: NodeId) -> Option<(Section, usize, usize)> {
+    let s = &app.session;
+    let current = (s.epoch(), s.example() + 1);
+    match kind {
+        Kind::Adjoint => s.adjoint_ready(id).then_some((Section::Adjoint, current.0, current.1)),
+        Kind::Value => match s.graph().params().iter().position(|&p| p == id) {
+            Some(p) => updated_in(s, p).map(|(e, x)| (Section::Param, e, x)),
+            None => s.value_ready(id).then_some((Section::Forward, current.0, current.1)),
+        },
+    }
+}
+
+/// Our array `ours` (node `id`'s value or adjoint) compared with theirs, as far as there is
+/// anything to compare; `None` without `--against` or while ours is not comparable yet.
+pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usize) -> Option<Beside> {
+    let theirs = app.against.as_ref()?;
+    let (section, epoch, example) = source(app, kind, id)?;
+    let theme = &app.theme;
+    let name = app.session.graph().node(id).name.clone();
+    let their_name = theirs.their_name(&name);
+    let who = if their_name != name { format!("yours (`{their_name}`)") } else { "yours".to_string() };
+    let Some(t) = theirs.value(epoch, example, section, &name) else {
+        let why = if theirs.example(epoch, example).is_none() {
+            format!("{who}: THEIRS has no record of epoch {epoch} example {example}")
+        } else {
+            format!("{who}: THEIRS has no {} in epoch {epoch} example {example}", section.describe(&name))
+        };
+        let lines = wrapped(&why, width, 2, theme.dim());
+        return Some(Beside { theirs: None, mismatch: Vec::new(), lines, diagnosis: Vec::new() });
+    };
+    let after = if section == Section::Param { format!(" (after example {example}'s update)") } else { String::new() };
+    let mut lines = Vec::new();
+    let mut aligned = None;
+    let mut mismatch = Vec::new();
+    match align(ours, t, app.tol) {
+        None => {
+            let msg = format!(
+                "{who}{after}: shape {} where bptui's is {} — compare with `bptui diff`",
+                crate::engine::shape_str(t.shape()),
+                crate::engine::shape_str(ours.shape())
+            );
+            lines.extend(wrapped(&msg, width, 2, theme.dim()));
+        }
+        Some((layout, a)) => {
+            let how = if layout == Layout::Same {
+                String::new()
+            } else {
+                format!(", stored {}, shown in bptui's layout", layout.describe())
+            };
+            mismatch = ours.iter().zip(a.iter()).map(|(&o, &t)| !close(o, t, app.tol)).collect();
+            let wrong = mismatch.iter().filter(|&&m| m).count();
+            let msg = if wrong == 0 {
+                let delta = ours.iter().zip(a.iter()).map(|(o, t)| (o - t).abs()).fold(0.0, f64::max);
+                let delta = if delta == 0.0 { "0".to_string() } else { format!("{delta:.0e}") };
+                format!("{who}{after}{how}: agrees (max |Δ| {delta})")
+            } else {
+                let (i, o, t) = ours
+                    .iter()
+                    .zip(a.iter())
+                    .enumerate()
+                    .filter(|(i, _)| mismatch[*i])
+                    .map(|(i, (&o, &t))| (i, o, t))
+                    .max_by(|x, y| gap(x.1, x.2).total_cmp(&gap(y.1, y.2)))
+                    .expect("a mismatch");
+                let at = index(ours.shape(), i);
+                let count =
+                    if wrong > 1 { format!("; {wrong} of {} entries differ", ours.len()) } else { String::new() };
+                format!("{who}{after}{how}: DIFFERS at {at}(bptui {}, yours {}){count}", short(o), short(t))
+            };
+            let style = if wrong == 0 { theme.done() } else { theme.bad() };
+            lines.extend(wrapped(&msg, width, 2, style));
+            aligned = Some(a);
+        }
+    }
+    let mut diagnosis = Vec::new();
+    if let Some(d) = app.at_divergence().filter(|d| d.section == section && d.name == name) {
+        diagnosis.extend(wrapped(
+            &format!("why yours may differ (d, epoch {} example {}):", d.epoch, d.example),
+            width,
+            2,
+            theme.heading(),
+        ));
+        for l in &d.diagnosis {
+            diagnosis.extend(wrapped(&format!("• {l}"), width, 2, theme.text()));
+        }
+    }
+    Some(Beside { theirs: aligned, mismatch, lines, diagnosis })
+}
+
+/// How far apart two numbers are, for picking the worst entry (NaN beside a number: infinitely).
+fn gap(o: f64, t: f64) -> f64 {
+    let d = (o - t).abs();
+    if d.is_nan() {
+        f64::INFINITY
+    } else {
+        d
+    }
+}
+
+/// "[2] " or "[1,3] " for the flat position `i` in `shape` ("" for a scalar).
+fn index(shape: &[usize], i: usize) -> String {
+    if shape.is_empty() {
+        return String::new();
+    }
+    let mut idx = vec![0; shape.len()];
+    let mut rest = i;
+    for (d, &n) in shape.iter().enumerate().rev() {
+        if n > 0 {
+            idx[d] = rest % n;
+            rest /= n;
+        }
+    }
+    format!("[{}] ", idx.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","))
+}
+
+/// Their array rearranged into our shape and the storage convention undone: the first
+/// convention under which every entry agrees, else the most natural one that fits the shape.
+fn align(ours: &ArrayD<f64>, theirs: &ArrayD<f64>, tol: f64) -> Option<(Layout, ArrayD<f64>)> {
+    let mut fits = Vec::new();
+    for layout in [
+        Layout::Same,
+        Layout::Transposed,
+        Layout::BiasLast,
+        Layout::BiasLastTransposed,
+        Layout::WithOneFirst,
+        Layout::WithOneLast,
+    ] {
+        let Some(a) = undo(layout, theirs, ours.shape()).filter(|a| a.shape() == ours.shape()) else { continue };
+        if ours.iter().zip(a.iter()).all(|(&o, &t)| close(o, t, tol)) {
+            return Some((layout, a));
+        }
+        fits.push((layout, a));
+    }
+    fits.into_iter().next()
+}
+
+/// Undoes their storage convention `layout` (see [`Layout::apply`]) for an array of ours of
+/// `shape`.
+fn undo(layout: Layout, t: &ArrayD<f64>, shape: &[usize]) -> Option<ArrayD<f64>> {
+    let m2 = || t.view().into_dimensionality::<ndarray::Ix2>().ok();
+    // The last column moved back to the front.
+    let bias_first = |m: ArrayView2<f64>| -> Option<Array2<f64>> {
+        let n = m.ncols();
+        if n == 0 {
+            return None;
+        }
+        let mut out = Array2::zeros(m.raw_dim());
+        out.column_mut(0).assign(&m.column(n - 1));
+        out.slice_mut(s![.., 1..]).assign(&m.slice(s![.., ..n - 1]));
+        Some(out)
+    };
+    let squeezed = |sh: &[usize]| sh.iter().copied().filter(|&d| d != 1).collect::<Vec<_>>();
+    match layout {
+        Layout::Same => {
+            if squeezed(t.shape()) != squeezed(shape) {
+                return None;
+            }
+            ArrayD::from_shape_vec(IxDyn(shape), t.iter().copied().collect()).ok()
+        }
+        Layout::Transposed if shape.len() == 2 => Some(m2()?.t().to_owned().into_dyn()),
+        Layout::BiasLast if shape.len() == 2 => Some(bias_first(m2()?)?.into_dyn()),
+        Layout::BiasLastTransposed if shape.len() == 2 => Some(bias_first(m2()?.t())?.into_dyn()),
+        Layout::WithOneFirst if shape.len() == 1 && t.ndim() == 1 && !t.is_empty() => {
+            Some(t.slice(s![1..]).to_owned().into_dyn())
+        }
+        Layout::WithOneLast if shape.len() == 1 && t.ndim() == 1 && !t.is_empty() => {
+            Some(t.slice(s![..t.len() - 1]).to_owned().into_dyn())
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,253 @@
+//! The debugger with `--against THEIRS`: their numbers beside ours, and `d`, which steps to the
+//! next value that differs. THEIRS is a trace bptui itself records of models/two_layer.yaml,
+//! with numbers changed on purpose.
+
+use std::path::{Path, PathBuf};
+
+use bptui::diff::Theirs;
+use bptui::engine::Backward;
+use bptui::model::Model;
+use bptui::session::{Phase, Session};
+use bptui::trace::{record_run, write_file, ExampleRecord, Record};
+use bptui::tui::{action_for, update, Action, App, Mode, Theme};
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::Terminal;
+
+fn model() -> Model {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join("two_layer.yaml");
+    Model::load(&path).expect("model loads")
+}
+
+/// bptui's own trace of the whole run, with `edit` applied, loaded as THEIRS.
+fn theirs(dir: &Path, edit: impl FnOnce(&mut [Record])) -> Theirs {
+    let m = model();
+    let mut session = Session::new(m.clone(), Backward::B);
+    let mut records = Vec::new();
+    record_run(&mut session, None, |r| {
+        records.push(r);
+        Ok(())
+    })
+    .expect("records");
+    edit(&mut records);
+    let path = dir.join("theirs.jsonl");
+    write_file(&path, &records).expect("writes the trace");
+    Theirs::load(&path, &m.graph, &[]).expect("loads the trace")
+}
+
+/// Their record of an example (epoch and example from 1).
+fn example(records: &mut [Record], epoch: usize, example: usize) -> &mut ExampleRecord {
+    records
+        .iter_mut()
+        .find_map(|r| match r {
+            Record::Example(x) if x.epoch == epoch && x.example == example => Some(x),
+            _ => None,
+        })
+        .expect("the example is recorded")
+}
+
+fn set(list: &mut [(String, ndarray::ArrayD<f64>)], name: &str, value: ndarray::ArrayD<f64>) {
+    list.iter_mut().find(|(n, _)| n == name).expect("the name is recorded").1 = value;
+}
+
+fn get(list: &[(String, ndarray::ArrayD<f64>)], name: &str) -> ndarray::ArrayD<f64> {
+    list.iter().find(|(n, _)| n == name).expect("the name is recorded").1.clone()
+}
+
+/// Their dJ/da of epoch 1 example 3 is bptui's dJ/dz: the sigmoid's derivative left out.
+fn missing_sigmoid_derivative(records: &mut [Record]) {
+    let x = example(records, 1, 3);
+    let dz = get(&x.adjoints, "z");
+    set(&mut x.adjoints, "a", dz);
+}
+
+fn app_against(theirs: Option<Theirs>) -> App {
+    let mut app = App::new(Session::new(model(), Backward::B), Theme { color: false });
+    app.against = theirs;
+    app
+}
+
+fn press_d(app: &mut App) {
+    let key = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::NONE);
+    let action = action_for(key, app.mode()).expect("d means something");
+    update(app, action);
+    app.finish_job();
+    assert_eq!(app.mode(), Mode::Normal);
+}
+
+fn last(app: &App) -> String {
+    app.last.clone().unwrap_or_default()
+}
+
+fn node(app: &App, name: &str) -> usize {
+    app.session.graph().find(name).expect("a node")
+}
+
+#[test]
+fn d_is_a_key_in_normal_mode_only() {
+    let d = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::NONE);
+    assert_eq!(action_for(d, Mode::Normal), Some(Action::NextDivergence));
+    assert_eq!(action_for(d, Mode::Running), None);
+    assert_eq!(action_for(d, Mode::Help), None);
+}
+
+#[test]
+fn d_without_against_says_what_it_needs() {
+    let mut a = app_against(None);
+    press_d(&mut a);
+    assert_eq!(last(&a), "d needs --against THEIRS");
+    assert_eq!(a.session.steps(), 0);
+}
+
+#[test]
+fn d_lands_on_the_changed_adjoint_then_finds_nothing_more() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut a = app_against(Some(theirs(dir.path(), missing_sigmoid_derivative)));
+    press_d(&mut a);
+    let s = &a.session;
+    assert_eq!((s.epoch(), s.example() + 1, s.phase()), (1, 3, Phase::Backward));
+    // Just after the backward step at a (in Version B the step that pushes into alpha).
+    let pos = s.graph().backward_order().iter().position(|&n| n == node(&a, "a")).unwrap();
+    assert_eq!(s.index(), pos + 1);
+    assert_eq!(a.selected, node(&a, "a"));
+    assert!(!a.follow, "the selection is pinned to the divergence");
+    let msg = last(&a);
+    assert!(msg.contains("epoch 1 example 3") && msg.contains("dJ/da"), "{msg}");
+    assert!(msg.contains("missing local-derivative factor"), "{msg}");
+    assert!(a.at_divergence().is_some_and(|d| d.name == "a"));
+    // Nothing else differs: d again says so and does not move.
+    let steps = a.session.steps();
+    press_d(&mut a);
+    assert!(last(&a).starts_with("no divergence from here on"), "{}", last(&a));
+    assert_eq!(a.session.steps(), steps);
+}
+
+#[test]
+fn an_unmodified_trace_has_no_divergence() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut a = app_against(Some(theirs(dir.path(), |_| {})));
+    press_d(&mut a);
+    let msg = last(&a);
+    assert!(msg.starts_with("no divergence from here on: everything in THEIRS agrees within tol"), "{msg}");
+    assert_eq!(a.session.steps(), 0);
+    assert!(a.at_divergence().is_none());
+}
+
+#[test]
+fn d_stops_right_after_a_forward_value_and_after_an_update() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = theirs(dir.path(), |r| {
+        let x = example(r, 2, 5);
+        let z = get(&x.forward, "z").mapv(|v| v + 0.01);
+        set(&mut x.forward, "z", z);
+        let x = example(r, 3, 2);
+        let beta = get(&x.params, "beta").mapv(|v| 2.0 * v);
+        set(&mut x.params, "beta", beta);
+    });
+    let mut a = app_against(Some(t));
+    press_d(&mut a);
+    let s = &a.session;
+    let pos = s.graph().forward_order().iter().position(|&n| n == node(&a, "z")).unwrap();
+    assert_eq!((s.epoch(), s.example() + 1, s.phase(), s.index()), (2, 5, Phase::Forward, pos + 1));
+    assert_eq!(a.selected, node(&a, "z"));
+    assert!(last(&a).contains("forward value z"), "{}", last(&a));
+    // beta is the last parameter: its update ends the example, so the session stands at the
+    // start of the next one, with the divergence still on show.
+    press_d(&mut a);
+    let s = &a.session;
+    assert_eq!((s.epoch(), s.example() + 1, s.phase(), s.index()), (3, 3, Phase::Forward, 0));
+    assert_eq!(a.selected, node(&a, "beta"));
+    assert!(last(&a).contains("parameter beta after the update"), "{}", last(&a));
+    assert!(a.at_divergence().is_some_and(|d| d.name == "beta"));
+    press_d(&mut a);
+    assert!(last(&a).starts_with("no divergence from here on"), "{}", last(&a));
+}
+
+#[test]
+fn d_past_the_divergence_in_its_example_shows_it_without_stepping() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut a = app_against(Some(theirs(dir.path(), missing_sigmoid_derivative)));
+    // To example 3's update phase by hand: past the backward step at a.
+    for _ in 0..2 {
+        update(&mut a, Action::Finish(bptui::tui::app::Finish::Example));
+        a.finish_job();
+    }
+    update(&mut a, Action::Finish(bptui::tui::app::Finish::Phase));
+    a.finish_job();
+    update(&mut a, Action::Finish(bptui::tui::app::Finish::Phase));
+    a.finish_job();
+    assert_eq!((a.session.example() + 1, a.session.phase()), (3, Phase::Update));
+    let steps = a.session.steps();
+    press_d(&mut a);
+    assert_eq!(a.session.steps(), steps);
+    assert_eq!(a.selected, node(&a, "a"));
+    assert!(last(&a).contains("dJ/da"), "{}", last(&a));
+}
+
+#[test]
+fn a_long_way_to_the_divergence_is_chunked_and_esc_cancels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = theirs(dir.path(), |r| {
+        let x = example(r, 3, 16);
+        let j = get(&x.forward, "J").mapv(|v| v + 1.0);
+        set(&mut x.forward, "J", j);
+    });
+    let mut a = app_against(Some(t));
+    a.chunk = std::time::Duration::ZERO;
+    update(&mut a, Action::NextDivergence);
+    assert_eq!(a.mode(), Mode::Running);
+    update(&mut a, Action::Cancel);
+    assert_eq!(a.mode(), Mode::Normal);
+    assert!(last(&a).starts_with("cancelled running to the divergence"), "{}", last(&a));
+    assert!(a.at_divergence().is_none());
+    press_d(&mut a);
+    assert_eq!((a.session.epoch(), a.session.example() + 1, a.session.phase()), (3, 16, Phase::Backward));
+    assert_eq!(a.selected, node(&a, "J"));
+}
+
+/// The screen as text, one line per row, trailing spaces trimmed.
+fn screen(app: &mut App, w: u16, h: u16) -> (String, ratatui::buffer::Buffer) {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    app.area = Rect::new(0, 0, w, h);
+    terminal.draw(|f| f.render_widget(&*app, f.area())).expect("draw");
+    let buf = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    (out, buf)
+}
+
+#[test]
+fn snapshot_at_a_divergence_120x40() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut a = app_against(Some(theirs(dir.path(), missing_sigmoid_derivative)));
+    press_d(&mut a);
+    let (text, buf) = screen(&mut a, 120, 40);
+    assert!(text.contains("yours: DIFFERS at"), "{text}");
+    // Every entry of their dJ/da is marked, and drawn in the mismatch style (reverse + bold
+    // without colour).
+    let marks: Vec<_> = buf.content().iter().filter(|c| c.symbol() == "≠").collect();
+    assert_eq!(marks.len(), 4, "{text}");
+    assert!(marks.iter().all(|c| c.modifier.contains(Modifier::REVERSED | Modifier::BOLD)));
+    insta::assert_snapshot!("tui_against_divergence_120x40", text);
+}
+
+#[test]
+fn their_values_agree_beside_ours_while_stepping() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut a = app_against(Some(theirs(dir.path(), |_| {})));
+    // Before the value is computed nothing of theirs is shown.
+    let (text, _) = screen(&mut a, 120, 40);
+    assert!(!text.contains("yours"), "{text}");
+    for _ in 0..2 {
+        update(&mut a, Action::Step);
+    }
+    let (text, _) = screen(&mut a, 120, 40);
+    assert!(text.contains("yours: agrees (max |Δ| 0)"), "{text}");
+    assert!(!text.contains('≠'), "{text}");
+}
