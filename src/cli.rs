@@ -588,14 +588,6 @@ pub fn gradcheck(model: &Model, eps: f64, tol: f64, all: bool) -> (String, bool)
 }
 
 fn index_str(shape: &[usize], flat: usize) -> String {
-    if shape.is_empty() {
-        return "[]".into();
-    }
-    let mut idx = vec![0; shape.len()];
-    let mut rest = flat;
-    for (d, &n) in shape.iter().enumerate().rev() {
-        idx[d] = rest % n;
-        rest /= n;
-    }
+    let idx = crate::diff::unravel(shape, flat);
     format!("[{}]", idx.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","))
 }

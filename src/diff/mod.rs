@@ -786,7 +786,8 @@ fn worst(ours: Option<&ArrayD<f64>>, theirs: &ArrayD<f64>) -> (Vec<usize>, f64, 
     )
 }
 
-fn unravel(shape: &[usize], flat: usize) -> Vec<usize> {
+/// The multi-index of element `flat` (row-major) of an array of `shape`.
+pub fn unravel(shape: &[usize], flat: usize) -> Vec<usize> {
     let mut idx = vec![0; shape.len()];
     let mut rest = flat;
     for (d, &n) in shape.iter().enumerate().rev() {
@@ -800,17 +801,25 @@ fn unravel(shape: &[usize], flat: usize) -> Vec<usize> {
 
 /// Runs the session alongside their trace and reports the first divergence.
 pub fn run(session: &mut Session, theirs: &Theirs, tol: f64) -> Report {
+    compare_from(session, theirs, tol, (1, 1), true)
+}
+
+/// Runs the session alongside their trace and reports the first divergence in example `from`
+/// = (epoch, example counted from 1) or later; epoch metrics too when `metrics`. A divergence
+/// before `from` is kept and named in the diagnosis, since later ones follow from it.
+fn compare_from(session: &mut Session, theirs: &Theirs, tol: f64, from: (usize, usize), metrics: bool) -> Report {
     let mut comparer = Comparer::new(tol);
     let mut report =
         Report { divergence: None, compared_values: 0, compared_examples: 0, compared_epochs: 0, notes: vec![] };
     let Some(last) = theirs.last() else { return report };
     let has_data = session.model().train_data.is_some();
     let mut agreed_examples = 0;
+    let mut earlier: Option<Divergence> = None;
     while session.phase() != Phase::Finished && (session.epoch(), session.example() + 1) <= last {
         if session.phase() == Phase::Evaluate {
             session.step();
             let m = session.metrics().last().copied().expect("just evaluated");
-            if let Some(their) = theirs.epochs.get(&m.epoch) {
+            if let (true, Some(their)) = (metrics && m.epoch >= from.0, theirs.epochs.get(&m.epoch)) {
                 report.compared_epochs += 1;
                 if let Some(d) = compare_metrics(&m, their, tol) {
                     report.divergence = Some(Divergence { agreed_examples, ..d });
@@ -823,11 +832,26 @@ pub fn run(session: &mut Session, theirs: &Theirs, tol: f64) -> Report {
         session.finish_example();
         let Some(their) = theirs.example(epoch, example) else { continue };
         report.compared_examples += 1;
-        if let Some(d) = comparer.compare_example(session, their, epoch, example, has_data.then_some(row)) {
-            report.divergence = Some(Divergence { agreed_examples, ..d });
-            break;
+        match comparer.compare_example(session, their, epoch, example, has_data.then_some(row)) {
+            Some(mut d) if (epoch, example) >= from => {
+                if let Some(first) = &earlier {
+                    // Once one number is wrong, later ones differ as its consequence.
+                    d.diagnosis.retain(|line| !line.starts_with("this is the first wrong number"));
+                    d.diagnosis.insert(
+                        0,
+                        format!(
+                            "your numbers already differed earlier, first at epoch {} example {} ({}); \
+                             this is likely a consequence of that one — fix the first divergence first.",
+                            first.epoch, first.example, first.what
+                        ),
+                    );
+                }
+                report.divergence = Some(Divergence { agreed_examples, ..d });
+                break;
+            }
+            Some(d) => earlier = earlier.or(Some(d)),
+            None => agreed_examples += 1,
         }
-        agreed_examples += 1;
     }
     report.compared_values = comparer.compared_values;
     report.notes = comparer.notes;
@@ -949,38 +973,5 @@ pub fn find_divergence(
     from: (usize, usize),
 ) -> Option<Divergence> {
     let mut session = Session::new(model.clone(), algorithm);
-    let mut comparer = Comparer::new(tol);
-    let last = theirs.last()?;
-    let has_data = session.model().train_data.is_some();
-    let mut earlier: Option<Divergence> = None;
-    while session.phase() != Phase::Finished && (session.epoch(), session.example() + 1) <= last {
-        if session.phase() == Phase::Evaluate {
-            session.step();
-            continue;
-        }
-        let (epoch, example, row) = (session.epoch(), session.example() + 1, session.row());
-        session.finish_example();
-        let Some(their) = theirs.example(epoch, example) else { continue };
-        let found = comparer.compare_example(&session, their, epoch, example, has_data.then_some(row));
-        match found {
-            Some(mut d) if (epoch, example) >= from => {
-                if let Some(first) = &earlier {
-                    // Once one number is wrong, later ones differ as its consequence.
-                    d.diagnosis.retain(|line| !line.starts_with("this is the first wrong number"));
-                    d.diagnosis.insert(
-                        0,
-                        format!(
-                            "your numbers already differed earlier, first at epoch {} example {} ({}); \
-                             this is likely a consequence of that one — fix the first divergence first.",
-                            first.epoch, first.example, first.what
-                        ),
-                    );
-                }
-                return Some(d);
-            }
-            Some(d) if earlier.is_none() => earlier = Some(d),
-            _ => {}
-        }
-    }
-    None
+    compare_from(&mut session, theirs, tol, from, false).divergence
 }
