@@ -217,3 +217,27 @@ fn homework_network_softmax_cross_entropy_first_epoch() {
         assert_close(r, "params", "beta", &beta.concat());
     }
 }
+
+#[test]
+fn adagrad_update_by_hand() {
+    // s ← s + g², θ ← θ − γ g / √(s + ε), from zero s, on the lecture's Case 2 network.
+    let data = repo("models/data/two_layer_train.csv");
+    let yaml = format!(
+        "name: ada\nnetwork:\n  inputs: 3\n  layers:\n    - {{op: linear, name: a, weights: alpha, units: 4, init: {{values: {:?}}}}}\n    - {{op: sigmoid, name: z}}\n    - {{op: linear, name: b, weights: beta, units: 1, init: {{values: [{:?}]}}}}\n    - {{op: sigmoid, name: y}}\n  loss: {{op: binary_cross_entropy, name: J}}\ndata:\n  train: {{csv: {}}}\ntrain: {{learning_rate: 0.3, epochs: 1, optimizer: adagrad, epsilon: 1e-5}}\n",
+        ALPHA,
+        BETA,
+        data.display()
+    );
+    let (_dir, model) = model_with_values(&yaml);
+    let records = trace_of(model, Backward::A);
+    let mut state_beta = [0.0f64; 5];
+    let mut beta = BETA;
+    for r in records.iter().take(5) {
+        let g: Vec<f64> = r.adjoints.iter().find(|(n, _)| n == "beta").unwrap().1.iter().copied().collect();
+        for j in 0..5 {
+            state_beta[j] += g[j] * g[j];
+            beta[j] -= 0.3 * g[j] / (state_beta[j] + 1e-5).sqrt();
+        }
+        assert_close(r, "params", "beta", &beta);
+    }
+}
