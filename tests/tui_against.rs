@@ -195,7 +195,6 @@ fn a_long_way_to_the_divergence_is_chunked_and_esc_cancels() {
         set(&mut x.forward, "J", j);
     });
     let mut a = app_against(Some(t));
-    a.chunk = std::time::Duration::ZERO;
     update(&mut a, Action::NextDivergence);
     assert_eq!(a.mode(), Mode::Running);
     update(&mut a, Action::Cancel);

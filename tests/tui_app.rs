@@ -7,8 +7,10 @@ use bptui::model::Model;
 use bptui::session::{Phase, Session};
 use bptui::tui::app::Finish;
 use bptui::tui::{action_for, layout, update, Action, App, Mode, Pane, Theme};
+use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
+use ratatui::Terminal;
 
 fn app(name: &str) -> App {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join(name);
@@ -158,16 +160,105 @@ fn finish_commands_stop_where_they_say() {
 #[test]
 fn a_long_run_is_chunked_and_esc_cancels_at_a_step_boundary() {
     let mut a = app("ocr_letters.yaml");
-    a.chunk = std::time::Duration::ZERO;
     update(&mut a, Action::Finish(Finish::Run));
     assert_eq!(a.mode(), Mode::Running);
     update(&mut a, Action::Tick);
-    let steps = a.session.steps();
-    assert!(steps > 0);
+    // The steps run on a worker thread: the session shown meanwhile is where R started.
+    assert_eq!(a.session.steps(), 0);
     update(&mut a, Action::Cancel);
     assert_eq!(a.mode(), Mode::Normal);
-    assert_eq!(a.session.steps(), steps);
+    assert_ne!(a.session.phase(), Phase::Finished);
     assert!(a.session.metrics().is_empty());
+}
+
+/// The screen as text, one line per row, trailing spaces trimmed.
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    app.area = Rect::new(0, 0, w, h);
+    terminal.draw(|f| f.render_widget(&*app, f.area())).expect("draw");
+    let buf = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The gauge's "DONE / TOTAL examples" label.
+fn gauge(text: &str) -> Option<(usize, usize)> {
+    let line = text.lines().find(|l| l.contains(" examples"))?;
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = words.iter().position(|&w| w == "/")?;
+    Some((words[at - 1].trim_start_matches('│').parse().ok()?, words[at + 1].parse().ok()?))
+}
+
+#[test]
+fn r_runs_on_a_worker_the_ui_draws_meanwhile_and_esc_hands_back_a_session_at_a_step_boundary() {
+    // 50 epochs instead of 5, so that the run cannot end before Esc even on a busy machine.
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join("ocr_letters.yaml");
+    let mut model = Model::load(&path).expect("model loads");
+    model.config.epochs = 50;
+    let mut a = App::new(Session::new(model, Backward::B), Theme { color: false });
+    let n = a.session.examples_per_epoch();
+    update(&mut a, Action::Finish(Finish::Run));
+    assert_eq!(a.mode(), Mode::Running);
+    let first = screen(&mut a, 120, 40);
+    assert!(first.contains("running to the end — Esc cancels"), "{first}");
+    let (done, total) = gauge(&first).unwrap_or_else(|| panic!("a gauge: {first}"));
+    assert_eq!(total, 50 * n);
+    assert!(done <= total);
+    // The UI thread keeps drawing while the worker steps; the gauge follows its progress.
+    let start = std::time::Instant::now();
+    let mut seen = done;
+    while seen == 0 && start.elapsed() < std::time::Duration::from_secs(20) {
+        update(&mut a, Action::Tick);
+        assert_eq!(a.mode(), Mode::Running, "the run ended before any progress was drawn");
+        seen = gauge(&screen(&mut a, 120, 40)).expect("a gauge").0;
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert!(seen > 0, "the gauge shows progress");
+    assert_eq!(a.session.steps(), 0, "the UI draws the session as R found it");
+    update(&mut a, Action::Cancel);
+    assert_eq!(a.mode(), Mode::Normal);
+    let s = &a.session;
+    assert_ne!(s.phase(), Phase::Finished);
+    assert!(s.losses().len() >= seen && s.losses().len() < 50 * n);
+    assert!(a.last.as_deref().is_some_and(|l| l.starts_with("cancelled running to the end after")), "{:?}", a.last);
+    let text = screen(&mut a, 120, 40);
+    assert!(gauge(&text).is_none(), "{text}");
+    // Stopped at a step boundary: `n` takes exactly one more step.
+    let steps = a.session.steps();
+    assert!(steps > 0);
+    update(&mut a, Action::Step);
+    assert_eq!(a.session.steps(), steps + 1);
+}
+
+#[test]
+fn r_to_the_end_on_the_worker_matches_a_headless_run_bitwise() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join("ocr_letters.yaml");
+    let model = Model::load(&path).expect("model loads");
+    let mut headless = Session::new(model.clone(), Backward::B);
+    headless.run_to_end();
+    let mut a = App::new(Session::new(model, Backward::B), Theme { color: false });
+    update(&mut a, Action::Finish(Finish::Run));
+    // Polled by Tick, as the event loop does, drawing between polls.
+    while a.job.is_some() {
+        update(&mut a, Action::Tick);
+        screen(&mut a, 120, 40);
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert_eq!(a.last.as_deref(), Some("ran to the end"));
+    let s = &a.session;
+    assert_eq!(s.phase(), Phase::Finished);
+    assert_eq!(s.steps(), headless.steps());
+    assert_eq!(s.metrics(), headless.metrics());
+    let bits = |s: &Session| -> Vec<Vec<u64>> {
+        s.graph().params().iter().map(|&p| s.workspace().values[p].iter().map(|x| x.to_bits()).collect()).collect()
+    };
+    assert_eq!(bits(s), bits(&headless));
+    assert!(!bits(s).is_empty());
 }
 
 #[test]

@@ -92,6 +92,7 @@ pub struct NonFinite {
 }
 
 /// A training run that advances one micro-step at a time.
+#[derive(Clone)]
 pub struct Session {
     model: Model,
     ws: Workspace,

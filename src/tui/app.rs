@@ -4,7 +4,11 @@
 //! only code that drives the [`Session`]. Drawing reads the `App` and changes nothing.
 
 use std::cell::Cell;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
 
 use ndarray::ArrayD;
 use ratatui::layout::Rect;
@@ -76,9 +80,9 @@ impl Finish {
 pub enum Action {
     /// One micro-step.
     Step,
-    /// Start a coarse command (stepped in bounded chunks by [`Action::Tick`]).
+    /// Start a coarse command (stepped on a worker thread; see [`Job`]).
     Finish(Finish),
-    /// Do the next chunk of a running coarse command.
+    /// See whether the running coarse command has handed its session back.
     Tick,
     /// Stop a running coarse command at the next step boundary.
     Cancel,
@@ -130,20 +134,63 @@ pub struct Touched {
     pub before: ArrayD<f64>,
 }
 
-/// A coarse command in progress.
-#[derive(Debug, Clone)]
-pub struct Job {
-    pub finish: Finish,
+/// Where a coarse command stops: the position it started from and what it finishes.
+#[derive(Debug, Clone, Copy)]
+struct Goal {
+    finish: Finish,
     epoch: usize,
     example: usize,
     phase: Phase,
-    /// Examples completed when the job started (session.losses().len()).
-    losses_at_start: usize,
+    /// For [`Finish::Divergence`]: the spot right after the differing value is computed.
+    target: Option<Spot>,
+}
+
+impl Goal {
+    fn from(s: &Session, finish: Finish, target: Option<Spot>) -> Goal {
+        Goal { finish, epoch: s.epoch(), example: s.example(), phase: s.phase(), target }
+    }
+
+    /// Whether the coarse command is complete after a step that produced `event`.
+    fn done(&self, s: &Session, event: Event) -> bool {
+        if s.phase() == Phase::Finished {
+            return true;
+        }
+        let moved = s.epoch() != self.epoch || s.example() != self.example;
+        match self.finish {
+            Finish::Phase => s.phase() != self.phase || moved,
+            Finish::Example if self.phase == Phase::Evaluate => s.phase() != self.phase || moved,
+            Finish::Example => moved || s.phase() == Phase::Evaluate,
+            Finish::Epoch => matches!(event, Event::Evaluated { .. }),
+            Finish::Run => false,
+            Finish::Divergence => self.target.is_none_or(|spot| Spot::of(s) >= spot),
+        }
+    }
+}
+
+/// A coarse command in progress. A worker thread steps a copy of the session until the
+/// command is complete or cancelled, then hands the copy back; meanwhile the UI draws the
+/// session as it was when the command started, and the gauge reads the worker's progress.
+#[derive(Debug)]
+pub struct Job {
+    pub finish: Finish,
     /// Examples the job will complete (for the gauge).
     pub examples_total: usize,
     pub started: Instant,
-    /// For [`Finish::Divergence`]: where to stop, and what was found there.
-    target: Option<(Spot, Box<Divergence>)>,
+    /// For [`Finish::Divergence`]: what was found where the job stops.
+    divergence: Option<Box<Divergence>>,
+    /// Set to stop the worker at the next step boundary.
+    cancel: Arc<AtomicBool>,
+    /// Examples the worker has completed so far.
+    progress: Arc<AtomicUsize>,
+    /// The worker's session, sent once it stops.
+    result: Receiver<Session>,
+}
+
+impl Drop for Job {
+    /// A job dropped unfinished (the app quits) stops its worker.
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
 }
 
 /// A position in the run, ordered as the steps go: epoch, example (from 0), phase, and the
@@ -191,9 +238,48 @@ impl Spot {
 }
 
 impl Job {
+    /// Starts stepping a copy of `session` on a worker thread until `goal` is reached.
+    fn start(session: &Session, goal: Goal, examples_total: usize, divergence: Option<Box<Divergence>>) -> Job {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let progress = Arc::new(AtomicUsize::new(0));
+        let (tx, result) = mpsc::channel();
+        let mut s = session.clone();
+        let (stop, count) = (Arc::clone(&cancel), Arc::clone(&progress));
+        thread::spawn(move || {
+            let at_start = s.losses().len();
+            while !stop.load(Ordering::Relaxed) {
+                let event = s.step();
+                count.store(s.losses().len() - at_start, Ordering::Relaxed);
+                if goal.done(&s, event) {
+                    break;
+                }
+            }
+            // The receiver is gone if the app quit meanwhile; the session is then not needed.
+            let _ = tx.send(s);
+        });
+        Job { finish: goal.finish, examples_total, started: Instant::now(), divergence, cancel, progress, result }
+    }
+
     /// Examples completed since the job started.
-    pub fn examples_done(&self, session: &Session) -> usize {
-        session.losses().len() - self.losses_at_start
+    pub fn examples_done(&self) -> usize {
+        self.progress.load(Ordering::Relaxed)
+    }
+
+    /// Asks the worker to stop at the next step boundary.
+    fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    /// The worker's session once it has stopped, waiting for it if `wait`.
+    fn take(&self, wait: bool) -> Option<Session> {
+        if wait {
+            return Some(self.result.recv().expect("the worker hands its session back"));
+        }
+        match self.result.try_recv() {
+            Ok(s) => Some(s),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => panic!("the worker stopped without handing its session back"),
+        }
     }
 }
 
@@ -248,8 +334,6 @@ pub struct App {
     /// The divergence `d` landed on last (shown while the session is at it or past it in
     /// that example).
     pub divergence: Option<Divergence>,
-    /// Time budget of one chunk of a coarse command.
-    pub chunk: Duration,
 }
 
 impl App {
@@ -274,7 +358,6 @@ impl App {
             against: None,
             tol: 1e-6,
             divergence: None,
-            chunk: Duration::from_millis(5),
         }
     }
 
@@ -303,10 +386,28 @@ impl App {
         self.touched.iter().find(|t| t.node == node && t.kind == kind).map(|t| &t.before)
     }
 
-    /// Runs coarse commands to their end (used by tests and benches, which have no frames).
+    /// Waits for the running coarse command to end and applies its result (used by tests
+    /// and benches, which have no frames).
     pub fn finish_job(&mut self) {
-        while self.job.is_some() {
-            update(self, Action::Tick);
+        if let Some(job) = self.job.take() {
+            let session = job.take(true);
+            self.end_job(job, session);
+        }
+    }
+
+    /// Takes the worker's session back when a coarse command completes: the status message,
+    /// the selection, and for `d` the divergence it stopped at.
+    fn end_job(&mut self, mut job: Job, session: Option<Session>) {
+        if let Some(s) = session {
+            self.session = s;
+        }
+        self.last = Some(match job.finish {
+            Finish::Run => "ran to the end".to_string(),
+            f => format!("done {}", f.label().trim_start_matches("finishing ")),
+        });
+        match job.divergence.take() {
+            Some(d) => self.land(*d),
+            None => self.after_coarse(),
         }
     }
 
@@ -420,22 +521,6 @@ fn examples_to_go(s: &Session, finish: Finish) -> usize {
     }
 }
 
-/// Whether the coarse command is complete after a step that produced `event`.
-fn job_done(job: &Job, s: &Session, event: Event) -> bool {
-    if s.phase() == Phase::Finished {
-        return true;
-    }
-    let moved = s.epoch() != job.epoch || s.example() != job.example;
-    match job.finish {
-        Finish::Phase => s.phase() != job.phase || moved,
-        Finish::Example if job.phase == Phase::Evaluate => s.phase() != job.phase || moved,
-        Finish::Example => moved || s.phase() == Phase::Evaluate,
-        Finish::Epoch => matches!(event, Event::Evaluated { .. }),
-        Finish::Run => false,
-        Finish::Divergence => job.target.as_ref().is_none_or(|(spot, _)| Spot::of(s) >= *spot),
-    }
-}
-
 /// Applies one action. The only code that steps the session or changes the state.
 pub fn update(app: &mut App, action: Action) {
     match action {
@@ -469,54 +554,22 @@ pub fn update(app: &mut App, action: Action) {
                 return;
             }
             let s = &app.session;
-            app.job = Some(Job {
-                finish,
-                epoch: s.epoch(),
-                example: s.example(),
-                phase: s.phase(),
-                losses_at_start: s.losses().len(),
-                examples_total: examples_to_go(s, finish),
-                started: Instant::now(),
-                target: None,
-            });
+            app.job = Some(Job::start(s, Goal::from(s, finish, None), examples_to_go(s, finish), None));
             app.touched.clear();
-            update(app, Action::Tick);
         }
         Action::NextDivergence => next_divergence(app),
         Action::Tick => {
-            let Some(job) = app.job.take() else { return };
-            let deadline = Instant::now() + app.chunk;
-            let mut done = false;
-            let mut steps = 0u32;
-            while !done {
-                let event = app.session.step();
-                steps += 1;
-                done = job_done(&job, &app.session, event);
-                // Check the clock every few steps; a step is microseconds to milliseconds.
-                if steps.is_multiple_of(8) && Instant::now() >= deadline {
-                    break;
-                }
-            }
-            if done {
-                app.last = Some(format!("done {}", job.finish.label().trim_start_matches("finishing ")));
-                if job.finish == Finish::Run {
-                    app.last = Some("ran to the end".to_string());
-                }
-                match job.target {
-                    Some((_, d)) => app.land(*d),
-                    None => app.after_coarse(),
-                }
-            } else {
-                app.job = Some(job);
+            if let Some(session) = app.job.as_ref().and_then(|job| job.take(false)) {
+                let job = app.job.take().expect("a job");
+                app.end_job(job, Some(session));
             }
         }
         Action::Cancel => {
             if let Some(job) = app.job.take() {
-                app.last = Some(format!(
-                    "cancelled {} after {} examples",
-                    job.finish.label(),
-                    job.examples_done(&app.session)
-                ));
+                // The worker stops at the next step boundary (it may have just completed).
+                job.cancel();
+                app.session = job.take(true).expect("the worker's session");
+                app.last = Some(format!("cancelled {} after {} examples", job.finish.label(), job.examples_done()));
                 app.after_coarse();
             }
         }
@@ -560,7 +613,13 @@ pub fn update(app: &mut App, action: Action) {
         }
         Action::ToggleChart => app.chart = !app.chart,
         Action::ToggleHelp => app.help = !app.help,
-        Action::Quit => app.quit = true,
+        Action::Quit => {
+            // A running worker is told to stop; the app does not wait for it.
+            if let Some(job) = &app.job {
+                job.cancel();
+            }
+            app.quit = true;
+        }
         Action::Click { column, row } => {
             let areas = super::layout(app.area, app);
             if let Some(pane) = areas.pane_at(column, row) {
@@ -623,18 +682,9 @@ fn next_divergence(app: &mut App) {
     }
     let n = s.examples_per_epoch();
     let total = (target.epoch - here.epoch) * n + target.example - here.example;
-    app.job = Some(Job {
-        finish: Finish::Divergence,
-        epoch: s.epoch(),
-        example: s.example(),
-        phase: s.phase(),
-        losses_at_start: s.losses().len(),
-        examples_total: total,
-        started: Instant::now(),
-        target: Some((target, Box::new(d))),
-    });
+    let goal = Goal::from(s, Finish::Divergence, Some(target));
+    app.job = Some(Job::start(s, goal, total, Some(Box::new(d))));
     app.touched.clear();
-    update(app, Action::Tick);
 }
 
 fn scroll(app: &mut App, pane: Pane, action: Action) {

@@ -88,8 +88,10 @@ pub fn action_for_event(ev: &Event, mode: Mode) -> Option<Action> {
 }
 
 /// The event loop: draw, wait for an event (at most `timeout`), update. While a coarse command
-/// runs, input is polled without waiting between chunks of steps, and a frame is drawn about
-/// every 33 ms. Ends when the app asks to quit or the event source ends (`Err`).
+/// runs on its worker thread, input is polled in short waits and the worker asked for its
+/// result between them, and a frame (the gauge) is drawn about every 33 ms; a command that
+/// ends within that time shows no gauge. Ends when the app asks to quit or the event source
+/// ends (`Err`).
 pub fn run_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
@@ -103,21 +105,23 @@ pub fn run_loop<B: Backend>(
         if app.quit {
             return Ok(());
         }
-        if app.job.is_some() {
-            let frame = Instant::now();
-            while app.job.is_some() && !app.quit && frame.elapsed() < Duration::from_millis(33) {
-                match next_event(Duration::ZERO)? {
-                    Some(ev) => {
-                        if let Some(a) = action_for_event(&ev, app.mode()) {
-                            update(app, a);
-                        }
-                    }
-                    None => update(app, Action::Tick),
+        if app.job.is_none() {
+            if let Some(ev) = next_event(Duration::from_millis(250))? {
+                if let Some(a) = action_for_event(&ev, app.mode()) {
+                    update(app, a);
                 }
             }
-        } else if let Some(ev) = next_event(Duration::from_millis(250))? {
-            if let Some(a) = action_for_event(&ev, app.mode()) {
-                update(app, a);
+        }
+        // A command running (or just started): keys and the worker's result until the next frame.
+        let frame = Instant::now();
+        while app.job.is_some() && !app.quit && frame.elapsed() < Duration::from_millis(33) {
+            match next_event(Duration::from_millis(2))? {
+                Some(ev) => {
+                    if let Some(a) = action_for_event(&ev, app.mode()) {
+                        update(app, a);
+                    }
+                }
+                None => update(app, Action::Tick),
             }
         }
     }
@@ -227,7 +231,7 @@ impl Widget for &App {
         if let Some(job) = &self.job {
             let w = area.width.min(70);
             let r = Rect::new(area.x + (area.width - w) / 2, area.y + area.height / 2 - 2, w, 3);
-            let done = job.examples_done(&self.session);
+            let done = job.examples_done();
             let total = job.examples_total.max(1);
             Clear.render(r, buf);
             Gauge::default()
