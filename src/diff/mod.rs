@@ -958,11 +958,6 @@ pub fn render(report: &Report, theirs: &Theirs, tol: f64) -> String {
     out
 }
 
-/// Squeezes a 0-d array out of a one-element array, for display.
-pub fn scalar_of(a: &ArrayD<f64>) -> Option<f64> {
-    (a.len() == 1).then(|| a.iter().next().copied()).flatten()
-}
-
 /// The first divergence at or after example `from` = (epoch, example counted from 1), found by
 /// running a fresh session of `model` beside their trace (the debugger's `d`).
 pub fn find_divergence(
