@@ -903,7 +903,7 @@ pub fn render(report: &Report, theirs: &Theirs, tol: f64) -> String {
                 theirs.file,
                 report.compared_examples,
                 report.compared_epochs,
-                short(tol)
+                crate::numfmt::py_repr(tol)
             );
         }
         Some(d) => {
@@ -935,7 +935,7 @@ pub fn render(report: &Report, theirs: &Theirs, tol: f64) -> String {
                     crate::numfmt::py_repr(d.ours),
                     crate::numfmt::py_repr(d.theirs),
                     (d.ours - d.theirs).abs(),
-                    short(tol)
+                    crate::numfmt::py_repr(tol)
                 );
             }
             out += &format!(
