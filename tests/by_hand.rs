@@ -78,16 +78,22 @@ const ALPHA: [[f64; 4]; 4] =
     [[0.1, -0.2, 0.3, 0.05], [-0.1, 0.4, -0.3, 0.2], [0.0, 0.15, 0.25, -0.35], [0.2, -0.05, 0.1, 0.3]];
 const BETA: [f64; 5] = [0.05, -0.3, 0.4, 0.2, -0.1];
 
-#[test]
-fn case_2_two_layer_every_number_of_three_epochs() {
+/// The lecture's Case 2 network with the explicit weights ALPHA and BETA on the two_layer
+/// data; `train` is the model's `train:` map.
+fn case2_model(train: &str) -> (tempfile::TempDir, Model) {
     let data = repo("models/data/two_layer_train.csv");
     let yaml = format!(
-        "name: case2\nnetwork:\n  inputs: 3\n  layers:\n    - {{op: linear, name: a, weights: alpha, units: 4, init: {{values: {:?}}}}}\n    - {{op: sigmoid, name: z}}\n    - {{op: linear, name: b, weights: beta, units: 1, init: {{values: [{:?}]}}}}\n    - {{op: sigmoid, name: y}}\n  loss: {{op: binary_cross_entropy, name: J}}\ndata:\n  train: {{csv: {}}}\ntrain: {{learning_rate: 0.3, epochs: 3}}\n",
+        "name: case2\nnetwork:\n  inputs: 3\n  layers:\n    - {{op: linear, name: a, weights: alpha, units: 4, init: {{values: {:?}}}}}\n    - {{op: sigmoid, name: z}}\n    - {{op: linear, name: b, weights: beta, units: 1, init: {{values: [{:?}]}}}}\n    - {{op: sigmoid, name: y}}\n  loss: {{op: binary_cross_entropy, name: J}}\ndata:\n  train: {{csv: {}}}\ntrain: {train}\n",
         ALPHA,
         BETA,
         data.display()
     );
-    let (_dir, model) = model_with_values(&yaml);
+    model_with_values(&yaml)
+}
+
+#[test]
+fn case_2_two_layer_every_number_of_three_epochs() {
+    let (_dir, model) = case2_model("{learning_rate: 0.3, epochs: 3}");
     let records = trace_of(model, Backward::B);
     let examples = read_csv("models/data/two_layer_train.csv");
     assert_eq!(records.len(), 3 * examples.len());
@@ -221,14 +227,7 @@ fn homework_network_softmax_cross_entropy_first_epoch() {
 #[test]
 fn adagrad_update_by_hand() {
     // s ← s + g², θ ← θ − γ g / √(s + ε), from zero s, on the lecture's Case 2 network.
-    let data = repo("models/data/two_layer_train.csv");
-    let yaml = format!(
-        "name: ada\nnetwork:\n  inputs: 3\n  layers:\n    - {{op: linear, name: a, weights: alpha, units: 4, init: {{values: {:?}}}}}\n    - {{op: sigmoid, name: z}}\n    - {{op: linear, name: b, weights: beta, units: 1, init: {{values: [{:?}]}}}}\n    - {{op: sigmoid, name: y}}\n  loss: {{op: binary_cross_entropy, name: J}}\ndata:\n  train: {{csv: {}}}\ntrain: {{learning_rate: 0.3, epochs: 1, optimizer: adagrad, epsilon: 1e-5}}\n",
-        ALPHA,
-        BETA,
-        data.display()
-    );
-    let (_dir, model) = model_with_values(&yaml);
+    let (_dir, model) = case2_model("{learning_rate: 0.3, epochs: 1, optimizer: adagrad, epsilon: 1e-5}");
     let records = trace_of(model, Backward::A);
     let mut state_beta = [0.0f64; 5];
     let mut beta = BETA;

@@ -274,3 +274,33 @@ fn clicking_a_node_in_the_graph_pane_selects_it() {
     update(&mut a, Action::Wheel { down: true, column: graph.x + 5, row: graph.y + 3 });
     assert_eq!(a.selected, z + 1);
 }
+
+#[test]
+fn keys_typed_while_a_command_runs_wait_for_it() {
+    // `f` then `n` arrive at once, as when a student types ahead: the `n` must run after the
+    // forward phase is finished, not be dropped.
+    let mut a = app("two_layer.yaml");
+    let forward_steps = a.session.graph().forward_order().len() as u64;
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    let mut script = vec![
+        ratatui::crossterm::event::Event::Key(k(KeyCode::Char('n'))),
+        ratatui::crossterm::event::Event::Key(k(KeyCode::Char('f'))),
+    ];
+    let mut idle_since: Option<std::time::Instant> = None;
+    bptui::tui::run_loop(&mut terminal, &mut a, |wait| {
+        if let Some(ev) = script.pop() {
+            return Ok(Some(ev));
+        }
+        // Then nothing for a while (as a real poll would wait), then `q`.
+        let since = *idle_since.get_or_insert_with(std::time::Instant::now);
+        if since.elapsed() < std::time::Duration::from_secs(2) {
+            std::thread::sleep(wait.min(std::time::Duration::from_millis(5)));
+            return Ok(None);
+        }
+        Ok(Some(ratatui::crossterm::event::Event::Key(k(KeyCode::Char('q')))))
+    })
+    .expect("loop");
+    assert!(a.quit);
+    assert_eq!(a.session.steps(), forward_steps + 1, "the typed-ahead n was lost or run early");
+    assert_eq!((a.session.phase(), a.session.index()), (Phase::Backward, 1));
+}

@@ -228,6 +228,17 @@ impl Graph {
         self.needs_grad[id]
     }
 
+    /// (input slot, input) pairs of `id` that receive a share of dJ/d(id) in the backward pass:
+    /// the inputs Version B pushes into.
+    pub fn pushes(&self, id: NodeId) -> impl Iterator<Item = (usize, NodeId)> + '_ {
+        let node = &self.nodes[id];
+        node.inputs
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(move |&(k, v)| self.needs_grad[v] && node.op.differentiable_input(k))
+    }
+
     /// (consumer, input slot) pairs that read `id` and carry a derivative, in the order both
     /// algorithms add their contributions.
     pub fn consumers(&self, id: NodeId) -> &[(NodeId, usize)] {
@@ -309,11 +320,9 @@ impl Workspace {
             }
             Backward::B => {
                 let node = &graph.nodes[id];
-                for (k, &v) in node.inputs.iter().enumerate() {
-                    if graph.needs_grad[v] && node.op.differentiable_input(k) {
-                        let (lo, hi) = self.adjoints.split_at_mut(id);
-                        node.op.accumulate_vjp(k, &node.inputs, &self.values, &self.values[id], &hi[0], &mut lo[v]);
-                    }
+                for (k, v) in graph.pushes(id) {
+                    let (lo, hi) = self.adjoints.split_at_mut(id);
+                    node.op.accumulate_vjp(k, &node.inputs, &self.values, &self.values[id], &hi[0], &mut lo[v]);
                 }
             }
         }

@@ -464,12 +464,6 @@ impl Session {
         }
     }
 
-    /// Mean loss (and error rate) of the current parameters on a dataset.
-    pub fn score(&mut self, data: &Dataset) -> Score {
-        self.load_params_into_eval();
-        score(&self.model.graph, &mut self.eval_ws, data)
-    }
-
     /// Predicted labels of the current parameters on a dataset (classifiers only).
     pub fn predict(&mut self, data: &Dataset) -> Option<Vec<usize>> {
         self.load_params_into_eval();

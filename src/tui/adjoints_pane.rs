@@ -118,13 +118,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 
     // 3. Version B: what this node's own backward step pushes into its inputs.
     if algorithm == Backward::B {
-        let outs: Vec<(usize, NodeId)> = node
-            .inputs
-            .iter()
-            .enumerate()
-            .filter(|&(k, &w)| graph.needs_grad(w) && node.op.differentiable_input(k))
-            .map(|(k, &w)| (k, w))
-            .collect();
+        let outs: Vec<(usize, NodeId)> = graph.pushes(v).collect();
         if !outs.is_empty() {
             text.extend(wrapped(
                 &format!("When visited, {} pushes into its inputs:", node.name),

@@ -471,15 +471,7 @@ fn about_to_touch(s: &Session) -> Vec<(NodeId, Kind)> {
         (Phase::Forward, Some(id)) | (Phase::Update, Some(id)) => vec![(id, Kind::Value)],
         (Phase::Backward, Some(id)) => match s.algorithm() {
             Backward::A => vec![(id, Kind::Adjoint)],
-            Backward::B => {
-                let node = graph.node(id);
-                node.inputs
-                    .iter()
-                    .enumerate()
-                    .filter(|&(k, &v)| graph.needs_grad(v) && node.op.differentiable_input(k))
-                    .map(|(_, &v)| (v, Kind::Adjoint))
-                    .collect()
-            }
+            Backward::B => graph.pushes(id).map(|(_, v)| (v, Kind::Adjoint)).collect(),
         },
         _ => Vec::new(),
     }

@@ -19,6 +19,7 @@ pub mod theme;
 pub mod updates_pane;
 pub mod values_pane;
 
+use std::collections::VecDeque;
 use std::io;
 use std::time::{Duration, Instant};
 
@@ -98,6 +99,8 @@ pub fn run_loop<B: Backend>(
     mut next_event: impl FnMut(Duration) -> io::Result<Option<Event>>,
 ) -> io::Result<()> {
     let frame_error = |e: B::Error| io::Error::other(e.to_string());
+    // Keys typed while a command runs (say `n` right after `f`) wait for it instead of being lost.
+    let mut typed_ahead: VecDeque<Event> = VecDeque::new();
     loop {
         let size = terminal.size().map_err(frame_error)?;
         app.area = Rect::new(0, 0, size.width, size.height);
@@ -106,21 +109,28 @@ pub fn run_loop<B: Backend>(
             return Ok(());
         }
         if app.job.is_none() {
-            if let Some(ev) = next_event(Duration::from_millis(250))? {
-                if let Some(a) = action_for_event(&ev, app.mode()) {
-                    update(app, a);
-                }
+            let ev = match typed_ahead.pop_front() {
+                Some(ev) => Some(ev),
+                None => next_event(Duration::from_millis(250))?,
+            };
+            if let Some(a) = ev.as_ref().and_then(|ev| action_for_event(ev, app.mode())) {
+                update(app, a);
             }
         }
         // A command running (or just started): keys and the worker's result until the next frame.
         let frame = Instant::now();
         while app.job.is_some() && !app.quit && frame.elapsed() < Duration::from_millis(33) {
             match next_event(Duration::from_millis(2))? {
-                Some(ev) => {
-                    if let Some(a) = action_for_event(&ev, app.mode()) {
+                Some(ev) => match action_for_event(&ev, app.mode()) {
+                    Some(a) => {
+                        if a == Action::Cancel {
+                            typed_ahead.clear();
+                        }
                         update(app, a);
                     }
-                }
+                    None if action_for_event(&ev, Mode::Normal).is_some() => typed_ahead.push_back(ev),
+                    None => {}
+                },
                 None => update(app, Action::Tick),
             }
         }

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use crate::engine::{Backward, Op};
+use crate::engine::{Backward, Graph, NodeId, Op};
 use crate::numfmt::short;
 use crate::session::{Phase, Session};
 
@@ -39,13 +39,7 @@ pub fn next_action(s: &Session) -> String {
                 return match s.algorithm() {
                     Backward::A => format!("backward at {} (Version A: dJ/dJ = 1)", node.name),
                     Backward::B => {
-                        let into: Vec<&str> = node
-                            .inputs
-                            .iter()
-                            .enumerate()
-                            .filter(|&(k, &v)| graph.needs_grad(v) && node.op.differentiable_input(k))
-                            .map(|(_, &v)| graph.node(v).name.as_str())
-                            .collect();
+                        let into = pushed_names(graph, id);
                         format!("backward at {} (Version B: dJ/dJ = 1, push into {})", node.name, into.join(", "))
                     }
                 };
@@ -62,13 +56,7 @@ pub fn next_action(s: &Session) -> String {
                     )
                 }
                 Backward::B => {
-                    let into: Vec<&str> = node
-                        .inputs
-                        .iter()
-                        .enumerate()
-                        .filter(|&(k, &v)| graph.needs_grad(v) && node.op.differentiable_input(k))
-                        .map(|(_, &v)| graph.node(v).name.as_str())
-                        .collect();
+                    let into = pushed_names(graph, id);
                     if into.is_empty() {
                         format!(
                             "backward at {} (Version B: nothing to push; dJ/d{} is final)",
@@ -166,12 +154,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     first.push(Span::styled(phase_text(s), theme.heading()));
     first.push(sep());
     let loss = graph.loss();
+    // The differentiated output by its own name (J in networks, y in the quiz).
+    let j = &graph.node(loss).name;
     if s.value_ready(loss) && (s.steps() > 0 || !s.losses().is_empty()) {
-        first.push(Span::styled(format!("J = {}", short(s.workspace().loss_value(graph))), theme.heading()));
+        first.push(Span::styled(format!("{j} = {}", short(s.workspace().loss_value(graph))), theme.heading()));
     } else if let Some(last) = s.losses().last() {
-        first.push(Span::raw(format!("J = … (last example: {})", short(last.loss))));
+        first.push(Span::raw(format!("{j} = … (last example: {})", short(last.loss))));
     } else {
-        first.push(Span::raw("J = … (not computed yet)"));
+        first.push(Span::raw(format!("{j} = … (not computed yet)")));
     }
     first.push(sep());
     first.push(Span::raw(format!("Version {}", algorithm_text(s))));
@@ -233,4 +223,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         l.spans.push(Span::raw(means));
     }
     Paragraph::new(lines).style(theme.bar()).render(area, buf);
+}
+
+/// Names of the inputs a node pushes into under Version B.
+fn pushed_names(graph: &Graph, id: NodeId) -> Vec<&str> {
+    graph.pushes(id).map(|(_, v)| graph.node(v).name.as_str()).collect()
 }
