@@ -201,9 +201,11 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             let aliases = aliases(&model, &alias)?;
             model.require_examples()?;
             let theirs = crate::diff::Theirs::load(&theirs, &model.graph, &aliases)?;
+            let (model, notes) = crate::diff::prepare(&model, &theirs)?;
             let mut session = Session::new(model, backward.into());
-            let report = crate::diff::run(&mut session, &theirs, tol);
-            print!("{}", crate::diff::render(&report, &theirs, tol));
+            let mut report = crate::diff::run(&mut session, &theirs, tol)?;
+            report.notes.splice(0..0, notes);
+            print!("{}", crate::diff::render(&report, &theirs));
             Ok(if report.divergence.is_some() { 1 } else { 0 })
         }
         Some(Command::Check { model }) => {
@@ -235,12 +237,15 @@ pub fn main_with(cli: Cli) -> Result<i32> {
                     "usage: bptui MODEL.yaml (the debugger), or bptui --help for the commands".into(),
                 ));
             };
-            let model = cli.tui.data.load(&path)?;
+            let mut model = cli.tui.data.load(&path)?;
             model.require_examples()?;
             let against = match &cli.tui.against {
                 Some(p) => {
                     let aliases = aliases(&model, &cli.tui.alias)?;
-                    Some(crate::diff::Theirs::load(p, &model.graph, &aliases)?)
+                    let theirs = crate::diff::Theirs::load(p, &model.graph, &aliases)?;
+                    // Their initial weights and epochs, as `diff` runs them.
+                    model = crate::diff::prepare(&model, &theirs)?.0;
+                    Some(theirs)
                 }
                 None => None,
             };

@@ -107,6 +107,32 @@ pub fn cell(x: f64, width: usize) -> String {
     format!("{:>width$}", s, width = width)
 }
 
+/// A short vector in brackets, `[0.1, −0.2]`, or `name⟨shape⟩` when it has more than `max`
+/// entries (for rules with the numbers substituted).
+pub fn inline(a: &ndarray::ArrayD<f64>, max: usize) -> Option<String> {
+    if a.ndim() == 0 {
+        return a.iter().next().map(|&x| short(x));
+    }
+    if a.len() > max {
+        return None;
+    }
+    if a.ndim() == 2 && a.shape()[0] > 1 {
+        let rows: Vec<String> =
+            a.outer_iter().map(|r| r.iter().map(|&x| short(x)).collect::<Vec<_>>().join(", ")).collect();
+        return Some(format!("[{}]", rows.join("; ")));
+    }
+    Some(format!("[{}]", a.iter().map(|&x| short(x)).collect::<Vec<_>>().join(", ")))
+}
+
+/// The first `max` entries of an array in brackets, with "…" and the count when there are more.
+pub fn preview(a: &ndarray::ArrayD<f64>, max: usize) -> String {
+    if let Some(s) = inline(a, max) {
+        return s;
+    }
+    let first: Vec<String> = a.iter().take(max).map(|&x| short(x)).collect();
+    format!("[{}, …] ({} entries, {})", first.join(", "), a.len(), crate::engine::shape_str(a.shape()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

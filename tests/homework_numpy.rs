@@ -74,7 +74,7 @@ fn correct_implementation_agrees_over_whole_epochs() {
     let (code, out) = diff(&m, &trace);
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("agree: all "), "{out}");
-    assert!(out.contains("600 example record(s) and 2 epoch record(s)"), "{out}");
+    assert!(out.contains("602 of its 602 records compared (600 example records, 2 epoch records)"), "{out}");
 
     // The homework's output formats: same lines, same labels, numbers to 1e-12.
     let ours = dir.path().join("ours.metrics");
@@ -138,8 +138,8 @@ fn each_bug_is_found_where_it_is_and_diagnosed() {
         ("bias_last_gradient", "example 1 (data row 208), adjoint dJ/dbeta", "bias in the last column"),
         ("loss_without_minus", "example 1 (data row 208), forward value J", "sign flipped"),
         ("gradient_ascent", "parameter alpha after the update", "gradient ascent"),
-        ("learning_rate_twice", "parameter alpha after the update", "was γ applied twice"),
-        ("mean_gradient", "adjoint dJ/dbeta", "The factor is 1/N = 1/300"),
+        ("learning_rate_twice", "parameter alpha after the update", "was η applied twice"),
+        ("mean_gradient", "adjoint dJ/dbeta", "the factor is 1/N = 1/300"),
         ("missing_sigmoid_derivative", "adjoint dJ/da", "your dJ/da equals bptui's dJ/dz"),
         ("stale_gradient", "parameter alpha after the update", "stale gradient"),
         ("accumulated_gradient", "example 2 (data row 188), adjoint dJ/dbeta", "accumulated across examples"),
@@ -161,7 +161,7 @@ fn first_wrong_forward_value_is_named_as_the_cause() {
     let m = model(dir.path(), "{numpy_uniform: [-0.1, 0.1]}", "numpy_epoch", 1);
     let (trace, ..) = homework(dir.path(), "fwd", 1, 1, &["--shuffle", "--bug", "no_hidden_bias"]);
     let (_, out) = diff(&m, &trace);
-    assert!(out.contains("this is the first wrong number"), "{out}");
+    assert!(out.contains("Fix this one first"), "{out}");
     // Only the first divergence is reported, not its consequences.
     assert_eq!(out.matches("first divergence").count(), 1);
 }

@@ -7,6 +7,7 @@
 
 pub mod ops;
 pub mod optim;
+pub mod rules;
 
 use ndarray::ArrayD;
 

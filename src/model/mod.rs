@@ -18,6 +18,7 @@ use crate::engine::optim::Optimizer;
 use crate::engine::{shape_str, Graph, GraphBuilder, NodeId, Op};
 use crate::error::{Error, Result};
 use crate::numpy_rng::NumpyRandomState;
+use spec::{BiasColumn, StoredLayout};
 use spec::{BiasMode, InitSpec, LayerOp, LossOp, ModelFile, Shuffle};
 
 /// Training settings after defaults are applied.
@@ -568,32 +569,111 @@ impl Ctx<'_> {
         }
         if let Some(file) = &m.npy {
             let path = self.dir.join(file);
-            let a: ArrayD<f64> = ndarray_npy::read_npy(&path).map_err(|e| {
-                self.err(&format!("{at}.npy"), format!("cannot read {} as a float64 .npy array: {e}", path.display()))
-            })?;
-            return check_shape(a, &format!("{}", path.display()));
+            let a = read_npy_numbers(&path).map_err(|e| self.err(&format!("{at}.npy"), e))?;
+            return self.stored_to_ours(a, m.layout, shape, folded, at, name, &path);
         }
         if let Some([lo, hi]) = m.numpy_uniform {
-            // The homework draws the non-bias block and prepends a zero bias column.
-            let block: Vec<usize> = if folded { vec![shape[0], shape[1] - 1] } else { shape.to_vec() };
+            let bias_column = m.bias_column.unwrap_or_default();
+            if bias_column != BiasColumn::Prepended && !folded {
+                return Err(self.err(
+                    &format!("{at}.bias_column"),
+                    "bias_column applies to a weight matrix with a folded bias (bias: folded)",
+                ));
+            }
+            // The homework draws the non-bias block and prepends a zero bias column; other
+            // semesters draw the whole block (seeded by its size) and zero or keep column 0.
+            let block: Vec<usize> = if folded && bias_column == BiasColumn::Prepended {
+                vec![shape[0], shape[1] - 1]
+            } else {
+                shape.to_vec()
+            };
             let count: usize = block.iter().product();
             let seed = m.seed.unwrap_or(count as u64);
             let seed = u32::try_from(seed)
                 .map_err(|_| self.err(&format!("{at}.seed"), "numpy seeds must be between 0 and 2**32 - 1"))?;
             let mut np = NumpyRandomState::new(seed);
-            let drawn = ArrayD::from_shape_simple_fn(IxDyn(&block), || np.uniform(lo, hi));
-            if !folded {
-                return Ok(drawn);
+            let mut drawn = ArrayD::from_shape_simple_fn(IxDyn(&block), || np.uniform(lo, hi));
+            match (folded, bias_column) {
+                (false, _) | (true, BiasColumn::Drawn) => return Ok(drawn),
+                (true, BiasColumn::Zeroed) => {
+                    drawn.slice_mut(ndarray::s![.., 0]).fill(0.0);
+                    return Ok(drawn);
+                }
+                (true, BiasColumn::Prepended) => {}
             }
             let mut full = ArrayD::zeros(IxDyn(shape));
-            for r in 0..shape[0] {
-                for c in 1..shape[1] {
-                    full[[r, c]] = drawn[[r, c - 1]];
-                }
-            }
+            full.slice_mut(ndarray::s![.., 1..]).assign(&drawn);
             return Ok(full);
         }
         unreachable!("InitSpec::Map holds exactly one form, checked when read")
+    }
+    /// An array read from a file, in the layout it was stored in, as the parameter's value.
+    #[allow(clippy::too_many_arguments)]
+    fn stored_to_ours(
+        &self,
+        a: ArrayD<f64>,
+        layout: Option<StoredLayout>,
+        shape: &[usize],
+        folded: bool,
+        at: &str,
+        name: &str,
+        path: &Path,
+    ) -> Result<ArrayD<f64>> {
+        let transposed_shape: Vec<usize> = shape.iter().rev().copied().collect();
+        let layout = match layout {
+            Some(l) => l,
+            None if a.shape() == shape => StoredLayout::Same,
+            None if shape.len() == 2 && a.shape() == transposed_shape.as_slice() => StoredLayout::Transposed,
+            None => {
+                let transposed = if shape.len() == 2 && transposed_shape != shape {
+                    format!(" (or {} transposed)", shape_str(&transposed_shape))
+                } else {
+                    String::new()
+                };
+                return Err(self.err(
+                    at,
+                    format!(
+                        "{} has shape {} but `{name}` is {}{transposed}",
+                        path.display(),
+                        shape_str(a.shape()),
+                        shape_str(shape),
+                    ),
+                ));
+            }
+        };
+        let wanted = match layout {
+            StoredLayout::Same | StoredLayout::BiasLast => shape.to_vec(),
+            StoredLayout::Transposed | StoredLayout::BiasLastTransposed => transposed_shape,
+        };
+        if a.shape() != wanted.as_slice() || (layout != StoredLayout::Same && shape.len() != 2) {
+            return Err(self.err(
+                &format!("{at}.layout"),
+                format!(
+                    "{} has shape {}; stored {:?} a {} `{name}` has shape {}",
+                    path.display(),
+                    shape_str(a.shape()),
+                    layout,
+                    shape_str(shape),
+                    shape_str(&wanted)
+                ),
+            ));
+        }
+        if matches!(layout, StoredLayout::BiasLast | StoredLayout::BiasLastTransposed) && !folded {
+            return Err(self.err(&format!("{at}.layout"), "a bias column needs a weight matrix with bias: folded"));
+        }
+        let m = a.into_dimensionality::<ndarray::Ix2>().map_err(|e| self.err(at, e.to_string()))?;
+        let m = if matches!(layout, StoredLayout::Transposed | StoredLayout::BiasLastTransposed) {
+            m.reversed_axes()
+        } else {
+            m
+        };
+        let mut out = m.to_owned();
+        if matches!(layout, StoredLayout::BiasLast | StoredLayout::BiasLastTransposed) {
+            let n = m.ncols();
+            out.slice_mut(ndarray::s![.., 1..]).assign(&m.slice(ndarray::s![.., ..n - 1]));
+            out.column_mut(0).assign(&m.column(n - 1));
+        }
+        Ok(out.into_dyn())
     }
 }
 
@@ -692,5 +772,27 @@ fn yaml_kind(v: &serde_yaml::Value) -> &'static str {
         serde_yaml::Value::String(_) => "text",
         serde_yaml::Value::Mapping(_) => "a map",
         _ => "something else",
+    }
+}
+
+/// A numeric `.npy` array (float64, float32 or integers, converted to float64).
+pub fn read_npy_numbers(path: &Path) -> std::result::Result<ArrayD<f64>, String> {
+    use ndarray_npy::ReadNpyExt;
+    let open = || std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+    if let Ok(a) = ArrayD::<f64>::read_npy(open()?) {
+        return Ok(a);
+    }
+    if let Ok(a) = ArrayD::<f32>::read_npy(open()?) {
+        return Ok(a.mapv(f64::from));
+    }
+    if let Ok(a) = ArrayD::<i64>::read_npy(open()?) {
+        return Ok(a.mapv(|v| v as f64));
+    }
+    if let Ok(a) = ArrayD::<i32>::read_npy(open()?) {
+        return Ok(a.mapv(f64::from));
+    }
+    match ArrayD::<f64>::read_npy(open()?) {
+        Ok(a) => Ok(a),
+        Err(e) => Err(format!("cannot read {} as a .npy array of float64, float32 or integers: {e}", path.display())),
     }
 }

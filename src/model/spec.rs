@@ -108,6 +108,41 @@ pub struct InitMap {
     pub numpy_uniform: Option<[f64; 2]>,
     #[serde(default)]
     pub seed: Option<u64>,
+    /// With `numpy_uniform` and a folded bias: how the bias column is made.
+    #[serde(default)]
+    pub bias_column: Option<BiasColumn>,
+    /// With `npy`: how the file stores the parameter (bptui's layout when absent, or
+    /// transposed when only the transpose fits).
+    #[serde(default)]
+    pub layout: Option<StoredLayout>,
+}
+
+/// How `numpy_uniform` makes the bias column of a folded weight matrix (units × (in + 1)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BiasColumn {
+    /// The units × in block is drawn (seed units·in by default) and a zero column prepended:
+    /// the homework's INIT_FLAG 1.
+    #[default]
+    Prepended,
+    /// The whole units × (in + 1) block is drawn (seed units·(in + 1)), then column 0 set to zero.
+    Zeroed,
+    /// The whole units × (in + 1) block is drawn (seed units·(in + 1)) and kept as drawn.
+    Drawn,
+}
+
+/// How an `.npy` file of initial weights is laid out, relative to bptui's units × (in + 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoredLayout {
+    /// As bptui stores it.
+    Same,
+    /// (in + 1) × units.
+    Transposed,
+    /// The bias column last instead of first.
+    BiasLast,
+    /// (in + 1) × units with the bias row last.
+    BiasLastTransposed,
 }
 
 impl<'de> Deserialize<'de> for InitSpec {
@@ -116,7 +151,7 @@ impl<'de> Deserialize<'de> for InitSpec {
         impl<'de> Visitor<'de> for V {
             type Value = InitSpec;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("`zeros` or a map: {values: [[...]]}, {uniform: [lo, hi]}, {normal: [mean, std]}, {npy: FILE}, {numpy_uniform: [lo, hi], seed: S}")
+                f.write_str("`zeros` or a map: {values: [[...]]}, {uniform: [lo, hi]}, {normal: [mean, std]}, {npy: FILE, layout: L}, {numpy_uniform: [lo, hi], seed: S, bias_column: B}")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<InitSpec, E> {
                 if s == "zeros" {
@@ -144,6 +179,12 @@ impl<'de> Deserialize<'de> for InitSpec {
                 }
                 if m.seed.is_some() && m.numpy_uniform.is_none() {
                     return Err(de::Error::custom("`seed` goes with numpy_uniform only (other inits use train.seed)"));
+                }
+                if m.bias_column.is_some() && m.numpy_uniform.is_none() {
+                    return Err(de::Error::custom("`bias_column` goes with numpy_uniform only"));
+                }
+                if m.layout.is_some() && m.npy.is_none() {
+                    return Err(de::Error::custom("`layout` goes with npy only"));
                 }
                 Ok(InitSpec::Map(m))
             }

@@ -433,17 +433,7 @@ impl Session {
 
     /// Row order of epoch `epoch` (counted from 1).
     fn epoch_order(&self, epoch: usize) -> Vec<usize> {
-        let n = self.examples_per_epoch;
-        match self.model.config.shuffle {
-            Shuffle::None => (0..n).collect(),
-            Shuffle::Seeded => {
-                let mut order: Vec<usize> = (0..n).collect();
-                let seed = self.model.config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(epoch as u64);
-                order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-                order
-            }
-            Shuffle::NumpyEpoch => NumpyRandomState::new((epoch - 1) as u32).permutation(n),
-        }
+        epoch_order(self.model.config.shuffle, self.model.config.seed, epoch, self.examples_per_epoch)
     }
 
     fn note_non_finite(&mut self, id: NodeId, adjoint: bool) {
@@ -545,6 +535,20 @@ fn evaluate_row(graph: &Graph, ws: &mut Workspace, data: &Dataset, i: usize) -> 
 
 /// The predicted class: argmax of the prediction (ties to the smallest index), or for a
 /// single sigmoid output 1 when y ≥ 0.5.
+/// The order in which epoch `epoch` (from 1) visits `n` data rows under `shuffle`.
+pub fn epoch_order(shuffle: Shuffle, seed: u64, epoch: usize, n: usize) -> Vec<usize> {
+    match shuffle {
+        Shuffle::None => (0..n).collect(),
+        Shuffle::Seeded => {
+            let mut order: Vec<usize> = (0..n).collect();
+            let seed = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(epoch as u64);
+            order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+            order
+        }
+        Shuffle::NumpyEpoch => NumpyRandomState::new((epoch - 1) as u32).permutation(n),
+    }
+}
+
 pub fn predicted_label(graph: &Graph, ws: &Workspace) -> Option<usize> {
     let y = &ws.values[graph.prediction()?];
     if y.len() == 1 {

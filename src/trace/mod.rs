@@ -1,6 +1,7 @@
 //! Traces: every number of every example, exchanged with other implementations as JSON Lines
 //! (or .npz), in the format of the contract's §3.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
@@ -43,6 +44,35 @@ pub struct EpochRecord {
 pub enum Record {
     Example(ExampleRecord),
     Epoch(EpochRecord),
+    /// The parameters before any update, in the other implementation's names and layout.
+    Init(Named),
+}
+
+/// A record read from a file with its position there: the line of a JSON Lines file, or the
+/// first array of an .npz that belongs to it (counted from 1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Numbered {
+    pub number: usize,
+    pub record: Record,
+}
+
+/// Whether a path names an .npz file (by its extension, in any case, or by its content: a zip).
+pub fn is_npz(path: &Path) -> bool {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npz")) {
+        return true;
+    }
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
+        && magic == *b"PK\x03\x04"
+}
+
+/// Reads a JSON Lines or .npz trace, each record with its number.
+pub fn read_file(path: &Path) -> Result<Vec<Numbered>> {
+    if is_npz(path) {
+        read_npz(path)
+    } else {
+        read_jsonl_numbered(path)
+    }
 }
 
 /// The record of the example the session has just finished (call right after its last step).
@@ -158,6 +188,11 @@ pub fn to_json_line(record: &Record) -> String {
             write_named(&mut out, "params", &r.params);
             out.push('}');
         }
+        Record::Init(params) => {
+            out.push('{');
+            write_named(&mut out, "init", params);
+            out.push('}');
+        }
         Record::Epoch(r) => {
             let _ = write!(out, "{{\"epoch\": {}, \"metrics\": {{", r.epoch);
             for (i, (k, v)) in r.metrics.iter().enumerate() {
@@ -214,6 +249,11 @@ fn write_npz(path: &Path, records: &[Record]) -> std::result::Result<(), String>
                         .map_err(|e| e.to_string())?;
                 }
             }
+            Record::Init(params) => {
+                for (name, a) in params {
+                    npz.add_array(format!("init/{name}"), a).map_err(|e| e.to_string())?;
+                }
+            }
             Record::Epoch(r) => {
                 for (k, v) in &r.metrics {
                     npz.add_array(format!("e{}/metrics/{}", r.epoch, k), &ndarray::arr0(*v))
@@ -228,6 +268,10 @@ fn write_npz(path: &Path, records: &[Record]) -> std::result::Result<(), String>
 
 /// Reads a JSON Lines trace. Python's `json` spellings NaN, Infinity and -Infinity are accepted.
 pub fn read_jsonl(path: &Path) -> Result<Vec<Record>> {
+    Ok(read_jsonl_numbered(path)?.into_iter().map(|n| n.record).collect())
+}
+
+fn read_jsonl_numbered(path: &Path) -> Result<Vec<Numbered>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, format!("cannot read the trace: {e}")))?;
     let file = path.display().to_string();
     let mut out = Vec::new();
@@ -238,9 +282,112 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Record>> {
         let bad = |message: String| Error::Trace { file: file.clone(), record: i + 1, message };
         let value: serde_json::Value = serde_json::from_str(&quote_non_finite(line))
             .map_err(|e| bad(format!("not valid JSON at column {}: {e}", e.column())))?;
-        out.push(parse_record(&value).map_err(bad)?);
+        out.push(Numbered { number: i + 1, record: parse_record(&value).map_err(bad)? });
     }
     Ok(out)
+}
+
+fn read_npz(path: &Path) -> Result<Vec<Numbered>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::file(path, format!("cannot read the trace: {e}")))?;
+    let mut npz =
+        ndarray_npy::NpzReader::new(file).map_err(|e| Error::file(path, format!("not a readable .npz: {e}")))?;
+    let names = npz.names().map_err(|e| Error::file(path, format!("not a readable .npz: {e}")))?;
+    let mut examples: BTreeMap<(usize, usize), Numbered> = BTreeMap::new();
+    let mut epochs: BTreeMap<usize, Numbered> = BTreeMap::new();
+    let mut init: Option<Numbered> = None;
+    const SHAPE: &str = "expected e{epoch}/x{example}/{forward|adjoints|params}/{name}, e{epoch}/x{example}/row, \
+                         e{epoch}/metrics/{name} or init/{name}";
+    for (i, key) in names.iter().enumerate() {
+        let bad = |message: String| Error::Trace { file: path.display().to_string(), record: i + 1, message };
+        let key = key.strip_suffix(".npy").unwrap_or(key);
+        let parts: Vec<&str> = key.split('/').collect();
+        let array = read_npz_array(&mut npz, key).map_err(|e| bad(format!("key `{key}`: {e}")))?;
+        if parts[0] == "init" && parts.len() == 2 {
+            let Record::Init(params) =
+                &mut init.get_or_insert_with(|| Numbered { number: i + 1, record: Record::Init(vec![]) }).record
+            else {
+                unreachable!("an init record")
+            };
+            params.push((parts[1].to_string(), array));
+            continue;
+        }
+        let counter = |p: Option<&&str>, prefix: char| {
+            p.and_then(|p| p.strip_prefix(prefix)).and_then(|n| n.parse::<usize>().ok()).filter(|&n| n > 0)
+        };
+        let Some(epoch) = counter(parts.first(), 'e') else {
+            return Err(bad(format!("key `{key}`: {SHAPE} (epochs and examples count from 1)")));
+        };
+        if parts.get(1) == Some(&"metrics") && parts.len() == 3 {
+            let v = scalar_of(&array).ok_or_else(|| bad(format!("key `{key}`: a metric is one number")))?;
+            let rec = epochs.entry(epoch).or_insert_with(|| Numbered {
+                number: i + 1,
+                record: Record::Epoch(EpochRecord { epoch, metrics: vec![] }),
+            });
+            if let Record::Epoch(e) = &mut rec.record {
+                e.metrics.push((parts[2].to_string(), v));
+            }
+            continue;
+        }
+        let Some(example) = counter(parts.get(1), 'x') else {
+            return Err(bad(format!("key `{key}`: {SHAPE} (epochs and examples count from 1)")));
+        };
+        let rec = examples.entry((epoch, example)).or_insert_with(|| Numbered {
+            number: i + 1,
+            record: Record::Example(ExampleRecord {
+                epoch,
+                example,
+                row: None,
+                forward: vec![],
+                adjoints: vec![],
+                params: vec![],
+            }),
+        });
+        let Record::Example(rec) = &mut rec.record else { unreachable!("an example record") };
+        match (parts.get(2), parts.len()) {
+            (Some(&"row"), 3) => {
+                let row = scalar_of(&array)
+                    .and_then(whole_row)
+                    .ok_or_else(|| bad(format!("key `{key}`: the row is the 0-based data row, a whole number ≥ 0")))?;
+                rec.row = Some(row);
+            }
+            (Some(&"forward"), 4) => rec.forward.push((parts[3].to_string(), array)),
+            (Some(&"adjoints"), 4) => rec.adjoints.push((parts[3].to_string(), array)),
+            (Some(&"params"), 4) => rec.params.push((parts[3].to_string(), array)),
+            _ => return Err(bad(format!("key `{key}`: {SHAPE}"))),
+        }
+    }
+    let mut out: Vec<Numbered> = init.into_iter().collect();
+    out.extend(examples.into_values());
+    out.extend(epochs.into_values());
+    Ok(out)
+}
+
+fn scalar_of(a: &ArrayD<f64>) -> Option<f64> {
+    (a.len() == 1).then(|| a.iter().next().copied()).flatten()
+}
+
+/// A row number written as a float (.npz) or a JSON number: whole, ≥ 0, not absurdly large.
+fn whole_row(r: f64) -> Option<usize> {
+    (r.is_finite() && r >= 0.0 && r.fract() == 0.0 && r < 9.0e15).then_some(r as usize)
+}
+
+fn read_npz_array(
+    npz: &mut ndarray_npy::NpzReader<std::fs::File>,
+    key: &str,
+) -> std::result::Result<ArrayD<f64>, String> {
+    if let Ok(a) = npz.by_name::<ndarray::OwnedRepr<f64>, IxDyn>(key) {
+        return Ok(a);
+    }
+    if let Ok(a) = npz.by_name::<ndarray::OwnedRepr<f32>, IxDyn>(key) {
+        return Ok(a.mapv(f64::from));
+    }
+    if let Ok(a) = npz.by_name::<ndarray::OwnedRepr<i64>, IxDyn>(key) {
+        return Ok(a.mapv(|v| v as f64));
+    }
+    if let Ok(a) = npz.by_name::<ndarray::OwnedRepr<i32>, IxDyn>(key) {
+        return Ok(a.mapv(f64::from));
+    }
+    Err("expected an array of float64, float32 or integers".into())
 }
 
 /// Replaces bare NaN / Infinity / -Infinity tokens (outside strings) by marker strings that
@@ -337,8 +484,22 @@ pub fn json_array(v: &serde_json::Value) -> std::result::Result<ArrayD<f64>, Str
 
 fn parse_record(v: &serde_json::Value) -> std::result::Result<Record, String> {
     let obj = v.as_object().ok_or("expected a JSON object")?;
-    let epoch =
-        obj.get("epoch").and_then(|e| e.as_u64()).ok_or("expected an integer \"epoch\" (counted from 1)")? as usize;
+    if let Some(init) = obj.get("init") {
+        if obj.len() != 1 {
+            return Err("an init record holds only \"init\": {name: array, ...}".into());
+        }
+        let init = init.as_object().ok_or("\"init\" must be an object of arrays")?;
+        return init
+            .iter()
+            .map(|(name, v)| json_array(v).map(|a| (name.clone(), a)).map_err(|e| format!("init.{name}: {e}")))
+            .collect::<std::result::Result<Named, String>>()
+            .map(Record::Init);
+    }
+    let epoch = obj
+        .get("epoch")
+        .and_then(|e| e.as_u64())
+        .filter(|&e| e > 0)
+        .ok_or("expected an integer \"epoch\" counted from 1 (or an \"init\" record)")? as usize;
     if let Some(m) = obj.get("metrics") {
         let m = m.as_object().ok_or("\"metrics\" must be an object of numbers")?;
         let mut metrics = Vec::new();
@@ -350,8 +511,22 @@ fn parse_record(v: &serde_json::Value) -> std::result::Result<Record, String> {
     let example = obj
         .get("example")
         .and_then(|e| e.as_u64())
-        .ok_or("expected an integer \"example\" (counted from 1) or \"metrics\"")? as usize;
-    let row = obj.get("row").and_then(|r| r.as_u64()).map(|r| r as usize);
+        .filter(|&e| e > 0)
+        .ok_or("expected an integer \"example\" counted from 1, or \"metrics\"")? as usize;
+    let row = match obj.get("row") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(r) => Some(r.as_f64().and_then(whole_row).ok_or_else(|| {
+            format!("\"row\" is the 0-based data row, a whole number ≥ 0; got {}", clip(&r.to_string()))
+        })?),
+    };
+    for key in obj.keys() {
+        if !["epoch", "example", "row", "forward", "adjoints", "params"].contains(&key.as_str()) {
+            return Err(format!(
+                "unknown key \"{}\": an example record has epoch, example, row, forward, adjoints, params",
+                clip(key)
+            ));
+        }
+    }
     let section = |key: &str| -> std::result::Result<Named, String> {
         let Some(s) = obj.get(key) else { return Ok(Vec::new()) };
         let s = s.as_object().ok_or(format!("\"{key}\" must be an object of arrays"))?;
@@ -367,6 +542,16 @@ fn parse_record(v: &serde_json::Value) -> std::result::Result<Record, String> {
         adjoints: section("adjoints")?,
         params: section("params")?,
     }))
+}
+
+/// At most 60 characters of user text, one line, for messages.
+pub fn clip(text: &str) -> String {
+    let one_line: String = text.chars().map(|c| if c.is_control() { '·' } else { c }).collect();
+    if one_line.chars().count() <= 60 {
+        one_line
+    } else {
+        format!("{}…", one_line.chars().take(60).collect::<String>())
+    }
 }
 
 #[cfg(test)]

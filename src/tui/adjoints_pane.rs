@@ -14,7 +14,7 @@ use crate::session::Phase;
 use super::app::{App, Kind, Pane};
 use super::graph_pane::{pushes_done, visited_backward};
 use super::grid::{extent, grid, grid_pair, health, preview, wrapped};
-use super::rules::{d_of, partial, substituted, symbolic, term};
+use crate::engine::rules::{d_of, partial, substituted, symbolic, term};
 
 /// Entries written out in a rule before an array is shown by its name.
 const INLINE: usize = 6;
@@ -69,13 +69,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Backward::A => format!(
                 "Version A pulls: {} = Σ_u dJ/du · ∂u/∂{} over consumers u ∈ {{{}}}",
                 d_of(graph, v),
-                super::rules::sym(graph, v),
+                crate::engine::rules::sym(graph, v),
                 names.join(", ")
             ),
             Backward::B => format!(
                 "Version B: each consumer u ∈ {{{}}} pushes dJ/du · ∂u/∂{} into {}",
                 names.join(", "),
-                super::rules::sym(graph, v),
+                crate::engine::rules::sym(graph, v),
                 d_of(graph, v)
             ),
         };

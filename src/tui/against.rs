@@ -6,10 +6,11 @@
 //! once ours is computed in this example, an adjoint once ours is final, a parameter once the
 //! update whose result is shown has happened (then beside that update's record).
 
-use ndarray::{s, Array2, ArrayD, ArrayView2, IxDyn};
+use ndarray::ArrayD;
 use ratatui::text::Line;
 
-use crate::diff::{close, Layout, Section};
+use crate::diff::layout::align;
+use crate::diff::{Layout, Section, Tolerance};
 use crate::engine::NodeId;
 use crate::numfmt::short;
 use crate::session::{Phase, Session};
@@ -59,13 +60,16 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
     let (section, epoch, example) = source(app, kind, id)?;
     let theme = &app.theme;
     let name = app.session.graph().node(id).name.clone();
-    let their_name = theirs.their_name(&name);
+    let their_name = theirs.their_name_in(section, &name);
     let who = if their_name != name { format!("yours (`{their_name}`)") } else { "yours".to_string() };
     let Some(t) = theirs.value(epoch, example, section, &name) else {
         let why = if theirs.example(epoch, example).is_none() {
             format!("{who}: THEIRS has no record of epoch {epoch} example {example}")
         } else {
-            format!("{who}: THEIRS has no {} in epoch {epoch} example {example}", section.describe(&name))
+            format!(
+                "{who}: THEIRS has no {} in epoch {epoch} example {example}",
+                section.describe(&name, &app.session.graph().node(app.session.graph().loss()).name)
+            )
         };
         let lines = wrapped(&why, width, 2, theme.dim());
         return Some(Beside { theirs: None, mismatch: Vec::new(), lines, diagnosis: Vec::new() });
@@ -74,7 +78,8 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
     let mut lines = Vec::new();
     let mut aligned = None;
     let mut mismatch = Vec::new();
-    match align(ours, t, app.tol) {
+    let tol = Tolerance { tol: app.tol, float32: theirs.float32 };
+    match align(ours, t, |o, a| tol.agree(o, a)) {
         None => {
             let msg = format!(
                 "{who}{after}: shape {} where bptui's is {} — compare with `bptui diff`",
@@ -89,7 +94,7 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
             } else {
                 format!(", stored {}, shown in bptui's layout", layout.describe())
             };
-            mismatch = ours.iter().zip(a.iter()).map(|(&o, &t)| !close(o, t, app.tol)).collect();
+            mismatch = tol.mismatches(ours, &a);
             let wrong = mismatch.iter().filter(|&&m| m).count();
             let msg = if wrong == 0 {
                 let delta = ours.iter().zip(a.iter()).map(|(o, t)| (o - t).abs()).fold(0.0, f64::max);
@@ -115,14 +120,15 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
         }
     }
     let mut diagnosis = Vec::new();
-    if let Some(d) = app.at_divergence().filter(|d| d.section == section && d.name == name) {
+    if let Some(d) = app.at_divergence().filter(|d| d.value() == Some((section, name.as_str()))) {
         diagnosis.extend(wrapped(
-            &format!("why yours may differ (d, epoch {} example {}):", d.epoch, d.example),
+            &format!("why yours may differ (d, epoch {} example {}):", d.epoch, d.example.unwrap_or(0)),
             width,
             2,
             theme.heading(),
         ));
-        for l in &d.diagnosis {
+        // The pane itself shows bptui's rule with its numbers.
+        for l in d.diagnosis.iter().filter(|l| !l.starts_with("bptui's rule")) {
             diagnosis.extend(wrapped(&format!("• {l}"), width, 2, theme.text()));
         }
     }
@@ -153,61 +159,4 @@ fn index(shape: &[usize], i: usize) -> String {
         }
     }
     format!("[{}] ", idx.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","))
-}
-
-/// Their array rearranged into our shape and the storage convention undone: the first
-/// convention under which every entry agrees, else the most natural one that fits the shape.
-fn align(ours: &ArrayD<f64>, theirs: &ArrayD<f64>, tol: f64) -> Option<(Layout, ArrayD<f64>)> {
-    let mut fits = Vec::new();
-    for layout in [
-        Layout::Same,
-        Layout::Transposed,
-        Layout::BiasLast,
-        Layout::BiasLastTransposed,
-        Layout::WithOneFirst,
-        Layout::WithOneLast,
-    ] {
-        let Some(a) = undo(layout, theirs, ours.shape()).filter(|a| a.shape() == ours.shape()) else { continue };
-        if ours.iter().zip(a.iter()).all(|(&o, &t)| close(o, t, tol)) {
-            return Some((layout, a));
-        }
-        fits.push((layout, a));
-    }
-    fits.into_iter().next()
-}
-
-/// Undoes their storage convention `layout` (see [`Layout::apply`]) for an array of ours of
-/// `shape`.
-fn undo(layout: Layout, t: &ArrayD<f64>, shape: &[usize]) -> Option<ArrayD<f64>> {
-    let m2 = || t.view().into_dimensionality::<ndarray::Ix2>().ok();
-    // The last column moved back to the front.
-    let bias_first = |m: ArrayView2<f64>| -> Option<Array2<f64>> {
-        let n = m.ncols();
-        if n == 0 {
-            return None;
-        }
-        let mut out = Array2::zeros(m.raw_dim());
-        out.column_mut(0).assign(&m.column(n - 1));
-        out.slice_mut(s![.., 1..]).assign(&m.slice(s![.., ..n - 1]));
-        Some(out)
-    };
-    let squeezed = |sh: &[usize]| sh.iter().copied().filter(|&d| d != 1).collect::<Vec<_>>();
-    match layout {
-        Layout::Same => {
-            if squeezed(t.shape()) != squeezed(shape) {
-                return None;
-            }
-            ArrayD::from_shape_vec(IxDyn(shape), t.iter().copied().collect()).ok()
-        }
-        Layout::Transposed if shape.len() == 2 => Some(m2()?.t().to_owned().into_dyn()),
-        Layout::BiasLast if shape.len() == 2 => Some(bias_first(m2()?)?.into_dyn()),
-        Layout::BiasLastTransposed if shape.len() == 2 => Some(bias_first(m2()?.t())?.into_dyn()),
-        Layout::WithOneFirst if shape.len() == 1 && t.ndim() == 1 && !t.is_empty() => {
-            Some(t.slice(s![1..]).to_owned().into_dyn())
-        }
-        Layout::WithOneLast if shape.len() == 1 && t.ndim() == 1 && !t.is_empty() => {
-            Some(t.slice(s![..t.len() - 1]).to_owned().into_dyn())
-        }
-        _ => None,
-    }
 }

@@ -17,7 +17,7 @@ use crate::engine::{Backward, NodeId};
 use crate::session::{Event, Phase, Session};
 
 use super::theme::Theme;
-use crate::diff::{find_divergence, Divergence, Section, Theirs};
+use crate::diff::{find_divergence, Cursor, Divergence, Section, Theirs};
 
 /// The panes that can take the focus, in Tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,12 +119,7 @@ pub enum Action {
     },
 }
 
-/// Whether a number belongs to a node's value or to its adjoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Value,
-    Adjoint,
-}
+pub use crate::engine::rules::Kind;
 
 /// A copy of one array as it was before the last step changed it.
 #[derive(Debug, Clone)]
@@ -223,17 +218,17 @@ impl Spot {
     /// for a data-order divergence, the end of the epoch for an epoch metric).
     pub fn after(d: &Divergence, s: &Session) -> Spot {
         let g = s.graph();
-        if d.example == 0 {
+        let Some(example) = d.example else {
             return Spot { epoch: d.epoch, example: s.examples_per_epoch().saturating_sub(1), phase: 3, index: 1 };
-        }
-        let at = |order: &[NodeId], id: NodeId| order.iter().position(|&n| n == id).map(|p| p + 1);
-        let (phase, index) = match (d.section, g.find(&d.name)) {
-            (_, None) => (0, 0),
-            (Section::Forward, Some(id)) => (0, at(g.forward_order(), id).unwrap_or(0)),
-            (Section::Adjoint, Some(id)) => (1, at(g.backward_order(), id).unwrap_or(0)),
-            (Section::Param, Some(id)) => (2, at(g.params(), id).unwrap_or(0)),
         };
-        Spot { epoch: d.epoch, example: d.example - 1, phase, index }
+        let at = |order: &[NodeId], id: NodeId| order.iter().position(|&n| n == id).map(|p| p + 1);
+        let (phase, index) = match d.value().map(|(section, name)| (section, g.find(name))) {
+            None | Some((_, None)) => (0, 0),
+            Some((Section::Forward, Some(id))) => (0, at(g.forward_order(), id).unwrap_or(0)),
+            Some((Section::Adjoint, Some(id))) => (1, at(g.backward_order(), id).unwrap_or(0)),
+            Some((Section::Param, Some(id))) => (2, at(g.params(), id).unwrap_or(0)),
+        };
+        Spot { epoch: d.epoch, example: example - 1, phase, index }
     }
 }
 
@@ -415,40 +410,36 @@ impl App {
     pub fn at_divergence(&self) -> Option<&Divergence> {
         let d = self.divergence.as_ref()?;
         let s = &self.session;
-        let current = d.example > 0 && s.epoch() == d.epoch && s.example() + 1 == d.example;
+        let current = d.example.is_some_and(|x| s.epoch() == d.epoch && s.example() + 1 == x);
         // The last parameter's update ends the example: the session is then at the next one.
-        let just_after = (d.section == Section::Param || d.example == 0)
+        let is_update = matches!(d.value(), Some((Section::Param, _)));
+        let just_after = (is_update || d.example.is_none())
             && s.index() == 0
             && matches!(s.phase(), Phase::Forward | Phase::Evaluate)
-            && s.losses().last().is_some_and(|l| l.epoch == d.epoch && (d.example == 0 || l.example + 1 == d.example));
+            && s.losses().last().is_some_and(|l| l.epoch == d.epoch && d.example.is_none_or(|x| l.example + 1 == x));
         let here = current || just_after;
         (here && Spot::after(d, s) <= Spot::of(s)).then_some(d)
     }
 
     /// Selects the node of the divergence just reached and says what differs.
     fn land(&mut self, d: Divergence) {
-        if let Some(id) = self.session.graph().find(&d.name) {
+        let name = d.value().map(|(_, n)| n.to_string()).unwrap_or_default();
+        if let Some(id) = self.session.graph().find(&name) {
             self.follow = false;
             self.select(id);
         }
         self.chart = false;
-        let their_name = self.against.as_ref().map(|t| t.their_name(&d.name).to_string()).unwrap_or_default();
+        let their_name = self.against.as_ref().map(|t| t.their_name(&name).to_string()).unwrap_or_default();
         let alias =
-            if !d.name.is_empty() && their_name != d.name { format!(" (your `{their_name}`)") } else { String::new() };
-        let index = if d.index.is_empty() {
-            String::new()
-        } else {
-            format!("[{}]", d.index.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","))
+            if !name.is_empty() && their_name != name { format!(" (your `{their_name}`)") } else { String::new() };
+        let index = d.index_text();
+        let at = match d.example {
+            None => format!("epoch {}", d.epoch),
+            Some(x) => format!("epoch {} example {x}", d.epoch),
         };
-        let at = if d.example == 0 {
-            format!("epoch {}", d.epoch)
-        } else {
-            format!("epoch {} example {}", d.epoch, d.example)
-        };
-        let numbers = if d.ours.is_nan() && d.index.is_empty() {
-            String::new()
-        } else {
-            format!(" (bptui {}, yours {})", crate::numfmt::short(d.ours), crate::numfmt::short(d.theirs))
+        let numbers = match (d.ours, d.theirs) {
+            (Some(o), Some(t)) => format!(" (bptui {}, yours {})", crate::numfmt::short(o), crate::numfmt::short(t)),
+            _ => String::new(),
         };
         let why = d.diagnosis.first().map(|l| format!(" — {l}")).unwrap_or_default();
         self.last = Some(format!("DIFFERS at {at}: {}{alias}{index}{numbers}{why}", d.what));
@@ -647,18 +638,19 @@ fn next_divergence(app: &mut App) {
     let s = &app.session;
     let here = Spot::of(s);
     let from = match s.phase() {
-        Phase::Evaluate | Phase::Finished => (s.epoch() + 1, 1),
-        _ => (s.epoch(), s.example() + 1),
+        Phase::Evaluate | Phase::Finished => Cursor { epoch: s.epoch() + 1, example: 1, position: 0 },
+        _ => Cursor { epoch: s.epoch(), example: s.example() + 1, position: 0 },
     };
     let find = |from| find_divergence(s.model(), s.algorithm(), theirs, app.tol, from);
-    let mut found = find(from);
-    // Pressed again where the last `d` landed: the next one is in a later example.
-    if let (Some(d), Some(shown)) = (&found, app.at_divergence()) {
-        let same = (d.epoch, d.example, d.section, &d.name) == (shown.epoch, shown.example, shown.section, &shown.name);
-        if same && Spot::after(d, s) <= here {
-            found = find((d.epoch, d.example + 1));
+    // Pressed again where the last `d` landed: the next differing value after it, in this
+    // example or a later one.
+    let from = match app.at_divergence() {
+        Some(shown) if shown.example.is_some() && Spot::after(shown, s) <= here => {
+            Cursor { epoch: shown.epoch, example: shown.example.unwrap_or(1), position: shown.position + 1 }
         }
-    }
+        _ => from,
+    };
+    let found = find(from);
     let Some(d) = found else {
         app.last = Some(format!(
             "no divergence from here on: everything in THEIRS agrees within tol ({})",

@@ -12,8 +12,8 @@ use crate::engine::{shape_str, Graph, NodeId, Op};
 use crate::session::{Phase, Session};
 
 use super::app::{App, Pane};
-use super::rules::sym;
 use super::Areas;
+use crate::engine::rules::sym;
 
 /// Graphs up to this many nodes are also drawn.
 pub const MAX_DRAWN: usize = 12;

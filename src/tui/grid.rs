@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 
 use crate::engine::shape_str;
 use crate::numfmt::{cell, short};
+pub use crate::numfmt::{inline, preview};
 
 use super::app::Limit;
 use super::theme::Theme;
@@ -270,32 +271,6 @@ pub fn health(a: &ArrayD<f64>, theme: &Theme) -> Line<'static> {
         spans.push(Span::styled(format!("  NaN {nan} Inf {inf}"), bad_style));
     }
     Line::from(spans)
-}
-
-/// A short vector in brackets, `[0.1, −0.2]`, or `name⟨shape⟩` when it has more than `max`
-/// entries (for rules with the numbers substituted).
-pub fn inline(a: &ArrayD<f64>, max: usize) -> Option<String> {
-    if a.ndim() == 0 {
-        return a.iter().next().map(|&x| short(x));
-    }
-    if a.len() > max {
-        return None;
-    }
-    if a.ndim() == 2 && a.shape()[0] > 1 {
-        let rows: Vec<String> =
-            a.outer_iter().map(|r| r.iter().map(|&x| short(x)).collect::<Vec<_>>().join(", ")).collect();
-        return Some(format!("[{}]", rows.join("; ")));
-    }
-    Some(format!("[{}]", a.iter().map(|&x| short(x)).collect::<Vec<_>>().join(", ")))
-}
-
-/// The first `max` entries of an array in brackets, with "…" and the count when there are more.
-pub fn preview(a: &ArrayD<f64>, max: usize) -> String {
-    if let Some(s) = inline(a, max) {
-        return s;
-    }
-    let first: Vec<String> = a.iter().take(max).map(|&x| short(x)).collect();
-    format!("[{}, …] ({} entries, {})", first.join(", "), a.len(), shape_str(a.shape()))
 }
 
 /// Breaks `text` into lines of at most `width` characters; continuation lines are indented

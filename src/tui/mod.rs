@@ -13,7 +13,6 @@ pub mod graph_pane;
 pub mod grid;
 pub mod help;
 pub mod keys;
-pub mod rules;
 pub mod status;
 pub mod theme;
 pub mod updates_pane;

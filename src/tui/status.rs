@@ -12,7 +12,7 @@ use crate::numfmt::short;
 use crate::session::{Phase, Session};
 
 use super::app::App;
-use super::rules::sym;
+use crate::engine::rules::sym;
 
 /// What `n` will do next, in words: "compute z = σ(a)", "backward at a (Version B: push into
 /// alpha, x)", "update alpha".

@@ -14,7 +14,7 @@ use crate::session::{Phase, Session};
 
 use super::app::{App, Kind, Limit, Pane};
 use super::grid::CELL;
-use super::rules::sym;
+use crate::engine::rules::sym;
 
 /// Where parameter number `p` stands in its update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

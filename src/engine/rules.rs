@@ -1,5 +1,6 @@
 //! Each op's local derivative rule in the lecture's notation, as a template whose named
-//! quantities can be shown as symbols or with their current numbers substituted.
+//! quantities can be shown as symbols or with their current numbers substituted: the debugger
+//! shows them, and `diff` quotes the rule that produced a wrong adjoint.
 //!
 //! The rules mirror the comments on `Op::accumulate_vjp` in `engine/ops.rs`; the numbers
 //! substituted are the workspace's, and the results shown come from
@@ -7,9 +8,14 @@
 
 use crate::engine::{Graph, NodeId, Op, Workspace};
 use crate::model::greek;
+use crate::numfmt::inline;
 
-use super::app::Kind;
-use super::grid::inline;
+/// Whether a number belongs to a node's value or to its adjoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Value,
+    Adjoint,
+}
 
 /// A piece of a rule: fixed text, or a node's value or adjoint.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,193 @@
+//! How another implementation stores the same numbers: unit axes (column vectors, row vectors,
+//! `np.matrix`, J as `(1, 1)`), weights transposed or with the bias column last, a vector with
+//! its bias entry 1. One rule for `diff` and the debugger's `--against`: their array is brought
+//! into bptui's shape by undoing a storage convention, then compared entry by entry.
+
+use ndarray::{s, Array2, ArrayD, IxDyn};
+
+/// A rearrangement of our array into their layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// Same numbers in the same order (unit axes aside).
+    Same,
+    Transposed,
+    /// Bias column moved from first to last.
+    BiasLast,
+    /// Transposed with the bias in the last row.
+    BiasLastTransposed,
+    /// A vector with the bias entry 1 prepended (their z includes z_0 = 1).
+    WithOneFirst,
+    /// A vector with the bias entry 1 appended.
+    WithOneLast,
+    /// The bias column left out: not a convention, a mistake diagnoses look for.
+    NoBias,
+    NoBiasTransposed,
+}
+
+impl Layout {
+    /// Storage conventions, most natural first.
+    pub const CONVENTIONS: [Layout; 6] = [
+        Layout::Same,
+        Layout::Transposed,
+        Layout::BiasLast,
+        Layout::BiasLastTransposed,
+        Layout::WithOneFirst,
+        Layout::WithOneLast,
+    ];
+
+    pub const ALL: [Layout; 8] = [
+        Layout::Same,
+        Layout::Transposed,
+        Layout::BiasLast,
+        Layout::BiasLastTransposed,
+        Layout::WithOneFirst,
+        Layout::WithOneLast,
+        Layout::NoBias,
+        Layout::NoBiasTransposed,
+    ];
+
+    /// Our array in this layout, if it applies to its shape. Matrices are laid out as
+    /// matrices; a vector with unit axes (a column) counts as a vector.
+    pub fn apply(self, a: &ArrayD<f64>) -> Option<ArrayD<f64>> {
+        let m2 = || (a.ndim() == 2).then(|| a.view().into_dimensionality::<ndarray::Ix2>().ok()).flatten();
+        let bias_last = |m: ndarray::ArrayView2<f64>| {
+            let mut out = Array2::zeros(m.raw_dim());
+            let n = m.ncols();
+            if n > 0 {
+                out.slice_mut(s![.., ..n - 1]).assign(&m.slice(s![.., 1..]));
+                out.column_mut(n - 1).assign(&m.column(0));
+            }
+            out
+        };
+        Some(match self {
+            Layout::Same => a.clone(),
+            Layout::Transposed => m2()?.t().to_owned().into_dyn(),
+            Layout::BiasLast => bias_last(m2()?).into_dyn(),
+            Layout::BiasLastTransposed => bias_last(m2()?).t().to_owned().into_dyn(),
+            Layout::NoBias => m2().filter(|m| m.ncols() > 0)?.slice(s![.., 1..]).to_owned().into_dyn(),
+            Layout::NoBiasTransposed => m2().filter(|m| m.ncols() > 0)?.slice(s![.., 1..]).t().to_owned().into_dyn(),
+            Layout::WithOneFirst | Layout::WithOneLast => {
+                if squeezed(a.shape()).len() != 1 {
+                    return None;
+                }
+                let mut v: Vec<f64> = a.iter().copied().collect();
+                if self == Layout::WithOneFirst {
+                    v.insert(0, 1.0);
+                } else {
+                    v.push(1.0);
+                }
+                ArrayD::from_shape_vec(IxDyn(&[v.len()]), v).ok()?
+            }
+        })
+    }
+
+    /// Their array in our `shape`, undoing this layout; `None` when their numbers cannot be
+    /// an array of ours stored this way (other count, or a bias entry that is not 1).
+    pub fn undo(self, shape: &[usize], theirs: &ArrayD<f64>) -> Option<ArrayD<f64>> {
+        // Lay out the positions of our entries (offset by 2, so that an inserted bias entry
+        // 1 stands out) and read back where each of theirs comes from.
+        let n: usize = shape.iter().product();
+        let positions = ArrayD::from_shape_fn(IxDyn(shape), |i| {
+            let mut flat = 0;
+            for (d, &k) in ndarray::Dimension::slice(&i).iter().enumerate() {
+                flat = flat * shape[d] + k;
+            }
+            flat as f64 + 2.0
+        });
+        let mapped = self.apply(&positions)?;
+        if squeezed(mapped.shape()) != squeezed(theirs.shape()) {
+            return None;
+        }
+        let mut out = vec![f64::NAN; n];
+        for (&p, &t) in mapped.iter().zip(theirs.iter()) {
+            if p == 1.0 {
+                if t != 1.0 {
+                    return None;
+                }
+            } else {
+                out[p as usize - 2] = t;
+            }
+        }
+        ArrayD::from_shape_vec(IxDyn(shape), out).ok()
+    }
+
+    /// How a student would say it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Layout::Same => "as bptui stores it",
+            Layout::Transposed => "transposed",
+            Layout::BiasLast => "with the bias in the last column instead of column 0",
+            Layout::BiasLastTransposed => "transposed, with the bias in the last row",
+            Layout::NoBias => "without the bias column",
+            Layout::NoBiasTransposed => "transposed, without the bias row",
+            Layout::WithOneFirst => "with the bias entry 1 first",
+            Layout::WithOneLast => "with the bias entry 1 last",
+        }
+    }
+}
+
+/// A shape without its unit axes: `(4, 1)`, `(1, 4)` and `(4,)` are all `[4]`.
+pub fn squeezed(shape: &[usize]) -> Vec<usize> {
+    shape.iter().copied().filter(|&d| d != 1).collect()
+}
+
+/// The shape as numpy writes it: `(4, 1)`, `(10,)`, `()`.
+pub fn numpy_shape(shape: &[usize]) -> String {
+    match shape {
+        [] => "()".into(),
+        [n] => format!("({n},)"),
+        _ => format!("({})", shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+/// Their array in our shape under the first storage convention that makes every entry agree
+/// (by `agree`), else under the most natural one that fits the shape; the layout used too.
+pub fn align(
+    ours: &ArrayD<f64>,
+    theirs: &ArrayD<f64>,
+    agree: impl Fn(&ArrayD<f64>, &ArrayD<f64>) -> bool,
+) -> Option<(Layout, ArrayD<f64>)> {
+    let mut fits = None;
+    for layout in Layout::CONVENTIONS {
+        let Some(a) = layout.undo(ours.shape(), theirs) else { continue };
+        if agree(ours, &a) {
+            return Some((layout, a));
+        }
+        fits = fits.or(Some((layout, a)));
+    }
+    fits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{arr1, arr2};
+
+    #[test]
+    fn undo_inverts_apply_for_every_layout() {
+        let w = arr2(&[[0.5, 1.0, 2.0], [3.0, 4.0, 5.0]]).into_dyn();
+        for layout in [Layout::Same, Layout::Transposed, Layout::BiasLast, Layout::BiasLastTransposed] {
+            let theirs = layout.apply(&w).unwrap();
+            assert_eq!(layout.undo(w.shape(), &theirs).unwrap(), w, "{layout:?}");
+        }
+        let z = arr1(&[0.25, 0.75]).into_dyn();
+        let with_one = Layout::WithOneFirst.apply(&z).unwrap();
+        assert_eq!(with_one, arr1(&[1.0, 0.25, 0.75]).into_dyn());
+        assert_eq!(Layout::WithOneFirst.undo(z.shape(), &with_one).unwrap(), z);
+        // The entry in the bias position must be the 1.
+        assert!(Layout::WithOneFirst.undo(z.shape(), &arr1(&[0.9, 0.25, 0.75]).into_dyn()).is_none());
+    }
+
+    #[test]
+    fn unit_axes_are_a_layout_not_a_difference() {
+        let z = arr1(&[0.25, 0.75]).into_dyn();
+        let column = arr2(&[[1.0], [0.25], [0.75]]).into_dyn();
+        let row = arr2(&[[0.25, 0.75]]).into_dyn();
+        assert_eq!(Layout::Same.undo(z.shape(), &row).unwrap(), z);
+        assert_eq!(Layout::WithOneFirst.undo(z.shape(), &column).unwrap(), z);
+        let j = ndarray::arr0(0.5).into_dyn();
+        assert_eq!(Layout::Same.undo(j.shape(), &arr2(&[[0.5]]).into_dyn()).unwrap(), j);
+        let exact = |a: &ArrayD<f64>, b: &ArrayD<f64>| a == b;
+        assert_eq!(align(&z, &column, exact).unwrap().0, Layout::WithOneFirst);
+    }
+}

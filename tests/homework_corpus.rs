@@ -1,0 +1,213 @@
+//! Homework code written the ways students write it (tests/homework/: column vectors,
+//! np.matrix, transposed weights, F24-style classes, separate float32 biases, Adagrad, unseeded
+//! init recorded with trace.init) against `bptui diff`: each correct one agrees as written, each
+//! bug is found at the place tests/homework/corpus.json names (verified there by comparing the
+//! buggy run with the correct one) and named; wrong run settings are named as such; a tampered or
+//! longer trace never agrees. Needs python3 with numpy.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn repo(p: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+fn corpus() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(repo("tests/homework/corpus.json")).unwrap()).unwrap()
+}
+
+/// The manifest's entries for one script.
+fn entries(script: &str) -> Vec<Value> {
+    corpus()["implementations"].as_array().unwrap().iter().filter(|e| e["script"] == script).cloned().collect()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array().map(|a| a.iter().map(|s| s.as_str().unwrap().to_string()).collect()).unwrap_or_default()
+}
+
+/// Runs a homework script with the entry's arguments (and `bug`); returns its trace.
+fn homework(dir: &Path, entry: &Value, bug: Option<&str>, tag: &str) -> PathBuf {
+    let numpy = Command::new("python3").args(["-c", "import numpy"]).status();
+    assert!(
+        numpy.is_ok_and(|s| s.success()),
+        "these tests run homework code in numpy: install it with `python3 -m pip install numpy`"
+    );
+    let trace = dir.join(format!("{tag}.jsonl"));
+    let out = |s: &str| dir.join(format!("{tag}.{s}"));
+    let mut cmd = Command::new("python3");
+    cmd.arg(repo(&format!("tests/homework/{}", entry["script"].as_str().unwrap())))
+        .arg(repo("models/data/ocr_letters_train.csv"))
+        .arg(repo("models/data/ocr_letters_test.csv"))
+        .args([out("train.labels"), out("test.labels"), out("metrics")])
+        .args(strings(&entry["args"]))
+        .args(strings(&entry["extra_args"]))
+        .arg("--trace")
+        .arg(&trace);
+    if let Some(bug) = bug {
+        cmd.args(["--bug", bug]);
+    }
+    let status = cmd.status().unwrap();
+    assert!(status.success(), "{tag} failed");
+    trace
+}
+
+fn diff(model: &Path, trace: &Path) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_bptui")).arg("diff").arg(model).arg(trace).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// What `diff` must say about each bug of the corpus: the mistake by name.
+fn diagnosis_of(bug: &str) -> &'static str {
+    match bug {
+        "bias_slice_off_by_one" => "the bias slice is off by one",
+        "missing_sigmoid_derivative" => "σ'(·) = z(1 − z) was left out",
+        "no_hidden_bias" => "the bias is missing",
+        "update_before_backprop" => "updated before backpropagating",
+        "gradient_ascent" => "gradient ascent",
+        "loss_mean_over_classes" => "÷ 10, the number of classes",
+        "softmax_elementwise" => "Jacobian was taken element-wise",
+        "onehot_off_by_one" => "the one-hot marks the wrong class (off by +1)",
+        "loss_label_off_by_one" => "the loss picked the wrong class",
+        other => panic!("no expected diagnosis for the corpus bug {other}"),
+    }
+}
+
+/// "forward value a", "adjoint dJ/da", "parameter alpha after the update".
+fn place(section: &str, node: &str) -> String {
+    match section {
+        "forward" => format!("forward value {node}"),
+        "adjoints" => format!("adjoint dJ/d{node}"),
+        "params" => format!("parameter {node} after the update"),
+        s => panic!("unknown section {s}"),
+    }
+}
+
+fn assert_found(out: &str, entry: &Value, what: &str) {
+    let first = out.lines().next().unwrap_or("");
+    let at = format!("epoch {}, example {}", entry["epoch"], entry["example"]);
+    let place = place(entry["section"].as_str().unwrap(), entry["node"].as_str().unwrap());
+    assert!(first.starts_with("first divergence: ") && first.contains(&at), "{what}: expected {at}, got:\n{out}");
+    assert!(first.contains(&format!(", {place}")), "{what}: expected {place}, got:\n{out}");
+}
+
+/// Every correct script agrees, every bug is found and named, every mismatch named.
+fn check_script(script: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let all = entries(script);
+    let correct = all.iter().find(|e| e.get("mismatch").is_none()).expect("a correct entry");
+    let model = repo(&format!("tests/homework/{}", correct["model"].as_str().unwrap()));
+    let trace = homework(dir.path(), correct, None, "ok");
+    let (code, out) = diff(&model, &trace);
+    assert_eq!(code, 0, "{script} as written must agree:\n{out}");
+    let records = std::fs::read_to_string(&trace).unwrap().lines().count();
+    assert!(out.contains(&format!("{records} of its {records} records compared")), "{script}:\n{out}");
+    if correct["float32"] == true {
+        assert!(out.contains("your numbers are float32"), "{script}:\n{out}");
+    }
+    if correct["records_init"] == true {
+        assert!(out.contains("started from your initial"), "{script}:\n{out}");
+    }
+    for bug in correct["bugs"].as_array().unwrap() {
+        let name = bug["bug"].as_str().unwrap();
+        let trace = homework(dir.path(), correct, Some(name), name);
+        let (code, out) = diff(&model, &trace);
+        assert_eq!(code, 1, "{script} --bug {name}:\n{out}");
+        assert_found(&out, bug, &format!("{script} --bug {name}"));
+        assert!(
+            out.contains(diagnosis_of(name)),
+            "{script} --bug {name}: expected {:?} in:\n{out}",
+            diagnosis_of(name)
+        );
+    }
+    for m in all.iter().filter(|e| e.get("mismatch").is_some()) {
+        let kind = m["mismatch"].as_str().unwrap();
+        let trace = homework(dir.path(), m, None, kind);
+        let (code, out) = diff(&model, &trace);
+        assert_eq!(code, 1, "{script} {kind}:\n{out}");
+        assert_found(&out, m, &format!("{script} {kind}"));
+        let said = match kind {
+            "learning_rate" => "is learning_rate in the model 0.05 (it says 0.1)?",
+            "units" => "your layer a has 5 units where the model has units: 4",
+            "init" => "your initial weights are not the model's",
+            other => panic!("unknown mismatch {other}"),
+        };
+        assert!(out.contains(said), "{script} {kind}: expected {said:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn column_vectors() {
+    check_script("column_vectors.py");
+}
+
+#[test]
+fn np_matrix_rows_and_transposed_weights() {
+    check_script("np_matrix.py");
+}
+
+#[test]
+fn f24_classes() {
+    check_script("f24_classes.py");
+}
+
+#[test]
+fn bias_column_drawn() {
+    check_script("bias_drawn.py");
+}
+
+#[test]
+fn separate_biases_in_float32() {
+    check_script("separate_bias_f32.py");
+}
+
+#[test]
+fn adagrad() {
+    check_script("adagrad.py");
+}
+
+#[test]
+fn unseeded_init_recorded_with_trace_init() {
+    check_script("unseeded.py");
+}
+
+/// A trace with more epochs than the model runs them all; a changed number in the last epoch,
+/// or a record that has no place in the run, never agrees.
+#[test]
+fn longer_or_tampered_traces_never_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut entry = entries("f24_classes.py").into_iter().find(|e| e.get("mismatch").is_none()).unwrap();
+    entry["args"][0] = Value::from("3");
+    let model = repo("tests/homework/models/f24_classes.yaml");
+    let trace = homework(dir.path(), &entry, None, "three");
+    let (code, out) = diff(&model, &trace);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("your trace has 3 epochs, the model 2: bptui ran 3"), "{out}");
+    assert!(out.contains("903 of its 903 records compared"), "{out}");
+
+    // One number of epoch 3, example 150, changed in the 4th significant digit.
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let at = lines.iter().position(|l| l.starts_with("{\"epoch\": 3, \"example\": 150,")).unwrap();
+    let mut record: Value = serde_json::from_str(&lines[at]).unwrap();
+    let j = record["forward"]["J"].as_f64().unwrap();
+    record["forward"]["J"] = Value::from(j * 1.001);
+    lines[at] = record.to_string();
+    let tampered = dir.path().join("tampered.jsonl");
+    std::fs::write(&tampered, lines.join("\n") + "\n").unwrap();
+    let (code, out) = diff(&model, &tampered);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("first divergence: epoch 3, example 150"), "{out}");
+
+    // An example counter that does not restart: example 301 of a 300-example epoch.
+    lines[at] = text.lines().nth(at).unwrap().replacen("\"example\": 150", "\"example\": 301", 1);
+    std::fs::write(&tampered, lines.join("\n") + "\n").unwrap();
+    let (code, out) = diff(&model, &tampered);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains(&format!("record {}: example 301 of epoch 3, but an epoch has 300 examples", at + 1)),
+        "{out}"
+    );
+}
