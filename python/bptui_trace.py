@@ -107,6 +107,10 @@ class Trace:
         path = os.fspath(path)
         folder = os.path.dirname(os.path.abspath(path))
         fd, self._tmp = tempfile.mkstemp(prefix=".bptui-trace-", dir=folder)
+        # mkstemp makes the file private; the trace gets the permissions a new file would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self._tmp, 0o666 & ~umask)
         file = os.fdopen(fd, "wb")
         self._path = path
         self._file = file

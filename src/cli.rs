@@ -134,7 +134,11 @@ pub enum Command {
         data: DataArgs,
     },
     /// Validate the model and its data and print the graph.
-    Check { model: PathBuf },
+    Check {
+        model: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Print the computation graph as text or Graphviz DOT.
     Graph {
         model: PathBuf,
@@ -151,6 +155,8 @@ pub enum Command {
         /// Print every element, not only those of small parameters.
         #[arg(long)]
         all: bool,
+        #[command(flatten)]
+        data: DataArgs,
     },
 }
 
@@ -208,8 +214,8 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             print!("{}", crate::diff::render(&report, &theirs));
             Ok(if report.divergence.is_some() { 1 } else { 0 })
         }
-        Some(Command::Check { model }) => {
-            let model = Model::load(&model)?;
+        Some(Command::Check { model, data }) => {
+            let model = data.load(&model)?;
             print!("{}", check_report(&model));
             Ok(0)
         }
@@ -221,11 +227,11 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Some(Command::Gradcheck { model, eps, tol, all }) => {
+        Some(Command::Gradcheck { model, eps, tol, all, data }) => {
             if !(eps > 0.0 && eps.is_finite()) {
                 return Err(Error::Usage(format!("--eps must be a positive number, got {eps}")));
             }
-            let model = Model::load(&model)?;
+            let model = data.load(&model)?;
             model.require_examples()?;
             let (report, ok) = gradcheck(&model, eps, tol, all);
             print!("{report}");

@@ -211,3 +211,52 @@ fn longer_or_tampered_traces_never_agree() {
         "{out}"
     );
 }
+
+/// A trace without rows: its x finds the data row, so another order is named with the shuffle
+/// setting that gives it, and an x that is no row of the training data is named as such.
+#[test]
+fn rows_are_found_by_their_x() {
+    let dir = tempfile::tempdir().unwrap();
+    let entry = entries("f24_classes.py").into_iter().find(|e| e.get("mismatch").is_none()).unwrap();
+    assert_eq!(entry["records_row"], false, "f24_classes.py records no rows");
+    let trace = homework(dir.path(), &entry, None, "ok");
+    let text = std::fs::read_to_string(repo("tests/homework/models/f24_classes.yaml"))
+        .unwrap()
+        .replace("shuffle: numpy_epoch", "shuffle: none")
+        .replace("../../../models/data/", &format!("{}/", repo("models/data").display()));
+    let file_order = dir.path().join("file_order.yaml");
+    std::fs::write(&file_order, text).unwrap();
+    let (code, out) = diff(&file_order, &trace);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("first divergence: epoch 1, example 1 (data row 0), forward value x"), "{out}");
+    assert!(out.contains("is data row 208 (found by its x)"), "{out}");
+    assert!(out.contains("Your order matches shuffle: numpy_epoch"), "{out}");
+
+    // The same run compared with other training data (one pixel of every row flipped).
+    let rows = std::fs::read_to_string(repo("models/data/ocr_letters_train.csv")).unwrap();
+    let flipped: String = rows
+        .lines()
+        .map(|r| {
+            let mut v: Vec<&str> = r.split(',').collect();
+            v[5] = if v[5] == "0" { "1" } else { "0" };
+            v.join(",") + "\n"
+        })
+        .collect();
+    let other = dir.path().join("other.csv");
+    std::fs::write(&other, flipped).unwrap();
+    let model = repo("tests/homework/models/f24_classes.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_bptui"))
+        .arg("diff")
+        .arg(&model)
+        .arg(&trace)
+        .arg("--train")
+        .arg(&other)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("your x is not a row of") && text.contains("did you pass your training file with --train?"),
+        "{text}"
+    );
+}

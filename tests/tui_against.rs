@@ -250,3 +250,26 @@ fn their_values_agree_beside_ours_while_stepping() {
     assert!(text.contains("yours: agrees (max |Δ| 0)"), "{text}");
     assert!(!text.contains('≠'), "{text}");
 }
+
+#[test]
+fn d_again_goes_to_the_next_differing_value_in_the_same_example() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = theirs(dir.path(), |r| {
+        let x = example(r, 2, 5);
+        let z = get(&x.forward, "z").mapv(|v| v + 0.01);
+        set(&mut x.forward, "z", z);
+        let j = get(&x.forward, "J").mapv(|v| v + 0.5);
+        set(&mut x.forward, "J", j);
+    });
+    let mut a = app_against(Some(t));
+    press_d(&mut a);
+    assert_eq!(a.selected, node(&a, "z"));
+    press_d(&mut a);
+    // J is the last forward value: right after it the backward pass is next.
+    let s = &a.session;
+    assert_eq!((s.epoch(), s.example() + 1, s.phase(), s.index()), (2, 5, Phase::Backward, 0));
+    assert_eq!(a.selected, node(&a, "J"));
+    assert!(last(&a).contains("epoch 2 example 5: forward value J"), "{}", last(&a));
+    press_d(&mut a);
+    assert!(last(&a).starts_with("no divergence from here on"), "{}", last(&a));
+}

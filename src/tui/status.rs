@@ -208,12 +208,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         third.push(sep());
     }
     let last = app.last.clone().unwrap_or_else(|| "ready: press n to take the first step".to_string());
-    third.push(Span::raw(format!(" last: {last}")));
-    third.push(sep());
-    third.push(Span::styled(
-        if app.follow { "selection follows the steps" } else { "selection pinned (. follows again)" },
-        theme.dim(),
-    ));
+    let follow = if app.follow { "selection follows the steps" } else { "selection pinned (. follows again)" };
+    // The message is cut to the width (a divergence's full text stays in its pane).
+    let used: usize = third.iter().map(|s| s.content.chars().count()).sum::<usize>() + " last: ".len();
+    let room = width.saturating_sub(used);
+    let with_follow = room >= last.chars().count() + 3 + follow.chars().count();
+    third.push(Span::raw(format!(" last: {}", fit(&last, room))));
+    if with_follow {
+        third.push(sep());
+        third.push(Span::styled(follow, theme.dim()));
+    }
     let mut lines = vec![Line::from(first), Line::from(second), Line::from(third)];
     let means = epoch_means(s, width);
     if area.height >= 4 {
@@ -223,6 +227,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         l.spans.push(Span::raw(means));
     }
     Paragraph::new(lines).style(theme.bar()).render(area, buf);
+}
+
+/// `text` in at most `room` characters, cut with "…".
+fn fit(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(room.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 /// Names of the inputs a node pushes into under Version B.

@@ -1,0 +1,171 @@
+//! `bptui diff` on traces made by hand from bptui's own: every record is compared or named in
+//! an error (exit 2, with its record number), never "agree" after comparing nothing; an init
+//! record replaces the model's init; float32 numbers are compared at float32 precision.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+fn repo(p: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+fn bptui(args: &[&std::ffi::OsStr]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_bptui")).args(args).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// bptui's own trace of models/two_layer.yaml (3 epochs of 16 examples), one JSON value a line.
+fn own_trace(dir: &Path) -> Vec<Value> {
+    let path = dir.join("own.jsonl");
+    let (code, out) =
+        bptui(&["trace".as_ref(), repo("models/two_layer.yaml").as_os_str(), "--out".as_ref(), path.as_os_str()]);
+    assert_eq!(code, 0, "{out}");
+    std::fs::read_to_string(&path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn write(dir: &Path, name: &str, records: &[Value]) -> PathBuf {
+    let path = dir.join(name);
+    let text: String = records.iter().map(|r| r.to_string() + "\n").collect();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn diff(trace: &Path) -> (i32, String) {
+    bptui(&["diff".as_ref(), repo("models/two_layer.yaml").as_os_str(), trace.as_os_str()])
+}
+
+#[test]
+fn own_trace_agrees_and_says_how_much_was_compared() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = own_trace(dir.path());
+    let (code, out) = diff(&write(dir.path(), "t.jsonl", &records));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&format!("{0} of its {0} records compared", records.len())), "{out}");
+}
+
+/// A change made to one record.
+type Edit = Box<dyn Fn(&mut Value)>;
+
+#[test]
+fn records_without_a_place_in_the_run_are_errors_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = own_trace(dir.path());
+    // (what is changed in record 3, the phrase of the error)
+    let cases: Vec<(Edit, &str)> = vec![
+        (Box::new(|r| r["row"] = json!("zero")), "\"row\" is the 0-based data row"),
+        (Box::new(|r| r["row"] = json!(-1)), "\"row\" is the 0-based data row"),
+        (Box::new(|r| r["row"] = json!(1e30)), "\"row\" is the 0-based data row"),
+        (Box::new(|r| r["row"] = json!(16)), "row 16, but the training data has rows 0 to 15"),
+        (Box::new(|r| r["example"] = json!(17)), "example 17 of epoch 1, but an epoch has 16 examples"),
+        (Box::new(|r| r["example"] = json!(1)), "a second record of epoch 1 example 1"),
+        (Box::new(|r| r["epoch"] = json!(0)), "counted from 1"),
+        (Box::new(|r| r["adjoints"]["y*"] = json!(1.0)), "bptui computes no dJ/dy*"),
+        (Box::new(|r| r["params"]["a"] = json!([0, 0, 0, 0])), "`a` is not a parameter"),
+        (Box::new(|r| r["forward"]["W1"] = json!(0)), "`W1` is not a node of the model"),
+        (Box::new(|r| r["extra"] = json!(0)), "unknown key \"extra\""),
+    ];
+    for (change, phrase) in cases {
+        let mut bad = records.clone();
+        change(&mut bad[2]);
+        let path = write(dir.path(), "bad.jsonl", &bad);
+        let (code, out) = diff(&path);
+        assert_eq!(code, 2, "{phrase}: {out}");
+        assert!(out.contains(&format!("{}: record 3: ", path.display())), "{phrase}: {out}");
+        assert!(out.contains(phrase), "expected {phrase:?} in {out}");
+    }
+    // Epoch metrics the model has no number for.
+    let mut bad = records.clone();
+    let at = bad.iter().position(|r| r.get("metrics").is_some()).unwrap();
+    bad[at]["metrics"]["accuracy"] = json!(0.5);
+    let (code, out) = diff(&write(dir.path(), "bad.jsonl", &bad));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains(&format!("record {}: unknown metric \"accuracy\"", at + 1)), "{out}");
+}
+
+#[test]
+fn nothing_compared_is_not_agreement() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = vec![json!({"epoch": 1, "example": 1}), json!({"epoch": 1, "example": 2, "forward": {}})];
+    let (code, out) = diff(&write(dir.path(), "empty.jsonl", &empty));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("no value of the trace could be compared"), "{out}");
+}
+
+/// A run from other initial weights agrees once its init record gives them (here: bptui's own
+/// run of the model from other initial values, beta recorded as a column).
+#[test]
+fn an_init_record_replaces_the_models_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo("models/two_layer.yaml"))
+        .unwrap()
+        .replacen(
+            "init: {uniform: [-0.1, 0.1]}",
+            "init: {values: [[0.1, 0.2, 0.3, 0.4], [0, 0, 0, 0.5], [-0.1, -0.2, 0, 0], [0.3, 0, 0, 0]]}",
+            1,
+        )
+        .replacen("init: {uniform: [-0.1, 0.1]}", "init: {values: [[0.05, -0.1, 0.2, 0, 0.1]]}", 1)
+        .replace("csv: data/", &format!("csv: {}/", repo("models/data").display()));
+    assert!(text.contains("values"), "the model's init was replaced");
+    let other = dir.path().join("other.yaml");
+    std::fs::write(&other, &text).unwrap();
+    let path = dir.path().join("other.jsonl");
+    let (code, out) = bptui(&["trace".as_ref(), other.as_os_str(), "--out".as_ref(), path.as_os_str()]);
+    assert_eq!(code, 0, "{out}");
+    let records: Vec<Value> =
+        std::fs::read_to_string(&path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+
+    // Without the init record: the first value that reads alpha differs, and why is said.
+    let (code, out) = diff(&write(dir.path(), "no_init.jsonl", &records));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("first divergence: epoch 1, example 1 (data row 0), forward value a"), "{out}");
+    assert!(out.contains("your initial weights are not the model's"), "{out}");
+
+    // With it (beta as a column vector), everything agrees.
+    let alpha = json!([[0.1, 0.2, 0.3, 0.4], [0, 0, 0, 0.5], [-0.1, -0.2, 0, 0], [0.3, 0, 0, 0]]);
+    let beta_column = json!([[0.05], [-0.1], [0.2], [0.0], [0.1]]);
+    let mut with_init = vec![json!({"init": {"alpha": alpha, "beta": beta_column}})];
+    with_init.extend(records.iter().cloned());
+    let (code, out) = diff(&write(dir.path(), "init.jsonl", &with_init));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("started from your initial alpha, beta (your init record)"), "{out}");
+    assert!(out.contains(&format!("{0} of its {0} records compared", with_init.len())), "{out}");
+}
+
+/// Numbers that are all exactly float32 are compared at float32 precision, and said to be.
+#[test]
+fn float32_numbers_are_compared_at_float32_precision() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = own_trace(dir.path());
+    fn to_f32(v: &Value) -> Value {
+        match v {
+            Value::Number(n) => json!(n.as_f64().unwrap() as f32 as f64),
+            Value::Array(a) => Value::Array(a.iter().map(to_f32).collect()),
+            Value::Object(o) => Value::Object(
+                o.iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            if ["epoch", "example", "row"].contains(&k.as_str()) { v.clone() } else { to_f32(v) },
+                        )
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    let f32s: Vec<Value> = records.iter().map(to_f32).collect();
+    let path = write(dir.path(), "f32.jsonl", &f32s);
+    let (code, out) = diff(&path);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("your numbers are float32; comparing at float32 precision"), "{out}");
+    // At float32 precision a wrong number is still wrong.
+    let mut bad = f32s.clone();
+    let j = bad[5]["forward"]["J"].as_f64().unwrap();
+    bad[5]["forward"]["J"] = json!((j * 1.01) as f32 as f64);
+    let (code, out) = diff(&write(dir.path(), "f32_bad.jsonl", &bad));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("first divergence: epoch 1, example 6"), "{out}");
+}
