@@ -169,3 +169,22 @@ fn float32_numbers_are_compared_at_float32_precision() {
     assert_eq!(code, 1, "{out}");
     assert!(out.starts_with("first divergence: epoch 1, example 6"), "{out}");
 }
+
+/// A parameter recorded in a wrong shape is the divergence itself: its gradient, right, agrees.
+#[test]
+fn a_parameter_of_the_wrong_shape_is_blamed_not_its_gradient() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = own_trace(dir.path());
+    let alpha = records[0]["params"]["alpha"].clone();
+    let cut: Vec<Value> =
+        alpha.as_array().unwrap().iter().map(|row| Value::from(row.as_array().unwrap()[..3].to_vec())).collect();
+    records[0]["params"]["alpha"] = Value::from(cut);
+    let (code, out) = diff(&write(dir.path(), "shape.jsonl", &records));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("first divergence: epoch 1, example 1 (data row 0), parameter alpha after the update"),
+        "{out}"
+    );
+    assert!(out.contains("adjoints alpha") && out.contains("shapes differ"), "{out}");
+    assert!(!out.contains("accumulated"), "{out}");
+}

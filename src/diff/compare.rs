@@ -317,8 +317,13 @@ impl<'t> Comparer<'t> {
                 _ => (ours, their),
             };
             let tol = self.tol;
-            let (layout, _) = align(reference, their_ref, |o, t| tol.agree(o, t))?;
-            self.learn(key.clone(), layout, name);
+            match align(reference, their_ref, |o, t| tol.agree(o, t)) {
+                Some((layout, _)) => self.learn(key.clone(), layout, name),
+                // Their parameter holds no arrangement of ours (a wrong shape) while this value
+                // may: it is compared by its own shape, and the parameter is the divergence.
+                None if !std::ptr::eq(their_ref, their) => return align(ours, their, |o, t| tol.agree(o, t)),
+                None => return None,
+            }
         }
         let layout = self.layouts[&key];
         layout.undo(ours.shape(), their).map(|a| (layout, a))

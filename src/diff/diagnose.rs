@@ -273,7 +273,12 @@ fn shapes(ctx: &Context) -> Option<String> {
     if let Some(l) = layer {
         let units = graph.node(l).shape.iter().product::<usize>();
         let their_units = match node.op {
-            Op::Param => squeezed(ctx.their_raw.shape()).iter().copied().find(|d| !ctx.ours.shape().contains(d)),
+            // units × (in + 1), or its transpose: the in-dimension agrees, the units differ.
+            Op::Param => match (ctx.ours.shape(), ctx.their_raw.shape()) {
+                (&[u, c], &[a, b]) if b == c && a != u => Some(a),
+                (&[u, c], &[a, b]) if a == c && b != u => Some(b),
+                _ => None,
+            },
             _ => Some(theirs_n).filter(|&n| n != ours_n && squeezed(ctx.their_raw.shape()).len() <= 1),
         };
         if let Some(n) = their_units {
