@@ -276,7 +276,7 @@ fn shapes(ctx: &Context) -> Option<String> {
             // units × (in + 1), or its transpose: the in-dimension agrees, the units differ.
             Op::Param => match (ctx.ours.shape(), ctx.their_raw.shape()) {
                 (&[u, c], &[a, b]) if b == c && a != u => Some(a),
-                (&[u, c], &[a, b]) if a == c && b != u => Some(b),
+                (&[u, c], &[a, b]) if a == c && b != u && a != u => Some(b),
                 _ => None,
             },
             _ => Some(theirs_n).filter(|&n| n != ours_n && squeezed(ctx.their_raw.shape()).len() <= 1),
