@@ -66,7 +66,25 @@ pub fn json_number(x: f64) -> String {
     }
 }
 
-/// A short form for screens: at most about 7 significant characters, exact integers as such.
+thread_local! {
+    /// Whether screens show every digit (the debugger's `=`): set by the debugger before it
+    /// draws a frame, read by [`short`] and [`cell`].
+    static FULL_PRECISION: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Chooses between 5 significant digits (the default) and full round-trip precision for the
+/// numbers [`short`] and [`cell`] write on this thread.
+pub fn set_full_precision(full: bool) {
+    FULL_PRECISION.with(|f| f.set(full));
+}
+
+pub fn full_precision() -> bool {
+    FULL_PRECISION.with(|f| f.get())
+}
+
+/// The form for screens, the same in every pane: 5 significant digits (`0.012346`,
+/// `-1.668e-4`, exact integers as such), or with [`set_full_precision`] the shortest decimal
+/// that round-trips (up to 17 significant digits).
 pub fn short(x: f64) -> String {
     if x.is_nan() {
         return "NaN".into();
@@ -77,20 +95,21 @@ pub fn short(x: f64) -> String {
     if x == x.trunc() && x.abs() < 1e6 {
         return format!("{}", x as i64);
     }
-    let a = x.abs();
-    if !(1e-3..1e5).contains(&a) {
-        let s = format!("{:.3e}", x);
-        return s;
+    if full_precision() {
+        return py_repr(x);
     }
-    let decimals = if a >= 1000.0 {
-        2
-    } else if a >= 1.0 {
-        4
-    } else {
-        5
-    };
+    let a = x.abs();
+    if !(1e-2..1e5).contains(&a) {
+        // d.dddde±x with trailing zeros of the mantissa dropped.
+        let s = format!("{:.4e}", x);
+        let (mantissa, exp) = s.split_once('e').expect("an exponent");
+        let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+        return format!("{mantissa}e{exp}");
+    }
+    let digits = a.log10().floor() as i32;
+    let decimals = (4 - digits).max(0) as usize;
     let s = format!("{:.*}", decimals, x);
-    let s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
     if s == "-0" {
         "0".into()
     } else {
@@ -98,7 +117,17 @@ pub fn short(x: f64) -> String {
     }
 }
 
-/// A fixed-width form for matrices on screen: `width` characters, right-aligned.
+/// Characters one number takes in a grid (with a space before it): every [`short`] form fits.
+pub fn cell_width() -> usize {
+    if full_precision() {
+        25
+    } else {
+        12
+    }
+}
+
+/// A fixed-width form for matrices on screen: `width` characters, right-aligned; the same
+/// digits as [`short`] when they fit.
 pub fn cell(x: f64, width: usize) -> String {
     let mut s = short(x);
     if s.chars().count() > width {
@@ -166,6 +195,12 @@ mod tests {
         assert_eq!(short(3.0), "3");
         assert_eq!(short(0.52), "0.52");
         assert_eq!(short(-1.23456789), "-1.2346");
-        assert_eq!(short(1e-7), "1.000e-7");
+        assert_eq!(short(1e-7), "1e-7");
+        assert_eq!(short(-1.668e-4), "-1.668e-4");
+        assert_eq!(short(0.0123456), "0.012346");
+        assert_eq!(short(-12345.678), "-12346");
+        set_full_precision(true);
+        assert_eq!(short(-0.010050781472030377), "-0.010050781472030377");
+        set_full_precision(false);
     }
 }

@@ -65,7 +65,7 @@ fn missing_sigmoid_derivative(records: &mut [Record]) {
 
 fn app_against(theirs: Option<Theirs>) -> App {
     let mut app = App::new(Session::new(model(), Backward::B), Theme { color: false });
-    app.against = theirs;
+    app.against = theirs.map(std::sync::Arc::new);
     app
 }
 

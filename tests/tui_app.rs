@@ -39,7 +39,8 @@ fn key_map_normal_mode() {
     assert_eq!(action_for(k(KeyCode::Char('l')), m), Some(Action::ScrollRight));
     assert_eq!(action_for(k(KeyCode::Char('a')), m), Some(Action::ToggleAlgorithm));
     assert_eq!(action_for(k(KeyCode::Char('.')), m), Some(Action::Follow));
-    assert_eq!(action_for(k(KeyCode::Char('c')), m), Some(Action::ToggleChart));
+    assert_eq!(action_for(k(KeyCode::Char('C')), m), Some(Action::ToggleChart));
+    assert_eq!(action_for(k(KeyCode::Char('c')), m), Some(Action::Continue));
     assert_eq!(action_for(k(KeyCode::Char('?')), m), Some(Action::ToggleHelp));
     assert_eq!(action_for(k(KeyCode::Char('q')), m), Some(Action::Quit));
     assert_eq!(action_for(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL), m), Some(Action::Quit));

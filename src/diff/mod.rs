@@ -495,3 +495,37 @@ pub fn find_divergence(
     let mut session = Session::new(model.clone(), algorithm);
     compare_from(&mut session, theirs, tol, from, false).divergence
 }
+
+/// Whether the value the step that produced `event` computed differs from THEIRS (the
+/// debugger's `diverge` breakpoint): what differs, or `None` when it agrees or they did not
+/// record it.
+pub fn step_differs(theirs: &Theirs, tol: f64, s: &Session, event: crate::session::Event) -> Option<String> {
+    use crate::session::Event;
+    let graph = s.graph();
+    let ws = s.workspace();
+    let (section, node) = match event {
+        Event::Forward { node } | Event::Loaded { node } => (Section::Forward, node),
+        Event::Backward { node, .. } => (Section::Adjoint, node),
+        Event::Update { node, .. } => (Section::Param, node),
+        _ => return None,
+    };
+    // The last update ends the example: the session has moved on to the next one.
+    let (epoch, example) = match (section, s.losses().last()) {
+        (Section::Param, Some(l)) if s.phase() != Phase::Update => (l.epoch, l.example + 1),
+        _ => (s.epoch(), s.example() + 1),
+    };
+    let name = &graph.node(node).name;
+    let their = theirs.value(epoch, example, section, name)?;
+    let ours = match section {
+        Section::Adjoint => &ws.adjoints[node],
+        _ => &ws.values[node],
+    };
+    let tolerance = Tolerance { tol, float32: theirs.float32 };
+    match layout::align(ours, their, |o, t| tolerance.agree(o, t)) {
+        Some((_, a)) if tolerance.agree(ours, &a) => None,
+        _ => Some(format!(
+            "{} of epoch {epoch} example {example} differs from THEIRS",
+            section.describe(name, &graph.node(graph.loss()).name)
+        )),
+    }
+}

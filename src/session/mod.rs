@@ -7,6 +7,12 @@
 //! [`Session::step`] advances one micro-step and says what it did; everything coarser
 //! (finish the phase, the example, the epoch, the run) is built on it.
 
+pub mod breakpoints;
+pub mod history;
+pub mod nodecheck;
+
+use std::sync::Arc;
+
 use ndarray::{ArrayD, Zip};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -94,7 +100,8 @@ pub struct NonFinite {
 /// A training run that advances one micro-step at a time.
 #[derive(Clone)]
 pub struct Session {
-    model: Model,
+    /// Shared, so that copies of a session (the debugger's worker, checkpoints) are cheap.
+    model: Arc<Model>,
     ws: Workspace,
     eval_ws: Workspace,
     algorithm: Backward,
@@ -129,7 +136,7 @@ impl Session {
         let param_before = params.iter().map(|&p| ws.values[p].clone()).collect();
         let examples_per_epoch = model.train_data.as_ref().map(Dataset::len).unwrap_or(1);
         let mut s = Session {
-            model,
+            model: Arc::new(model),
             ws,
             eval_ws,
             algorithm,
@@ -429,6 +436,15 @@ impl Session {
             self.phase = Phase::Finished;
         }
         Event::Evaluated { epoch }
+    }
+
+    /// The data rows epoch `epoch` (from 1) visits, in order.
+    pub fn order_of_epoch(&self, epoch: usize) -> Vec<usize> {
+        if epoch == self.epoch {
+            self.order.clone()
+        } else {
+            self.epoch_order(epoch)
+        }
     }
 
     /// Row order of epoch `epoch` (counted from 1).

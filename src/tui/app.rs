@@ -16,8 +16,18 @@ use ratatui::layout::Rect;
 use crate::engine::{Backward, NodeId};
 use crate::session::{Event, Phase, Session};
 
+use super::prompt::Prompt;
 use super::theme::Theme;
 use crate::diff::{find_divergence, Cursor, Divergence, Section, Theirs};
+use crate::session::breakpoints::Breakpoints;
+use crate::session::history::History;
+use crate::session::nodecheck::NodeCheck;
+
+/// A question the debugger asks before acting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    Restart,
+}
 
 /// The panes that can take the focus, in Tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +60,14 @@ pub enum Mode {
     Normal,
     Help,
     Running,
+    /// Typing a command after `g` or `:`.
+    Prompt,
+    /// The breakpoint list (`B`) is open.
+    Breakpoints,
+    /// A yes/no question (restart the run?).
+    Confirm,
+    /// The gradient check of a node (`G`) is shown.
+    Check,
 }
 
 /// A coarse command that may take many steps.
@@ -61,6 +79,10 @@ pub enum Finish {
     Run,
     /// Until the value `d` found to differ from THEIRS has just been computed.
     Divergence,
+    /// `c`: until a breakpoint's condition holds.
+    Continue,
+    /// To a point the prompt named (`g e 2 x 17`).
+    Goto,
 }
 
 impl Finish {
@@ -71,6 +93,8 @@ impl Finish {
             Finish::Epoch => "finishing the epoch",
             Finish::Run => "running to the end",
             Finish::Divergence => "running to the divergence",
+            Finish::Continue => "continuing to a breakpoint",
+            Finish::Goto => "going there",
         }
     }
 }
@@ -106,6 +130,49 @@ pub enum Action {
     ToggleChart,
     ToggleHelp,
     Quit,
+    /// `←`/`p`: undo one micro-step.
+    StepBack,
+    /// `P`: back to the start of the example (of the previous one when at a start).
+    BackToExample,
+    /// `r`: back to the start of the run (asks first when far along).
+    Restart,
+    /// `g`/`:`: open the prompt.
+    OpenPrompt,
+    /// A character typed into the prompt.
+    PromptChar(char),
+    PromptBackspace,
+    /// Tab: complete a node name.
+    PromptComplete,
+    /// ↑/↓ in the prompt: earlier / later commands.
+    PromptHistory {
+        older: bool,
+    },
+    PromptSubmit,
+    /// `b`: toggle a breakpoint on the selected node.
+    ToggleBreakpoint,
+    /// `B`: show the breakpoint list (↑↓ move, space enables/disables, x deletes).
+    OpenBreakpoints,
+    ListUp,
+    ListDown,
+    ListToggle,
+    ListDelete,
+    /// `w`: watch the selected node (its health line stays on screen).
+    ToggleWatch,
+    /// `G`: central differences for the selected node on the current example.
+    CheckNode,
+    /// `=`: 5 significant digits ↔ full precision.
+    TogglePrecision,
+    /// `y`: copy the selected value (or adjoint, in the adjoint pane) as a numpy literal.
+    Copy,
+    /// `s`: save the current step's values, adjoints and parameters.
+    Save,
+    /// Home / End: the first / last rows of the focused pane.
+    ScrollHome,
+    ScrollEnd,
+    /// y / n to a question.
+    Answer(bool),
+    /// `c`: run on to the next breakpoint.
+    Continue,
     /// A left click at a screen position.
     Click {
         column: u16,
@@ -131,7 +198,7 @@ pub struct Touched {
 
 /// Where a coarse command stops: the position it started from and what it finishes.
 #[derive(Debug, Clone, Copy)]
-struct Goal {
+pub struct Goal {
     finish: Finish,
     epoch: usize,
     example: usize,
@@ -141,7 +208,7 @@ struct Goal {
 }
 
 impl Goal {
-    fn from(s: &Session, finish: Finish, target: Option<Spot>) -> Goal {
+    pub fn from(s: &Session, finish: Finish, target: Option<Spot>) -> Goal {
         Goal { finish, epoch: s.epoch(), example: s.example(), phase: s.phase(), target }
     }
 
@@ -157,7 +224,8 @@ impl Goal {
             Finish::Example => moved || s.phase() == Phase::Evaluate,
             Finish::Epoch => matches!(event, Event::Evaluated { .. }),
             Finish::Run => false,
-            Finish::Divergence => self.target.is_none_or(|spot| Spot::of(s) >= spot),
+            Finish::Divergence | Finish::Goto => self.target.is_none_or(|spot| Spot::of(s) >= spot),
+            Finish::Continue => false,
         }
     }
 }
@@ -177,8 +245,8 @@ pub struct Job {
     cancel: Arc<AtomicBool>,
     /// Examples the worker has completed so far.
     progress: Arc<AtomicUsize>,
-    /// The worker's session, sent once it stops.
-    result: Receiver<Session>,
+    /// The worker's session and history, sent once it stops.
+    result: Receiver<JobResult>,
 }
 
 impl Drop for Job {
@@ -232,9 +300,34 @@ impl Spot {
     }
 }
 
+/// What a worker hands back when it stops.
+pub struct JobResult {
+    pub session: Session,
+    pub history: History,
+    /// The breakpoint that stopped it, if one did.
+    pub stopped_by: Option<String>,
+}
+
+/// What a worker checks after every step besides its goal.
+#[derive(Clone, Default)]
+pub struct Watchers {
+    /// Checked by every coarse command but `d`.
+    pub breakpoints: Option<Breakpoints>,
+    /// For the `diverge` breakpoint: their trace and the tolerance.
+    pub against: Option<(Arc<Theirs>, f64)>,
+}
+
 impl Job {
-    /// Starts stepping a copy of `session` on a worker thread until `goal` is reached.
-    fn start(session: &Session, goal: Goal, examples_total: usize, divergence: Option<Box<Divergence>>) -> Job {
+    /// Starts stepping a copy of `session` on a worker thread until `goal` is reached or a
+    /// breakpoint holds; the history records checkpoints on the way.
+    fn start(
+        session: &Session,
+        mut history: History,
+        goal: Goal,
+        examples_total: usize,
+        divergence: Option<Box<Divergence>>,
+        watchers: Watchers,
+    ) -> Job {
         let cancel = Arc::new(AtomicBool::new(false));
         let progress = Arc::new(AtomicUsize::new(0));
         let (tx, result) = mpsc::channel();
@@ -242,15 +335,27 @@ impl Job {
         let (stop, count) = (Arc::clone(&cancel), Arc::clone(&progress));
         thread::spawn(move || {
             let at_start = s.losses().len();
+            let had_non_finite = s.first_non_finite().is_some();
+            let diverged = |s: &Session, event: Event| {
+                watchers.against.as_ref().and_then(|(theirs, tol)| crate::diff::step_differs(theirs, *tol, s, event))
+            };
+            let mut stopped_by = None;
             while !stop.load(Ordering::Relaxed) {
                 let event = s.step();
+                history.observe(&s);
                 count.store(s.losses().len() - at_start, Ordering::Relaxed);
                 if goal.done(&s, event) {
                     break;
                 }
+                if let Some(why) =
+                    watchers.breakpoints.as_ref().and_then(|b| b.hit(&s, event, had_non_finite, &diverged))
+                {
+                    stopped_by = Some(why);
+                    break;
+                }
             }
             // The receiver is gone if the app quit meanwhile; the session is then not needed.
-            let _ = tx.send(s);
+            let _ = tx.send(JobResult { session: s, history, stopped_by });
         });
         Job { finish: goal.finish, examples_total, started: Instant::now(), divergence, cancel, progress, result }
     }
@@ -265,13 +370,13 @@ impl Job {
         self.cancel.store(true, Ordering::Relaxed);
     }
 
-    /// The worker's session once it has stopped, waiting for it if `wait`.
-    fn take(&self, wait: bool) -> Option<Session> {
+    /// The worker's result once it has stopped, waiting for it if `wait`.
+    fn take(&self, wait: bool) -> Option<JobResult> {
         if wait {
             return Some(self.result.recv().expect("the worker hands its session back"));
         }
         match self.result.try_recv() {
-            Ok(s) => Some(s),
+            Ok(r) => Some(r),
             Err(TryRecvError::Empty) => None,
             Err(TryRecvError::Disconnected) => panic!("the worker stopped without handing its session back"),
         }
@@ -323,9 +428,30 @@ pub struct App {
     pub quit: bool,
     /// The screen area of the last frame, for mouse hit-testing.
     pub area: Rect,
-    pub against: Option<Theirs>,
-    /// Tolerance of the comparison with THEIRS, absolute + relative (see [`crate::diff::close`]).
+    pub against: Option<Arc<Theirs>>,
+    /// Tolerance of the comparison with THEIRS, absolute + relative (see [`crate::diff::Tolerance`]).
     pub tol: f64,
+    /// Checkpoints of this run, for going back (with the worker while a job runs).
+    pub history: Option<History>,
+    pub breakpoints: Breakpoints,
+    /// The breakpoint list's selected row, while it is open.
+    pub breakpoint_list: Option<usize>,
+    /// Nodes whose health line stays on screen.
+    pub watches: Vec<NodeId>,
+    /// The command being typed after `g` or `:`.
+    pub prompt: Option<Prompt>,
+    /// Commands entered before, oldest first.
+    pub prompt_history: Vec<String>,
+    /// A question waiting for y or n.
+    pub confirm: Option<Confirm>,
+    /// The gradient check `G` shows.
+    pub check: Option<NodeCheck>,
+    /// Every digit (`=`) instead of 5 significant ones.
+    pub full_precision: bool,
+    /// Text for the terminal's clipboard (OSC 52), written by the event loop.
+    pub clipboard: Option<String>,
+    /// First line of the help overlay shown.
+    pub help_scroll: usize,
     /// The divergence `d` landed on last (shown while the session is at it or past it in
     /// that example).
     pub divergence: Option<Divergence>,
@@ -353,13 +479,38 @@ impl App {
             against: None,
             tol: 1e-6,
             divergence: None,
+            history: None,
+            breakpoints: Breakpoints::default(),
+            breakpoint_list: None,
+            watches: Vec::new(),
+            prompt: None,
+            prompt_history: Vec::new(),
+            confirm: None,
+            check: None,
+            full_precision: false,
+            clipboard: None,
+            help_scroll: 0,
         }
+        .with_history()
+    }
+
+    fn with_history(mut self) -> App {
+        self.history = Some(History::new(&self.session, History::BUDGET));
+        self
     }
 
     /// How keys are to be read now.
     pub fn mode(&self) -> Mode {
         if self.job.is_some() {
             Mode::Running
+        } else if self.confirm.is_some() {
+            Mode::Confirm
+        } else if self.prompt.is_some() {
+            Mode::Prompt
+        } else if self.breakpoint_list.is_some() {
+            Mode::Breakpoints
+        } else if self.check.is_some() {
+            Mode::Check
         } else if self.help {
             Mode::Help
         } else {
@@ -385,24 +536,64 @@ impl App {
     /// and benches, which have no frames).
     pub fn finish_job(&mut self) {
         if let Some(job) = self.job.take() {
-            let session = job.take(true);
-            self.end_job(job, session);
+            let result = job.take(true);
+            self.end_job(job, result);
         }
     }
 
     /// Takes the worker's session back when a coarse command completes: the status message,
     /// the selection, and for `d` the divergence it stopped at.
-    fn end_job(&mut self, mut job: Job, session: Option<Session>) {
-        if let Some(s) = session {
-            self.session = s;
+    fn end_job(&mut self, mut job: Job, result: Option<JobResult>) {
+        let mut stopped_by = None;
+        if let Some(r) = result {
+            self.session = r.session;
+            self.history = Some(r.history);
+            stopped_by = r.stopped_by;
         }
         self.last = Some(match job.finish {
             Finish::Run => "ran to the end".to_string(),
+            Finish::Continue if self.session.phase() == Phase::Finished => {
+                "no breakpoint held: ran to the end".to_string()
+            }
+            Finish::Goto => "arrived".to_string(),
             f => format!("done {}", f.label().trim_start_matches("finishing ")),
         });
+        if let Some(why) = stopped_by {
+            self.stop_at_breakpoint(why);
+            return;
+        }
         match job.divergence.take() {
             Some(d) => self.land(*d),
             None => self.after_coarse(),
+        }
+    }
+
+    /// Says which breakpoint stopped a run, and selects its node.
+    fn stop_at_breakpoint(&mut self, why: String) {
+        self.last = Some(format!("stopped at breakpoint — {why}"));
+        let node = match self.session.first_non_finite() {
+            Some(nf) if why.starts_with("NaN") || why.contains(" = NaN") || why.contains("inf") => Some(nf.node),
+            _ => self.session.graph().nodes().iter().position(|n| why.starts_with(&format!("{} ", n.name))),
+        };
+        self.chart = false;
+        match node.or(self.last_event_node()) {
+            Some(id) => {
+                self.follow = false;
+                self.select(id);
+            }
+            None => self.after_coarse(),
+        }
+    }
+
+    /// The node the session's last step acted on.
+    fn last_event_node(&self) -> Option<NodeId> {
+        let s = &self.session;
+        let g = s.graph();
+        match s.phase() {
+            Phase::Forward if s.index() > 0 => Some(g.forward_order()[s.index() - 1]),
+            Phase::Backward if s.index() > 0 => Some(g.backward_order()[s.index() - 1]),
+            Phase::Update if s.index() > 0 => Some(g.params()[s.index() - 1]),
+            _ => None,
         }
     }
 
@@ -500,7 +691,7 @@ fn examples_to_go(s: &Session, finish: Finish) -> usize {
     match finish {
         Finish::Phase | Finish::Example => in_epoch.min(1),
         Finish::Epoch => in_epoch,
-        Finish::Run | Finish::Divergence => in_epoch + (s.epochs() - s.epoch()) * n,
+        Finish::Run | Finish::Divergence | Finish::Continue | Finish::Goto => in_epoch + (s.epochs() - s.epoch()) * n,
     }
 }
 
@@ -524,6 +715,9 @@ pub fn update(app: &mut App, action: Action) {
                 })
                 .collect();
             let event = app.session.step();
+            if let Some(h) = &mut app.history {
+                h.observe(&app.session);
+            }
             app.touched = before;
             app.last = Some(describe(&app.session, event));
             if app.follow {
@@ -536,22 +730,24 @@ pub fn update(app: &mut App, action: Action) {
             if app.job.is_some() || app.session.phase() == Phase::Finished || finish == Finish::Divergence {
                 return;
             }
-            let s = &app.session;
-            app.job = Some(Job::start(s, Goal::from(s, finish, None), examples_to_go(s, finish), None));
-            app.touched.clear();
+            let goal = Goal::from(&app.session, finish, None);
+            let total = examples_to_go(&app.session, finish);
+            start_job(app, goal, total, None);
         }
         Action::NextDivergence => next_divergence(app),
         Action::Tick => {
-            if let Some(session) = app.job.as_ref().and_then(|job| job.take(false)) {
+            if let Some(result) = app.job.as_ref().and_then(|job| job.take(false)) {
                 let job = app.job.take().expect("a job");
-                app.end_job(job, Some(session));
+                app.end_job(job, Some(result));
             }
         }
         Action::Cancel => {
             if let Some(job) = app.job.take() {
                 // The worker stops at the next step boundary (it may have just completed).
                 job.cancel();
-                app.session = job.take(true).expect("the worker's session");
+                let result = job.take(true).expect("the worker's session");
+                app.session = result.session;
+                app.history = Some(result.history);
                 app.last = Some(format!("cancelled {} after {} examples", job.finish.label(), job.examples_done()));
                 app.after_coarse();
             }
@@ -578,6 +774,14 @@ pub fn update(app: &mut App, action: Action) {
         Action::Back => {
             if app.job.is_some() {
                 update(app, Action::Cancel);
+            } else if app.confirm.take().is_some() {
+                app.last = Some("not restarted".into());
+            } else if app.prompt.is_some() {
+                app.prompt = None;
+            } else if app.breakpoint_list.is_some() {
+                app.breakpoint_list = None;
+            } else if app.check.is_some() {
+                app.check = None;
             } else if app.help {
                 app.help = false;
             } else if app.zoom {
@@ -586,16 +790,26 @@ pub fn update(app: &mut App, action: Action) {
                 app.chart = false;
             }
         }
+        Action::ScrollUp | Action::ScrollDown if app.help => {
+            app.help_scroll =
+                if action == Action::ScrollUp { app.help_scroll.saturating_sub(1) } else { app.help_scroll + 1 };
+        }
         Action::ScrollUp | Action::ScrollDown | Action::ScrollLeft | Action::ScrollRight => {
             let pane = app.focus;
             scroll(app, pane, action);
         }
         Action::ToggleAlgorithm => {
             let next = app.session.next_algorithm().toggled();
-            app.session.set_algorithm(next);
+            match &mut app.history {
+                Some(h) => h.set_algorithm(&mut app.session, next),
+                None => app.session.set_algorithm(next),
+            }
         }
         Action::ToggleChart => app.chart = !app.chart,
-        Action::ToggleHelp => app.help = !app.help,
+        Action::ToggleHelp => {
+            app.help = !app.help;
+            app.help_scroll = 0;
+        }
         Action::Quit => {
             // A running worker is told to stop; the app does not wait for it.
             if let Some(job) = &app.job {
@@ -613,6 +827,34 @@ pub fn update(app: &mut App, action: Action) {
                 app.select(id);
             }
         }
+        Action::Continue => super::commands::continue_run(app),
+        Action::StepBack
+        | Action::BackToExample
+        | Action::Restart
+        | Action::Answer(_)
+        | Action::OpenPrompt
+        | Action::PromptChar(_)
+        | Action::PromptBackspace
+        | Action::PromptComplete
+        | Action::PromptHistory { .. }
+        | Action::PromptSubmit
+        | Action::ToggleBreakpoint
+        | Action::OpenBreakpoints
+        | Action::ListUp
+        | Action::ListDown
+        | Action::ListToggle
+        | Action::ListDelete
+        | Action::ToggleWatch
+        | Action::CheckNode
+        | Action::TogglePrecision
+        | Action::Copy
+        | Action::Save
+        | Action::ScrollHome
+        | Action::ScrollEnd => {
+            if app.job.is_none() {
+                super::commands::apply(app, action);
+            }
+        }
         Action::Wheel { down, column, row } => {
             let areas = super::layout(app.area, app);
             let pane = areas.pane_at(column, row).unwrap_or(app.focus);
@@ -623,6 +865,18 @@ pub fn update(app: &mut App, action: Action) {
             }
         }
     }
+}
+
+/// Starts a coarse command on the worker, handing it the history (and, but for `d`, the
+/// breakpoints).
+pub(super) fn start_job(app: &mut App, goal: Goal, total: usize, divergence: Option<Box<Divergence>>) {
+    let history = app.history.take().unwrap_or_else(|| History::new(&app.session, History::BUDGET));
+    let watchers = Watchers {
+        breakpoints: (goal.finish != Finish::Divergence).then(|| app.breakpoints.clone()),
+        against: app.against.as_ref().map(|t| (Arc::clone(t), app.tol)),
+    };
+    app.job = Some(Job::start(&app.session, history, goal, total, divergence, watchers));
+    app.touched.clear();
 }
 
 /// `d`: finds the next value that differs from THEIRS (from the current example on) and steps
@@ -667,8 +921,7 @@ fn next_divergence(app: &mut App) {
     let n = s.examples_per_epoch();
     let total = (target.epoch - here.epoch) * n + target.example - here.example;
     let goal = Goal::from(s, Finish::Divergence, Some(target));
-    app.job = Some(Job::start(s, goal, total, Some(Box::new(d))));
-    app.touched.clear();
+    start_job(app, goal, total, Some(Box::new(d)));
 }
 
 fn scroll(app: &mut App, pane: Pane, action: Action) {

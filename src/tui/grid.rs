@@ -14,8 +14,10 @@ pub use crate::numfmt::{inline, preview};
 use super::app::Limit;
 use super::theme::Theme;
 
-/// Width of one number on screen.
-pub const CELL: usize = 9;
+/// Width of one number on screen (wider with full precision).
+pub fn cell_w() -> usize {
+    crate::numfmt::cell_width()
+}
 
 /// The lines of an array drawn into `width` × `height` cells from scroll position
 /// (`row`, `col`), and the scroll limits it found.
@@ -53,7 +55,7 @@ fn number(x: f64, mark: Mark, theme: &Theme) -> Span<'static> {
         Mark::Changed => theme.changed(),
         Mark::Plain => theme.text(),
     };
-    Span::styled(marked(&cell(x, CELL - 1), mark == Mark::Mismatch), style)
+    Span::styled(marked(&cell(x, cell_w() - 1), mark == Mark::Mismatch), style)
 }
 
 /// A right-aligned number with one more column in front, holding `≠` right before the number
@@ -103,8 +105,8 @@ pub fn grid_pair(
     let label = format!("[{}]", rows.saturating_sub(1)).len();
     let beside = match a.ndim() {
         0 => true,
-        2 => label + a.shape()[1] * CELL <= half,
-        _ => column && label + CELL <= half,
+        2 => label + a.shape()[1] * cell_w() <= half,
+        _ => column && label + cell_w() <= half,
     };
     let dim = theme.dim();
     if beside {
@@ -172,14 +174,14 @@ fn draw(
                 return Grid { lines, limit: Limit { max_row: 0, max_col: 0, page: height } };
             }
             // A long vector, wrapped: each line is labelled with its first index.
-            let per = ((width.saturating_sub(label)) / CELL).clamp(1, 16);
+            let per = ((width.saturating_sub(label)) / cell_w()).clamp(1, 16);
             let rows = n.div_ceil(per);
             let visible = height.saturating_sub(1).max(1);
             let max_row = rows.saturating_sub(visible);
             let row = row.min(max_row);
             let mut head: Vec<Span> = tag(" ".repeat(label)).into_iter().collect();
             for j in 0..per {
-                head.push(Span::styled(format!("{:>w$}", format!("+{j}"), w = CELL), dim));
+                head.push(Span::styled(format!("{:>w$}", format!("+{j}"), w = cell_w()), dim));
             }
             lines.push(Line::from(head));
             for r in row..(row + visible).min(rows) {
@@ -194,7 +196,7 @@ fn draw(
         2 => {
             let (m, n) = (a.shape()[0], a.shape()[1]);
             let label = format!("[{}]", m.saturating_sub(1)).len();
-            let fit = ((width.saturating_sub(label)) / CELL).max(1);
+            let fit = ((width.saturating_sub(label)) / cell_w()).max(1);
             let max_col = n.saturating_sub(fit);
             let col = col.min(max_col);
             let visible = height.saturating_sub(1).max(1);
@@ -203,7 +205,7 @@ fn draw(
             let cols = col..(col + fit).min(n);
             let mut head: Vec<Span> = tag(" ".repeat(label)).into_iter().collect();
             for j in cols.clone() {
-                head.push(Span::styled(format!("{:>w$}", format!("[,{j}]"), w = CELL), dim));
+                head.push(Span::styled(format!("{:>w$}", format!("[,{j}]"), w = cell_w()), dim));
             }
             lines.push(Line::from(head));
             for i in row..(row + visible).min(m) {
@@ -228,7 +230,7 @@ pub fn extent(a: &ArrayD<f64>, row: usize, col: usize, limit: Limit, width: usiz
     match a.ndim() {
         1 if limit.max_row > 0 => {
             let label = format!("[{}]", a.len().saturating_sub(1)).len();
-            let per = ((width.saturating_sub(label)) / CELL).clamp(1, 16);
+            let per = ((width.saturating_sub(label)) / cell_w()).clamp(1, 16);
             let first = row.min(limit.max_row) * per;
             let last = ((row.min(limit.max_row) + limit.page) * per).min(a.len());
             Some(format!("entries {first}–{} of {} (PgUp/PgDn)", last - 1, a.len()))

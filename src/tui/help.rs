@@ -3,7 +3,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget};
 
 use super::app::App;
 use super::keys::KEYS;
@@ -11,7 +11,7 @@ use super::keys::KEYS;
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
     let w = area.width.saturating_sub(4).min(84);
-    let h = area.height.saturating_sub(2).min(KEYS.len() as u16 + 9);
+    let h = area.height.saturating_sub(2).min(KEYS.len() as u16 + 8);
     let r = Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h);
     Clear.render(r, buf);
     let key_w = KEYS.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(1) + 2;
@@ -26,12 +26,18 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         " Version A: visiting v pulls dJ/dv = Σ_u dJ/du·∂u/∂v from its consumers u.",
         " Version B: visiting u pushes dJ/du·∂u/∂v into each of its inputs v.",
     ];
-    let room = (h as usize).saturating_sub(2 + lines.len());
-    for n in notes.iter().take(room) {
-        lines.push(Line::styled(*n, theme.dim()));
+    for n in notes {
+        lines.push(Line::styled(n, theme.dim()));
     }
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .block(Block::bordered().border_type(BorderType::Double).title(" Keys — ? or Esc closes "))
-        .render(r, buf);
+    // Scrolls when it does not fit, with a visible marker.
+    let rows = (h as usize).saturating_sub(2);
+    let max = lines.len().saturating_sub(rows);
+    let top = app.help_scroll.min(max);
+    let title = match (top > 0, top < max) {
+        (false, false) => " Keys — ? or Esc closes ".to_string(),
+        (_, true) => format!(" Keys — ↓ {} more lines (↑↓ scroll) — ? or Esc closes ", max - top),
+        (true, false) => " Keys — ↑ scroll back — ? or Esc closes ".to_string(),
+    };
+    let shown: Vec<Line> = lines.into_iter().skip(top).take(rows).collect();
+    Paragraph::new(shown).block(Block::bordered().border_type(BorderType::Double).title(title)).render(r, buf);
 }

@@ -9,12 +9,16 @@ pub mod adjoints_pane;
 pub mod against;
 pub mod app;
 pub mod chart;
+pub mod commands;
 pub mod graph_pane;
 pub mod grid;
 pub mod help;
 pub mod keys;
+pub mod overlays;
+pub mod prompt;
 pub mod status;
 pub mod theme;
+pub mod travel;
 pub mod updates_pane;
 pub mod values_pane;
 
@@ -51,7 +55,7 @@ pub const MIN_HEIGHT: u16 = 16;
 pub fn run(model: Model, backward: Backward, against: Option<Theirs>, tol: f64) -> io::Result<()> {
     let session = Session::new(model, backward);
     let mut app = App::new(session, Theme::from_env());
-    app.against = against;
+    app.against = against.map(std::sync::Arc::new);
     app.tol = tol;
     let mut terminal = ratatui::try_init()?;
     // ratatui's hook restores raw mode and the main screen; mouse capture is ours to undo.
@@ -61,21 +65,48 @@ pub fn run(model: Model, backward: Backward, against: Option<Theirs>, tol: f64) 
         hook(info);
     }));
     let result = execute!(io::stdout(), EnableMouseCapture).and_then(|_| {
-        run_loop(
-            &mut terminal,
-            &mut app,
-            |timeout| {
-                if event::poll(timeout)? {
-                    event::read().map(Some)
-                } else {
-                    Ok(None)
-                }
-            },
-        )
+        run_loop(&mut terminal, &mut app, |timeout| {
+            if let Some(text) = CLIPBOARD.with(|c| c.take()) {
+                let _ = osc52(&text);
+            }
+            if event::poll(timeout)? {
+                event::read().map(Some)
+            } else {
+                Ok(None)
+            }
+        })
     });
     let _ = execute!(io::stdout(), DisableMouseCapture);
     ratatui::restore();
     result
+}
+
+thread_local! {
+    /// Text the app asked to put on the clipboard, handed from the loop to the terminal.
+    static CLIPBOARD: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Puts `text` on the terminal's clipboard with the OSC 52 escape sequence (terminals that do
+/// not support it ignore it).
+fn osc52(text: &str) -> io::Result<()> {
+    use std::io::Write as _;
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = text.as_bytes();
+    let mut encoded = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                encoded.push(TABLE[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                encoded.push('=');
+            }
+        }
+    }
+    let mut out = io::stdout();
+    write!(out, "\x1b]52;c;{encoded}\x07")?;
+    out.flush()
 }
 
 /// Maps a terminal event to an action.
@@ -115,6 +146,9 @@ pub fn run_loop<B: Backend>(
             if let Some(a) = ev.as_ref().and_then(|ev| action_for_event(ev, app.mode())) {
                 update(app, a);
             }
+            if let Some(text) = app.clipboard.take() {
+                CLIPBOARD.with(|c| *c.borrow_mut() = Some(text));
+            }
         }
         // A command running (or just started): keys and the worker's result until the next frame.
         let frame = Instant::now();
@@ -146,6 +180,7 @@ pub struct Areas {
     pub adjoints: Option<Rect>,
     pub updates: Option<Rect>,
     pub chart: Option<Rect>,
+    pub watches: Option<Rect>,
 }
 
 impl Areas {
@@ -172,8 +207,10 @@ pub fn layout(area: Rect, app: &App) -> Areas {
         return Areas { too_small: true, ..Areas::default() };
     }
     let status_h = if area.height >= 30 { 4 } else { 3 };
-    let [main, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(status_h)]).areas(area);
-    let mut areas = Areas { status, ..Areas::default() };
+    let watch_h = overlays::watch_rows(app);
+    let [main, watches, status] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(watch_h), Constraint::Length(status_h)]).areas(area);
+    let mut areas = Areas { status, watches: (watch_h > 0).then_some(watches), ..Areas::default() };
     if app.chart {
         areas.chart = Some(main);
         return areas;
@@ -212,6 +249,7 @@ pub fn pane_block(app: &App, pane: Pane, title: Line<'static>) -> Block<'static>
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
+        crate::numfmt::set_full_precision(self.full_precision);
         let areas = layout(area, self);
         if areas.too_small {
             let msg = format!(
@@ -237,6 +275,13 @@ impl Widget for &App {
             chart::render(self, r, buf);
         }
         status::render(self, areas.status, buf);
+        if let Some(r) = areas.watches {
+            overlays::watches(self, r, buf);
+        }
+        overlays::breakpoints(self, area, buf);
+        overlays::check(self, area, buf);
+        overlays::confirm(self, area, buf);
+        overlays::prompt(self, area, buf);
         if let Some(job) = &self.job {
             let w = area.width.min(70);
             let r = Rect::new(area.x + (area.width - w) / 2, area.y + area.height / 2 - 2, w, 3);

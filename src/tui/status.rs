@@ -181,9 +181,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let mut second = vec![Span::styled(" n", theme.key()), Span::raw(": "), Span::styled(next_action(s), theme.key())];
     let rest = if app.against.is_some() {
-        "   d divergence · f phase · e example · E epoch · a A↔B · c chart · ? help · q quit"
+        "   d divergence · p back · g go to · c continue · E epoch · C chart · ? help · q quit"
     } else {
-        "   f phase · e example · E epoch · a A↔B · c chart · ? help · q quit"
+        "   p back · e example · E epoch · g go to · c continue · b break · C chart · ? help · q quit"
     };
     let used: usize = second.iter().map(|sp| sp.content.chars().count()).sum();
     if used + rest.chars().count() <= width {

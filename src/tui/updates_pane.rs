@@ -13,7 +13,7 @@ use crate::numfmt::{cell, short};
 use crate::session::{Phase, Session};
 
 use super::app::{App, Kind, Limit, Pane};
-use super::grid::CELL;
+use super::grid::cell_w;
 use crate::engine::rules::sym;
 
 /// Where parameter number `p` stands in its update.
@@ -123,7 +123,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let grad = g_valid.then(|| &ws.adjoints[id]);
     let shape = before.shape().to_vec();
     let idx_w = shape.iter().map(|d| d.to_string().len() + 1).sum::<usize>() + 2;
-    let w = CELL + 2;
+    let w = cell_w() + 2;
     // With THEIRS: their θ after the same update, beside ours.
     let cmp = after.and_then(|a| super::against::beside(app, Kind::Value, id, a, inner.width as usize));
     if let Some(c) = &cmp {
@@ -165,7 +165,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             if bias && index.last() == Some(&0) { "b" } else { "" }
         );
         let num = |x: Option<f64>| match x {
-            Some(x) => format!("{:>w$}", cell(x, CELL)),
+            Some(x) => format!("{:>w$}", cell(x, cell_w())),
             None => format!("{:>w$}", "—"),
         };
         let changed = flat_a.as_ref().is_some_and(|a| a[i].to_bits() != flat_b[i].to_bits());

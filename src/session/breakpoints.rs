@@ -1,0 +1,230 @@
+//! Breakpoints: conditions checked after every micro-step, so that running on stops where
+//! something worth seeing happens (a NaN, a big adjoint, a saturated sigmoid, a node computed).
+
+use crate::engine::rules::Kind;
+use crate::engine::{Graph, NodeId, Op};
+use crate::numfmt::short;
+
+use super::{Event, Phase, Session};
+
+/// How an array is measured against a threshold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Measure {
+    /// Its Euclidean norm: `|dJ/dz| > 10`.
+    Norm,
+    /// Any entry: `J > 2`, `z < 0.01`.
+    Entry,
+}
+
+/// When to stop.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// A NaN or infinity appeared anywhere.
+    NonFinite,
+    /// The node's value or adjoint (or the parameter's update) was just computed.
+    Node(NodeId),
+    /// A node's value or adjoint beyond a threshold (`above`: greater than, else less than).
+    Threshold { node: NodeId, kind: Kind, measure: Measure, above: bool, limit: f64 },
+    /// A parameter's update moved it by more than `limit` of its size: ‖Δθ‖/‖θ‖ > limit.
+    Ratio { node: NodeId, limit: f64 },
+    /// A sigmoid's output beyond `limit` or below 1 − `limit`.
+    Saturated { node: NodeId, limit: f64 },
+    /// A value that differs from the other implementation's (`--against`).
+    Diverge,
+}
+
+impl Condition {
+    /// As the prompt writes it.
+    pub fn describe(&self, graph: &Graph) -> String {
+        let name = |id: NodeId| graph.node(id).name.clone();
+        let out = name(graph.loss());
+        match self {
+            Condition::NonFinite => "nan (a NaN or infinity anywhere)".into(),
+            Condition::Node(id) => format!("node {} (its value or adjoint computed)", name(*id)),
+            Condition::Threshold { node, kind, measure, above, limit } => {
+                let what = match kind {
+                    Kind::Value => name(*node),
+                    Kind::Adjoint => format!("d{out}/d{}", name(*node)),
+                };
+                let what = if *measure == Measure::Norm { format!("|{what}|") } else { what };
+                format!("{what} {} {}", if *above { ">" } else { "<" }, short(*limit))
+            }
+            Condition::Ratio { node, limit } => format!("ratio {} > {}", name(*node), short(*limit)),
+            Condition::Saturated { node, limit } => format!("saturated {} > {}", name(*node), short(*limit)),
+            Condition::Diverge => "diverge (a value differs from THEIRS)".into(),
+        }
+    }
+
+    /// Whether the step that produced `event` meets the condition, and how (for the status).
+    fn hit(&self, s: &Session, event: Event, had_non_finite: bool) -> Option<String> {
+        let graph = s.graph();
+        let ws = s.workspace();
+        match *self {
+            Condition::NonFinite => {
+                if had_non_finite {
+                    return None;
+                }
+                s.first_non_finite().map(|nf| non_finite_story(s, nf.node, nf.phase))
+            }
+            Condition::Node(id) => (event_node(event) == Some(id)).then(|| format!("{} computed", graph.node(id).name)),
+            Condition::Threshold { node, kind, measure, above, limit } => {
+                let done = match (kind, event) {
+                    (
+                        Kind::Value,
+                        Event::Forward { node: n } | Event::Loaded { node: n } | Event::Update { node: n, .. },
+                    ) => n == node,
+                    (Kind::Adjoint, Event::Backward { node: n, .. }) => n == node,
+                    _ => false,
+                };
+                if !done {
+                    return None;
+                }
+                let a = match kind {
+                    Kind::Value => &ws.values[node],
+                    Kind::Adjoint => &ws.adjoints[node],
+                };
+                let beyond = |v: f64| if above { v > limit } else { v < limit };
+                let found = match measure {
+                    Measure::Norm => {
+                        let n = a.iter().map(|v| v * v).sum::<f64>().sqrt();
+                        beyond(n).then(|| format!("norm {}", short(n)))
+                    }
+                    Measure::Entry => a.iter().position(|&v| beyond(v)).map(|i| {
+                        let index = if a.ndim() == 0 { String::new() } else { format!("[{i}]") };
+                        format!("entry{index} = {}", short(a.iter().nth(i).copied().unwrap_or(f64::NAN)))
+                    }),
+                };
+                found.map(|f| format!("{}: {f}", self.describe(graph)))
+            }
+            Condition::Ratio { node, limit } => {
+                let Event::Update { param, node: n } = event else { return None };
+                if n != node {
+                    return None;
+                }
+                let before = s.param_before(param);
+                let after = &ws.values[node];
+                let step = before.iter().zip(after.iter()).map(|(b, a)| (a - b) * (a - b)).sum::<f64>().sqrt();
+                let size = before.iter().map(|b| b * b).sum::<f64>().sqrt();
+                let ratio = step / size;
+                (ratio > limit).then(|| format!("{}: ‖Δθ‖/‖θ‖ = {}", self.describe(graph), short(ratio)))
+            }
+            Condition::Saturated { node, limit } => {
+                if event != (Event::Forward { node }) {
+                    return None;
+                }
+                let a = &ws.values[node];
+                let count = a.iter().filter(|&&v| v > limit || v < 1.0 - limit).count();
+                (count > 0).then(|| format!("{}: {count} of {} entries", self.describe(graph), a.len()))
+            }
+            Condition::Diverge => None,
+        }
+    }
+}
+
+/// A breakpoint: a condition that can be switched off without forgetting it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Breakpoint {
+    pub condition: Condition,
+    pub enabled: bool,
+}
+
+/// The debugger's breakpoints. A NaN/Inf breakpoint is there from the start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Breakpoints {
+    pub list: Vec<Breakpoint>,
+}
+
+impl Default for Breakpoints {
+    fn default() -> Breakpoints {
+        Breakpoints { list: vec![Breakpoint { condition: Condition::NonFinite, enabled: true }] }
+    }
+}
+
+impl Breakpoints {
+    /// Adds a condition, or removes it when it is there already (`b` toggles). Returns
+    /// whether it is now set.
+    pub fn toggle(&mut self, condition: Condition) -> bool {
+        if let Some(i) = self.list.iter().position(|b| b.condition == condition) {
+            self.list.remove(i);
+            false
+        } else {
+            self.list.push(Breakpoint { condition, enabled: true });
+            true
+        }
+    }
+
+    /// Why to stop after the step that produced `event`, if an enabled breakpoint says so.
+    /// `had_non_finite`: a NaN or infinity had appeared before this run began (and stopped
+    /// it then); `diverged` tells whether the step's value differs from THEIRS.
+    pub fn hit(
+        &self,
+        s: &Session,
+        event: Event,
+        had_non_finite: bool,
+        diverged: &dyn Fn(&Session, Event) -> Option<String>,
+    ) -> Option<String> {
+        self.list.iter().filter(|b| b.enabled).find_map(|b| match b.condition {
+            Condition::Diverge => diverged(s, event).map(|why| format!("diverge: {why}")),
+            ref c => c.hit(s, event, had_non_finite),
+        })
+    }
+
+    pub fn has(&self, condition: &Condition) -> bool {
+        self.list.iter().any(|b| &b.condition == condition)
+    }
+}
+
+fn event_node(event: Event) -> Option<NodeId> {
+    match event {
+        Event::Loaded { node }
+        | Event::Forward { node }
+        | Event::Backward { node, .. }
+        | Event::Update { node, .. } => Some(node),
+        _ => None,
+    }
+}
+
+/// Where a NaN or infinity arose: the node, its rule, and the inputs that produced it.
+pub fn non_finite_story(s: &Session, node: NodeId, phase: Phase) -> String {
+    let graph = s.graph();
+    let ws = s.workspace();
+    let n = graph.node(node);
+    let (a, what) = match phase {
+        Phase::Backward => (&ws.adjoints[node], format!("d{}/d{}", graph.node(graph.loss()).name, n.name)),
+        _ => (&ws.values[node], n.name.clone()),
+    };
+    let Some(i) = a.iter().position(|v| !v.is_finite()) else {
+        return format!("NaN/Inf at {what}");
+    };
+    let value = a.iter().nth(i).copied().unwrap_or(f64::NAN);
+    let at = if a.ndim() == 0 { String::new() } else { format!("[{i}]") };
+    let inputs: Vec<String> = n
+        .inputs
+        .iter()
+        .filter(|&&v| !matches!(graph.node(v).op, Op::Const(_)))
+        .map(|&v| {
+            let x = &ws.values[v];
+            let shown = if x.len() == a.len() {
+                format!("{}{at} = {}", graph.node(v).name, short(x.iter().nth(i).copied().unwrap_or(f64::NAN)))
+            } else if x.len() == 1 {
+                format!("{} = {}", graph.node(v).name, short(x.iter().next().copied().unwrap_or(f64::NAN)))
+            } else {
+                let min = x.iter().copied().fold(f64::INFINITY, f64::min);
+                let max = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                format!("{} in [{}, {}]", graph.node(v).name, short(min), short(max))
+            };
+            shown
+        })
+        .collect();
+    let rule = match phase {
+        Phase::Backward => format!("the backward step at {}", n.name),
+        Phase::Update => format!("the update of {}", n.name),
+        _ => n.equation.clone(),
+    };
+    format!(
+        "{}{at} = {} from {rule}{}",
+        what,
+        short(value),
+        if inputs.is_empty() { String::new() } else { format!(" with {}", inputs.join(", ")) }
+    )
+}

@@ -1,0 +1,291 @@
+//! The debugger's commands beyond stepping: time travel and the prompt, breakpoints and
+//! watches, the node's gradient check, precision, copying and saving numbers. Called by
+//! [`update`](super::app::update), the only code that changes the state.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use ndarray::ArrayD;
+
+use crate::engine::rules::Kind;
+use crate::engine::NodeId;
+use crate::numfmt::py_repr;
+use crate::session::breakpoints::Condition;
+use crate::session::Phase;
+
+use super::app::{Action, App, Confirm, Finish, Goal, Pane};
+use super::prompt::{self, Command, Prompt};
+use super::travel;
+
+/// Applies one of the actions this module owns; `false` when `action` is not one of them.
+pub fn apply(app: &mut App, action: Action) -> bool {
+    match action {
+        Action::StepBack => travel::step_back(app),
+        Action::BackToExample => travel::back_to_example(app),
+        Action::Restart => {
+            if app.session.losses().is_empty() {
+                travel::restart(app);
+            } else {
+                app.confirm = Some(Confirm::Restart);
+            }
+        }
+        Action::Answer(yes) => {
+            if let (Some(Confirm::Restart), true) = (app.confirm.take(), yes) {
+                travel::restart(app);
+            } else {
+                app.last = Some("not restarted".into());
+            }
+        }
+        Action::OpenPrompt => app.prompt = Some(Prompt::default()),
+        Action::PromptChar(c) => {
+            if let Some(p) = &mut app.prompt {
+                p.text.push(c);
+                p.message = None;
+            }
+        }
+        Action::PromptBackspace => {
+            if let Some(p) = &mut app.prompt {
+                p.text.pop();
+                p.message = None;
+            }
+        }
+        Action::PromptComplete => {
+            let graph = app.session.graph().clone();
+            if let Some(p) = &mut app.prompt {
+                p.complete(&graph);
+            }
+        }
+        Action::PromptHistory { older } => {
+            if let Some(p) = &mut app.prompt {
+                p.browse(&app.prompt_history, older);
+            }
+        }
+        Action::PromptSubmit => submit(app),
+        Action::ToggleBreakpoint => {
+            let id = app.selected;
+            let name = app.session.graph().node(id).name.clone();
+            let set = app.breakpoints.toggle(Condition::Node(id));
+            app.last = Some(if set {
+                format!("breakpoint on {name}: c stops when its value or adjoint is computed")
+            } else {
+                format!("breakpoint on {name} removed")
+            });
+        }
+        Action::OpenBreakpoints => app.breakpoint_list = Some(0),
+        Action::ListUp | Action::ListDown | Action::ListToggle | Action::ListDelete => list(app, action),
+        Action::ToggleWatch => watch(app, app.selected),
+        Action::CheckNode => check(app),
+        Action::TogglePrecision => {
+            app.full_precision = !app.full_precision;
+            app.last = Some(if app.full_precision {
+                "full precision: every digit that round-trips (= for 5 significant digits)".into()
+            } else {
+                "5 significant digits (= for full precision)".into()
+            });
+        }
+        Action::Copy => copy(app),
+        Action::Save => save(app),
+        Action::ScrollHome | Action::ScrollEnd => {
+            let i = Pane::ALL.iter().position(|&p| p == app.focus).unwrap_or(0);
+            let limit = app.limits[i].get();
+            app.scroll[i].row = if action == Action::ScrollHome { 0 } else { limit.max_row };
+            if action == Action::ScrollHome {
+                app.scroll[i].col = 0;
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// Enter in the prompt: runs the command, or says why it is not understood (the line stays).
+fn submit(app: &mut App) {
+    let Some(p) = app.prompt.take() else { return };
+    let line = p.text.trim().to_string();
+    if line.is_empty() {
+        return;
+    }
+    let parsed = prompt::parse(&line, app.session.graph());
+    let command = match parsed {
+        Ok(c) => c,
+        Err(why) => {
+            app.prompt = Some(Prompt { message: Some(why), ..p });
+            return;
+        }
+    };
+    if app.prompt_history.last() != Some(&line) {
+        app.prompt_history.push(line);
+    }
+    match command {
+        Command::Goto(goto) => match travel::resolve(app, &goto) {
+            Ok(target) => travel::go(app, target),
+            Err(why) => app.prompt = Some(Prompt { text: p.text, browsing: None, message: Some(why) }),
+        },
+        Command::Break(condition) => {
+            let text = condition.describe(app.session.graph());
+            if condition == Condition::Diverge && app.against.is_none() {
+                app.last = Some("break diverge needs --against THEIRS".into());
+                return;
+            }
+            if app.breakpoints.has(&condition) {
+                app.last = Some(format!("breakpoint {text} is set already (B lists them)"));
+                return;
+            }
+            app.breakpoints.toggle(condition);
+            app.last = Some(format!("breakpoint {text}: c continues to it"));
+        }
+        Command::Watch(id) => watch(app, id),
+        Command::Index(idx) => {
+            let i = Pane::ALL.iter().position(|&p| p == app.focus).unwrap_or(0);
+            let pane = if matches!(app.focus, Pane::Values | Pane::Adjoints) { app.focus } else { Pane::Values };
+            let i = if pane == app.focus { i } else { 1 };
+            app.scroll[i].row = idx[0];
+            app.scroll[i].col = idx.get(1).copied().unwrap_or(0);
+            app.focus = pane;
+        }
+    }
+}
+
+/// The breakpoint list's keys.
+fn list(app: &mut App, action: Action) {
+    let Some(at) = app.breakpoint_list else { return };
+    let n = app.breakpoints.list.len();
+    match action {
+        Action::ListUp => app.breakpoint_list = Some(at.saturating_sub(1)),
+        Action::ListDown => app.breakpoint_list = Some((at + 1).min(n.saturating_sub(1))),
+        Action::ListToggle => {
+            if let Some(b) = app.breakpoints.list.get_mut(at) {
+                b.enabled = !b.enabled;
+            }
+        }
+        Action::ListDelete if at < n => {
+            app.breakpoints.list.remove(at);
+            app.breakpoint_list = Some(at.min(n.saturating_sub(2)));
+        }
+        _ => {}
+    }
+}
+
+fn watch(app: &mut App, id: NodeId) {
+    let name = app.session.graph().node(id).name.clone();
+    if let Some(i) = app.watches.iter().position(|&w| w == id) {
+        app.watches.remove(i);
+        app.last = Some(format!("no longer watching {name}"));
+    } else {
+        app.watches.push(id);
+        app.last = Some(format!("watching {name}: its health line stays on screen (w again to stop)"));
+    }
+}
+
+/// `G`: central differences for the selected node.
+fn check(app: &mut App) {
+    match app.session.check_node(app.selected, 1e-6, 1e-5) {
+        Ok(c) => app.check = Some(c),
+        Err(why) => app.last = Some(format!("G: {why}")),
+    }
+}
+
+/// The array `y` and `s` take: the selected node's adjoint in the adjoint pane, else its value.
+fn selected_array(app: &App) -> (Kind, &ArrayD<f64>) {
+    let ws = app.session.workspace();
+    if app.focus == Pane::Adjoints {
+        (Kind::Adjoint, &ws.adjoints[app.selected])
+    } else {
+        (Kind::Value, &ws.values[app.selected])
+    }
+}
+
+/// An array as numpy source: `np.array([[0.1, -0.2], [...]])`, every digit.
+pub fn numpy_literal(a: &ArrayD<f64>) -> String {
+    fn rec(out: &mut String, a: ndarray::ArrayViewD<f64>) {
+        if a.ndim() == 0 {
+            let x = a[ndarray::IxDyn(&[])];
+            out.push_str(&match x {
+                x if x.is_nan() => "np.nan".to_string(),
+                x if x.is_infinite() => if x > 0.0 { "np.inf" } else { "-np.inf" }.to_string(),
+                x => py_repr(x),
+            });
+            return;
+        }
+        out.push('[');
+        for (i, sub) in a.outer_iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            rec(out, sub);
+        }
+        out.push(']');
+    }
+    let mut out = String::from("np.array(");
+    rec(&mut out, a.view());
+    out.push(')');
+    out
+}
+
+/// `y`: the selected array as a numpy literal, to the terminal's clipboard (OSC 52) and a file.
+fn copy(app: &mut App) {
+    let (kind, a) = selected_array(app);
+    let text = numpy_literal(a);
+    let graph = app.session.graph();
+    let name = &graph.node(app.selected).name;
+    let what = match kind {
+        Kind::Value => name.clone(),
+        Kind::Adjoint => format!("d{}/d{name}", graph.node(graph.loss()).name),
+    };
+    let file = PathBuf::from(format!("bptui-{}.py", file_safe(&what)));
+    let written =
+        std::fs::File::create(&file).and_then(|mut f| writeln!(f, "import numpy as np\n{} = {text}", py_name(&what)));
+    app.clipboard = Some(text);
+    app.last = Some(match written {
+        Ok(()) => format!("copied {what} as a numpy literal (clipboard, and {})", file.display()),
+        Err(e) => format!("copied {what} to the clipboard; {} could not be written: {e}", file.display()),
+    });
+}
+
+/// `s`: the current step's values, adjoints and parameters as an .npz.
+fn save(app: &mut App) {
+    let s = &app.session;
+    let phase = match s.phase() {
+        Phase::Forward => "forward",
+        Phase::Backward => "backward",
+        Phase::Update => "update",
+        Phase::Evaluate => "evaluate",
+        Phase::Finished => "finished",
+    };
+    let file = PathBuf::from(format!("bptui-step-e{}-x{}-{phase}{}.npz", s.epoch(), s.example() + 1, s.index()));
+    let has_data = s.model().train_data.is_some();
+    let record = crate::trace::example_record(s, s.epoch(), s.example(), has_data.then_some(s.row()));
+    app.last = Some(match crate::trace::write_file(&file, &[crate::trace::Record::Example(record)]) {
+        Ok(()) => format!(
+            "saved every value, adjoint and parameter of this step to {} (keys e{}/x{}/forward|adjoints|params/NAME)",
+            file.display(),
+            s.epoch(),
+            s.example() + 1
+        ),
+        Err(e) => format!("could not save: {e}"),
+    });
+}
+
+fn file_safe(name: &str) -> String {
+    name.chars().map(|c| if c.is_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect()
+}
+
+fn py_name(name: &str) -> String {
+    let s: String = name.chars().map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    if s.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        format!("v_{s}")
+    } else {
+        s
+    }
+}
+
+/// Continue (`c`): runs on until a breakpoint holds.
+pub fn continue_run(app: &mut App) {
+    if app.job.is_some() || app.session.phase() == Phase::Finished {
+        return;
+    }
+    let goal = Goal::from(&app.session, Finish::Continue, None);
+    let s = &app.session;
+    let total = s.examples_per_epoch() * (s.epochs() - s.epoch() + 1) - s.example();
+    super::app::start_job(app, goal, total, None);
+}

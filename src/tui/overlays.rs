@@ -1,0 +1,198 @@
+//! Windows over the panes: the prompt line, the breakpoint list, a node's gradient check, a
+//! yes/no question; and the watches strip above the status bar.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
+
+use crate::diff::unravel;
+use crate::numfmt::short;
+
+use super::app::{App, Confirm};
+use super::grid::health;
+
+/// A box of `w` × `h` centred in `area`.
+fn centred(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+}
+
+/// The prompt, on the bottom lines of the screen.
+pub fn prompt(app: &App, area: Rect, buf: &mut Buffer) {
+    let Some(p) = &app.prompt else { return };
+    let theme = &app.theme;
+    let h = if p.message.is_some() { 2 } else { 1 };
+    let r = Rect::new(area.x, area.y + area.height.saturating_sub(h), area.width, h);
+    Clear.render(r, buf);
+    let mut lines = Vec::new();
+    if let Some(m) = &p.message {
+        lines.push(Line::styled(format!(" {m}"), theme.dim()));
+    }
+    lines.push(Line::from(vec![
+        Span::styled(": ", theme.key()),
+        Span::raw(p.text.clone()),
+        Span::styled("█", theme.key()),
+        Span::styled("   Enter runs · Tab completes · ↑↓ history · Esc", theme.dim()),
+    ]));
+    Paragraph::new(lines).style(theme.bar()).render(r, buf);
+}
+
+/// The breakpoint list (`B`).
+pub fn breakpoints(app: &App, area: Rect, buf: &mut Buffer) {
+    let Some(at) = app.breakpoint_list else { return };
+    let theme = &app.theme;
+    let graph = app.session.graph();
+    let mut lines: Vec<Line> = app
+        .breakpoints
+        .list
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let mark = if i == at { ">" } else { " " };
+            let on = if b.enabled { "[on] " } else { "[off]" };
+            let style = if i == at { theme.key() } else { theme.text() };
+            Line::styled(format!("{mark} {on} {}", b.condition.describe(graph)), style)
+        })
+        .collect();
+    if lines.is_empty() {
+        lines.push(Line::styled("  no breakpoints: b on a node, or g then break …", theme.dim()));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(" ↑↓ move · space on/off · x delete · Esc closes", theme.dim()));
+    lines.push(Line::styled(
+        " add: b (selected node) or g break nan | diverge | |dJ/dz| > 10 | J > 2 | ratio alpha > 0.1 | saturated z > 0.99",
+        theme.dim(),
+    ));
+    let r = centred(area, 84, lines.len() as u16 + 2);
+    Clear.render(r, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(Block::bordered().border_type(BorderType::Double).title(" Breakpoints — c continues to the next "))
+        .render(r, buf);
+}
+
+/// `G`: backprop's derivative beside central differences, worst entries first.
+pub fn check(app: &App, area: Rect, buf: &mut Buffer) {
+    let Some(c) = &app.check else { return };
+    let theme = &app.theme;
+    let graph = app.session.graph();
+    let out = &graph.node(graph.loss()).name;
+    let name = &graph.node(c.node).name;
+    let r = centred(area, 84, area.height.saturating_sub(2));
+    let rows = (r.height as usize).saturating_sub(7);
+    let verdict = if c.agrees() {
+        Line::styled(
+            format!(
+                " agree: worst relative error {} ≤ {} — backprop's d{out}/d{name} is right here",
+                short(c.worst()),
+                short(c.tol)
+            ),
+            theme.done(),
+        )
+    } else {
+        Line::styled(
+            format!(
+                " DIFFER: worst relative error {} > {} — backprop's d{out}/d{name} disagrees with J's slope",
+                short(c.worst()),
+                short(c.tol)
+            ),
+            theme.bad(),
+        )
+    };
+    let mut lines = vec![
+        Line::styled(
+            format!(
+                " epoch {} example {}: J(v + ε) − J(v − ε) over 2ε, ε = {}, with everything before {name} held fixed",
+                c.epoch, c.example, c.eps
+            ),
+            theme.dim(),
+        ),
+        verdict,
+        Line::styled(
+            format!(
+                " {:<10} {:>22} {:>22} {:>12}",
+                "entry",
+                format!("backprop d{out}/d{name}"),
+                "numeric",
+                "rel. error"
+            ),
+            theme.heading(),
+        ),
+    ];
+    for e in c.entries.iter().take(rows) {
+        let idx = unravel(&c.shape, e.index);
+        let at = if idx.is_empty() {
+            "(scalar)".to_string()
+        } else {
+            format!("[{}]", idx.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","))
+        };
+        let style = if e.relative <= c.tol { theme.text() } else { theme.bad() };
+        lines.push(Line::styled(
+            format!(" {at:<10} {:>22} {:>22} {:>12}", short(e.backprop), short(e.numeric), short(e.relative)),
+            style,
+        ));
+    }
+    if c.entries.len() > rows {
+        lines.push(Line::styled(
+            format!(" … {} more entries, all with smaller errors", c.entries.len() - rows),
+            theme.dim(),
+        ));
+    }
+    Clear.render(r, buf);
+    Paragraph::new(lines)
+        .block(Block::bordered().border_type(BorderType::Double).title(format!(" G: check {name} — Esc closes ")))
+        .render(r, buf);
+}
+
+/// A question, in a small box.
+pub fn confirm(app: &App, area: Rect, buf: &mut Buffer) {
+    let Some(q) = app.confirm else { return };
+    let text = match q {
+        Confirm::Restart => format!(
+            "Restart from the beginning? {} example(s) done so far (they can be reached again with g). y / n",
+            app.session.losses().len()
+        ),
+    };
+    let r = centred(area, 64, 4);
+    Clear.render(r, buf);
+    Paragraph::new(text)
+        .wrap(Wrap { trim: true })
+        .block(Block::bordered().border_type(BorderType::Double).title(" Restart? "))
+        .render(r, buf);
+}
+
+/// Rows the watches take.
+pub fn watch_rows(app: &App) -> u16 {
+    app.watches.len().min(4) as u16
+}
+
+/// The watches: each watched node's health line (and a parameter's ‖g‖ and ‖Δθ‖/‖θ‖).
+pub fn watches(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let s = &app.session;
+    let graph = s.graph();
+    let ws = s.workspace();
+    let lines: Vec<Line> = app
+        .watches
+        .iter()
+        .take(area.height as usize)
+        .map(|&id| {
+            let n = graph.node(id);
+            let mut spans = vec![Span::styled(format!(" w {:<6}", n.name), theme.key())];
+            spans.extend(health(&ws.values[id], theme).spans);
+            if let Some(p) = graph.params().iter().position(|&q| q == id) {
+                let norm = |a: &ndarray::ArrayD<f64>| a.iter().map(|v| v * v).sum::<f64>().sqrt();
+                let before = s.param_before(p);
+                let step = norm(&(&ws.values[id] - before));
+                spans.push(Span::styled(
+                    format!("  ‖g‖ {}  ‖Δθ‖/‖θ‖ {}", short(norm(&ws.adjoints[id])), short(step / norm(before))),
+                    theme.dim(),
+                ));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    Paragraph::new(lines).style(theme.bar()).render(area, buf);
+}
