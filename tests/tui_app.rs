@@ -305,3 +305,12 @@ fn keys_typed_while_a_command_runs_wait_for_it() {
     assert_eq!(a.session.steps(), forward_steps + 1, "the typed-ahead n was lost or run early");
     assert_eq!((a.session.phase(), a.session.index()), (Phase::Backward, 1));
 }
+
+/// The README's key table is the help overlay's: one list of keys.
+#[test]
+fn readme_lists_every_key_as_the_help_does() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for (keys, what) in bptui::tui::keys::KEYS {
+        assert!(readme.contains(&format!("| {keys} | {what} |")), "README lacks the key row `{keys}`");
+    }
+}
