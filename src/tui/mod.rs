@@ -249,7 +249,8 @@ pub fn pane_block(app: &App, pane: Pane, title: Line<'static>) -> Block<'static>
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        crate::numfmt::set_full_precision(self.full_precision);
+        // A zoomed pane has the room for every digit.
+        crate::numfmt::set_full_precision(self.full_precision || self.zoom);
         let areas = layout(area, self);
         if areas.too_small {
             let msg = format!(
