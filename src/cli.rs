@@ -450,13 +450,21 @@ pub fn check_report(model: &Model) -> String {
     }
     let c = &model.config;
     if model.train_data.is_some() {
+        // As the model file spells them.
+        let optimizer = match c.optimizer {
+            crate::engine::optim::Optimizer::Sgd => "sgd".to_string(),
+            crate::engine::optim::Optimizer::Adagrad { epsilon } => format!("adagrad (epsilon {})", py_repr(epsilon)),
+        };
+        let shuffle = match c.shuffle {
+            crate::model::spec::Shuffle::None => "none",
+            crate::model::spec::Shuffle::Seeded => "seeded",
+            crate::model::spec::Shuffle::NumpyEpoch => "numpy_epoch",
+        };
         out += &format!(
-            "train: learning_rate {}, epochs {}, seed {}, optimizer {:?}, shuffle {:?}\n",
+            "train: learning_rate {}, epochs {}, seed {}, optimizer {optimizer}, shuffle {shuffle}\n",
             py_repr(c.learning_rate),
             c.epochs,
             c.seed,
-            c.optimizer,
-            c.shuffle
         );
     }
     out += &graph_text(model);
@@ -466,7 +474,7 @@ pub fn check_report(model: &Model) -> String {
 /// The graph as a table: nodes in topological order with op, inputs, shape and equation.
 pub fn graph_text(model: &Model) -> String {
     let g = &model.graph;
-    let mut out = format!("graph: {} nodes in topological order; J = {}\n", g.len(), g.node(g.loss()).name);
+    let mut out = format!("graph: {} nodes in topological order; the output is {}\n", g.len(), g.node(g.loss()).name);
     let name_w = g.nodes().iter().map(|n| n.name.chars().count()).max().unwrap_or(4).clamp(4, 28);
     out += &format!("  {:>3}  {:<name_w$}  {:<20}  {:<14}  {}\n", "id", "node", "op", "shape", "equation / inputs");
     for (id, n) in g.nodes().iter().enumerate() {

@@ -101,7 +101,7 @@ fn steps_in_a_real_terminal_match_the_headless_trace() {
     writer.write_all(b"nn").unwrap();
     writer.flush().unwrap();
     screen.wait_for("a computed", |p| p.screen().contents().contains("last: computed a ="));
-    let shown = number_after(&screen.text(), "[0]").expect("a[0] on screen");
+    let shown = number_after(&screen.text(), "│[0]").expect("a[0] on screen");
     assert!((shown - a0).abs() <= printed_tolerance(a0), "a[0]: screen {shown}, trace {a0}");
 
     // Finish the forward phase: the status bar shows J.

@@ -1,13 +1,13 @@
-//! Parameter updates: the lecture's SGD step θ ← θ − γ g, and Adagrad.
+//! Parameter updates: the lecture's SGD step θ ← θ − η g (η the learning rate), and Adagrad.
 
 use ndarray::{ArrayD, Zip};
 
 /// How a parameter moves given its gradient.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Optimizer {
-    /// θ ← θ − γ g
+    /// θ ← θ − η g
     Sgd,
-    /// s ← s + g², θ ← θ − γ g / √(s + ε)
+    /// s ← s + g², θ ← θ − η g / √(s + ε)
     Adagrad { epsilon: f64 },
 }
 
@@ -31,8 +31,8 @@ impl Optimizer {
     /// The update rule in the lecture's notation.
     pub fn rule(&self) -> &'static str {
         match self {
-            Optimizer::Sgd => "θ ← θ − γ g",
-            Optimizer::Adagrad { .. } => "s ← s + g², θ ← θ − γ g / √(s + ε)",
+            Optimizer::Sgd => "θ ← θ − η g",
+            Optimizer::Adagrad { .. } => "s ← s + g², θ ← θ − η g / √(s + ε)",
         }
     }
 }

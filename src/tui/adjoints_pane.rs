@@ -14,10 +14,13 @@ use crate::session::Phase;
 use super::app::{App, Kind, Pane};
 use super::graph_pane::{pushes_done, visited_backward};
 use super::grid::{extent, grid, grid_pair, health, preview, wrapped};
-use crate::engine::rules::{d_of, partial, substituted, symbolic, term};
+use crate::engine::rules::{d_of, generic_letters, out, partial, substituted, symbolic, term};
 
-/// Entries written out in a rule before an array is shown by its name.
-const INLINE: usize = 6;
+/// Entries written out in a rule before an array is shown by its name: as many as about two
+/// lines of the pane hold.
+fn inline_max(width: usize) -> usize {
+    (2 * width / 10).clamp(6, 40)
+}
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let s = &app.session;
@@ -35,6 +38,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
     block.render(area, buf);
     let width = inner.width as usize;
+    let inline = inline_max(width);
     let mut text: Vec<Line<'static>> = Vec::new();
     let consumers = graph.consumers(v);
     let names: Vec<String> = consumers.iter().map(|&(u, _)| graph.node(u).name.clone()).collect();
@@ -44,7 +48,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let ready = s.adjoint_ready(v);
     let pushed = pushes_done(s, v);
     let status = if !graph.needs_grad(v) {
-        format!("no adjoint: J does not depend on {} through anything differentiable", node.name)
+        format!("no adjoint: {} does not depend on {} through anything differentiable", out(graph), node.name)
     } else if s.phase() == Phase::Forward {
         format!("not computed yet: the backward pass ({version}) comes after the forward pass")
     } else if ready {
@@ -63,17 +67,21 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 
     // 2. How it is built: the chain rule's sum over consumers.
     if v == graph.loss() {
-        text.extend(wrapped("dJ/dJ = 1: the backward pass starts here", width, 2, theme.heading()));
+        let start = format!("{} = 1: the backward pass starts here", d_of(graph, v));
+        text.extend(wrapped(&start, width, 2, theme.heading()));
     } else {
+        // A generic letter for "a consumer" that is none of the model's names.
+        let (c, _) = generic_letters(graph);
+        let o = out(graph);
         let head = match algorithm {
             Backward::A => format!(
-                "Version A pulls: {} = Σ_u dJ/du · ∂u/∂{} over consumers u ∈ {{{}}}",
+                "Version A pulls: {} = Σ_{c} d{o}/d{c} · ∂{c}/∂{} over consumers {c} ∈ {{{}}}",
                 d_of(graph, v),
                 crate::engine::rules::sym(graph, v),
                 names.join(", ")
             ),
             Backward::B => format!(
-                "Version B: each consumer u ∈ {{{}}} pushes dJ/du · ∂u/∂{} into {}",
+                "Version B: each consumer {c} ∈ {{{}}} pushes d{o}/d{c} · ∂{c}/∂{} into {}",
                 names.join(", "),
                 crate::engine::rules::sym(graph, v),
                 d_of(graph, v)
@@ -91,11 +99,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             );
             text.extend(wrapped(&rule, width, 4, theme.text()));
             if visited_backward(s, u) {
-                text.extend(wrapped(&format!("  = {}", substituted(graph, ws, &toks, INLINE)), width, 4, theme.dim()));
-                let c = preview(&ws.contribution(graph, u, k), INLINE);
+                text.extend(wrapped(&format!("  = {}", substituted(graph, ws, &toks, inline)), width, 4, theme.dim()));
+                let c = preview(&ws.contribution(graph, u, k), inline);
                 let line = match algorithm {
                     Backward::A => format!("  term from {}: {c}", graph.node(u).name),
-                    Backward::B => format!("  {} pushed +{c} into {}", graph.node(u).name, d_of(graph, v)),
+                    Backward::B => format!("  {} added {c} to {}", graph.node(u).name, d_of(graph, v)),
                 };
                 text.extend(wrapped(&line, width, 4, theme.changed()));
             } else {
@@ -107,12 +115,25 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             }
         }
         if consumers.len() > 1 && ready {
-            text.extend(wrapped(
-                &format!("Σ of the {} terms = {} shown below", consumers.len(), d_of(graph, v)),
-                width,
-                2,
-                theme.dim(),
-            ));
+            // The chain rule's sum written out, with its result.
+            let terms: Vec<String> = consumers
+                .iter()
+                .map(|&(u, k)| crate::numfmt::inline(&ws.contribution(graph, u, k), inline))
+                .collect::<Option<Vec<String>>>()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| if t.starts_with('-') { format!("({t})") } else { t })
+                .collect();
+            let sum = match crate::numfmt::inline(&ws.adjoints[v], inline) {
+                Some(total) if terms.len() == consumers.len() => {
+                    format!("Σ of the {} terms: {} = {} = {total}", consumers.len(), d_of(graph, v), terms.join(" + "))
+                }
+                _ => format!("Σ of the {} terms = {} shown below", consumers.len(), d_of(graph, v)),
+            };
+            text.extend(wrapped(&sum, width, 2, theme.dim()));
+        }
+        if let Some(identity) = softmax_cross_entropy(app, v, inline) {
+            text.extend(wrapped(&identity, width, 2, theme.heading()));
         }
     }
 
@@ -137,15 +158,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 );
                 text.extend(wrapped(&rule, width, 4, theme.text()));
                 if visited_backward(s, v) {
-                    let c = preview(&ws.contribution(graph, v, k), INLINE);
-                    text.extend(wrapped(&format!("  pushed +{c}"), width, 4, theme.changed()));
+                    let c = preview(&ws.contribution(graph, v, k), inline);
+                    text.extend(wrapped(&format!("  added {c}"), width, 4, theme.changed()));
                 }
             }
         }
     }
 
     // 4. The adjoint itself, in the node's shape.
-    let show = s.phase() != Phase::Forward && (ready || algorithm == Backward::B);
+    // Version B before any consumer has pushed: nothing is computed yet (no grid of zeros).
+    let show = s.phase() != Phase::Forward && (ready || (algorithm == Backward::B && pushed > 0));
     let a = &ws.adjoints[v];
     let cmp = if show { super::against::beside(app, Kind::Adjoint, v, a, width) } else { None };
     if let Some(cmp) = cmp {
@@ -205,4 +227,29 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     Paragraph::new(text).render(Rect::new(inner.x, inner.y, inner.width, text_h), buf);
     let rest = Rect::new(inner.x, inner.y + text_h, inner.width, inner.height - text_h);
     Paragraph::new(lines).render(rest, buf);
+}
+
+/// For b feeding a softmax whose output a cross-entropy reads: the identity dJ/db = ŷ − onehot(y*),
+/// with its numbers once dJ/db is final.
+fn softmax_cross_entropy(app: &App, v: NodeId, inline: usize) -> Option<String> {
+    let s = &app.session;
+    let graph = s.graph();
+    let &(softmax, _) = graph.consumers(v).iter().find(|&&(u, _)| graph.node(u).op == crate::engine::Op::Softmax)?;
+    let &(loss, _) = graph
+        .consumers(softmax)
+        .iter()
+        .find(|&&(u, k)| k == 0 && matches!(graph.node(u).op, crate::engine::Op::CrossEntropy { .. }))?;
+    let y = crate::engine::rules::sym(graph, softmax);
+    let label = graph.node(loss).inputs[1];
+    let mut text = format!(
+        "softmax then cross-entropy: {} = {y} − onehot(y*), the two local rules multiplied out",
+        d_of(graph, v)
+    );
+    if s.adjoint_ready(v) {
+        let star = s.workspace().values[label].iter().next().copied().unwrap_or(0.0);
+        if let Some(values) = crate::numfmt::inline(&s.workspace().adjoints[v], inline) {
+            text += &format!(" = {values} (y* = {})", crate::numfmt::short(star));
+        }
+    }
+    Some(text)
 }

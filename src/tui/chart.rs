@@ -43,7 +43,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let style = |c: ratatui::style::Color| if theme.color { Style::default().fg(c) } else { Style::default() };
     use ratatui::style::Color;
     let mut sets = vec![Dataset::default()
-        .name("J per example")
+        .name(format!("{} per example", crate::engine::rules::out(app.session.graph())))
         .marker(Marker::Braille)
         .graph_type(GraphType::Scatter)
         .style(style(Color::Gray))
@@ -75,7 +75,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Line::raw(short(x_max / 2.0)),
             Line::raw(short(x_max)),
         ]))
-        .y_axis(Axis::default().title("J").bounds([lo, hi]).labels(vec![
+        .y_axis(Axis::default().title(crate::engine::rules::out(app.session.graph())).bounds([lo, hi]).labels(vec![
             Line::raw(short(lo)),
             Line::raw(short((lo + hi) / 2.0)),
             Line::raw(short(hi)),

@@ -19,12 +19,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .iter()
         .map(|(k, what)| Line::from(vec![Span::styled(format!(" {k:<key_w$}"), theme.key()), Span::raw(*what)]))
         .collect();
+    // Generic letters that are none of the model's own names.
+    let graph = app.session.graph();
+    let (u, v) = crate::engine::rules::generic_letters(graph);
+    let j = crate::engine::rules::out(graph);
     let notes = [
-        "",
-        " Marks: ▶ next step's node · v value · ∂ adjoint · ~ partial · > selected",
-        " Highlighted: changed by the last step · ≠ yours differs (--against)",
-        " Version A: visiting v pulls dJ/dv = Σ_u dJ/du·∂u/∂v from its consumers u.",
-        " Version B: visiting u pushes dJ/du·∂u/∂v into each of its inputs v.",
+        String::new(),
+        " Marks: ▶ next step's node · v value · ∂ adjoint · ~ partial · > selected".to_string(),
+        " Highlighted: changed by the last step · ≠ yours differs (--against)".to_string(),
+        format!(" Version A: visiting {v} pulls d{j}/d{v} = Σ_{u} d{j}/d{u}·∂{u}/∂{v} from its consumers {u}."),
+        format!(" Version B: visiting {u} pushes d{j}/d{u}·∂{u}/∂{v} into each of its inputs {v}."),
+        " η is the learning rate.".to_string(),
     ];
     for n in notes {
         lines.push(Line::styled(n, theme.dim()));

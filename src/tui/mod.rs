@@ -275,6 +275,8 @@ impl Widget for &App {
         if let Some(r) = areas.chart {
             chart::render(self, r, buf);
         }
+        // Only a zoomed pane shows every digit on its own; the status keeps the chosen precision.
+        crate::numfmt::set_full_precision(self.full_precision);
         status::render(self, areas.status, buf);
         if let Some(r) = areas.watches {
             overlays::watches(self, r, buf);

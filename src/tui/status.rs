@@ -37,10 +37,17 @@ pub fn next_action(s: &Session) -> String {
             let node = graph.node(id);
             if id == graph.loss() {
                 return match s.algorithm() {
-                    Backward::A => format!("backward at {} (Version A: dJ/dJ = 1)", node.name),
+                    Backward::A => {
+                        format!("backward at {} (Version A: {} = 1)", node.name, crate::engine::rules::d_of(graph, id))
+                    }
                     Backward::B => {
                         let into = pushed_names(graph, id);
-                        format!("backward at {} (Version B: dJ/dJ = 1, push into {})", node.name, into.join(", "))
+                        format!(
+                            "backward at {} (Version B: {} = 1, push into {})",
+                            node.name,
+                            crate::engine::rules::d_of(graph, id),
+                            into.join(", ")
+                        )
                     }
                 };
             }
@@ -49,9 +56,9 @@ pub fn next_action(s: &Session) -> String {
                     let from: Vec<&str> =
                         graph.consumers(id).iter().map(|&(u, _)| graph.node(u).name.as_str()).collect();
                     format!(
-                        "backward at {} (Version A: pull dJ/d{} from {})",
+                        "backward at {} (Version A: pull {} from {})",
                         node.name,
-                        sym(graph, id),
+                        crate::engine::rules::d_of(graph, id),
                         from.join(", ")
                     )
                 }
@@ -59,9 +66,9 @@ pub fn next_action(s: &Session) -> String {
                     let into = pushed_names(graph, id);
                     if into.is_empty() {
                         format!(
-                            "backward at {} (Version B: nothing to push; dJ/d{} is final)",
+                            "backward at {} (Version B: nothing to push; {} is final)",
                             node.name,
-                            sym(graph, id)
+                            crate::engine::rules::d_of(graph, id)
                         )
                     } else {
                         format!("backward at {} (Version B: push into {})", node.name, into.join(", "))
@@ -71,9 +78,13 @@ pub fn next_action(s: &Session) -> String {
         }
         (Phase::Update, Some(id)) => {
             let t = sym(graph, id);
-            format!("update {}: {t} ← {t} − γ·dJ/d{t}", graph.node(id).name)
+            format!("update {}: {t} ← {t} − η·{}", graph.node(id).name, crate::engine::rules::d_of(graph, id))
         }
-        (Phase::Evaluate, _) => format!("evaluate epoch {}: mean J on the train and test data", s.epoch()),
+        (Phase::Evaluate, _) => format!(
+            "evaluate epoch {}: mean {} on the train and test data",
+            s.epoch(),
+            crate::engine::rules::out(graph)
+        ),
         _ => "nothing: training is finished (q quits)".to_string(),
     }
 }

@@ -1,5 +1,5 @@
 //! The parameter updates pane: per parameter θ its value before the update, the gradient g
-//! (its adjoint), the learning rate γ and the value after (θ − γ g for SGD), with the step's
+//! (its adjoint), the learning rate η and the value after (θ − η g for SGD), with the step's
 //! size ‖Δθ‖ and ‖Δθ‖/‖θ‖, under the optimizer's rule.
 
 use ndarray::ArrayD;
@@ -8,7 +8,6 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use crate::engine::Op;
 use crate::numfmt::{cell, short};
 use crate::session::{Phase, Session};
 
@@ -66,7 +65,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let config = &s.model().config;
     let title = Line::from(vec![
         Span::styled(" Parameter updates ", theme.heading()),
-        Span::raw(format!("{}  γ = {} ", config.optimizer.rule(), short(config.learning_rate))),
+        Span::raw(format!("{}  η = {} ", config.optimizer.rule(), short(config.learning_rate))),
     ]);
     let block = super::pane_block(app, Pane::Updates, title);
     let inner = block.inner(area);
@@ -98,8 +97,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 let d = norm(after.iter().zip(before.iter()).map(|(a, b)| a - b));
                 let t = norm(before.iter().copied());
                 spans.push(Span::styled(if st == UpdateState::Done { " ✓" } else { " ↺" }, theme.done()));
-                spans.push(Span::styled(" ‖Δθ‖ ", theme.dim()));
-                spans.push(Span::raw(short(d)));
+                // In a narrow pane the ratio (the step's relative size) stays, the norm goes.
+                if inner.width as usize >= name_w + 44 {
+                    spans.push(Span::styled(" ‖Δθ‖ ", theme.dim()));
+                    spans.push(Span::raw(short(d)));
+                }
                 spans.push(Span::styled(" ‖Δθ‖/‖θ‖ ", theme.dim()));
                 spans.push(Span::raw(if t > 0.0 { short(d / t) } else { "—".to_string() }));
             }
@@ -112,8 +114,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let note = match st {
         UpdateState::None => "no update yet: the first comes after the first backward pass".to_string(),
         UpdateState::Recomputing => "last update shown; backward is computing this example's g".to_string(),
-        UpdateState::Pending { .. } => format!("g = dJ/d{} is final; after: once updated", sym(graph, id)),
-        UpdateState::Done => format!("{} after = {} before − γ·g", sym(graph, id), sym(graph, id)),
+        UpdateState::Pending { .. } => {
+            format!("g = {} is final; after: once updated", crate::engine::rules::d_of(graph, id))
+        }
+        UpdateState::Done => format!("{} after = {} before − η·g", sym(graph, id), sym(graph, id)),
     };
     lines.extend(super::grid::wrapped(&note, inner.width as usize, 2, theme.dim()));
     let g_valid = !matches!(st, UpdateState::Recomputing | UpdateState::None);
@@ -123,19 +127,22 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let grad = g_valid.then(|| &ws.adjoints[id]);
     let shape = before.shape().to_vec();
     let idx_w = shape.iter().map(|d| d.to_string().len() + 1).sum::<usize>() + 2;
-    let w = cell_w() + 2;
+    let width = inner.width as usize;
+    let w = if idx_w + 3 * (cell_w() + 2) <= width { cell_w() + 2 } else { cell_w() };
     // With THEIRS: their θ after the same update, beside ours.
     let cmp = after.and_then(|a| super::against::beside(app, Kind::Value, id, a, inner.width as usize));
     if let Some(c) = &cmp {
         lines.extend(c.lines.iter().cloned());
     }
     let flat_t: Option<Vec<f64>> = cmp.as_ref().and_then(|c| c.theirs.as_ref()).map(|t| t.iter().copied().collect());
-    let show_before = flat_t.is_none() || idx_w + 4 * w <= inner.width as usize;
+    // The columns that fit: θ after and g always, θ before when there is room.
+    let columns = if flat_t.is_some() { 3 } else { 2 };
+    let show_before = idx_w + (columns + 1) * w <= width;
     let mut head = vec![Span::styled(format!("{:<idx_w$}", "entry"), theme.dim())];
     if show_before {
         head.push(Span::styled(format!("{:>w$}", "θ before"), theme.dim()));
     }
-    head.push(Span::styled(format!("{:>w$}", "g = dJ/dθ"), theme.dim()));
+    head.push(Span::styled(format!("{:>w$}", format!("g = d{}/dθ", crate::engine::rules::out(graph))), theme.dim()));
     head.push(Span::styled(format!("{:>w$}", "θ after"), theme.dim()));
     if flat_t.is_some() {
         head.push(Span::styled(format!("{:>w$}", "yours"), theme.dim()));
@@ -147,7 +154,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let max_row = n.saturating_sub(rows);
     let start = app.scroll_of(Pane::Updates).row.min(max_row);
     app.set_limit(Pane::Updates, Limit { max_row, max_col: 0, page: rows });
-    let bias = graph.nodes().iter().any(|u| u.op == Op::Linear && u.inputs.first() == Some(&id));
+    let bias_of = super::values_pane::bias_input(graph, id);
+    let bias = bias_of.is_some();
     let flat_b: Vec<f64> = before.iter().copied().collect();
     let flat_g: Option<Vec<f64>> = grad.map(|g| g.iter().copied().collect());
     let flat_a: Option<Vec<f64>> = after.map(|a| a.iter().copied().collect());
@@ -162,7 +170,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let label = format!(
             "[{}]{}",
             index.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","),
-            if bias && index.last() == Some(&0) { "b" } else { "" }
+            if bias && index.last() == Some(&0) { "*" } else { "" }
         );
         let num = |x: Option<f64>| match x {
             Some(x) => format!("{:>w$}", cell(x, cell_w())),
@@ -191,12 +199,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 "entries {}–{} of {n} (PgUp/PgDn){}",
                 start,
                 (start + rows).min(n) - 1,
-                if bias { "; b = bias column" } else { "" }
+                if bias { "; * bias column" } else { "" }
             ),
             theme.dim(),
         ));
     } else if bias {
-        lines.push(Line::styled("b: bias column (multiplies the 1 of [1; x])", theme.dim()));
+        let input = bias_of.unwrap_or_default();
+        lines.push(Line::styled(format!("* bias column (multiplies the 1 of [1; {input}])"), theme.dim()));
     }
     Paragraph::new(lines).render(inner, buf);
 }

@@ -14,9 +14,14 @@ use super::app::{App, Kind, Pane};
 use super::grid::{extent, grid, grid_pair, health, wrapped};
 
 /// Whether `id` is the weight matrix of a folded-bias linear layer (column 0 is the bias).
-pub fn is_folded_weight(app: &App, id: usize) -> bool {
-    let graph = app.session.graph();
-    graph.nodes().iter().any(|u| u.op == Op::Linear && u.inputs.first() == Some(&id))
+/// For a weight matrix with a folded bias, the name of the input it multiplies (z for β in
+/// b = β·[1; z]).
+pub fn bias_input(graph: &crate::engine::Graph, id: usize) -> Option<String> {
+    graph
+        .nodes()
+        .iter()
+        .find(|u| u.op == Op::Linear && u.inputs.first() == Some(&id))
+        .map(|u| crate::engine::rules::sym(graph, u.inputs[1]))
 }
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
@@ -25,8 +30,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
     let id = app.selected;
     let node = graph.node(id);
-    let title =
-        Line::from(vec![Span::styled(" Forward value ", theme.heading()), Span::raw(format!("of {} ", node.name))]);
+    // A parameter is not computed by the forward pass: it has a value.
+    let kind = if node.op == Op::Param { " Value " } else { " Forward value " };
+    let title = Line::from(vec![
+        Span::styled(kind, theme.heading()),
+        Span::raw(format!("of {} ", crate::engine::rules::sym(graph, id))),
+    ]);
     let block = super::pane_block(app, Pane::Values, title);
     let inner = block.inner(area);
     block.render(area, buf);
@@ -53,6 +62,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     lines.push(health(a, theme));
+    // The computation of the first entry on show, with its numbers.
+    let entry = app.scroll_of(Pane::Values).row.min(a.len().saturating_sub(1));
+    let entry = if a.ndim() == 2 { entry * a.shape()[1] } else { entry };
+    if let Some(story) = crate::engine::rules::forward_story(graph, s.workspace(), id, entry) {
+        lines.extend(wrapped(&story, width, 2, theme.text()));
+    }
     let cmp = super::against::beside(app, Kind::Value, id, a, width);
     if let Some(c) = &cmp {
         lines.extend(c.lines.iter().cloned());
@@ -60,8 +75,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let before = app.before(id, Kind::Value);
     let mut notes = Vec::new();
-    if is_folded_weight(app, id) {
-        notes.push("column 0 multiplies the bias input 1 (the lecture's x₀ = 1)".to_string());
+    if let Some(input) = bias_input(graph, id) {
+        notes.push(format!("column 0 multiplies the 1 prepended to {input}: [1; {input}] ({input}₀ = 1)"));
     }
     if before.is_some_and(|b| b != a) {
         notes.push("highlighted: changed by the last step".to_string());

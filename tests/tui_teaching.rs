@@ -1,0 +1,181 @@
+//! The teaching text reads right: notation never collides with the model's own names, the
+//! differentiated output is called by its name, the learning rate is η, bias notes name the
+//! layer's own input, rules show their numbers evaluated; and every pane and window at 80×24.
+
+use std::path::PathBuf;
+
+use bptui::engine::Backward;
+use bptui::model::Model;
+use bptui::session::Session;
+use bptui::tui::{action_for, update, App, Mode, Theme};
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::Terminal;
+
+fn app(name: &str, backward: Backward) -> App {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join(name);
+    App::new(Session::new(Model::load(&path).expect("model loads"), backward), Theme { color: false })
+}
+
+fn press(app: &mut App, keys: &str) {
+    for c in keys.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            '\x1b' => KeyCode::Esc,
+            '\t' => KeyCode::Tab,
+            c => KeyCode::Char(c),
+        };
+        if let Some(a) = action_for(KeyEvent::new(code, KeyModifiers::NONE), app.mode()) {
+            update(app, a);
+        }
+        app.finish_job();
+        assert_ne!(app.mode(), Mode::Running);
+    }
+}
+
+fn select(app: &mut App, name: &str) {
+    let id = app.session.graph().find(name).expect("a node");
+    while app.selected > id {
+        press(app, "k");
+    }
+    while app.selected < id {
+        press(app, "j");
+    }
+}
+
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    app.area = Rect::new(0, 0, w, h);
+    terminal.draw(|f| f.render_widget(&*app, f.area())).expect("draw");
+    let buf = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// simple.yaml has a node called u: the generic consumer is written with another letter.
+#[test]
+fn the_generic_consumer_letter_is_none_of_the_models_names() {
+    let mut a = app("simple.yaml", Backward::A);
+    press(&mut a, "f");
+    select(&mut a, "u");
+    let text = screen(&mut a, 160, 45);
+    assert!(!text.contains("Σ_u dJ/du"), "{text}");
+    assert!(text.contains("Σ_c dJ/dc · ∂c/∂u over consumers c ∈ {3 * u, sin(u)}"), "{text}");
+    insta::assert_snapshot!("teaching_simple_consumer_letter_160x45", text);
+}
+
+/// two_hidden.yaml has a parameter gamma: the learning rate is η.
+#[test]
+fn the_learning_rate_is_eta_beside_a_parameter_called_gamma() {
+    let mut a = app("two_hidden.yaml", Backward::B);
+    press(&mut a, "e");
+    let text = screen(&mut a, 160, 45);
+    assert!(text.contains("θ ← θ − η g  η = "), "{text}");
+    assert!(!text.contains("γ = "), "{text}");
+    press(&mut a, "ff");
+    let text = screen(&mut a, 160, 45);
+    assert!(!text.contains("γ ← γ − γ"), "{text}");
+}
+
+/// quiz1's output is y: dy/dy = 1, dy/dx, and the chart is labelled y.
+#[test]
+fn a_graph_model_calls_its_output_by_its_name() {
+    let mut a = app("quiz1.yaml", Backward::A);
+    press(&mut a, "fn");
+    let text = screen(&mut a, 160, 45);
+    assert!(text.contains("dy/dy = 1"), "{text}");
+    assert!(!text.contains("dJ/d"), "{text}");
+    press(&mut a, "ff");
+    select(&mut a, "log(x)");
+    let text = screen(&mut a, 160, 45);
+    assert!(text.contains("= 0.16667 ⊙ 0.76924"), "cos(log 2) evaluated:\n{text}");
+    assert!(text.contains("Σ of the 2 terms: dy/d(log(x)) = 0.12821 + (-12.488) = -12.36"), "{text}");
+    assert!(!text.contains("cos((log"), "{text}");
+    insta::assert_snapshot!("teaching_quiz1_log_x_160x45", text);
+}
+
+/// β multiplies [1; z]; a parameter has a value, not a forward value; bias entries are marked *.
+#[test]
+fn bias_notes_name_the_layers_own_input() {
+    let mut a = app("two_layer.yaml", Backward::B);
+    press(&mut a, "e");
+    select(&mut a, "beta");
+    let text = screen(&mut a, 160, 45);
+    assert!(text.contains("Value of β"), "{text}");
+    assert!(text.contains("column 0 multiplies the 1 prepended to z: [1; z] (z₀ = 1)"), "{text}");
+    assert!(!text.contains("x₀ = 1"), "{text}");
+    assert!(text.contains("[0,0]*"), "{text}");
+    assert!(!text.contains("]b "), "{text}");
+}
+
+/// Version B before any push: "not computed" in the graph and no grid of zeros in the pane.
+#[test]
+fn an_adjoint_nothing_has_pushed_into_shows_no_zeros() {
+    let mut a = app("two_layer.yaml", Backward::B);
+    press(&mut a, "fn");
+    select(&mut a, "a");
+    let text = screen(&mut a, 160, 45);
+    assert!(text.contains("partial (Version B): 0 of 1 consumers have pushed into it so far"), "{text}");
+    assert!(!text.contains("[4]  min 0  max 0"), "no health line of a zero grid:\n{text}");
+}
+
+/// The forward pane shows the selected entry's computation with its numbers.
+#[test]
+fn the_forward_value_shows_its_computation() {
+    let mut a = app("two_layer.yaml", Backward::B);
+    press(&mut a, "nn");
+    let s = &a.session;
+    let ws = s.workspace();
+    let (alpha, x, node) =
+        (s.graph().find("alpha").unwrap(), s.graph().find("x").unwrap(), s.graph().find("a").unwrap());
+    let w = &ws.values[alpha];
+    let xv = &ws.values[x];
+    // a[0] by hand from the lecture's formula a = α·[1; x].
+    let by_hand = w[[0, 0]] + w[[0, 1]] * xv[[0]] + w[[0, 2]] * xv[[1]] + w[[0, 3]] * xv[[2]];
+    assert_eq!(by_hand.to_bits(), ws.values[node][[0]].to_bits());
+    let paren = |x: f64| if x < 0.0 { format!("({})", bptui::numfmt::short(x)) } else { bptui::numfmt::short(x) };
+    let want = format!("a[0] = α[0,0]·1 + α[0,1]·x[0] + α[0,2]·x[1] + α[0,3]·x[2] = {}·1", paren(w[[0, 0]]));
+    let text = screen(&mut a, 160, 45);
+    assert!(text.contains(&want), "{want}\n{text}");
+    assert!(text.contains(&format!("= {}", bptui::numfmt::short(by_hand))), "{text}");
+}
+
+/// Every pane zoomed, and every window, at 80×24.
+#[test]
+fn every_pane_and_window_at_80x24() {
+    let mut a = app("two_layer.yaml", Backward::B);
+    press(&mut a, "ennnnnnnnnnn");
+    let mut shots = Vec::new();
+    shots.push(("main", screen(&mut a, 80, 24)));
+    for pane in ["graph", "values", "adjoints", "updates"] {
+        press(&mut a, "\n");
+        shots.push((pane, screen(&mut a, 80, 24)));
+        press(&mut a, "\x1b\t");
+    }
+    press(&mut a, "?");
+    shots.push(("help", screen(&mut a, 80, 24)));
+    press(&mut a, &"j".repeat(40));
+    let end = screen(&mut a, 80, 24);
+    assert!(end.contains("η is the learning rate"), "help scrolls to its last line:\n{end}");
+    shots.push(("help_end", end));
+    press(&mut a, "\x1b");
+    press(&mut a, "C");
+    shots.push(("chart", screen(&mut a, 80, 24)));
+    press(&mut a, "C");
+    press(&mut a, "B");
+    shots.push(("breakpoints", screen(&mut a, 80, 24)));
+    press(&mut a, "\x1b");
+    press(&mut a, "G");
+    shots.push(("check", screen(&mut a, 80, 24)));
+    press(&mut a, "\x1b");
+    press(&mut a, "ge 1 x");
+    shots.push(("prompt", screen(&mut a, 80, 24)));
+    let all: String = shots.iter().map(|(name, s)| format!("=== {name}\n{s}")).collect();
+    insta::assert_snapshot!("teaching_80x24_every_pane_and_window", all);
+}
