@@ -179,3 +179,25 @@ fn every_pane_and_window_at_80x24() {
     let all: String = shots.iter().map(|(name, s)| format!("=== {name}\n{s}")).collect();
     insta::assert_snapshot!("teaching_80x24_every_pane_and_window", all);
 }
+
+/// The homework's domain: x drawn as its 16 × 8 bitmap, ŷ as bars with the argmax and the
+/// label by name.
+#[test]
+fn letters_as_bitmaps_and_probabilities_as_bars() {
+    let mut a = app("ocr_letters.yaml", Backward::B);
+    press(&mut a, "n");
+    let text = screen(&mut a, 160, 60);
+    assert!(text.contains("as the 16 × 8 image it is"), "{text}");
+    let s = &a.session;
+    let x = &s.workspace().values[s.graph().find("x").unwrap()];
+    // Row 1 of the bitmap, from the data by hand.
+    let row1: String = (0..8).map(|c| if x[[8 + c]] >= 0.5 { "██" } else { "··" }).collect();
+    assert!(text.contains(&format!("  {row1}")), "{row1}\n{text}");
+    assert!(text.contains("y*=1 'e'"), "{text}");
+    press(&mut a, "f");
+    select(&mut a, "y_hat");
+    let text = screen(&mut a, 160, 60);
+    assert!(text.contains("[1] e ") && text.contains("◀ argmax") && text.contains("(y*)"), "{text}");
+    assert!(text.contains("prediction 0 'a': wrong (the label is 1 'e')"), "{text}");
+    insta::assert_snapshot!("teaching_ocr_bars_160x60", text);
+}

@@ -47,6 +47,10 @@ pub struct Model {
     pub config: TrainConfig,
     /// Names another implementation uses for our nodes: (their name, our name).
     pub aliases: Vec<(String, String)>,
+    /// The classes' names, label 0 first (`classes:`).
+    pub classes: Option<Vec<String>>,
+    /// The features as an image of (rows, columns) (`image:`).
+    pub image: Option<(usize, usize)>,
 }
 
 /// Data files given on the command line instead of the model's `data:`.
@@ -177,7 +181,35 @@ impl Ctx<'_> {
             test_key,
             config,
             aliases: spec.aliases.0.clone(),
+            classes: spec.classes.clone(),
+            image: spec.image.map(|[r, c]| (r, c)),
         };
+        if let Some(classes) = &model.classes {
+            let outputs = model.graph.prediction().map(|p| model.graph.node(p).shape.iter().product::<usize>());
+            if outputs != Some(classes.len()) {
+                return Err(self.err(
+                    "classes",
+                    format!(
+                        "{} class names, but the model predicts {}",
+                        classes.len(),
+                        outputs.map(|n| format!("{n} classes")).unwrap_or_else(|| "no classes".into())
+                    ),
+                ));
+            }
+        }
+        if let Some((r, c)) = model.image {
+            let features = model.graph.features().map(|x| model.graph.node(x).shape.iter().product::<usize>());
+            if features != Some(r * c) {
+                return Err(self.err(
+                    "image",
+                    format!(
+                        "an image of {r} × {c} = {} pixels, but each example has {}",
+                        r * c,
+                        features.map(|n| format!("{n} features")).unwrap_or_else(|| "no features".into())
+                    ),
+                ));
+            }
+        }
         self.check_data(&model)?;
         Ok(model)
     }

@@ -25,6 +25,12 @@ pub struct ModelFile {
     /// Names another implementation uses for our nodes: their name → our name.
     #[serde(default)]
     pub aliases: Ordered<String>,
+    /// The classes' names, label 0 first (an extension: the debugger shows labels by name).
+    #[serde(default)]
+    pub classes: Option<Vec<String>>,
+    /// The features as an image of rows × columns (an extension: the debugger draws x so).
+    #[serde(default)]
+    pub image: Option<[usize; 2]>,
 }
 
 #[derive(Debug, Deserialize)]

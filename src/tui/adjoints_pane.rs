@@ -200,6 +200,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         if let Some(e) = clipped {
             lines.push(Line::styled(e, theme.dim()));
         }
+        let text = super::grid::clip_with_marker(text, text_h, theme);
         let text_h = text_h as u16;
         Paragraph::new(text).render(Rect::new(inner.x, inner.y, inner.width, text_h), buf);
         let rest = Rect::new(inner.x, inner.y + text_h, inner.width, inner.height - text_h);
@@ -224,6 +225,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     // The rules come first; the array takes the rest of the pane (zoom with Enter for more).
     let text_h = (text.len() as u16).min(inner.height.saturating_sub(lines.len().min(3) as u16));
+    let text = super::grid::clip_with_marker(text, text_h as usize, theme);
     Paragraph::new(text).render(Rect::new(inner.x, inner.y, inner.width, text_h), buf);
     let rest = Rect::new(inner.x, inner.y + text_h, inner.width, inner.height - text_h);
     Paragraph::new(lines).render(rest, buf);

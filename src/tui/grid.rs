@@ -275,6 +275,20 @@ pub fn health(a: &ArrayD<f64>, theme: &Theme) -> Line<'static> {
     Line::from(spans)
 }
 
+/// At most `height` lines; when some do not fit, the last one says how many more there are.
+pub fn clip_with_marker(mut lines: Vec<Line<'static>>, height: usize, theme: &Theme) -> Vec<Line<'static>> {
+    if lines.len() <= height || height == 0 {
+        return lines;
+    }
+    let hidden = lines.len() - (height - 1);
+    lines.truncate(height - 1);
+    lines.push(Line::styled(
+        format!("▼ {hidden} more line{}: Enter zooms this pane", if hidden == 1 { "" } else { "s" }),
+        theme.dim(),
+    ));
+    lines
+}
+
 /// Breaks `text` into lines of at most `width` characters; continuation lines are indented
 /// by `indent` spaces.
 pub fn wrapped(text: &str, width: usize, indent: usize, style: Style) -> Vec<Line<'static>> {

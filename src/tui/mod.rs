@@ -206,7 +206,8 @@ pub fn layout(area: Rect, app: &App) -> Areas {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return Areas { too_small: true, ..Areas::default() };
     }
-    let status_h = if area.height >= 30 { 4 } else { 3 };
+    // The status keeps its four lines at every size: position, next step, last step, epochs.
+    let status_h = 4;
     let watch_h = overlays::watch_rows(app);
     let [main, watches, status] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(watch_h), Constraint::Length(status_h)]).areas(area);

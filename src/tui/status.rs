@@ -115,11 +115,16 @@ pub fn epoch_means(s: &Session, width: usize) -> String {
         .iter()
         .map(|m| {
             let mut p = format!("{}:", m.epoch);
+            // The mean loss, and the error rate of a classifier.
+            let score = |t: crate::session::Score| match t.error {
+                Some(e) => format!("{} (err {})", short(t.loss), short(e)),
+                None => short(t.loss),
+            };
             if let Some(t) = m.train {
-                p.push_str(&format!(" train {}", short(t.loss)));
+                p.push_str(&format!(" train {}", score(t)));
             }
             if let Some(t) = m.test {
-                p.push_str(&format!(" test {}", short(t.loss)));
+                p.push_str(&format!(" test {}", score(t)));
             }
             p
         })
@@ -152,11 +157,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     ];
     let example = match s.label() {
         Some(l) => format!(
-            "example {}/{} (row {}, y*={})",
+            "example {}/{} (row {}, y*={}{})",
             (s.example() + 1).min(s.examples_per_epoch()),
             s.examples_per_epoch(),
             s.row(),
-            short(l)
+            short(l),
+            class_name(s.model(), l).map(|c| format!(" '{c}'")).unwrap_or_default()
         ),
         None => format!("example {}/{}", s.example() + 1, s.examples_per_epoch()),
     };
@@ -190,7 +196,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             span.content = short_text.into();
         }
     }
-    let mut second = vec![Span::styled(" n", theme.key()), Span::raw(": "), Span::styled(next_action(s), theme.key())];
+    // The next step's text gives way so that "? help" always shows.
+    let next = next_action(s);
+    let next = if next.chars().count() + 14 > width { fit(&next, width.saturating_sub(14)) } else { next };
+    let mut second = vec![Span::styled(" n", theme.key()), Span::raw(": "), Span::styled(next, theme.key())];
     let rest = if app.against.is_some() {
         "   d divergence · p back · g go to · c continue · E epoch · C chart · ? help · q quit"
     } else {
@@ -230,14 +239,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         third.push(Span::styled(follow, theme.dim()));
     }
     let mut lines = vec![Line::from(first), Line::from(second), Line::from(third)];
-    let means = epoch_means(s, width);
-    if area.height >= 4 {
-        lines.push(Line::styled(format!(" {means}"), theme.text()));
-    } else if let Some(l) = lines.last_mut() {
-        l.spans.push(sep());
-        l.spans.push(Span::raw(means));
-    }
+    lines.push(Line::styled(format!(" {}", epoch_means(s, width)), theme.text()));
     Paragraph::new(lines).style(theme.bar()).render(area, buf);
+}
+
+/// A label's class name, when the model names its classes (`classes:`).
+pub fn class_name(model: &crate::model::Model, label: f64) -> Option<&str> {
+    let classes = model.classes.as_ref()?;
+    (label >= 0.0 && label.fract() == 0.0).then(|| classes.get(label as usize).map(String::as_str)).flatten()
 }
 
 /// `text` in at most `room` characters, cut with "…".

@@ -73,6 +73,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         lines.extend(c.lines.iter().cloned());
         lines.extend(c.diagnosis.iter().cloned());
     }
+    // The homework's domain: the pixels as the image they are, class probabilities as bars.
+    if let Some(view) = domain_view(app, id, width) {
+        lines.extend(view);
+        let lines = super::grid::clip_with_marker(lines, inner.height as usize, theme);
+        app.set_limit(Pane::Values, Default::default());
+        Paragraph::new(lines).render(inner, buf);
+        return;
+    }
     let before = app.before(id, Kind::Value);
     let mut notes = Vec::new();
     if let Some(input) = bias_input(graph, id) {
@@ -99,5 +107,96 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     for n in notes {
         lines.extend(wrapped(&n, width, 2, theme.dim()));
     }
+    let lines = super::grid::clip_with_marker(lines, inner.height as usize, theme);
     Paragraph::new(lines).render(inner, buf);
+}
+
+/// x as its image (`image:` in the model) or a softmax output as bars with the argmax and the
+/// label; `None` for other nodes (and when THEIRS is shown beside: the grid lines them up).
+fn domain_view(app: &App, id: usize, width: usize) -> Option<Vec<Line<'static>>> {
+    if app.against.is_some() || app.zoom && app.full_precision {
+        return None;
+    }
+    let s = &app.session;
+    let graph = s.graph();
+    let theme = &app.theme;
+    let node = graph.node(id);
+    let a = &s.workspace().values[id];
+    let mut out = Vec::new();
+    if node.op == Op::Features {
+        let (rows, cols) = s.model().image?;
+        out.push(Line::styled(format!("as the {rows} × {cols} image it is (█ 1, · 0):"), theme.dim()));
+        let flat: Vec<f64> = a.iter().copied().collect();
+        for r in 0..rows {
+            let row: String = (0..cols)
+                .map(|c| {
+                    let v = flat[r * cols + c];
+                    if v >= 0.5 {
+                        "██"
+                    } else if v > 0.0 {
+                        "▒▒"
+                    } else {
+                        "··"
+                    }
+                })
+                .collect();
+            out.push(Line::raw(format!("  {row}")));
+        }
+        return Some(out);
+    }
+    let is_prediction = graph.prediction() == Some(id) && node.op == Op::Softmax;
+    if !is_prediction {
+        return None;
+    }
+    let label = s.label().map(|l| l as usize);
+    let argmax = a.iter().enumerate().fold(0, |best, (i, &v)| if v > a[[best]] { i } else { best });
+    let name_w =
+        s.model().classes.as_ref().map(|c| c.iter().map(|n| n.chars().count()).max().unwrap_or(0)).unwrap_or(0);
+    let bar_w = width.saturating_sub(name_w + 26).clamp(4, 40);
+    // Bars relative to the largest probability, which fills the width.
+    let top = a.iter().copied().fold(f64::MIN_POSITIVE, f64::max);
+    for (i, &p) in a.iter().enumerate() {
+        let name =
+            s.model().classes.as_ref().and_then(|c| c.get(i)).map(|n| format!(" {n:<name_w$}")).unwrap_or_default();
+        let filled = ((p / top).clamp(0.0, 1.0) * bar_w as f64).round() as usize;
+        let bar: String = "█".repeat(filled) + &" ".repeat(bar_w - filled);
+        let mut mark = String::new();
+        if i == argmax {
+            mark.push_str(" ◀ argmax");
+        }
+        if Some(i) == label {
+            mark.push_str(" (y*)");
+        }
+        let style = if Some(i) == label {
+            theme.done()
+        } else if i == argmax {
+            theme.key()
+        } else {
+            theme.text()
+        };
+        out.push(Line::styled(format!("[{i}]{name} {bar} {}{mark}", crate::numfmt::short(p)), style));
+    }
+    if let Some(l) = label {
+        let right = argmax == l;
+        out.push(Line::styled(
+            format!(
+                "prediction {argmax}{}: {}",
+                s.model().classes.as_ref().and_then(|c| c.get(argmax)).map(|n| format!(" '{n}'")).unwrap_or_default(),
+                if right {
+                    "right".to_string()
+                } else {
+                    let name = s
+                        .model()
+                        .classes
+                        .as_ref()
+                        .and_then(|c| c.get(l))
+                        .map(|n| format!(" '{n}'"))
+                        .unwrap_or_default();
+                    format!("wrong (the label is {l}{name})")
+                }
+            ),
+            if right { theme.done() } else { theme.bad() },
+        ));
+    }
+    Some(out)
 }
