@@ -580,3 +580,26 @@ fn labels_for_a_model_without_data() {
     says(&err, &["data"]);
     assert!(!out.exists());
 }
+
+/// Class labels are checked wherever a classification loss stands, not only when it is the
+/// output (these ran into a panic before).
+#[test]
+fn labels_out_of_range_for_a_loss_inside_the_output() {
+    let head = "name: twice\ngraph:\n  inputs: {x: features, t: label}\n  params: {w: {shape: [3, 3], init: zeros}}\n  compute:\n    - v = linear(w, x)\n";
+    let yaml = format!("{head}    - J = 2 * cross_entropy(softmax(v), t)\n  output: J\ndata:\n  train: {{rows: [[1, 1.0, 2.0], [7, 0.5, 0.1]]}}\n");
+    let (_dir, path) = model(&yaml);
+    let err = fails([Path::new("run"), &path]);
+    says(&err, &["label 7 is out of range", "0 to 2"]);
+    let yaml = format!(
+        "{head}    - J = cross_entropy(softmax(v), 5)\n  output: J\ndata:\n  train: {{rows: [[1, 1.0, 2.0]]}}\n"
+    );
+    let (_dir, path) = model(&yaml);
+    let err = check_fails(&path);
+    says(&err, &["the class 5 is out of range", "0 to 2"]);
+    let yaml = format!(
+        "{head}    - J = cross_entropy(softmax(v), t)\n  output: J\ndata:\n  train: {{rows: [[-1.5, 1.0, 2.0]]}}\n"
+    );
+    let (_dir, path) = model(&yaml);
+    let err = check_fails(&path);
+    says(&err, &["label -1.5 is out of range"]);
+}

@@ -273,12 +273,40 @@ impl Ctx<'_> {
             return Ok(());
         };
         let width = graph.node(features).shape[0];
-        let loss = graph.node(graph.loss());
-        let classes = match &loss.op {
-            Op::BinaryCrossEntropy { .. } => Some(2),
-            Op::CrossEntropy { .. } => Some(graph.node(loss.inputs[0]).shape[0]),
-            _ => None,
-        };
+        // Every classification loss in the graph, wherever it stands (J = 2 · cross_entropy(..)
+        // too): the number of classes it takes labels for. A class given as a number or an
+        // input is checked here once; the data's labels below.
+        let mut classes: Option<usize> = None;
+        for n in graph.nodes() {
+            let k = match &n.op {
+                Op::BinaryCrossEntropy { .. } => 2,
+                Op::CrossEntropy { .. } => graph.node(n.inputs[0]).shape.iter().product(),
+                _ => continue,
+            };
+            let label = graph.node(n.inputs[1]);
+            match label.op {
+                Op::Label => classes = Some(classes.map_or(k, |c| c.min(k))),
+                _ => {
+                    let value = model
+                        .initial
+                        .iter()
+                        .find(|(id, _)| graph.node(*id).name == label.name)
+                        .map(|(_, v)| v.iter().copied().collect::<Vec<f64>>())
+                        .or(match label.op {
+                            Op::Const(c) => Some(vec![c]),
+                            _ => None,
+                        });
+                    for v in value.unwrap_or_default() {
+                        if v.fract() != 0.0 || v < 0.0 || v >= k as f64 {
+                            return Err(self.err(
+                                "graph.compute",
+                                format!("{}: the class {v} is out of range: it takes classes 0 to {}", n.name, k - 1),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
         for (data, key) in [(&model.train_data, "train".to_string()), (&model.test_data, model.test_key.clone())] {
             let Some(data) = data else { continue };
             let locate_row = |i: usize, message: String| -> Error {
