@@ -1,0 +1,20 @@
+//! Every integration test in one binary (one link for all of them): each module is one area.
+
+mod by_hand;
+mod cli_commands;
+mod cli_errors;
+mod closed_forms;
+mod diff_traces;
+mod homework_corpus;
+mod homework_numpy;
+mod model_init;
+mod numpy_compat;
+mod op_gradients;
+mod traces;
+mod tui_against;
+mod tui_app;
+mod tui_pty;
+mod tui_snapshots;
+mod tui_teaching;
+mod tui_travel;
+mod versions;
