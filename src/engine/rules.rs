@@ -302,7 +302,7 @@ pub fn forward_story(graph: &Graph, ws: &Workspace, id: NodeId, entry: usize) ->
         }
         Op::Sigmoid => {
             let x = node.inputs[0];
-            format!("{here} = σ({}) = 1/(1 + e^−{}) = {}", idx(x, entry), n(at(x, entry)?), short(out_value))
+            format!("{here} = σ({}) = 1/(1 + e^{}) = {}", idx(x, entry), n(-at(x, entry)?), short(out_value))
         }
         Op::Tanh => unary("tanh")?,
         Op::Exp => unary("exp")?,

@@ -620,7 +620,10 @@ impl App {
             self.select(id);
         }
         self.chart = false;
-        let their_name = self.against.as_ref().map(|t| t.their_name(&name).to_string()).unwrap_or_default();
+        let their_name = match (self.against.as_ref(), d.value()) {
+            (Some(t), Some((section, _))) => t.their_name_in(section, &name).to_string(),
+            _ => String::new(),
+        };
         let alias =
             if !name.is_empty() && their_name != name { format!(" (your `{their_name}`)") } else { String::new() };
         let index = d.index_text();
