@@ -65,7 +65,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     // The computation of the first entry on show, with its numbers.
     let entry = app.scroll_of(Pane::Values).row.min(a.len().saturating_sub(1));
     let entry = if a.ndim() == 2 { entry * a.shape()[1] } else { entry };
-    if let Some(story) = crate::engine::rules::forward_story(graph, s.workspace(), id, entry) {
+    // Only where it leaves room for the numbers themselves (zoom shows it at 80×24).
+    let story =
+        (inner.height >= 10).then(|| crate::engine::rules::forward_story(graph, s.workspace(), id, entry)).flatten();
+    if let Some(story) = story {
         lines.extend(wrapped(&story, width, 2, theme.text()));
     }
     let cmp = super::against::beside(app, Kind::Value, id, a, width);
