@@ -12,5 +12,6 @@ pub mod model;
 pub mod numfmt;
 pub mod numpy_rng;
 pub mod session;
+pub mod signals;
 pub mod trace;
 pub mod tui;

@@ -3,6 +3,7 @@
 use clap::Parser;
 
 fn main() {
+    bptui::signals::install();
     let cli = bptui::cli::Cli::parse();
     match bptui::cli::main_with(cli) {
         Ok(code) => std::process::exit(code),

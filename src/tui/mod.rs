@@ -54,6 +54,7 @@ pub fn run(model: Model, backward: Backward, against: Option<Theirs>, tol: f64) 
     app.against = against;
     app.tol = tol;
     let mut terminal = ratatui::try_init()?;
+    crate::signals::set_tui_active(true);
     // ratatui's hook restores raw mode and the main screen; mouse capture is ours to undo.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -61,21 +62,36 @@ pub fn run(model: Model, backward: Backward, against: Option<Theirs>, tol: f64) 
         hook(info);
     }));
     let result = execute!(io::stdout(), EnableMouseCapture).and_then(|_| {
-        run_loop(
-            &mut terminal,
-            &mut app,
-            |timeout| {
-                if event::poll(timeout)? {
-                    event::read().map(Some)
-                } else {
-                    Ok(None)
+        run_loop(&mut terminal, &mut app, |timeout| {
+            // Waits in short slices so that a signal ending the process is seen promptly.
+            let start = Instant::now();
+            loop {
+                if let Some(sig) = crate::signals::pending() {
+                    return Err(io::Error::other(format!("ended by signal {sig}")));
                 }
-            },
-        )
+                let left = timeout.saturating_sub(start.elapsed());
+                if event::poll(left.min(Duration::from_millis(20)))? {
+                    return event::read().map(Some);
+                }
+                if left.is_zero() {
+                    return Ok(None);
+                }
+            }
+        })
     });
-    let _ = execute!(io::stdout(), DisableMouseCapture);
-    ratatui::restore();
+    restore_terminal();
+    crate::signals::set_tui_active(false);
+    if let Some(sig) = crate::signals::pending() {
+        crate::signals::die(sig);
+    }
     result
+}
+
+/// Leaves the debugger's terminal modes: mouse capture off, raw mode off, the main screen
+/// back, the cursor shown (what `q` does on the way out).
+pub fn restore_terminal() {
+    let _ = execute!(io::stdout(), DisableMouseCapture, ratatui::crossterm::cursor::Show);
+    ratatui::restore();
 }
 
 /// Maps a terminal event to an action.
