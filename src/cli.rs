@@ -175,27 +175,27 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             model.require_examples()?;
             run(model, backward.into(), metrics_out.as_deref(), train_out.as_deref(), test_out.as_deref())
         }
-        Some(Command::Trace { model, out, epochs, examples, backward, data }) => {
+        Some(Command::Trace { model, out, epochs, examples: examples_limit, backward, data }) => {
             let mut model = data.load(&model)?;
             override_config(&mut model, epochs, None)?;
             model.require_examples()?;
-            if examples == Some(0) {
+            if examples_limit == Some(0) {
                 return Err(Error::Usage("--examples must be at least 1 (the first K examples of each epoch)".into()));
             }
             let mut session = Session::new(model, backward.into());
-            let mut records = Vec::new();
-            trace::record_run(&mut session, examples, |r| {
-                records.push(r);
-                Ok(())
+            // Each record goes to the file as it is made: a trace can be far larger than memory.
+            let (examples, epochs) = trace::write_streaming(&out, |put| {
+                let (mut examples, mut epochs) = (0usize, 0usize);
+                trace::record_run(&mut session, examples_limit, |r| {
+                    match r {
+                        trace::Record::Example(_) => examples += 1,
+                        _ => epochs += 1,
+                    }
+                    put(&r)
+                })?;
+                Ok((examples, epochs))
             })?;
-            trace::write_file(&out, &records)?;
-            let examples = records.iter().filter(|r| matches!(r, trace::Record::Example(_))).count();
-            eprintln!(
-                "wrote {} ({} example records, {} epoch records)",
-                out.display(),
-                examples,
-                records.len() - examples
-            );
+            eprintln!("wrote {} ({} example records, {} epoch records)", out.display(), examples, epochs);
             report_non_finite(&session);
             Ok(0)
         }
@@ -320,17 +320,6 @@ fn report_non_finite(session: &Session) {
     }
 }
 
-/// Writes `text` to `path` atomically (a temporary file renamed into place).
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.partial", path.file_name().and_then(|n| n.to_str()).unwrap_or("out")));
-    let result = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::file(path, format!("cannot write: {e}"))
-    })
-}
-
 fn run(
     model: Model,
     backward: Backward,
@@ -417,14 +406,14 @@ fn run(
                 text += &format!("error({}): {}\n", test_key, py_repr(e));
             }
         }
-        write_atomically(path, &text)?;
+        crate::output::write_text(path, &text)?;
     }
     for (path, data) in [(train_out, session.model().train_data.clone()), (test_out, session.model().test_data.clone())]
     {
         if let (Some(path), Some(data)) = (path, data) {
             let labels = session.predict(&data).unwrap_or_default();
             let text: String = labels.iter().map(|l| format!("{l}\n")).collect();
-            write_atomically(path, &text)?;
+            crate::output::write_text(path, &text)?;
         }
     }
     Ok(0)

@@ -11,6 +11,7 @@ pub mod error;
 pub mod model;
 pub mod numfmt;
 pub mod numpy_rng;
+pub mod output;
 pub mod session;
 pub mod signals;
 pub mod trace;

@@ -7,6 +7,7 @@ fn main() {
     let cli = bptui::cli::Cli::parse();
     match bptui::cli::main_with(cli) {
         Ok(code) => std::process::exit(code),
+        Err(bptui::error::Error::BrokenPipe) => std::process::exit(0),
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(2);

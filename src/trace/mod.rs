@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 
 use ndarray::{ArrayD, IxDyn};
@@ -208,61 +207,59 @@ pub fn to_json_line(record: &Record) -> String {
 }
 
 /// Writes records to `path` (.jsonl or .npz) atomically: into a temporary file beside it,
-/// renamed into place only when complete.
+/// renamed into place only when complete (see [`crate::output`]).
 pub fn write_file(path: &Path, records: &[Record]) -> Result<()> {
-    let is_npz = path.extension().is_some_and(|e| e == "npz");
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.partial", path.file_name().and_then(|n| n.to_str()).unwrap_or("trace")));
-    let result = if is_npz { write_npz(&tmp, records) } else { write_jsonl(&tmp, records) };
-    match result.and_then(|_| std::fs::rename(&tmp, path).map_err(|e| e.to_string())) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(Error::file(path, format!("cannot write the trace: {e}")))
-        }
-    }
+    write_streaming(path, |put| records.iter().try_for_each(put))
 }
 
-fn write_jsonl(path: &Path, records: &[Record]) -> std::result::Result<(), String> {
-    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
-    let mut w = std::io::BufWriter::new(file);
-    for r in records {
-        writeln!(w, "{}", to_json_line(r)).map_err(|e| e.to_string())?;
+/// Writes the records that `produce` hands to its argument, one at a time as they come, to
+/// `path` (.jsonl, or .npz when the name ends so in any case); returns what `produce` returns.
+/// Nothing but the record being written is held in memory.
+pub fn write_streaming<T>(
+    path: &Path,
+    produce: impl FnOnce(&mut dyn FnMut(&Record) -> Result<()>) -> Result<T>,
+) -> Result<T> {
+    let npz_name = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npz"));
+    if !npz_name {
+        return crate::output::write_stream(path, |w| {
+            produce(&mut |r| writeln!(w, "{}", to_json_line(r)).map_err(|e| crate::output::io_error(path, e)))
+        });
     }
-    w.flush().map_err(|e| e.to_string())
+    let npz_error = |e: ndarray_npy::WriteNpzError| Error::file(path, format!("cannot write the trace: {e}"));
+    crate::output::write_seekable(path, |w| {
+        let mut npz = ndarray_npy::NpzWriter::new(w);
+        let out = produce(&mut |r| add_npz(&mut npz, r).map_err(npz_error))?;
+        npz.finish().map_err(npz_error)?;
+        Ok(out)
+    })
 }
 
-fn write_npz(path: &Path, records: &[Record]) -> std::result::Result<(), String> {
-    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
-    let mut npz = ndarray_npy::NpzWriter::new(file);
-    for r in records {
-        match r {
-            Record::Example(r) => {
-                for (section, items) in [("forward", &r.forward), ("adjoints", &r.adjoints), ("params", &r.params)] {
-                    for (name, a) in items {
-                        let key = format!("e{}/x{}/{}/{}", r.epoch, r.example, section, name);
-                        npz.add_array(key, a).map_err(|e| e.to_string())?;
-                    }
-                }
-                if let Some(row) = r.row {
-                    npz.add_array(format!("e{}/x{}/row", r.epoch, r.example), &ndarray::arr0(row as i64))
-                        .map_err(|e| e.to_string())?;
+fn add_npz<W: std::io::Write + std::io::Seek>(
+    npz: &mut ndarray_npy::NpzWriter<W>,
+    r: &Record,
+) -> std::result::Result<(), ndarray_npy::WriteNpzError> {
+    match r {
+        Record::Example(r) => {
+            for (section, items) in [("forward", &r.forward), ("adjoints", &r.adjoints), ("params", &r.params)] {
+                for (name, a) in items {
+                    npz.add_array(format!("e{}/x{}/{}/{}", r.epoch, r.example, section, name), a)?;
                 }
             }
-            Record::Init(params) => {
-                for (name, a) in params {
-                    npz.add_array(format!("init/{name}"), a).map_err(|e| e.to_string())?;
-                }
+            if let Some(row) = r.row {
+                npz.add_array(format!("e{}/x{}/row", r.epoch, r.example), &ndarray::arr0(row as i64))?;
             }
-            Record::Epoch(r) => {
-                for (k, v) in &r.metrics {
-                    npz.add_array(format!("e{}/metrics/{}", r.epoch, k), &ndarray::arr0(*v))
-                        .map_err(|e| e.to_string())?;
-                }
+        }
+        Record::Init(params) => {
+            for (name, a) in params {
+                npz.add_array(format!("init/{name}"), a)?;
+            }
+        }
+        Record::Epoch(r) => {
+            for (k, v) in &r.metrics {
+                npz.add_array(format!("e{}/metrics/{}", r.epoch, k), &ndarray::arr0(*v))?;
             }
         }
     }
-    npz.finish().map_err(|e| e.to_string())?;
     Ok(())
 }
 
