@@ -25,6 +25,10 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub tui: TuiArgs,
+    /// The most numbers a model, or an array read from a file, may hold (default 268435456 = 2^28;
+    /// a value and an adjoint for every element of every node count two).
+    #[arg(long, global = true, value_name = "N")]
+    pub max_numbers: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +172,12 @@ pub enum GraphFormat {
 
 /// Runs a parsed command line; returns the process exit status.
 pub fn main_with(cli: Cli) -> Result<i32> {
+    if let Some(n) = cli.max_numbers {
+        if n == 0 {
+            return Err(Error::Usage("--max-numbers must be at least 1".into()));
+        }
+        crate::model::set_max_numbers(n);
+    }
     match cli.command {
         Some(Command::Run { model, epochs, learning_rate, metrics_out, train_out, test_out, backward, data }) => {
             let mut model = data.load(&model)?;

@@ -21,6 +21,41 @@ use crate::numpy_rng::NumpyRandomState;
 use spec::{BiasColumn, StoredLayout};
 use spec::{BiasMode, InitSpec, LayerOp, LossOp, ModelFile, Shuffle};
 
+/// The most numbers a model may hold unless `--max-numbers` says otherwise: 2^28 (a value
+/// and an adjoint for every element of every node count two).
+pub const DEFAULT_MAX_NUMBERS: usize = 1 << 28;
+
+static MAX_NUMBERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_NUMBERS);
+
+/// The most numbers a model (or an array read from a file) may hold.
+pub fn max_numbers() -> usize {
+    MAX_NUMBERS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets [`max_numbers`] (the command line's `--max-numbers`).
+pub fn set_max_numbers(n: usize) {
+    MAX_NUMBERS.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The largest model file bptui reads: 16 MiB.
+pub const MAX_MODEL_BYTES: u64 = 16 << 20;
+
+/// The elements of `shape`, or `None` when the count overflows.
+pub fn element_count(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
+/// The message for a size over the limit: what was asked, and how to allow it.
+fn too_big(what: &str, count: Option<usize>) -> String {
+    let limit = max_numbers();
+    match count {
+        Some(n) => format!(
+            "{what} is {n} numbers, more than bptui's limit of {limit} for a whole model (raise it with --max-numbers N)"
+        ),
+        None => format!("{what} is more numbers than a computer can hold (bptui's limit is {limit})"),
+    }
+}
+
 /// Training settings after defaults are applied.
 #[derive(Debug, Clone)]
 pub struct TrainConfig {
@@ -65,13 +100,24 @@ impl Model {
     /// Reads and validates a model file, with data files from the command line replacing
     /// `data.train` / `data.test`.
     pub fn load_with(path: &Path, data: &DataOverride) -> Result<Model> {
-        let source =
-            std::fs::read_to_string(path).map_err(|e| Error::file(path, format!("cannot read the model file: {e}")))?;
+        let meta =
+            std::fs::metadata(path).map_err(|e| Error::file(path, format!("cannot read the model file: {e}")))?;
+        if !meta.is_file() {
+            return Err(Error::file(path, "not a regular file: expected a model file (YAML)"));
+        }
+        let bytes = crate::input::read_bounded(path, "the model file", Some(MAX_MODEL_BYTES))?;
+        if let Some((line, message)) = crate::input::utf8_error(&bytes) {
+            let column = message.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(1);
+            return Err(Error::Model { file: path.display().to_string(), line, column, message });
+        }
+        let source = String::from_utf8(bytes).unwrap_or_default();
         Model::from_source(path, &source, data)
     }
 
     /// Validates model text as if read from `path` (relative data paths resolve from there).
     pub fn from_source(path: &Path, source: &str, data: &DataOverride) -> Result<Model> {
+        // A byte-order mark some editors write; YAML would read it as a second document.
+        let source = source.strip_prefix('\u{feff}').unwrap_or(source);
         let ctx = Ctx {
             file: path.display().to_string(),
             source,
@@ -166,6 +212,14 @@ impl Ctx<'_> {
             }
             (None, None) => return Err(self.err_at_key("name", "a model needs a `network:` or a `graph:` section")),
         };
+        // Every node holds a value and an adjoint.
+        let total = graph.nodes().iter().try_fold(0usize, |acc, n| {
+            element_count(&n.shape).and_then(|c| c.checked_mul(2)).and_then(|c| acc.checked_add(c))
+        });
+        if total.is_none_or(|n| n > max_numbers()) {
+            let key = if spec.network.is_some() { "network" } else { "graph" };
+            return Err(self.err_at_key(key, too_big("the model (a value and an adjoint for every node)", total)));
+        }
         let model = Model {
             name: spec.name.clone(),
             about: spec.about.clone(),
@@ -292,6 +346,9 @@ impl Ctx<'_> {
         if net.inputs == 0 {
             return Err(self.err("network.inputs", "inputs must be at least 1 (features per example)"));
         }
+        if net.inputs > max_numbers() {
+            return Err(self.err("network.inputs", too_big(&format!("inputs: {}", net.inputs), Some(net.inputs))));
+        }
         if net.layers.is_empty() {
             return Err(self.err("network.layers", "a network needs at least one layer"));
         }
@@ -349,7 +406,15 @@ impl Ctx<'_> {
                     let wname = layer.weights.clone().unwrap_or_else(|| format!("W{}", i + 1));
                     claim(&wname, &format!("{at}.weights"), &mut used_names)?;
                     let bias = layer.bias.unwrap_or_default();
+                    // input_size ≤ the limit (checked for inputs and every earlier layer's units).
                     let cols = if bias == BiasMode::Folded { input_size + 1 } else { input_size };
+                    let count = units.checked_mul(cols);
+                    if count.is_none_or(|n| n > max_numbers()) {
+                        return Err(self.err(
+                            &format!("{at}.units"),
+                            too_big(&format!("units: {units} makes `{wname}` {units} × {cols}, which"), count),
+                        ));
+                    }
                     let w = g.leaf(&wname, Op::Param, vec![units, cols]);
                     let init_at = format!("{at}.init");
                     let value = self.init_value(
@@ -486,6 +551,13 @@ impl Ctx<'_> {
             check_name(name).map_err(|m| self.err(&at, m))?;
             if b.names.contains_key(name) {
                 return Err(self.err(&at, format!("`{name}` is already an input")));
+            }
+            let count = element_count(&param.shape);
+            if count.is_none_or(|n| n > max_numbers()) {
+                return Err(self.err(
+                    &format!("{at}.shape"),
+                    too_big(&format!("shape {} of `{name}`", shape_str(&param.shape)), count),
+                ));
             }
             let id = g.leaf(name, Op::Param, param.shape.clone());
             let value = self.init_value(param.init.as_ref(), &param.shape, false, &format!("{at}.init"), name, rng)?;
@@ -778,6 +850,12 @@ fn yaml_kind(v: &serde_yaml::Value) -> &'static str {
 /// A numeric `.npy` array (float64, float32 or integers, converted to float64).
 pub fn read_npy_numbers(path: &Path) -> std::result::Result<ArrayD<f64>, String> {
     use ndarray_npy::ReadNpyExt;
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
+    crate::npy::check(&mut file, meta.len()).map_err(|e| format!("{}: {e}", path.display()))?;
     let open = || std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
     if let Ok(a) = ArrayD::<f64>::read_npy(open()?) {
         return Ok(a);

@@ -269,10 +269,15 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Record>> {
 }
 
 fn read_jsonl_numbered(path: &Path) -> Result<Vec<Numbered>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, format!("cannot read the trace: {e}")))?;
+    let bytes = crate::input::read_bounded(path, "the trace", None)?;
     let file = path.display().to_string();
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = std::str::from_utf8(line).map_err(|_| Error::Trace {
+            file: file.clone(),
+            record: i + 1,
+            message: crate::input::utf8_error(line).map(|(_, m)| m).unwrap_or_default(),
+        })?;
         if line.trim().is_empty() {
             continue;
         }
@@ -289,6 +294,12 @@ fn read_npz(path: &Path) -> Result<Vec<Numbered>> {
     let mut npz =
         ndarray_npy::NpzReader::new(file).map_err(|e| Error::file(path, format!("not a readable .npz: {e}")))?;
     let names = npz.names().map_err(|e| Error::file(path, format!("not a readable .npz: {e}")))?;
+    // The same archive again, to read each array's header before ndarray-npy allocates for it.
+    let mut zip = std::fs::File::open(path)
+        .map_err(|e| e.to_string())
+        .and_then(|f| zip::ZipArchive::new(f).map_err(|e| e.to_string()))
+        .map_err(|e| Error::file(path, format!("not a readable .npz: {e}")))?;
+    let mut numbers = 0u64;
     let mut examples: BTreeMap<(usize, usize), Numbered> = BTreeMap::new();
     let mut epochs: BTreeMap<usize, Numbered> = BTreeMap::new();
     let mut init: Option<Numbered> = None;
@@ -296,6 +307,13 @@ fn read_npz(path: &Path) -> Result<Vec<Numbered>> {
                          e{epoch}/metrics/{name} or init/{name}";
     for (i, key) in names.iter().enumerate() {
         let bad = |message: String| Error::Trace { file: path.display().to_string(), record: i + 1, message };
+        numbers += npz_entry_claim(&mut zip, key).map_err(|e| bad(format!("key `{}`: {e}", clip(key))))?;
+        if numbers > crate::model::max_numbers() as u64 {
+            return Err(bad(format!(
+                "the archive holds more than {} numbers, bptui's limit (raise it with --max-numbers N)",
+                crate::model::max_numbers()
+            )));
+        }
         let key = key.strip_suffix(".npy").unwrap_or(key);
         let parts: Vec<&str> = key.split('/').collect();
         let array = read_npz_array(&mut npz, key).map_err(|e| bad(format!("key `{key}`: {e}")))?;
@@ -357,6 +375,22 @@ fn read_npz(path: &Path) -> Result<Vec<Numbered>> {
     out.extend(examples.into_values());
     out.extend(epochs.into_values());
     Ok(out)
+}
+
+/// The numbers an archive entry's .npy header claims, checked against the entry's length
+/// (itself at most what deflate can make of the compressed bytes).
+fn npz_entry_claim(zip: &mut zip::ZipArchive<std::fs::File>, name: &str) -> std::result::Result<u64, String> {
+    let index = zip
+        .index_for_name(name)
+        .or_else(|| zip.index_for_name(&format!("{name}.npy")))
+        .ok_or("not in the archive's directory")?;
+    let mut entry = zip.by_index(index).map_err(|e| e.to_string())?;
+    let (size, compressed) = (entry.size(), entry.compressed_size());
+    // Deflate expands at most about 1032 to 1.
+    if size > compressed.saturating_mul(1100).saturating_add(1 << 16) {
+        return Err(format!("the archive claims {size} bytes from {compressed} compressed bytes"));
+    }
+    crate::npy::check(&mut entry, size).map(|c| c.numbers)
 }
 
 fn scalar_of(a: &ArrayD<f64>) -> Option<f64> {
