@@ -88,9 +88,9 @@ pub enum Command {
     /// Train headless; print the train and test mean loss (and error rate) after every epoch.
     Run {
         model: PathBuf,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true, value_parser = count_at_least_1)]
         epochs: Option<usize>,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         learning_rate: Option<f64>,
         /// Write the course homework's metrics file.
         #[arg(long, value_name = "FILE")]
@@ -111,10 +111,10 @@ pub enum Command {
         model: PathBuf,
         #[arg(long, value_name = "FILE.jsonl|FILE.npz")]
         out: PathBuf,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true, value_parser = count_at_least_1)]
         epochs: Option<usize>,
         /// Only the first K examples of each epoch.
-        #[arg(long, value_name = "K")]
+        #[arg(long, value_name = "K", allow_hyphen_values = true, value_parser = count_at_least_1)]
         examples: Option<usize>,
         #[arg(long, value_enum, default_value = "b")]
         backward: BackwardArg,
@@ -170,6 +170,14 @@ pub enum GraphFormat {
     Dot,
 }
 
+/// A count on the command line: a whole number ≥ 1.
+fn count_at_least_1(text: &str) -> std::result::Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("expected a whole number, at least 1, got {}", crate::trace::clip(text))),
+    }
+}
+
 /// Runs a parsed command line; returns the process exit status.
 pub fn main_with(cli: Cli) -> Result<i32> {
     if let Some(n) = cli.max_numbers {
@@ -181,6 +189,7 @@ pub fn main_with(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::Run { model, epochs, learning_rate, metrics_out, train_out, test_out, backward, data }) => {
             let mut model = data.load(&model)?;
+            aliases(&model, &[])?;
             override_config(&mut model, epochs, learning_rate)?;
             model.require_examples()?;
             run(model, backward.into(), metrics_out.as_deref(), train_out.as_deref(), test_out.as_deref())
@@ -221,19 +230,20 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             let mut session = Session::new(model, backward.into());
             let mut report = crate::diff::run(&mut session, &theirs, tol)?;
             report.notes.splice(0..0, notes);
-            print!("{}", crate::diff::render(&report, &theirs));
+            emit(&crate::diff::render(&report, &theirs))?;
             Ok(if report.divergence.is_some() { 1 } else { 0 })
         }
         Some(Command::Check { model, data }) => {
             let model = data.load(&model)?;
-            print!("{}", check_report(&model));
+            aliases(&model, &[])?;
+            emit(&check_report(&model))?;
             Ok(0)
         }
         Some(Command::Graph { model, format }) => {
             let model = Model::load(&model)?;
             match format {
-                GraphFormat::Text => print!("{}", graph_text(&model)),
-                GraphFormat::Dot => print!("{}", graph_dot(&model)),
+                GraphFormat::Text => emit(&graph_text(&model))?,
+                GraphFormat::Dot => emit(&graph_dot(&model))?,
             }
             Ok(0)
         }
@@ -241,10 +251,13 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             if !(eps > 0.0 && eps.is_finite()) {
                 return Err(Error::Usage(format!("--eps must be a positive number, got {eps}")));
             }
+            if !(tol >= 0.0 && tol.is_finite()) {
+                return Err(Error::Usage(format!("--tol must be a number ≥ 0, got {tol}")));
+            }
             let model = data.load(&model)?;
             model.require_examples()?;
             let (report, ok) = gradcheck(&model, eps, tol, all);
-            print!("{report}");
+            emit(&report)?;
             Ok(if ok { 0 } else { 1 })
         }
         None => {
@@ -347,7 +360,7 @@ fn run(
         let mut session = Session::new(model, backward);
         session.run_to_end();
         let g = session.graph();
-        println!("{} = {}", g.node(g.loss()).name, py_repr(session.workspace().loss_value(g)));
+        emit(&format!("{} = {}\n", g.node(g.loss()).name, py_repr(session.workspace().loss_value(g))))?;
         report_non_finite(&session);
         return Ok(0);
     }
@@ -360,6 +373,8 @@ fn run(
         return Err(Error::Usage("--test-out needs data.test (or data.validation) in the model".into()));
     }
     let test_key = model.test_key.clone();
+    // The homework's word for its loss; a regression model's file names its own.
+    let loss_word = if model.is_classifier() { "crossentropy" } else { "squared_error" };
     let epochs = model.config.epochs;
     let per_epoch = model.train_data.as_ref().map(|d| d.len()).unwrap_or(1);
     let tty = std::io::stderr().is_terminal();
@@ -381,17 +396,18 @@ fn run(
             let mut line = format!("epoch {:>3}", m.epoch);
             if let Some(s) = m.train {
                 line += &format!("  train loss {}", py_repr(s.loss));
-                if let Some(e) = s.error {
+                // An error rate from NaN outputs would be a made-up number.
+                if let Some(e) = s.error.filter(|_| s.loss.is_finite()) {
                     line += &format!("  train error {}", py_repr(e));
                 }
             }
             if let Some(s) = m.test {
                 line += &format!("  {test_key} loss {}", py_repr(s.loss));
-                if let Some(e) = s.error {
+                if let Some(e) = s.error.filter(|_| s.loss.is_finite()) {
                     line += &format!("  {test_key} error {}", py_repr(e));
                 }
             }
-            println!("{line}");
+            emit(&format!("{line}\n"))?;
         }
     }
     if tty {
@@ -402,10 +418,10 @@ fn run(
         let mut text = String::new();
         for m in session.metrics() {
             if let Some(s) = m.train {
-                text += &format!("epoch={} crossentropy(train): {}\n", m.epoch, py_repr(s.loss));
+                text += &format!("epoch={} {loss_word}(train): {}\n", m.epoch, py_repr(s.loss));
             }
             if let Some(s) = m.test {
-                text += &format!("epoch={} crossentropy({}): {}\n", m.epoch, test_key, py_repr(s.loss));
+                text += &format!("epoch={} {loss_word}({}): {}\n", m.epoch, test_key, py_repr(s.loss));
             }
         }
         if let Some(last) = session.metrics().last() {
@@ -427,6 +443,16 @@ fn run(
         }
     }
     Ok(0)
+}
+
+/// Writes to standard output: a reader that went away (`| head`) ends the command quietly, any
+/// other failure (`> /dev/full`) is an error.
+fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => Error::BrokenPipe,
+        _ => Error::Usage(format!("cannot write to standard output: {e}")),
+    })
 }
 
 fn progress(done: usize, total: usize) {

@@ -15,22 +15,26 @@ fn root() -> PathBuf {
 
 /// Runs bptui with `args` (killed after 30 s); returns (status code, stdout, stderr).
 fn bptui<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Option<i32>, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bptui"))
+    let child = Command::new(env!("CARGO_BIN_EXE_bptui"))
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("bptui runs");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("bptui did not finish within 30 s");
+    let pid = child.id() as libc::pid_t;
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if done_rx.recv_timeout(Duration::from_secs(30)).is_err() {
+            // SAFETY: kill sends a signal to the child this test started (not yet reaped).
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            return true;
         }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+        false
+    });
     let out = child.wait_with_output().unwrap();
+    let _ = done_tx.send(());
+    assert!(!watchdog.join().unwrap(), "bptui did not finish within 30 s");
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -65,11 +69,16 @@ fn located(path: &Path, yaml: &str, line: usize, needle: &str) -> String {
     format!("error: {}:{line}:{col}: ", path.display())
 }
 
+/// `check` fails at `needle` on `line` of `yaml` (anywhere on the line when `needle` is empty).
 fn check_fails_at(yaml: &str, line: usize, needle: &str, phrases: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let path = write(&dir, "m.yaml", yaml);
     let stderr = fails(&[Path::new("check"), &path], phrases);
-    let prefix = located(&path, yaml, line, needle);
+    let prefix = if needle.is_empty() {
+        format!("error: {}:{line}:", path.display())
+    } else {
+        located(&path, yaml, line, needle)
+    };
     assert!(stderr.starts_with(&prefix), "expected {prefix}\ngot {stderr}");
 }
 
@@ -124,7 +133,7 @@ fn max_numbers_lowers_and_raises_the_limit() {
 /// A .npy header claiming `shape` followed by `data` bytes.
 fn npy_claiming(shape: &str, data: usize) -> Vec<u8> {
     let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
@@ -234,4 +243,216 @@ fn non_utf8_model_data_and_trace_are_located() {
     fails(&[Path::new("check"), &model, Path::new("--train"), &csv], &["d.csv", "row 2"]);
     let trace = write(&dir, "t.jsonl", b"{\"epoch\": 1, \"metrics\": {}}\n{\"epoch\": \xff}\n");
     fails(&[Path::new("diff"), &model, &trace], &["t.jsonl", "record 2", "not UTF-8"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Standard output
+
+#[test]
+fn run_into_a_closed_pipe_ends_quietly() {
+    let model = root().join("models/two_layer.yaml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bptui"))
+        .args(["run", model.to_str().unwrap(), "--epochs", "3000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 5];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    assert_eq!(&first, b"epoch");
+    drop(child.stdout.take()); // as `| head -1` does
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.is_empty(), "quiet: {stderr}");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn check_into_a_full_device_is_an_error() {
+    let model = root().join("models/two_layer.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_bptui"))
+        .args(["check", model.to_str().unwrap()])
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.starts_with("error: cannot write to standard output"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expressions
+
+fn graph_line(line: &str) -> String {
+    format!("name: g\ngraph:\n  inputs: {{x: 2.0}}\n  compute:\n    - J = {line}\n  output: J\n")
+}
+
+#[test]
+fn deep_nesting_is_refused_at_its_column() {
+    for line in [format!("{}x{}", "(".repeat(8000), ")".repeat(8000)), format!("{}x", "-".repeat(16000))] {
+        check_fails_at(&graph_line(&line), 5, "", &["nested too deeply at column 105 of the expression"]);
+    }
+    let calls = format!("{}x{}", "exp(".repeat(500), ")".repeat(500));
+    check_fails_at(&graph_line(&calls), 5, "", &["nested too deeply"]);
+    // A hundred levels are fine.
+    let dir = tempfile::tempdir().unwrap();
+    let ok = format!("{}x{}", "(".repeat(99), ")".repeat(99));
+    let path = write(&dir, "m.yaml", graph_line(&ok));
+    let (code, _, stderr) = bptui(&[Path::new("check"), &path]);
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[test]
+fn a_very_long_sum_is_refused_quickly() {
+    let sum = vec!["x"; 20000].join(" + ");
+    let start = Instant::now();
+    check_fails_at(&graph_line(&sum), 5, "", &["too long", "split it over several lines"]);
+    assert!(start.elapsed() < Duration::from_secs(10));
+    // Moderate sums still work.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "m.yaml", graph_line(&vec!["x"; 400].join(" + ")));
+    let (code, _, stderr) = bptui(&[Path::new("check"), &path]);
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings that can only make NaN
+
+fn net_with(layer_init: &str, train: &str) -> String {
+    format!(
+        "name: n\nnetwork:\n  inputs: 2\n  layers:\n    - {{op: linear, units: 1, init: {layer_init}}}\n    - {{op: sigmoid}}\n  \
+         loss: {{op: binary_cross_entropy}}\ndata:\n  train: {{rows: [[1, 0.5, 0.5]]}}\ntrain: {train}\n"
+    )
+}
+
+#[test]
+fn nan_making_inits_are_located() {
+    for (init, needle, phrase) in [
+        ("{normal: [.nan, 1]}", "normal", "normal needs two finite numbers"),
+        ("{normal: [0, -1]}", "normal", "std ≥ 0"),
+        ("{numpy_uniform: [.nan, 1]}", "numpy_uniform", "numpy_uniform needs two finite numbers"),
+        ("{uniform: [-.inf, .inf]}", "uniform", "uniform needs two finite numbers"),
+        ("{values: [[0, .nan, 1]]}", "[[0", "element [0, 1] is nan"),
+    ] {
+        let _ = needle;
+        check_fails_at(&net_with(init, "{}"), 5, "", &[phrase]);
+    }
+}
+
+#[test]
+fn adagrad_epsilon_must_be_positive() {
+    for eps in [".nan", "-1", "0"] {
+        let yaml = net_with("zeros", &format!("{{optimizer: adagrad, epsilon: {eps}}}"));
+        check_fails_at(&yaml, 10, eps, &["epsilon must be a finite number > 0"]);
+    }
+}
+
+#[test]
+fn nan_in_an_npy_init_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = npy_claiming("(1, 3)", 0);
+    for v in [0.0f64, f64::NAN, 1.0] {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    write(&dir, "w.npy", bytes);
+    let path = write(&dir, "m.yaml", net_with("{npy: w.npy}", "{}"));
+    let stderr = fails(&[Path::new("check"), &path], &["w.npy", "element [0, 1] is nan"]);
+    assert!(stderr.starts_with(&format!("error: {}:5:", path.display())), "{stderr}");
+}
+
+#[test]
+fn regression_labels_must_be_finite() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(&dir, "d.csv", "0.5,1,2\ninf,1,2\n");
+    let yaml = "name: r\nnetwork:\n  inputs: 2\n  layers:\n    - {op: linear, units: 1}\n  loss: {op: squared_error}\ndata:\n  train: {csv: d.csv}\n";
+    let path = write(&dir, "m.yaml", yaml);
+    fails(&[Path::new("check"), &path], &["d.csv", "row 2", "label inf"]);
+    std::fs::write(&csv, "0.5,1,2\nNaN,1,2\n").unwrap();
+    fails(&[Path::new("check"), &path], &["d.csv", "row 2", "label nan"]);
+}
+
+#[test]
+fn metrics_of_a_regression_model_name_its_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "name: r\nnetwork:\n  inputs: 2\n  layers:\n    - {op: linear, units: 1}\n  loss: {op: squared_error}\ndata:\n  train: {rows: [[0.5, 1, 2], [1.5, 2, 1]]}\n";
+    let path = write(&dir, "m.yaml", yaml);
+    let metrics = dir.path().join("metrics.txt");
+    let (code, _, stderr) = bptui(&[Path::new("run"), &path, Path::new("--metrics-out"), &metrics]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    assert!(text.starts_with("epoch=1 squared_error(train): ") && !text.contains("crossentropy"), "{text}");
+}
+
+#[test]
+fn run_prints_no_error_rate_from_nan() {
+    let dir = tempfile::tempdir().unwrap();
+    // A learning rate so large that the weights overflow to NaN.
+    let yaml = net_with("{values: [[1, 1, 1]]}", "{learning_rate: 1e308, epochs: 3}")
+        .replace("[[1, 0.5, 0.5]]", "[[1, 0.5, 0.5], [0, 3, -2]]");
+    let path = write(&dir, "m.yaml", yaml);
+    let (code, stdout, stderr) = bptui(&[Path::new("run"), &path]);
+    assert_eq!(code, Some(0), "{stderr}");
+    for line in stdout.lines().filter(|l| l.contains("loss nan")) {
+        assert!(!line.contains("error"), "an error rate beside a NaN loss: {line}");
+    }
+    assert!(stdout.contains("loss nan"), "the run was meant to reach NaN:\n{stdout}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command line and messages
+
+#[test]
+fn gradcheck_tol_nan_is_refused() {
+    let model = root().join("models/quiz1.yaml");
+    fails(&["gradcheck", model.to_str().unwrap(), "--tol", "nan"], &["--tol"]);
+}
+
+#[test]
+fn an_unknown_command_is_named() {
+    let model = root().join("models/two_layer.yaml");
+    fails(&["frobnicate", model.to_str().unwrap()], &["unknown command `frobnicate`", "run, trace, diff"]);
+}
+
+#[test]
+fn negative_epochs_say_what_is_expected() {
+    let model = root().join("models/two_layer.yaml");
+    let (code, _, stderr) = bptui(&["run", model.to_str().unwrap(), "--epochs", "-1"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("expected a whole number, at least 1, got -1"), "{stderr}");
+}
+
+#[test]
+fn aliases_are_checked_by_check_and_run() {
+    let text = std::fs::read_to_string(root().join("models/two_layer.yaml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    for f in ["two_layer_train.csv", "two_layer_test.csv"] {
+        std::fs::copy(root().join("models/data").join(f), dir.path().join("data").join(f)).unwrap();
+    }
+    let path = write(&dir, "m.yaml", format!("{text}aliases: {{W1: nosuch}}\n"));
+    for cmd in ["check", "run"] {
+        fails(&[Path::new(cmd), &path], &["nosuch"]);
+    }
+}
+
+#[test]
+fn user_text_in_messages_is_short_and_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = root().join("models/two_layer.yaml");
+    let cell = format!("\x1b[31m{}\n", "z".repeat(1 << 20));
+    let csv = write(&dir, "d.csv", format!("1,0.5,0.5,0.5\n0,\"{cell}\",1,1\n"));
+    let stderr = fails(&[Path::new("check"), &model, Path::new("--train"), &csv], &["d.csv", "row 2"]);
+    assert!(!stderr.contains('\x1b'), "control characters escaped: {stderr:?}");
+}
+
+#[test]
+fn yaml_messages_use_no_rust_type_names() {
+    check_fails_at("just text\n", 1, "", &["expected a model: a map with name"]);
+    check_fails_at(&net_with("{uniform: [0, 1e999]}", "{}"), 5, "", &["beyond the largest number"]);
+    let stderr = {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "m.yaml", net("-3"));
+        fails(&[Path::new("check"), &path], &["expected a whole number ≥ 0"])
+    };
+    assert!(!stderr.contains("usize") && !stderr.contains("u64"), "{stderr}");
 }

@@ -86,7 +86,7 @@ impl Dataset {
                     message: format!(
                         "column {}: expected a number, got {:?}{}",
                         col + 1,
-                        cell,
+                        crate::trace::clip(cell),
                         if line == 1 { " (the file must not have a header row)" } else { "" }
                     ),
                 })?;

@@ -17,6 +17,7 @@ use crate::data::Dataset;
 use crate::engine::optim::Optimizer;
 use crate::engine::{shape_str, Graph, GraphBuilder, NodeId, Op};
 use crate::error::{Error, Result};
+use crate::numfmt::py_repr;
 use crate::numpy_rng::NumpyRandomState;
 use spec::{BiasColumn, StoredLayout};
 use spec::{BiasMode, InitSpec, LayerOp, LossOp, ModelFile, Shuffle};
@@ -161,7 +162,7 @@ impl Ctx<'_> {
     fn yaml_error(&self, e: &serde_yaml::Error) -> Error {
         let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
         // The location goes in front; other positions (where an unclosed bracket opened) stay.
-        let mut message = e.to_string().replace(&format!(" at line {line} column {column}"), "");
+        let mut message = plain_words(&e.to_string().replace(&format!(" at line {line} column {column}"), ""));
         let line_text = self.source.lines().nth(line.saturating_sub(1)).unwrap_or("");
         if line_text.contains('\t') {
             message += " (this line has a tab: YAML indents with spaces only)";
@@ -196,6 +197,11 @@ impl Ctx<'_> {
             optimizer,
             shuffle: train.and_then(|t| t.shuffle).unwrap_or_default(),
         };
+        if let Optimizer::Adagrad { epsilon } = config.optimizer {
+            if !(epsilon.is_finite() && epsilon > 0.0) {
+                return Err(self.err("train.epsilon", format!("epsilon must be a finite number > 0, got {epsilon}")));
+            }
+        }
         if config.epochs == 0 {
             return Err(self.err("train.epochs", "epochs must be at least 1"));
         }
@@ -331,6 +337,12 @@ impl Ctx<'_> {
                         };
                         return Err(locate_row(i, format!("label {label} is out of range: {what}")));
                     }
+                }
+            }
+            if classes.is_none() {
+                if let Some(i) = data.labels.iter().position(|l| !l.is_finite()) {
+                    let label = py_repr(data.labels[i]);
+                    return Err(locate_row(i, format!("label {label}: expected a finite number")));
                 }
             }
             for (i, row) in data.features.rows().into_iter().enumerate() {
@@ -627,7 +639,25 @@ impl Ctx<'_> {
         };
         if let Some(v) = &m.values {
             let a = yaml_array(v).map_err(|msg| self.err(&format!("{at}.values"), msg))?;
+            if let Some(bad) = first_non_finite(&a) {
+                return Err(self.err(&format!("{at}.values"), format!("{bad}: expected finite numbers")));
+            }
             return check_shape(a, "init values");
+        }
+        for (form, bounds) in [("uniform", m.uniform), ("normal", m.normal), ("numpy_uniform", m.numpy_uniform)] {
+            if let Some([a, b]) = bounds {
+                if !(a.is_finite() && b.is_finite()) {
+                    return Err(self.err(
+                        &format!("{at}.{form}"),
+                        format!("{form} needs two finite numbers, got [{}, {}]", py_repr(a), py_repr(b)),
+                    ));
+                }
+            }
+        }
+        if let Some([_, std]) = m.normal {
+            if std < 0.0 {
+                return Err(self.err(&format!("{at}.normal"), format!("normal needs a std ≥ 0, got {}", py_repr(std))));
+            }
         }
         if let Some([lo, hi]) = m.uniform {
             let dist = Uniform::new(lo, hi)
@@ -642,6 +672,11 @@ impl Ctx<'_> {
         if let Some(file) = &m.npy {
             let path = self.dir.join(file);
             let a = read_npy_numbers(&path).map_err(|e| self.err(&format!("{at}.npy"), e))?;
+            if let Some(bad) = first_non_finite(&a) {
+                return Err(
+                    self.err(&format!("{at}.npy"), format!("{}: {bad}: expected finite numbers", path.display()))
+                );
+            }
             return self.stored_to_ours(a, m.layout, shape, folded, at, name, &path);
         }
         if let Some([lo, hi]) = m.numpy_uniform {
@@ -845,6 +880,42 @@ fn yaml_kind(v: &serde_yaml::Value) -> &'static str {
         serde_yaml::Value::Mapping(_) => "a map",
         _ => "something else",
     }
+}
+
+/// serde's messages in the model file's words: no Rust type names.
+fn plain_words(message: &str) -> String {
+    let mut out = message
+        .replace("expected struct ModelFile", "expected a model: a map with name, network or graph, data, train")
+        .replace("expected f64", "expected a number")
+        .replace("expected a sequence", "expected a list")
+        .replace("expected a borrowed string", "expected text")
+        .replace("expected a string", "expected text");
+    for int in ["usize", "u64", "u32", "u128", "i64"] {
+        out = out.replace(&format!("expected {int}"), "expected a whole number ≥ 0");
+        out = out.replace(&format!(" as {int}"), "");
+    }
+    while let Some(start) = out.find("expected struct ") {
+        let rest = &out[start + "expected struct ".len()..];
+        let end = rest.find(|c: char| !c.is_alphanumeric()).unwrap_or(rest.len());
+        out.replace_range(start..start + "expected struct ".len() + end, "expected a map of settings");
+    }
+    // `1e999` is read as text; say why it is no number.
+    if let Some(start) = out.find("invalid type: string \"") {
+        let rest = &out[start + 22..];
+        if let Some(text) = rest.split('"').next() {
+            if text.parse::<f64>().is_ok_and(|v| v.is_infinite()) {
+                out += &format!(" ({text} is beyond the largest number, about 1.8e308)");
+            }
+        }
+    }
+    out
+}
+
+/// The first element that is NaN or infinite, described with its index.
+fn first_non_finite(a: &ArrayD<f64>) -> Option<String> {
+    let (flat, v) = a.iter().enumerate().find(|(_, v)| !v.is_finite())?;
+    let index: Vec<String> = crate::diff::unravel(a.shape(), flat).iter().map(|d| d.to_string()).collect();
+    Some(format!("element [{}] is {}", index.join(", "), py_repr(*v)))
 }
 
 /// A numeric `.npy` array (float64, float32 or integers, converted to float64).
