@@ -163,6 +163,14 @@ impl Ctx<'_> {
         let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
         // The location goes in front; other positions (where an unclosed bracket opened) stay.
         let mut message = plain_words(&e.to_string().replace(&format!(" at line {line} column {column}"), ""));
+        // A key or value quoted by the YAML parser may hold newlines and be long: one short line.
+        if message.chars().any(char::is_control) || message.chars().count() > 300 {
+            let mut short: String = message.chars().take(300).flat_map(char::escape_default).collect();
+            if message.chars().count() > 300 {
+                short.push('…');
+            }
+            message = short;
+        }
         let line_text = self.source.lines().nth(line.saturating_sub(1)).unwrap_or("");
         if line_text.contains('\t') {
             message += " (this line has a tab: YAML indents with spaces only)";
@@ -284,6 +292,10 @@ impl Ctx<'_> {
                 let path = self.dir.join(csv);
                 if !path.exists() {
                     return Err(self.err(&format!("{at}.csv"), format!("data file {} does not exist", path.display())));
+                }
+                if path.is_dir() {
+                    return Err(self
+                        .err(&format!("{at}.csv"), format!("{} is a directory; expected a CSV file", path.display())));
                 }
                 Dataset::from_csv(&path)
             }
