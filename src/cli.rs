@@ -25,6 +25,10 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub tui: TuiArgs,
+    /// The most numbers a model, or an array read from a file, may hold (default 268435456 = 2^28;
+    /// a value and an adjoint for every element of every node count two).
+    #[arg(long, global = true, value_name = "N")]
+    pub max_numbers: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -84,9 +88,9 @@ pub enum Command {
     /// Train headless; print the train and test mean loss (and error rate) after every epoch.
     Run {
         model: PathBuf,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true, value_parser = count_at_least_1)]
         epochs: Option<usize>,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         learning_rate: Option<f64>,
         /// Write the course homework's metrics file.
         #[arg(long, value_name = "FILE")]
@@ -107,10 +111,10 @@ pub enum Command {
         model: PathBuf,
         #[arg(long, value_name = "FILE.jsonl|FILE.npz")]
         out: PathBuf,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true, value_parser = count_at_least_1)]
         epochs: Option<usize>,
         /// Only the first K examples of each epoch.
-        #[arg(long, value_name = "K")]
+        #[arg(long, value_name = "K", allow_hyphen_values = true, value_parser = count_at_least_1)]
         examples: Option<usize>,
         #[arg(long, value_enum, default_value = "b")]
         backward: BackwardArg,
@@ -166,36 +170,51 @@ pub enum GraphFormat {
     Dot,
 }
 
+/// A count on the command line: a whole number ≥ 1.
+fn count_at_least_1(text: &str) -> std::result::Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("expected a whole number, at least 1, got {}", crate::trace::clip(text))),
+    }
+}
+
 /// Runs a parsed command line; returns the process exit status.
 pub fn main_with(cli: Cli) -> Result<i32> {
+    if let Some(n) = cli.max_numbers {
+        if n == 0 {
+            return Err(Error::Usage("--max-numbers must be at least 1".into()));
+        }
+        crate::model::set_max_numbers(n);
+    }
     match cli.command {
         Some(Command::Run { model, epochs, learning_rate, metrics_out, train_out, test_out, backward, data }) => {
             let mut model = data.load(&model)?;
+            aliases(&model, &[])?;
             override_config(&mut model, epochs, learning_rate)?;
             model.require_examples()?;
             run(model, backward.into(), metrics_out.as_deref(), train_out.as_deref(), test_out.as_deref())
         }
-        Some(Command::Trace { model, out, epochs, examples, backward, data }) => {
+        Some(Command::Trace { model, out, epochs, examples: examples_limit, backward, data }) => {
             let mut model = data.load(&model)?;
             override_config(&mut model, epochs, None)?;
             model.require_examples()?;
-            if examples == Some(0) {
+            if examples_limit == Some(0) {
                 return Err(Error::Usage("--examples must be at least 1 (the first K examples of each epoch)".into()));
             }
             let mut session = Session::new(model, backward.into());
-            let mut records = Vec::new();
-            trace::record_run(&mut session, examples, |r| {
-                records.push(r);
-                Ok(())
+            // Each record goes to the file as it is made: a trace can be far larger than memory.
+            let (examples, epochs) = trace::write_streaming(&out, |put| {
+                let (mut examples, mut epochs) = (0usize, 0usize);
+                trace::record_run(&mut session, examples_limit, |r| {
+                    match r {
+                        trace::Record::Example(_) => examples += 1,
+                        _ => epochs += 1,
+                    }
+                    put(&r)
+                })?;
+                Ok((examples, epochs))
             })?;
-            trace::write_file(&out, &records)?;
-            let examples = records.iter().filter(|r| matches!(r, trace::Record::Example(_))).count();
-            eprintln!(
-                "wrote {} ({} example records, {} epoch records)",
-                out.display(),
-                examples,
-                records.len() - examples
-            );
+            eprintln!("wrote {} ({} example records, {} epoch records)", out.display(), examples, epochs);
             report_non_finite(&session);
             Ok(0)
         }
@@ -211,19 +230,20 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             let mut session = Session::new(model, backward.into());
             let mut report = crate::diff::run(&mut session, &theirs, tol)?;
             report.notes.splice(0..0, notes);
-            print!("{}", crate::diff::render(&report, &theirs));
+            emit(&crate::diff::render(&report, &theirs))?;
             Ok(if report.divergence.is_some() { 1 } else { 0 })
         }
         Some(Command::Check { model, data }) => {
             let model = data.load(&model)?;
-            print!("{}", check_report(&model));
+            aliases(&model, &[])?;
+            emit(&check_report(&model))?;
             Ok(0)
         }
         Some(Command::Graph { model, format }) => {
             let model = Model::load(&model)?;
             match format {
-                GraphFormat::Text => print!("{}", graph_text(&model)),
-                GraphFormat::Dot => print!("{}", graph_dot(&model)),
+                GraphFormat::Text => emit(&graph_text(&model))?,
+                GraphFormat::Dot => emit(&graph_dot(&model))?,
             }
             Ok(0)
         }
@@ -231,10 +251,13 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             if !(eps > 0.0 && eps.is_finite()) {
                 return Err(Error::Usage(format!("--eps must be a positive number, got {eps}")));
             }
+            if !(tol >= 0.0 && tol.is_finite()) {
+                return Err(Error::Usage(format!("--tol must be a number ≥ 0, got {tol}")));
+            }
             let model = data.load(&model)?;
             model.require_examples()?;
             let (report, ok) = gradcheck(&model, eps, tol, all);
-            print!("{report}");
+            emit(&report)?;
             Ok(if ok { 0 } else { 1 })
         }
         None => {
@@ -320,17 +343,6 @@ fn report_non_finite(session: &Session) {
     }
 }
 
-/// Writes `text` to `path` atomically (a temporary file renamed into place).
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.partial", path.file_name().and_then(|n| n.to_str()).unwrap_or("out")));
-    let result = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::file(path, format!("cannot write: {e}"))
-    })
-}
-
 fn run(
     model: Model,
     backward: Backward,
@@ -348,7 +360,7 @@ fn run(
         let mut session = Session::new(model, backward);
         session.run_to_end();
         let g = session.graph();
-        println!("{} = {}", g.node(g.loss()).name, py_repr(session.workspace().loss_value(g)));
+        emit(&format!("{} = {}\n", g.node(g.loss()).name, py_repr(session.workspace().loss_value(g))))?;
         report_non_finite(&session);
         return Ok(0);
     }
@@ -361,6 +373,8 @@ fn run(
         return Err(Error::Usage("--test-out needs data.test (or data.validation) in the model".into()));
     }
     let test_key = model.test_key.clone();
+    // The homework's word for its loss; a regression model's file names its own.
+    let loss_word = if model.is_classifier() { "crossentropy" } else { "squared_error" };
     let epochs = model.config.epochs;
     let per_epoch = model.train_data.as_ref().map(|d| d.len()).unwrap_or(1);
     let tty = std::io::stderr().is_terminal();
@@ -382,17 +396,18 @@ fn run(
             let mut line = format!("epoch {:>3}", m.epoch);
             if let Some(s) = m.train {
                 line += &format!("  train loss {}", py_repr(s.loss));
-                if let Some(e) = s.error {
+                // An error rate from NaN outputs would be a made-up number.
+                if let Some(e) = s.error.filter(|_| s.loss.is_finite()) {
                     line += &format!("  train error {}", py_repr(e));
                 }
             }
             if let Some(s) = m.test {
                 line += &format!("  {test_key} loss {}", py_repr(s.loss));
-                if let Some(e) = s.error {
+                if let Some(e) = s.error.filter(|_| s.loss.is_finite()) {
                     line += &format!("  {test_key} error {}", py_repr(e));
                 }
             }
-            println!("{line}");
+            emit(&format!("{line}\n"))?;
         }
     }
     if tty {
@@ -403,10 +418,10 @@ fn run(
         let mut text = String::new();
         for m in session.metrics() {
             if let Some(s) = m.train {
-                text += &format!("epoch={} crossentropy(train): {}\n", m.epoch, py_repr(s.loss));
+                text += &format!("epoch={} {loss_word}(train): {}\n", m.epoch, py_repr(s.loss));
             }
             if let Some(s) = m.test {
-                text += &format!("epoch={} crossentropy({}): {}\n", m.epoch, test_key, py_repr(s.loss));
+                text += &format!("epoch={} {loss_word}({}): {}\n", m.epoch, test_key, py_repr(s.loss));
             }
         }
         if let Some(last) = session.metrics().last() {
@@ -417,17 +432,27 @@ fn run(
                 text += &format!("error({}): {}\n", test_key, py_repr(e));
             }
         }
-        write_atomically(path, &text)?;
+        crate::output::write_text(path, &text)?;
     }
     for (path, data) in [(train_out, session.model().train_data.clone()), (test_out, session.model().test_data.clone())]
     {
         if let (Some(path), Some(data)) = (path, data) {
             let labels = session.predict(&data).unwrap_or_default();
             let text: String = labels.iter().map(|l| format!("{l}\n")).collect();
-            write_atomically(path, &text)?;
+            crate::output::write_text(path, &text)?;
         }
     }
     Ok(0)
+}
+
+/// Writes to standard output: a reader that went away (`| head`) ends the command quietly, any
+/// other failure (`> /dev/full`) is an error.
+fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => Error::BrokenPipe,
+        _ => Error::Usage(format!("cannot write to standard output: {e}")),
+    })
 }
 
 fn progress(done: usize, total: usize) {

@@ -21,6 +21,10 @@ pub enum Error {
     /// A file cannot be read or written at all, or is empty.
     #[error("{file}: {message}")]
     File { file: String, message: String },
+    /// The reader of standard output (or of a pipe written to) went away, as `| head` does:
+    /// the command ends quietly.
+    #[error("the reader went away")]
+    BrokenPipe,
     /// A command-line value is not usable.
     #[error("{0}")]
     Usage(String),

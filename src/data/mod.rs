@@ -64,9 +64,8 @@ impl Dataset {
     /// Reads a CSV file without header: label, then features, one example per row.
     pub fn from_csv(path: &Path) -> Result<Dataset> {
         let file = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|e| Error::file(path, format!("cannot read the data file: {e}")))?;
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+        let bytes = crate::input::read_bounded(path, "the data file", None)?;
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes.as_slice());
         let mut rows = Vec::new();
         let mut lines = Vec::new();
         for record in reader.records() {
@@ -87,7 +86,7 @@ impl Dataset {
                     message: format!(
                         "column {}: expected a number, got {:?}{}",
                         col + 1,
-                        cell,
+                        crate::trace::clip(cell),
                         if line == 1 { " (the file must not have a header row)" } else { "" }
                     ),
                 })?;

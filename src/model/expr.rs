@@ -93,9 +93,15 @@ impl Expr {
     }
 }
 
+/// The deepest nesting of parentheses, calls and unary minus signs in one expression.
+pub const MAX_DEPTH: usize = 100;
+/// The most tokens in one line of `compute` (longer sums go over several lines).
+pub const MAX_TOKENS: usize = 1000;
+
 struct Parser {
     toks: Vec<(Tok, usize)>,
     pos: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -120,6 +126,21 @@ impl Parser {
             err(self.col(), format!("expected `{c}` {what}, found {}", describe(self.peek())))
         }
     }
+    /// One level deeper, refused beyond [`MAX_DEPTH`] (the parser and the graph builder recurse).
+    fn descend(&mut self, col: usize) -> Result<(), ExprError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return err(
+                col,
+                format!(
+                    "nested too deeply at column {} of the expression: at most {MAX_DEPTH} levels of parentheses, \
+                     calls and signs",
+                    col + 1
+                ),
+            );
+        }
+        Ok(())
+    }
     fn expr(&mut self) -> Result<Expr, ExprError> {
         let mut left = self.term()?;
         while let Tok::Sym(c @ ('+' | '-')) = *self.peek() {
@@ -143,8 +164,10 @@ impl Parser {
     fn unary(&mut self) -> Result<Expr, ExprError> {
         if *self.peek() == Tok::Sym('-') {
             let col = self.col();
+            self.descend(col)?;
             self.bump();
             let inner = self.unary()?;
+            self.depth -= 1;
             return Ok(Expr::Neg(Box::new(inner), col));
         }
         self.power()
@@ -165,6 +188,7 @@ impl Parser {
             Tok::Num(v, text) => Ok(Expr::Num(v, text, col)),
             Tok::Name(name) => {
                 if *self.peek() == Tok::Sym('(') {
+                    self.descend(col)?;
                     self.bump();
                     let mut args = Vec::new();
                     if *self.peek() != Tok::Sym(')') {
@@ -178,14 +202,17 @@ impl Parser {
                         }
                     }
                     self.expect(')', &format!("to close the call of {name}"))?;
+                    self.depth -= 1;
                     Ok(Expr::Call(name, args, col))
                 } else {
                     Ok(Expr::Name(name, col))
                 }
             }
             Tok::Sym('(') => {
+                self.descend(col)?;
                 let inner = self.expr()?;
                 self.expect(')', "to close `(`")?;
+                self.depth -= 1;
                 Ok(inner)
             }
             other => err(col, format!("expected a number, a name or `(`, found {}", describe(&other))),
@@ -274,7 +301,37 @@ impl ExprBuilder {
     /// Parses `target = expression` and adds its nodes; returns the node named `target`.
     pub fn assignment(&mut self, g: &mut GraphBuilder, line: &str) -> Result<NodeId, ExprError> {
         let toks = tokenize(line)?;
-        let mut p = Parser { toks, pos: 0 };
+        // Nesting first (parentheses and runs of signs), so that it is named as such.
+        let (mut parens, mut signs) = (0usize, 0usize);
+        for (tok, col) in &toks {
+            match tok {
+                Tok::Sym('(') => parens += 1,
+                Tok::Sym(')') => parens = parens.saturating_sub(1),
+                _ => {}
+            }
+            signs = if *tok == Tok::Sym('-') { signs + 1 } else { 0 };
+            if parens + signs > MAX_DEPTH {
+                return err(
+                    *col,
+                    format!(
+                        "nested too deeply at column {} of the expression: at most {MAX_DEPTH} levels of \
+                         parentheses, calls and signs",
+                        col + 1
+                    ),
+                );
+            }
+        }
+        if toks.len() > MAX_TOKENS {
+            return err(
+                toks[MAX_TOKENS].1,
+                format!(
+                    "the expression is too long at column {} of the expression: at most {MAX_TOKENS} numbers, \
+                     names and signs on one line; split it over several lines (s1 = ..., s2 = s1 + ...)",
+                    toks[MAX_TOKENS].1 + 1
+                ),
+            );
+        }
+        let mut p = Parser { toks, pos: 0, depth: 0 };
         let (target, tcol) = match p.bump() {
             (Tok::Name(n), c) if function_op(&n).is_none() => (n, c),
             (t, c) => return err(c, format!("expected `name = expression`, found {}", describe(&t))),

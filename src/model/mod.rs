@@ -17,9 +17,45 @@ use crate::data::Dataset;
 use crate::engine::optim::Optimizer;
 use crate::engine::{shape_str, Graph, GraphBuilder, NodeId, Op};
 use crate::error::{Error, Result};
+use crate::numfmt::py_repr;
 use crate::numpy_rng::NumpyRandomState;
 use spec::{BiasColumn, StoredLayout};
 use spec::{BiasMode, InitSpec, LayerOp, LossOp, ModelFile, Shuffle};
+
+/// The most numbers a model may hold unless `--max-numbers` says otherwise: 2^28 (a value
+/// and an adjoint for every element of every node count two).
+pub const DEFAULT_MAX_NUMBERS: usize = 1 << 28;
+
+static MAX_NUMBERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_NUMBERS);
+
+/// The most numbers a model (or an array read from a file) may hold.
+pub fn max_numbers() -> usize {
+    MAX_NUMBERS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets [`max_numbers`] (the command line's `--max-numbers`).
+pub fn set_max_numbers(n: usize) {
+    MAX_NUMBERS.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The largest model file bptui reads: 16 MiB.
+pub const MAX_MODEL_BYTES: u64 = 16 << 20;
+
+/// The elements of `shape`, or `None` when the count overflows.
+pub fn element_count(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
+/// The message for a size over the limit: what was asked, and how to allow it.
+fn too_big(what: &str, count: Option<usize>) -> String {
+    let limit = max_numbers();
+    match count {
+        Some(n) => format!(
+            "{what} is {n} numbers, more than bptui's limit of {limit} for a whole model (raise it with --max-numbers N)"
+        ),
+        None => format!("{what} is more numbers than a computer can hold (bptui's limit is {limit})"),
+    }
+}
 
 /// Training settings after defaults are applied.
 #[derive(Debug, Clone)]
@@ -69,13 +105,24 @@ impl Model {
     /// Reads and validates a model file, with data files from the command line replacing
     /// `data.train` / `data.test`.
     pub fn load_with(path: &Path, data: &DataOverride) -> Result<Model> {
-        let source =
-            std::fs::read_to_string(path).map_err(|e| Error::file(path, format!("cannot read the model file: {e}")))?;
+        let meta =
+            std::fs::metadata(path).map_err(|e| Error::file(path, format!("cannot read the model file: {e}")))?;
+        if !meta.is_file() {
+            return Err(Error::file(path, "not a regular file: expected a model file (YAML)"));
+        }
+        let bytes = crate::input::read_bounded(path, "the model file", Some(MAX_MODEL_BYTES))?;
+        if let Some((line, message)) = crate::input::utf8_error(&bytes) {
+            let column = message.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(1);
+            return Err(Error::Model { file: path.display().to_string(), line, column, message });
+        }
+        let source = String::from_utf8(bytes).unwrap_or_default();
         Model::from_source(path, &source, data)
     }
 
     /// Validates model text as if read from `path` (relative data paths resolve from there).
     pub fn from_source(path: &Path, source: &str, data: &DataOverride) -> Result<Model> {
+        // A byte-order mark some editors write; YAML would read it as a second document.
+        let source = source.strip_prefix('\u{feff}').unwrap_or(source);
         let ctx = Ctx {
             file: path.display().to_string(),
             source,
@@ -119,7 +166,15 @@ impl Ctx<'_> {
     fn yaml_error(&self, e: &serde_yaml::Error) -> Error {
         let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
         // The location goes in front; other positions (where an unclosed bracket opened) stay.
-        let mut message = e.to_string().replace(&format!(" at line {line} column {column}"), "");
+        let mut message = plain_words(&e.to_string().replace(&format!(" at line {line} column {column}"), ""));
+        // A key or value quoted by the YAML parser may hold newlines and be long: one short line.
+        if message.chars().any(char::is_control) || message.chars().count() > 300 {
+            let mut short: String = message.chars().take(300).flat_map(char::escape_default).collect();
+            if message.chars().count() > 300 {
+                short.push('…');
+            }
+            message = short;
+        }
         let line_text = self.source.lines().nth(line.saturating_sub(1)).unwrap_or("");
         if line_text.contains('\t') {
             message += " (this line has a tab: YAML indents with spaces only)";
@@ -154,6 +209,11 @@ impl Ctx<'_> {
             optimizer,
             shuffle: train.and_then(|t| t.shuffle).unwrap_or_default(),
         };
+        if let Optimizer::Adagrad { epsilon } = config.optimizer {
+            if !(epsilon.is_finite() && epsilon > 0.0) {
+                return Err(self.err("train.epsilon", format!("epsilon must be a finite number > 0, got {epsilon}")));
+            }
+        }
         if config.epochs == 0 {
             return Err(self.err("train.epochs", "epochs must be at least 1"));
         }
@@ -170,6 +230,14 @@ impl Ctx<'_> {
             }
             (None, None) => return Err(self.err_at_key("name", "a model needs a `network:` or a `graph:` section")),
         };
+        // Every node holds a value and an adjoint.
+        let total = graph.nodes().iter().try_fold(0usize, |acc, n| {
+            element_count(&n.shape).and_then(|c| c.checked_mul(2)).and_then(|c| acc.checked_add(c))
+        });
+        if total.is_none_or(|n| n > max_numbers()) {
+            let key = if spec.network.is_some() { "network" } else { "graph" };
+            return Err(self.err_at_key(key, too_big("the model (a value and an adjoint for every node)", total)));
+        }
         let model = Model {
             name: spec.name.clone(),
             about: spec.about.clone(),
@@ -257,6 +325,10 @@ impl Ctx<'_> {
                 if !path.exists() {
                     return Err(self.err(&format!("{at}.csv"), format!("data file {} does not exist", path.display())));
                 }
+                if path.is_dir() {
+                    return Err(self
+                        .err(&format!("{at}.csv"), format!("{} is a directory; expected a CSV file", path.display())));
+                }
                 Dataset::from_csv(&path)
             }
             (None, Some(rows)) => {
@@ -339,6 +411,12 @@ impl Ctx<'_> {
                     }
                 }
             }
+            if classes.is_none() {
+                if let Some(i) = data.labels.iter().position(|l| !l.is_finite()) {
+                    let label = py_repr(data.labels[i]);
+                    return Err(locate_row(i, format!("label {label}: expected a finite number")));
+                }
+            }
             for (i, row) in data.features.rows().into_iter().enumerate() {
                 if let Some(j) = row.iter().position(|v| !v.is_finite()) {
                     return Err(locate_row(i, format!("feature {} is {}: expected a finite number", j + 1, row[j])));
@@ -351,6 +429,9 @@ impl Ctx<'_> {
     fn build_network(&self, net: &spec::NetworkSpec, rng: &mut ChaCha8Rng) -> Result<(Graph, Initial)> {
         if net.inputs == 0 {
             return Err(self.err("network.inputs", "inputs must be at least 1 (features per example)"));
+        }
+        if net.inputs > max_numbers() {
+            return Err(self.err("network.inputs", too_big(&format!("inputs: {}", net.inputs), Some(net.inputs))));
         }
         if net.layers.is_empty() {
             return Err(self.err("network.layers", "a network needs at least one layer"));
@@ -409,7 +490,15 @@ impl Ctx<'_> {
                     let wname = layer.weights.clone().unwrap_or_else(|| format!("W{}", i + 1));
                     claim(&wname, &format!("{at}.weights"), &mut used_names)?;
                     let bias = layer.bias.unwrap_or_default();
+                    // input_size ≤ the limit (checked for inputs and every earlier layer's units).
                     let cols = if bias == BiasMode::Folded { input_size + 1 } else { input_size };
+                    let count = units.checked_mul(cols);
+                    if count.is_none_or(|n| n > max_numbers()) {
+                        return Err(self.err(
+                            &format!("{at}.units"),
+                            too_big(&format!("units: {units} makes `{wname}` {units} × {cols}, which"), count),
+                        ));
+                    }
                     let w = g.leaf(&wname, Op::Param, vec![units, cols]);
                     let init_at = format!("{at}.init");
                     let value = self.init_value(
@@ -547,6 +636,13 @@ impl Ctx<'_> {
             if b.names.contains_key(name) {
                 return Err(self.err(&at, format!("`{name}` is already an input")));
             }
+            let count = element_count(&param.shape);
+            if count.is_none_or(|n| n > max_numbers()) {
+                return Err(self.err(
+                    &format!("{at}.shape"),
+                    too_big(&format!("shape {} of `{name}`", shape_str(&param.shape)), count),
+                ));
+            }
             let id = g.leaf(name, Op::Param, param.shape.clone());
             let value = self.init_value(param.init.as_ref(), &param.shape, false, &format!("{at}.init"), name, rng)?;
             initial.push((id, value));
@@ -615,7 +711,25 @@ impl Ctx<'_> {
         };
         if let Some(v) = &m.values {
             let a = yaml_array(v).map_err(|msg| self.err(&format!("{at}.values"), msg))?;
+            if let Some(bad) = first_non_finite(&a) {
+                return Err(self.err(&format!("{at}.values"), format!("{bad}: expected finite numbers")));
+            }
             return check_shape(a, "init values");
+        }
+        for (form, bounds) in [("uniform", m.uniform), ("normal", m.normal), ("numpy_uniform", m.numpy_uniform)] {
+            if let Some([a, b]) = bounds {
+                if !(a.is_finite() && b.is_finite()) {
+                    return Err(self.err(
+                        &format!("{at}.{form}"),
+                        format!("{form} needs two finite numbers, got [{}, {}]", py_repr(a), py_repr(b)),
+                    ));
+                }
+            }
+        }
+        if let Some([_, std]) = m.normal {
+            if std < 0.0 {
+                return Err(self.err(&format!("{at}.normal"), format!("normal needs a std ≥ 0, got {}", py_repr(std))));
+            }
         }
         if let Some([lo, hi]) = m.uniform {
             let dist = Uniform::new(lo, hi)
@@ -630,6 +744,11 @@ impl Ctx<'_> {
         if let Some(file) = &m.npy {
             let path = self.dir.join(file);
             let a = read_npy_numbers(&path).map_err(|e| self.err(&format!("{at}.npy"), e))?;
+            if let Some(bad) = first_non_finite(&a) {
+                return Err(
+                    self.err(&format!("{at}.npy"), format!("{}: {bad}: expected finite numbers", path.display()))
+                );
+            }
             return self.stored_to_ours(a, m.layout, shape, folded, at, name, &path);
         }
         if let Some([lo, hi]) = m.numpy_uniform {
@@ -835,9 +954,51 @@ fn yaml_kind(v: &serde_yaml::Value) -> &'static str {
     }
 }
 
+/// serde's messages in the model file's words: no Rust type names.
+fn plain_words(message: &str) -> String {
+    let mut out = message
+        .replace("expected struct ModelFile", "expected a model: a map with name, network or graph, data, train")
+        .replace("expected f64", "expected a number")
+        .replace("expected a sequence", "expected a list")
+        .replace("expected a borrowed string", "expected text")
+        .replace("expected a string", "expected text");
+    for int in ["usize", "u64", "u32", "u128", "i64"] {
+        out = out.replace(&format!("expected {int}"), "expected a whole number ≥ 0");
+        out = out.replace(&format!(" as {int}"), "");
+    }
+    while let Some(start) = out.find("expected struct ") {
+        let rest = &out[start + "expected struct ".len()..];
+        let end = rest.find(|c: char| !c.is_alphanumeric()).unwrap_or(rest.len());
+        out.replace_range(start..start + "expected struct ".len() + end, "expected a map of settings");
+    }
+    // `1e999` is read as text; say why it is no number.
+    if let Some(start) = out.find("invalid type: string \"") {
+        let rest = &out[start + 22..];
+        if let Some(text) = rest.split('"').next() {
+            if text.parse::<f64>().is_ok_and(|v| v.is_infinite()) {
+                out += &format!(" ({text} is beyond the largest number, about 1.8e308)");
+            }
+        }
+    }
+    out
+}
+
+/// The first element that is NaN or infinite, described with its index.
+fn first_non_finite(a: &ArrayD<f64>) -> Option<String> {
+    let (flat, v) = a.iter().enumerate().find(|(_, v)| !v.is_finite())?;
+    let index: Vec<String> = crate::diff::unravel(a.shape(), flat).iter().map(|d| d.to_string()).collect();
+    Some(format!("element [{}] is {}", index.join(", "), py_repr(*v)))
+}
+
 /// A numeric `.npy` array (float64, float32 or integers, converted to float64).
 pub fn read_npy_numbers(path: &Path) -> std::result::Result<ArrayD<f64>, String> {
     use ndarray_npy::ReadNpyExt;
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
+    crate::npy::check(&mut file, meta.len()).map_err(|e| format!("{}: {e}", path.display()))?;
     let open = || std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
     if let Ok(a) = ArrayD::<f64>::read_npy(open()?) {
         return Ok(a);

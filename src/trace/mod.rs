@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 
 use ndarray::{ArrayD, IxDyn};
@@ -208,61 +207,59 @@ pub fn to_json_line(record: &Record) -> String {
 }
 
 /// Writes records to `path` (.jsonl or .npz) atomically: into a temporary file beside it,
-/// renamed into place only when complete.
+/// renamed into place only when complete (see [`crate::output`]).
 pub fn write_file(path: &Path, records: &[Record]) -> Result<()> {
-    let is_npz = path.extension().is_some_and(|e| e == "npz");
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.partial", path.file_name().and_then(|n| n.to_str()).unwrap_or("trace")));
-    let result = if is_npz { write_npz(&tmp, records) } else { write_jsonl(&tmp, records) };
-    match result.and_then(|_| std::fs::rename(&tmp, path).map_err(|e| e.to_string())) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(Error::file(path, format!("cannot write the trace: {e}")))
-        }
-    }
+    write_streaming(path, |put| records.iter().try_for_each(put))
 }
 
-fn write_jsonl(path: &Path, records: &[Record]) -> std::result::Result<(), String> {
-    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
-    let mut w = std::io::BufWriter::new(file);
-    for r in records {
-        writeln!(w, "{}", to_json_line(r)).map_err(|e| e.to_string())?;
+/// Writes the records that `produce` hands to its argument, one at a time as they come, to
+/// `path` (.jsonl, or .npz when the name ends so in any case); returns what `produce` returns.
+/// Nothing but the record being written is held in memory.
+pub fn write_streaming<T>(
+    path: &Path,
+    produce: impl FnOnce(&mut dyn FnMut(&Record) -> Result<()>) -> Result<T>,
+) -> Result<T> {
+    let npz_name = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npz"));
+    if !npz_name {
+        return crate::output::write_stream(path, |w| {
+            produce(&mut |r| writeln!(w, "{}", to_json_line(r)).map_err(|e| crate::output::io_error(path, e)))
+        });
     }
-    w.flush().map_err(|e| e.to_string())
+    let npz_error = |e: ndarray_npy::WriteNpzError| Error::file(path, format!("cannot write the trace: {e}"));
+    crate::output::write_seekable(path, |w| {
+        let mut npz = ndarray_npy::NpzWriter::new(w);
+        let out = produce(&mut |r| add_npz(&mut npz, r).map_err(npz_error))?;
+        npz.finish().map_err(npz_error)?;
+        Ok(out)
+    })
 }
 
-fn write_npz(path: &Path, records: &[Record]) -> std::result::Result<(), String> {
-    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
-    let mut npz = ndarray_npy::NpzWriter::new(file);
-    for r in records {
-        match r {
-            Record::Example(r) => {
-                for (section, items) in [("forward", &r.forward), ("adjoints", &r.adjoints), ("params", &r.params)] {
-                    for (name, a) in items {
-                        let key = format!("e{}/x{}/{}/{}", r.epoch, r.example, section, name);
-                        npz.add_array(key, a).map_err(|e| e.to_string())?;
-                    }
-                }
-                if let Some(row) = r.row {
-                    npz.add_array(format!("e{}/x{}/row", r.epoch, r.example), &ndarray::arr0(row as i64))
-                        .map_err(|e| e.to_string())?;
+fn add_npz<W: std::io::Write + std::io::Seek>(
+    npz: &mut ndarray_npy::NpzWriter<W>,
+    r: &Record,
+) -> std::result::Result<(), ndarray_npy::WriteNpzError> {
+    match r {
+        Record::Example(r) => {
+            for (section, items) in [("forward", &r.forward), ("adjoints", &r.adjoints), ("params", &r.params)] {
+                for (name, a) in items {
+                    npz.add_array(format!("e{}/x{}/{}/{}", r.epoch, r.example, section, name), a)?;
                 }
             }
-            Record::Init(params) => {
-                for (name, a) in params {
-                    npz.add_array(format!("init/{name}"), a).map_err(|e| e.to_string())?;
-                }
+            if let Some(row) = r.row {
+                npz.add_array(format!("e{}/x{}/row", r.epoch, r.example), &ndarray::arr0(row as i64))?;
             }
-            Record::Epoch(r) => {
-                for (k, v) in &r.metrics {
-                    npz.add_array(format!("e{}/metrics/{}", r.epoch, k), &ndarray::arr0(*v))
-                        .map_err(|e| e.to_string())?;
-                }
+        }
+        Record::Init(params) => {
+            for (name, a) in params {
+                npz.add_array(format!("init/{name}"), a)?;
+            }
+        }
+        Record::Epoch(r) => {
+            for (k, v) in &r.metrics {
+                npz.add_array(format!("e{}/metrics/{}", r.epoch, k), &ndarray::arr0(*v))?;
             }
         }
     }
-    npz.finish().map_err(|e| e.to_string())?;
     Ok(())
 }
 
@@ -272,10 +269,15 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Record>> {
 }
 
 fn read_jsonl_numbered(path: &Path) -> Result<Vec<Numbered>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, format!("cannot read the trace: {e}")))?;
+    let bytes = crate::input::read_bounded(path, "the trace", None)?;
     let file = path.display().to_string();
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = std::str::from_utf8(line).map_err(|_| Error::Trace {
+            file: file.clone(),
+            record: i + 1,
+            message: crate::input::utf8_error(line).map(|(_, m)| m).unwrap_or_default(),
+        })?;
         if line.trim().is_empty() {
             continue;
         }
@@ -292,6 +294,12 @@ fn read_npz(path: &Path) -> Result<Vec<Numbered>> {
     let mut npz =
         ndarray_npy::NpzReader::new(file).map_err(|e| Error::file(path, format!("not a readable .npz: {e}")))?;
     let names = npz.names().map_err(|e| Error::file(path, format!("not a readable .npz: {e}")))?;
+    // The same archive again, to read each array's header before ndarray-npy allocates for it.
+    let mut zip = std::fs::File::open(path)
+        .map_err(|e| e.to_string())
+        .and_then(|f| zip::ZipArchive::new(f).map_err(|e| e.to_string()))
+        .map_err(|e| Error::file(path, format!("not a readable .npz: {e}")))?;
+    let mut numbers = 0u64;
     let mut examples: BTreeMap<(usize, usize), Numbered> = BTreeMap::new();
     let mut epochs: BTreeMap<usize, Numbered> = BTreeMap::new();
     let mut init: Option<Numbered> = None;
@@ -299,6 +307,13 @@ fn read_npz(path: &Path) -> Result<Vec<Numbered>> {
                          e{epoch}/metrics/{name} or init/{name}";
     for (i, key) in names.iter().enumerate() {
         let bad = |message: String| Error::Trace { file: path.display().to_string(), record: i + 1, message };
+        numbers += npz_entry_claim(&mut zip, key).map_err(|e| bad(format!("key `{}`: {e}", clip(key))))?;
+        if numbers > crate::model::max_numbers() as u64 {
+            return Err(bad(format!(
+                "the archive holds more than {} numbers, bptui's limit (raise it with --max-numbers N)",
+                crate::model::max_numbers()
+            )));
+        }
         let key = key.strip_suffix(".npy").unwrap_or(key);
         let parts: Vec<&str> = key.split('/').collect();
         let array = read_npz_array(&mut npz, key).map_err(|e| bad(format!("key `{key}`: {e}")))?;
@@ -360,6 +375,22 @@ fn read_npz(path: &Path) -> Result<Vec<Numbered>> {
     out.extend(examples.into_values());
     out.extend(epochs.into_values());
     Ok(out)
+}
+
+/// The numbers an archive entry's .npy header claims, checked against the entry's length
+/// (itself at most what deflate can make of the compressed bytes).
+fn npz_entry_claim(zip: &mut zip::ZipArchive<std::fs::File>, name: &str) -> std::result::Result<u64, String> {
+    let index = zip
+        .index_for_name(name)
+        .or_else(|| zip.index_for_name(&format!("{name}.npy")))
+        .ok_or("not in the archive's directory")?;
+    let mut entry = zip.by_index(index).map_err(|e| e.to_string())?;
+    let (size, compressed) = (entry.size(), entry.compressed_size());
+    // Deflate expands at most about 1032 to 1.
+    if size > compressed.saturating_mul(1100).saturating_add(1 << 16) {
+        return Err(format!("the archive claims {size} bytes from {compressed} compressed bytes"));
+    }
+    crate::npy::check(&mut entry, size).map(|c| c.numbers)
 }
 
 fn scalar_of(a: &ArrayD<f64>) -> Option<f64> {

@@ -58,6 +58,7 @@ pub fn run(model: Model, backward: Backward, against: Option<Theirs>, tol: f64) 
     app.against = against.map(std::sync::Arc::new);
     app.tol = tol;
     let mut terminal = ratatui::try_init()?;
+    crate::signals::set_tui_active(true);
     // ratatui's hook restores raw mode and the main screen; mouse capture is ours to undo.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -69,15 +70,27 @@ pub fn run(model: Model, backward: Backward, against: Option<Theirs>, tol: f64) 
             if let Some(text) = CLIPBOARD.with(|c| c.take()) {
                 let _ = osc52(&text);
             }
-            if event::poll(timeout)? {
-                event::read().map(Some)
-            } else {
-                Ok(None)
+            // Waits in short slices so that a signal ending the process is seen promptly.
+            let start = Instant::now();
+            loop {
+                if let Some(sig) = crate::signals::pending() {
+                    return Err(io::Error::other(format!("ended by signal {sig}")));
+                }
+                let left = timeout.saturating_sub(start.elapsed());
+                if event::poll(left.min(Duration::from_millis(20)))? {
+                    return event::read().map(Some);
+                }
+                if left.is_zero() {
+                    return Ok(None);
+                }
             }
         })
     });
-    let _ = execute!(io::stdout(), DisableMouseCapture);
-    ratatui::restore();
+    restore_terminal();
+    crate::signals::set_tui_active(false);
+    if let Some(sig) = crate::signals::pending() {
+        crate::signals::die(sig);
+    }
     result
 }
 
@@ -107,6 +120,13 @@ fn osc52(text: &str) -> io::Result<()> {
     let mut out = io::stdout();
     write!(out, "\x1b]52;c;{encoded}\x07")?;
     out.flush()
+}
+
+/// Leaves the debugger's terminal modes: mouse capture off, raw mode off, the main screen
+/// back, the cursor shown (what `q` does on the way out).
+pub fn restore_terminal() {
+    let _ = execute!(io::stdout(), DisableMouseCapture, ratatui::crossterm::cursor::Show);
+    ratatui::restore();
 }
 
 /// Maps a terminal event to an action.

@@ -1,0 +1,190 @@
+//! Output files: a unique temporary file renamed into place, removed when SIGTERM or SIGINT
+//! ends `trace` or `run`; a target that is not a regular file (`/dev/stdout`, a FIFO) is
+//! written directly and never replaced; a symbolic link stays a link.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bptui() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bptui"))
+}
+
+fn model() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/two_layer.yaml")
+}
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+/// Every line is a JSON object with an epoch (the trace's records).
+fn assert_trace(text: &str, records: usize) {
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), records, "records in:\n{text}");
+    for l in lines {
+        let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+        assert!(v["epoch"].as_u64().is_some(), "{l}");
+    }
+}
+
+#[test]
+fn trace_to_dev_stdout_streams_to_standard_output() {
+    let out = bptui()
+        .args(["trace", model().to_str().unwrap(), "--out", "/dev/stdout", "--epochs", "1", "--examples", "2"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_trace(&String::from_utf8_lossy(&out.stdout), 3);
+    assert!(std::fs::symlink_metadata("/dev/stdout").unwrap().file_type().is_symlink(), "/dev/stdout untouched");
+}
+
+#[test]
+fn npz_trace_to_dev_stdout_is_a_whole_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("out.npz");
+    std::os::unix::fs::symlink("/dev/stdout", &link).unwrap();
+    let out = bptui()
+        .args(["trace", model().to_str().unwrap(), "--epochs", "1", "--examples", "1", "--out"])
+        .arg(&link)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.starts_with(b"PK\x03\x04"), "a zip on stdout");
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays");
+}
+
+#[test]
+fn trace_into_a_fifo_writes_through_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.jsonl");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            std::fs::File::open(&fifo).unwrap().read_to_string(&mut text).unwrap();
+            text
+        })
+    };
+    let out = bptui()
+        .args(["trace", model().to_str().unwrap(), "--epochs", "2", "--examples", "1", "--out"])
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    use std::os::unix::fs::FileTypeExt;
+    // Checked first: had the FIFO been replaced, the reader would wait forever.
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "still a FIFO");
+    assert_trace(&reader.join().unwrap(), 4);
+    assert_eq!(names(dir.path()), ["pipe.jsonl"], "no temporary file left");
+}
+
+#[test]
+fn a_symlink_to_a_file_stays_a_link_and_its_file_gets_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real.txt");
+    std::fs::write(&real, "old\n").unwrap();
+    let link = dir.path().join("metrics.txt");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = bptui().args(["run", model().to_str().unwrap(), "--metrics-out"]).arg(&link).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+    assert!(std::fs::read_to_string(&real).unwrap().starts_with("epoch=1 "), "the linked file holds the metrics");
+    assert_eq!(names(dir.path()), ["metrics.txt", "real.txt"]);
+}
+
+#[test]
+fn another_files_dot_partial_name_is_left_alone() {
+    // The old writer used the fixed name `.NAME.partial` and renamed it away.
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("t.jsonl");
+    let other = dir.path().join(".t.jsonl.partial");
+    std::fs::write(&other, "someone else's\n").unwrap();
+    let out = bptui()
+        .args(["trace", model().to_str().unwrap(), "--epochs", "1", "--examples", "1", "--out"])
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), "someone else's\n");
+    assert_trace(&std::fs::read_to_string(&target).unwrap(), 2);
+}
+
+#[test]
+fn two_traces_to_one_target_at_once_leave_one_whole_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("t.jsonl");
+    let spawn = || {
+        bptui()
+            .args(["trace", model().to_str().unwrap(), "--epochs", "200", "--out"])
+            .arg(&target)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(names(dir.path()), ["t.jsonl"]);
+    let reference = dir.path().join("alone.jsonl");
+    let out = bptui()
+        .args(["trace", model().to_str().unwrap(), "--epochs", "200", "--out"])
+        .arg(&reference)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let (got, want) = (std::fs::read(&target).unwrap(), std::fs::read(&reference).unwrap());
+    assert!(got == want, "the target is not the trace one run alone writes");
+}
+
+/// Starts `args`, waits for a temporary file in `dir`, sends `signal`, and checks that the
+/// process ended and left `dir` as it was.
+fn signal_leaves_nothing(args: &[&str], dir: &Path, signal: i32) {
+    let before = names(dir);
+    let mut child = bptui().args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while names(dir).len() == before.len() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("no temporary file appeared in {}", dir.display());
+        }
+        assert!(child.try_wait().unwrap().is_none(), "ended before writing");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: kill sends a signal to the child this test started.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert_eq!(names(dir), before, "signal {signal} left a file behind");
+}
+
+#[test]
+fn sigterm_and_sigint_during_trace_remove_the_temporary_file() {
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("big.jsonl");
+        let m = model();
+        signal_leaves_nothing(
+            &["trace", m.to_str().unwrap(), "--epochs", "100000000", "--out", out.to_str().unwrap()],
+            dir.path(),
+            signal,
+        );
+        let out = dir.path().join("big.npz");
+        signal_leaves_nothing(
+            &["trace", m.to_str().unwrap(), "--epochs", "100000000", "--out", out.to_str().unwrap()],
+            dir.path(),
+            signal,
+        );
+    }
+}
