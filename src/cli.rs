@@ -25,7 +25,7 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub tui: TuiArgs,
-    /// The most numbers a model, or an array read from a file, may hold (default 268435456 = 2^28;
+    /// The most numbers a model, or an array read from a file, may hold (default 67108864 = 2^26;
     /// a value and an adjoint for every element of every node count two).
     #[arg(long, global = true, value_name = "N")]
     pub max_numbers: Option<usize>,

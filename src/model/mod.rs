@@ -22,9 +22,11 @@ use crate::numpy_rng::NumpyRandomState;
 use spec::{BiasColumn, StoredLayout};
 use spec::{BiasMode, InitSpec, LayerOp, LossOp, ModelFile, Shuffle};
 
-/// The most numbers a model may hold unless `--max-numbers` says otherwise: 2^28 (a value
-/// and an adjoint for every element of every node count two).
-pub const DEFAULT_MAX_NUMBERS: usize = 1 << 28;
+/// The most numbers a model may hold unless `--max-numbers` says otherwise: 2^26 (a value
+/// and an adjoint for every element of every node count two). The session keeps about twice
+/// that (the evaluation's workspace, parameters before their update, optimizer state), so a
+/// model at the limit stays within 1 GiB.
+pub const DEFAULT_MAX_NUMBERS: usize = 1 << 26;
 
 static MAX_NUMBERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_NUMBERS);
 

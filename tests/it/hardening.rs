@@ -108,7 +108,7 @@ fn units_that_overflow_are_located() {
 
 #[test]
 fn units_over_the_limit_are_located_with_the_size() {
-    check_fails_at(&net("1000000000"), 5, "1000000000", &["1000000000 × 4", "4000000000 numbers", "268435456"]);
+    check_fails_at(&net("1000000000"), 5, "1000000000", &["1000000000 × 4", "4000000000 numbers", "67108864"]);
 }
 
 #[test]
