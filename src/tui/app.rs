@@ -755,6 +755,20 @@ pub fn update(app: &mut App, action: Action) {
                 app.after_coarse();
             }
         }
+        // In the updates pane ↑↓ go from parameter to parameter.
+        Action::SelectPrev | Action::SelectNext if app.focus == Pane::Updates => {
+            let params = app.session.graph().params().to_vec();
+            let at = params.iter().position(|&p| p == app.selected);
+            let next = match (at, action == Action::SelectNext) {
+                (Some(i), true) => params.get(i + 1).or(params.last()),
+                (Some(i), false) => params.get(i.saturating_sub(1)),
+                (None, _) => params.first(),
+            };
+            if let Some(&id) = next {
+                app.follow = false;
+                app.select(id);
+            }
+        }
         Action::SelectPrev | Action::SelectNext => {
             let n = app.session.graph().len();
             let next = if action == Action::SelectNext {

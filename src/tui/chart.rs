@@ -1,5 +1,5 @@
-//! The loss chart (`c`): J of every finished example, and each epoch's mean train and test
-//! loss, against the number of examples seen.
+//! The loss chart (`C`): J of every finished example, and each epoch's mean train and test
+//! loss, against the number of examples seen; a classifier's error rates below it.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -17,7 +17,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
     let block = Block::bordered()
         .border_style(theme.border(true))
-        .title(Line::from(vec![Span::styled(" Loss ", theme.heading()), Span::raw("(c or Esc closes) ")]));
+        .title(Line::from(vec![Span::styled(" Loss ", theme.heading()), Span::raw("(C or Esc closes) ")]));
     let n = s.examples_per_epoch() as f64;
     let per_example: Vec<(f64, f64)> =
         s.losses().iter().enumerate().map(|(i, l)| ((i + 1) as f64, l.loss)).filter(|p| p.1.is_finite()).collect();
@@ -43,7 +43,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let style = |c: ratatui::style::Color| if theme.color { Style::default().fg(c) } else { Style::default() };
     use ratatui::style::Color;
     let mut sets = vec![Dataset::default()
-        .name(format!("{} per example", crate::engine::rules::out(app.session.graph())))
+        .name(format!("⠂ {} per example", crate::engine::rules::out(app.session.graph())))
         .marker(Marker::Braille)
         .graph_type(GraphType::Scatter)
         .style(style(Color::Gray))
@@ -51,7 +51,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if !train.is_empty() {
         sets.push(
             Dataset::default()
-                .name("train mean")
+                .name("█ train mean")
                 .marker(Marker::Block)
                 .graph_type(GraphType::Line)
                 .style(style(Color::Green))
@@ -61,15 +61,36 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if !test.is_empty() {
         sets.push(
             Dataset::default()
-                .name("test mean")
+                .name("• test mean")
                 .marker(Marker::Dot)
                 .graph_type(GraphType::Line)
                 .style(style(Color::Magenta))
                 .data(&test),
         );
     }
+    // A classifier's error rate per epoch, on its own line under the chart (another scale).
+    let errors: Vec<String> = s
+        .metrics()
+        .iter()
+        .filter_map(|m| {
+            let train = m.train.and_then(|t| t.error)?;
+            let test = m.test.and_then(|t| t.error).map(|e| format!(" test {}", short(e))).unwrap_or_default();
+            Some(format!("{}: train {}{test}", m.epoch, short(train)))
+        })
+        .collect();
+    let (area, error_line) = if errors.is_empty() || area.height < 8 {
+        (area, None)
+    } else {
+        let line = Rect::new(area.x + 1, area.y + area.height - 1, area.width.saturating_sub(2), 1);
+        (Rect { height: area.height - 1, ..area }, Some(line))
+    };
+    if let Some(line) = error_line {
+        Paragraph::new(format!("error rate per epoch  {}", errors.join(" · "))).style(theme.text()).render(line, buf);
+    }
     Chart::new(sets)
         .block(block)
+        // The legend stays at 80×24; the markers tell the lines apart without colour.
+        .hidden_legend_constraints((ratatui::layout::Constraint::Ratio(2, 3), ratatui::layout::Constraint::Ratio(2, 3)))
         .x_axis(Axis::default().title("examples seen").bounds([0.0, x_max]).labels(vec![
             Line::raw("0"),
             Line::raw(short(x_max / 2.0)),
