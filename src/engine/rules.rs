@@ -401,3 +401,48 @@ pub fn forward_story(graph: &Graph, ws: &Workspace, id: NodeId, entry: usize) ->
     };
     Some(story)
 }
+
+/// One entry of an element-wise term, with symbols and with numbers: for entry 2 of
+/// `dJ/dz ⊙ z(1 − z)`, (`dJ/dz[2] · z[2](1 − z[2])`, `0.0104 · 0.2497`); `None` when the term
+/// is not element-wise (a matrix product mixes entries).
+pub fn term_entry(graph: &Graph, ws: &Workspace, toks: &[Tok], entry: usize, len: usize) -> Option<(String, String)> {
+    let mut symbols = String::new();
+    let mut numbers = String::new();
+    let pick = |a: &ndarray::ArrayD<f64>| -> Option<f64> {
+        match a.len() {
+            1 => a.iter().next().copied(),
+            n if n == len => a.iter().nth(entry).copied(),
+            _ => None,
+        }
+    };
+    for tok in toks {
+        match tok {
+            Tok::Text(s) => {
+                let s = s.replace('⊙', "·");
+                symbols.push_str(&s);
+                numbers.push_str(&s);
+            }
+            Tok::Val(id, kind) => {
+                let a = match kind {
+                    Kind::Value => &ws.values[*id],
+                    Kind::Adjoint => &ws.adjoints[*id],
+                };
+                let name = match kind {
+                    Kind::Value => sym(graph, *id),
+                    Kind::Adjoint => d_of(graph, *id),
+                };
+                symbols.push_str(&if a.len() == 1 { name } else { format!("{name}[{entry}]") });
+                numbers.push_str(&bracket_negative(crate::numfmt::short(pick(a)?)));
+            }
+            Tok::Local { text, of, map } => {
+                let x = pick(&ws.values[*of])?;
+                let name = sym(graph, *of);
+                let indexed = if ws.values[*of].len() == 1 { name.clone() } else { format!("{name}[{entry}]") };
+                symbols.push_str(&text.replace(&name, &indexed));
+                numbers.push_str(&bracket_negative(crate::numfmt::short(map.apply(x))));
+            }
+            Tok::WithOne(_) => return None,
+        }
+    }
+    Some((symbols, numbers))
+}

@@ -135,6 +135,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         if let Some(identity) = softmax_cross_entropy(app, v, inline) {
             text.extend(wrapped(&identity, width, 2, theme.heading()));
         }
+        // A big array's rule for one entry, the first one on show, as a scalar computation.
+        let a = &ws.adjoints[v];
+        if ready && a.len() > inline && consumers.len() == 1 {
+            let entry = app.scroll_of(Pane::Adjoints).row.min(a.len() - 1);
+            let story = entry_story(app, v, entry);
+            if let Some(story) = story {
+                text.extend(wrapped(&story, width, 4, theme.text()));
+            }
+        }
     }
 
     // 3. Version B: what this node's own backward step pushes into its inputs.
@@ -254,4 +263,35 @@ fn softmax_cross_entropy(app: &App, v: NodeId, inline: usize) -> Option<String> 
         }
     }
     Some(text)
+}
+
+/// `dJ/db[2] = ŷ[2] − [y* = 2] = 0.1109 − 0 = 0.1109` for softmax then cross-entropy, else the
+/// consumer's element-wise rule for that entry.
+fn entry_story(app: &App, v: NodeId, entry: usize) -> Option<String> {
+    let s = &app.session;
+    let graph = s.graph();
+    let ws = s.workspace();
+    let a = &ws.adjoints[v];
+    let result = crate::numfmt::short(a.iter().nth(entry).copied()?);
+    if softmax_cross_entropy(app, v, 0).is_some() {
+        let &(softmax, _) =
+            graph.consumers(v).iter().find(|&&(u, _)| graph.node(u).op == crate::engine::Op::Softmax)?;
+        let &(loss, _) = graph
+            .consumers(softmax)
+            .iter()
+            .find(|&&(u, _)| u == graph.loss() || graph.node(u).op.is_classifier_loss())?;
+        let label = ws.values[graph.node(loss).inputs[1]].iter().next().copied()? as usize;
+        let y = ws.values[softmax].iter().nth(entry).copied()?;
+        let hot = u8::from(label == entry);
+        let ys = crate::engine::rules::sym(graph, softmax);
+        return Some(format!(
+            "{}[{entry}] = {ys}[{entry}] − [y* = {entry}] = {} − {hot} = {result}",
+            d_of(graph, v),
+            crate::numfmt::short(y)
+        ));
+    }
+    let &(u, k) = graph.consumers(v).first()?;
+    let toks = term(graph, u, k);
+    let (symbols, numbers) = crate::engine::rules::term_entry(graph, ws, &toks, entry, a.len())?;
+    Some(format!("{}[{entry}] = {symbols} = {numbers} = {result}", d_of(graph, v)))
 }
