@@ -201,3 +201,30 @@ fn letters_as_bitmaps_and_probabilities_as_bars() {
     assert!(text.contains("prediction 0 'a': wrong (the label is 1 'e')"), "{text}");
     insta::assert_snapshot!("teaching_ocr_bars_160x60", text);
 }
+
+/// A big adjoint's rule for the entry on show, with its numbers, checked by hand.
+#[test]
+fn a_big_adjoints_rule_is_written_for_one_entry() {
+    let mut a = app("ocr_letters.yaml", Backward::B);
+    press(&mut a, "fnnnnnn");
+    select(&mut a, "a");
+    let s = &a.session;
+    let ws = s.workspace();
+    let (z, node) = (s.graph().find("z").unwrap(), s.graph().find("a").unwrap());
+    assert!(s.adjoint_ready(node));
+    let (g, zv) = (ws.adjoints[z][[0]], ws.values[z][[0]]);
+    let by_hand = g * (zv * (1.0 - zv));
+    assert_eq!(by_hand.to_bits(), ws.adjoints[node][[0]].to_bits(), "the lecture's dJ/da = dJ/dz ⊙ z(1 − z)");
+    let short = |x: f64| if x < 0.0 { format!("({})", bptui::numfmt::short(x)) } else { bptui::numfmt::short(x) };
+    let want = format!(
+        "dJ/da[0] = dJ/dz[0] · z[0](1 − z[0]) = {} · {} = {}",
+        short(g),
+        short(zv * (1.0 - zv)),
+        bptui::numfmt::short(by_hand)
+    );
+    let text = screen(&mut a, 100, 45);
+    // The line wraps in the pane: its start, and the numbers, are on screen.
+    let start: String = want.chars().take(40).collect();
+    assert!(text.contains(&start), "{want}\n{text}");
+    assert!(text.contains(&short(g)) && text.contains(&short(zv * (1.0 - zv))), "{want}\n{text}");
+}
