@@ -126,6 +126,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let after = matches!(st, UpdateState::Done | UpdateState::Recomputing).then(|| &ws.values[id]);
     let grad = g_valid.then(|| &ws.adjoints[id]);
     let shape = before.shape().to_vec();
+    let bias_of = super::values_pane::bias_input(graph, id);
     let idx_w = shape.iter().map(|d| d.to_string().len() + 1).sum::<usize>() + 2;
     let width = inner.width as usize;
     let w = if idx_w + 3 * (cell_w() + 2) <= width { cell_w() + 2 } else { cell_w() };
@@ -135,6 +136,38 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         lines.extend(c.lines.iter().cloned());
     }
     let flat_t: Option<Vec<f64>> = cmp.as_ref().and_then(|c| c.theirs.as_ref()).map(|t| t.iter().copied().collect());
+    // A matrix that fits is laid out as one: θ after (entries the update changed highlighted),
+    // then g, each in its rows and columns.
+    if flat_t.is_none() && before.ndim() == 2 {
+        let (r, c) = (before.shape()[0], before.shape()[1]);
+        let fits = 6 + c * cell_w() <= width && lines.len() + 2 * (r + 2) <= inner.height as usize;
+        if fits {
+            let shown = after.unwrap_or(before);
+            let label = if after.is_some() {
+                "θ after (highlighted: changed by the update)"
+            } else {
+                "θ (before this example's update)"
+            };
+            lines.push(Line::styled(label, theme.dim()));
+            lines.extend(super::grid::grid(shown, after.map(|_| before), 0, 0, width, r + 1, theme).lines);
+            match grad {
+                Some(g) => {
+                    lines.push(Line::styled(format!("g = {}", crate::engine::rules::d_of(graph, id)), theme.dim()));
+                    lines.extend(super::grid::grid(g, None, 0, 0, width, r + 1, theme).lines);
+                }
+                None => lines.push(Line::styled("g: not computed yet for this example", theme.dim())),
+            }
+            if let Some(input) = &bias_of {
+                lines.push(Line::styled(
+                    format!("column 0 is the bias column (multiplies the 1 of [1; {input}])"),
+                    theme.dim(),
+                ));
+            }
+            app.set_limit(Pane::Updates, Limit::default());
+            Paragraph::new(lines).render(inner, buf);
+            return;
+        }
+    }
     // The columns that fit: θ after and g always, θ before when there is room.
     let columns = if flat_t.is_some() { 3 } else { 2 };
     let show_before = idx_w + (columns + 1) * w <= width;
@@ -154,7 +187,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let max_row = n.saturating_sub(rows);
     let start = app.scroll_of(Pane::Updates).row.min(max_row);
     app.set_limit(Pane::Updates, Limit { max_row, max_col: 0, page: rows });
-    let bias_of = super::values_pane::bias_input(graph, id);
     let bias = bias_of.is_some();
     let flat_b: Vec<f64> = before.iter().copied().collect();
     let flat_g: Option<Vec<f64>> = grad.map(|g| g.iter().copied().collect());
