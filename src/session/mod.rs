@@ -457,7 +457,11 @@ impl Session {
             return;
         }
         let a = if adjoint { &self.ws.adjoints[id] } else { &self.ws.values[id] };
-        if a.iter().any(|v| !v.is_finite()) {
+        let finite = match a.as_slice() {
+            Some(s) => crate::engine::kernels::all_finite(s),
+            None => a.iter().all(|v| v.is_finite()),
+        };
+        if !finite {
             self.first_non_finite =
                 Some(NonFinite { epoch: self.epoch, example: self.example, phase: self.phase, node: id });
         }
