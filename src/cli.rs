@@ -10,7 +10,7 @@ use crate::engine::{shape_str, Backward, Op, Workspace};
 use crate::error::{Error, Result};
 use crate::model::{DataOverride, Model};
 use crate::numfmt::{py_repr, short};
-use crate::session::{Event, Phase, Session};
+use crate::session::{Phase, Session};
 use crate::trace;
 
 #[derive(Debug, Parser)]
@@ -367,18 +367,18 @@ fn run(
     let mut session = Session::new(model, backward);
     let total = epochs * per_epoch;
     let mut shown = 0;
-    while session.phase() != Phase::Finished {
-        let event = session.step();
+    let mut printed = 0;
+    // Whole examples at a time, with the micro-steps' numbers (see `Session::run_fast`).
+    session.run_fast(|session| {
         let done = session.losses().len();
         if tty && done != shown && (done.is_multiple_of(25) || done == total) {
             shown = done;
             progress(done, total);
         }
-        if let Event::Evaluated { .. } = event {
+        for m in &session.metrics()[printed..] {
             if tty {
                 eprint!("\r\x1b[K");
             }
-            let m = session.metrics().last().expect("an evaluation was just recorded");
             let mut line = format!("epoch {:>3}", m.epoch);
             if let Some(s) = m.train {
                 line += &format!("  train loss {}", py_repr(s.loss));
@@ -394,7 +394,8 @@ fn run(
             }
             println!("{line}");
         }
-    }
+        printed = session.metrics().len();
+    });
     if tty {
         eprint!("\r\x1b[K");
     }
@@ -419,9 +420,10 @@ fn run(
         }
         write_atomically(path, &text)?;
     }
-    for (path, data) in [(train_out, session.model().train_data.clone()), (test_out, session.model().test_data.clone())]
-    {
-        if let (Some(path), Some(data)) = (path, data) {
+    for (path, train) in [(train_out, true), (test_out, false)] {
+        let Some(path) = path else { continue };
+        let model = session.model();
+        if let Some(data) = if train { model.train_data.clone() } else { model.test_data.clone() } {
             let labels = session.predict(&data).unwrap_or_default();
             let text: String = labels.iter().map(|l| format!("{l}\n")).collect();
             write_atomically(path, &text)?;

@@ -33,26 +33,43 @@ pub fn dot8(w: &[f64], x: &[f64]) -> f64 {
     sum
 }
 
-/// [`dot8`] over the entries `nz` (ascending) of x, every other entry of x being ±0 and
-/// every entry of w finite.
+/// A vector's nonzero entries (every other entry is ±0): ascending indices, their values,
+/// and the vector's length.
+#[derive(Debug, Clone, Copy)]
+pub struct Sparse<'a> {
+    pub index: &'a [u32],
+    pub value: &'a [f64],
+    pub len: usize,
+}
+
+impl Sparse<'_> {
+    /// How many of the entries fall before `main`, the end of [`dot8`]'s blocks of eight.
+    #[inline]
+    fn split(&self, main: usize) -> usize {
+        match self.index.last() {
+            Some(&j) if (j as usize) < main => self.index.len(),
+            _ => self.index.partition_point(|&j| (j as usize) < main),
+        }
+    }
+}
+
+/// [`dot8`] over x's nonzero entries, every entry of w finite.
 #[inline]
-pub fn dot8_sparse(w: &[f64], x: &[f64], nz: &[u32]) -> f64 {
-    let n = w.len().min(x.len());
-    let main = n - n % 8;
+pub fn dot8_sparse(w: &[f64], x: Sparse) -> f64 {
+    let main = x.len - x.len % 8;
     let mut p = [0.0f64; 8];
-    let split = nz.partition_point(|&j| (j as usize) < main);
-    for &j in &nz[..split] {
+    let split = x.split(main);
+    for (&j, &v) in x.index[..split].iter().zip(x.value) {
         let j = j as usize;
-        p[j & 7] = p[j & 7] + w[j] * x[j];
+        p[j & 7] = p[j & 7] + w[j] * v;
     }
     let mut sum = 0.0;
     sum = sum + (p[0] + p[4]);
     sum = sum + (p[1] + p[5]);
     sum = sum + (p[2] + p[6]);
     sum = sum + (p[3] + p[7]);
-    for &j in &nz[split..] {
-        let j = j as usize;
-        sum = sum + w[j] * x[j];
+    for (&j, &v) in x.index[split..].iter().zip(&x.value[split..]) {
+        sum = sum + w[j as usize] * v;
     }
     sum
 }
@@ -72,56 +89,37 @@ pub fn col_dot(a: &[f64], stride: usize, col: usize, g: &[f64]) -> f64 {
     sum
 }
 
-/// The indices of x's nonzero entries (−0 counts as zero), into `nz`.
-pub fn nonzeros(x: &[f64], nz: &mut Vec<u32>) {
-    nz.clear();
+/// x's nonzero entries (−0 counts as zero), appended to `index` and `value`.
+pub fn nonzeros(x: &[f64], index: &mut Vec<u32>, value: &mut Vec<f64>) {
     for (j, &v) in x.iter().enumerate() {
         if v != 0.0 {
-            nz.push(j as u32);
+            index.push(j as u32);
+            value.push(v);
         }
     }
 }
 
 /// out_i = base_i + Σ_j W[i, off + j] x_j for a row-major W with `cols` columns, as
-/// `general_mat_vec_mul(1, W[:, off..], x, 1, out)` after `out = base`; with `nz`, only x's
-/// nonzero entries are visited (W must then be finite).
-pub fn affine(
-    out: &mut [f64],
-    w: &[f64],
-    cols: usize,
-    off: usize,
-    base: impl Fn(usize) -> f64,
-    x: &[f64],
-    nz: Option<&[u32]>,
-) {
+/// `general_mat_vec_mul(1, W[:, off..], x, 1, out)` after `out = base`.
+pub fn affine(out: &mut [f64], w: &[f64], cols: usize, off: usize, base: impl Fn(usize) -> f64, x: &[f64]) {
     for (i, o) in out.iter_mut().enumerate() {
-        let row = &w[i * cols + off..(i + 1) * cols];
-        let s = match nz {
-            Some(nz) => dot8_sparse(row, x, nz),
-            None => dot8(row, x),
-        };
-        *o = base(i) * 1.0 + s * 1.0;
+        *o = base(i) * 1.0 + dot8(&w[i * cols + off..(i + 1) * cols], x) * 1.0;
     }
 }
 
-/// acc[i, off + j] += g_i x_j over every j (`scaled_add` of each row), or only x's nonzero
-/// entries `nz` (every g_i finite: the skipped terms are ±0 and the accumulator must not hold
-/// a −0 that they would turn into +0, which holds for an accumulator that starts at +0).
-pub fn add_outer(acc: &mut [f64], cols: usize, off: usize, g: &[f64], x: &[f64], nz: Option<&[u32]>) {
+/// [`affine`] over x's nonzero entries (W finite).
+pub fn affine_sparse(out: &mut [f64], w: &[f64], cols: usize, off: usize, base: impl Fn(usize) -> f64, x: Sparse) {
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = base(i) * 1.0 + dot8_sparse(&w[i * cols + off..(i + 1) * cols], x) * 1.0;
+    }
+}
+
+/// acc[i, off + j] += g_i x_j over every j (`scaled_add` of each row).
+pub fn add_outer(acc: &mut [f64], cols: usize, off: usize, g: &[f64], x: &[f64]) {
     for (i, &gi) in g.iter().enumerate() {
         let row = &mut acc[i * cols + off..(i + 1) * cols];
-        match nz {
-            Some(nz) => {
-                for &j in nz {
-                    let j = j as usize;
-                    row[j] = row[j] + gi * x[j];
-                }
-            }
-            None => {
-                for (r, &xj) in row.iter_mut().zip(x) {
-                    *r = *r + gi * xj;
-                }
-            }
+        for (r, &xj) in row.iter_mut().zip(x) {
+            *r = *r + gi * xj;
         }
     }
 }
@@ -142,4 +140,110 @@ pub fn all_finite(a: &[f64]) -> bool {
         s[0] += v - v;
     }
     s[0] + s[1] + s[2] + s[3] == 0.0
+}
+
+/// [`affine_sparse`] from Wᵀ (`wt[c·m + i]` = W[i, c], m rows): the same sums, with row
+/// i's eight partial sums kept side by side for every row so that each nonzero x_j adds a
+/// contiguous column of W. `acc` is scratch.
+pub fn affine_t(
+    out: &mut [f64],
+    wt: &[f64],
+    m: usize,
+    off: usize,
+    base: impl Fn(usize) -> f64,
+    x: Sparse,
+    acc: &mut Vec<f64>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2. The same operations, four lanes wide (Rust never fuses a
+        // multiply and an add, so the numbers are the same).
+        unsafe { affine_t_avx2(out, wt, m, off, &base, x, acc) };
+        return;
+    }
+    affine_t_body(out, wt, m, off, &base, x, acc)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn affine_t_avx2(
+    out: &mut [f64],
+    wt: &[f64],
+    m: usize,
+    off: usize,
+    base: &dyn Fn(usize) -> f64,
+    x: Sparse,
+    acc: &mut Vec<f64>,
+) {
+    affine_t_body(out, wt, m, off, base, x, acc)
+}
+
+#[inline(always)]
+fn affine_t_body(
+    out: &mut [f64],
+    wt: &[f64],
+    m: usize,
+    off: usize,
+    base: &dyn Fn(usize) -> f64,
+    x: Sparse,
+    acc: &mut Vec<f64>,
+) {
+    let main = x.len - x.len % 8;
+    acc.clear();
+    acc.resize(8 * m, 0.0);
+    let split = x.split(main);
+    for (&j, &xj) in x.index[..split].iter().zip(x.value) {
+        let j = j as usize;
+        let col = &wt[(off + j) * m..(off + j + 1) * m];
+        let p = &mut acc[(j & 7) * m..((j & 7) + 1) * m];
+        for (p, &c) in p.iter_mut().zip(col) {
+            *p = *p + c * xj;
+        }
+    }
+    for (i, o) in out.iter_mut().enumerate().take(m) {
+        let mut sum = 0.0;
+        sum = sum + (acc[i] + acc[4 * m + i]);
+        sum = sum + (acc[m + i] + acc[5 * m + i]);
+        sum = sum + (acc[2 * m + i] + acc[6 * m + i]);
+        sum = sum + (acc[3 * m + i] + acc[7 * m + i]);
+        for (&j, &xj) in x.index[split..].iter().zip(&x.value[split..]) {
+            sum = sum + wt[(off + j as usize) * m + i] * xj;
+        }
+        *o = base(i) * 1.0 + sum * 1.0;
+    }
+}
+
+/// θᵀ[c·m + i] ← θᵀ[c·m + i] − γ(0 + g_i x_c) over x's nonzero entries c (shifted by `off`),
+/// and the bias column θᵀ[i] ← θᵀ[i] − γ(0 + g_i) when `off` is 1: the micro-steps' gradient
+/// (which starts at +0) and SGD step, fused, on a transposed parameter.
+pub fn sgd_outer_t(wt: &mut [f64], m: usize, off: usize, g: &[f64], x: Sparse, lr: f64) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2; the same operations, four lanes wide.
+        unsafe { sgd_outer_t_avx2(wt, m, off, g, x, lr) };
+        return;
+    }
+    sgd_outer_t_body(wt, m, off, g, x, lr)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn sgd_outer_t_avx2(wt: &mut [f64], m: usize, off: usize, g: &[f64], x: Sparse, lr: f64) {
+    sgd_outer_t_body(wt, m, off, g, x, lr)
+}
+
+#[inline(always)]
+fn sgd_outer_t_body(wt: &mut [f64], m: usize, off: usize, g: &[f64], x: Sparse, lr: f64) {
+    if off == 1 {
+        for (w, &gi) in wt[..m].iter_mut().zip(g) {
+            *w = *w - lr * (0.0 + gi);
+        }
+    }
+    for (&j, &xj) in x.index.iter().zip(x.value) {
+        let j = j as usize;
+        let col = &mut wt[(off + j) * m..(off + j + 1) * m];
+        for (w, &gi) in col.iter_mut().zip(g) {
+            *w = *w - lr * (0.0 + gi * xj);
+        }
+    }
 }

@@ -427,13 +427,13 @@ impl Op {
             Op::Linear => {
                 let cols = x(0).shape()[1];
                 let w = sl(x(0));
-                kernels::affine(sl_mut(out), w, cols, 1, |i| w[i * cols], sl(x(1)), None);
+                kernels::affine(sl_mut(out), w, cols, 1, |i| w[i * cols], sl(x(1)));
             }
             // u = W x + b
             Op::Affine => {
                 let cols = x(0).shape()[1];
                 let b = sl(x(2));
-                kernels::affine(sl_mut(out), sl(x(0)), cols, 0, |i| b[i], sl(x(1)), None);
+                kernels::affine(sl_mut(out), sl(x(0)), cols, 0, |i| b[i], sl(x(1)));
             }
             // J = −Σ [y* log y + (1 − y*) log(1 − y)]; from the logit b of y = σ(b) it is
             // Σ [y* softplus(−b) + (1 − y*) softplus(b)], finite wherever b is.
@@ -492,8 +492,8 @@ impl Op {
     ) {
         let x = |j: usize| &values[inputs[j]];
         // Each input's numbers and the node's own, read once.
-        let flats: Vec<Flat> = inputs.iter().map(|&i| Flat::of(&values[i])).collect();
-        let f = |j: usize| &flats[j];
+        let flats: [Option<Flat>; 3] = std::array::from_fn(|j| inputs.get(j).map(|&i| Flat::of(&values[i])));
+        let f = |j: usize| flats[j].as_ref().expect("an input of the op");
         let fu = Flat::of(u);
         match (self, k) {
             (Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_), _) => {}
@@ -585,7 +585,7 @@ impl Op {
                 for (i, &gi) in g.iter().enumerate() {
                     a[i * cols] += gi;
                 }
-                kernels::add_outer(a, cols, 1, g, sl(x(1)), None);
+                kernels::add_outer(a, cols, 1, g, sl(x(1)));
             }
             (Op::Linear, _) => {
                 let cols = x(0).shape()[1];
@@ -597,7 +597,7 @@ impl Op {
             // ∂(W x + b)/∂W = g xᵀ, ∂/∂x = Wᵀ g, ∂/∂b = g
             (Op::Affine, 0) => {
                 let cols = acc.shape()[1];
-                kernels::add_outer(sl_mut(acc), cols, 0, sl(g), sl(x(1)), None);
+                kernels::add_outer(sl_mut(acc), cols, 0, sl(g), sl(x(1)));
             }
             (Op::Affine, 1) => {
                 let cols = x(0).shape()[1];
