@@ -183,18 +183,30 @@ pub fn main_with(cli: Cli) -> Result<i32> {
                 return Err(Error::Usage("--examples must be at least 1 (the first K examples of each epoch)".into()));
             }
             let mut session = Session::new(model, backward.into());
-            let mut records = Vec::new();
-            trace::record_run(&mut session, examples, |r| {
-                records.push(r);
-                Ok(())
+            // Each record goes to the file as it is made.
+            let (mut examples_written, mut epochs_written) = (0, 0);
+            trace::write_file_with(&out, |sink| {
+                let mut failed = None;
+                let run = trace::record_run(&mut session, examples, |r| {
+                    match r {
+                        trace::Record::Example(_) => examples_written += 1,
+                        _ => epochs_written += 1,
+                    }
+                    sink(r).map_err(|e| {
+                        failed = Some(e.clone());
+                        Error::Usage(e)
+                    })
+                });
+                match (failed, run) {
+                    (Some(e), _) => Err(e),
+                    (None, run) => run.map_err(|e| e.to_string()),
+                }
             })?;
-            trace::write_file(&out, &records)?;
-            let examples = records.iter().filter(|r| matches!(r, trace::Record::Example(_))).count();
             eprintln!(
                 "wrote {} ({} example records, {} epoch records)",
                 out.display(),
-                examples,
-                records.len() - examples
+                examples_written,
+                epochs_written
             );
             report_non_finite(&session);
             Ok(0)

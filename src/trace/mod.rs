@@ -2,7 +2,6 @@
 //! (or .npz), in the format of the contract's §3.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
@@ -10,7 +9,7 @@ use ndarray::{ArrayD, IxDyn};
 
 use crate::engine::Op;
 use crate::error::{Error, Result};
-use crate::numfmt::json_number;
+use crate::numfmt::push_json_number;
 use crate::session::{EpochMetrics, Session};
 
 /// Named arrays in a fixed order.
@@ -136,84 +135,128 @@ pub fn record_run(
     Ok(())
 }
 
-fn write_array(out: &mut String, a: &ArrayD<f64>) {
-    fn rec(out: &mut String, a: &ndarray::ArrayViewD<f64>) {
-        if a.ndim() == 0 {
-            out.push_str(&json_number(a[IxDyn(&[])]));
+/// Appends an array as nested JSON lists (a scalar as a number).
+fn write_array(out: &mut Vec<u8>, a: &ArrayD<f64>) {
+    fn nested(out: &mut Vec<u8>, shape: &[usize], data: &[f64]) {
+        let Some((&n, inner)) = shape.split_first() else {
+            push_json_number(out, data[0]);
             return;
-        }
-        out.push('[');
-        for (i, sub) in a.outer_iter().enumerate() {
+        };
+        let step: usize = inner.iter().product();
+        out.push(b'[');
+        for i in 0..n {
             if i > 0 {
-                out.push_str(", ");
+                out.extend_from_slice(b", ");
             }
-            rec(out, &sub);
+            nested(out, inner, &data[i * step..(i + 1) * step]);
         }
-        out.push(']');
+        out.push(b']');
     }
-    rec(out, &a.view());
+    match a.as_slice() {
+        Some(data) => nested(out, a.shape(), data),
+        None => nested(out, a.shape(), &a.iter().copied().collect::<Vec<_>>()),
+    }
 }
 
-fn write_named(out: &mut String, key: &str, items: &Named) {
-    let _ = write!(out, "{}: {{", json_string(key));
+fn write_named(out: &mut Vec<u8>, key: &str, items: &Named) {
+    push_json_string(out, key);
+    out.extend_from_slice(b": {");
     for (i, (name, a)) in items.iter().enumerate() {
         if i > 0 {
-            out.push_str(", ");
+            out.extend_from_slice(b", ");
         }
-        out.push_str(&json_string(name));
-        out.push_str(": ");
+        push_json_string(out, name);
+        out.extend_from_slice(b": ");
         write_array(out, a);
     }
-    out.push('}');
+    out.push(b'}');
 }
 
 fn json_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
 }
 
-/// One JSON Lines line (without the newline).
-pub fn to_json_line(record: &Record) -> String {
-    let mut out = String::new();
+/// Appends `s` as a JSON string (as [`json_string`]).
+fn push_json_string(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(json_string(s).as_bytes());
+    }
+}
+
+fn push_int(out: &mut Vec<u8>, n: usize) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// Appends one JSON Lines line (without the newline) to `out`.
+pub fn push_json_line(out: &mut Vec<u8>, record: &Record) {
     match record {
         Record::Example(r) => {
-            let _ = write!(out, "{{\"epoch\": {}, \"example\": {}", r.epoch, r.example);
+            out.extend_from_slice(b"{\"epoch\": ");
+            push_int(out, r.epoch);
+            out.extend_from_slice(b", \"example\": ");
+            push_int(out, r.example);
             if let Some(row) = r.row {
-                let _ = write!(out, ", \"row\": {row}");
+                out.extend_from_slice(b", \"row\": ");
+                push_int(out, row);
             }
-            out.push_str(", ");
-            write_named(&mut out, "forward", &r.forward);
-            out.push_str(", ");
-            write_named(&mut out, "adjoints", &r.adjoints);
-            out.push_str(", ");
-            write_named(&mut out, "params", &r.params);
-            out.push('}');
+            out.extend_from_slice(b", ");
+            write_named(out, "forward", &r.forward);
+            out.extend_from_slice(b", ");
+            write_named(out, "adjoints", &r.adjoints);
+            out.extend_from_slice(b", ");
+            write_named(out, "params", &r.params);
+            out.push(b'}');
         }
         Record::Init(params) => {
-            out.push('{');
-            write_named(&mut out, "init", params);
-            out.push('}');
+            out.push(b'{');
+            write_named(out, "init", params);
+            out.push(b'}');
         }
         Record::Epoch(r) => {
-            let _ = write!(out, "{{\"epoch\": {}, \"metrics\": {{", r.epoch);
+            out.extend_from_slice(b"{\"epoch\": ");
+            push_int(out, r.epoch);
+            out.extend_from_slice(b", \"metrics\": {");
             for (i, (k, v)) in r.metrics.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(", ");
+                    out.extend_from_slice(b", ");
                 }
-                let _ = write!(out, "{}: {}", json_string(k), json_number(*v));
+                push_json_string(out, k);
+                out.extend_from_slice(b": ");
+                push_json_number(out, *v);
             }
-            out.push_str("}}");
+            out.extend_from_slice(b"}}");
         }
     }
-    out
+}
+
+/// One JSON Lines line (without the newline).
+pub fn to_json_line(record: &Record) -> String {
+    let mut out = Vec::new();
+    push_json_line(&mut out, record);
+    String::from_utf8(out).expect("JSON is UTF-8")
 }
 
 /// Writes records to `path` (.jsonl or .npz) atomically: into a temporary file beside it,
 /// renamed into place only when complete.
 pub fn write_file(path: &Path, records: &[Record]) -> Result<()> {
+    write_file_with(path, |sink| records.iter().try_for_each(|r| sink(r.clone())))
+}
+
+/// A record's way to the file: an error says why the file cannot be written.
+pub type Sink<'a> = dyn FnMut(Record) -> std::result::Result<(), String> + 'a;
+
+/// Writes the records `produce` hands to its sink to `path` (.jsonl or .npz), each as it
+/// comes (JSON Lines are formatted and written on another thread while `produce` runs),
+/// atomically as [`write_file`]. `produce` stops at the sink's first error and returns it.
+pub fn write_file_with(path: &Path, produce: impl FnOnce(&mut Sink) -> std::result::Result<(), String>) -> Result<()> {
     let is_npz = path.extension().is_some_and(|e| e == "npz");
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let tmp = dir.join(format!(".{}.partial", path.file_name().and_then(|n| n.to_str()).unwrap_or("trace")));
-    let result = if is_npz { write_npz(&tmp, records) } else { write_jsonl(&tmp, records) };
+    let result = if is_npz { write_npz(&tmp, produce) } else { write_jsonl(&tmp, produce) };
     match result.and_then(|_| std::fs::rename(&tmp, path).map_err(|e| e.to_string())) {
         Ok(()) => Ok(()),
         Err(e) => {
@@ -223,20 +266,42 @@ pub fn write_file(path: &Path, records: &[Record]) -> Result<()> {
     }
 }
 
-fn write_jsonl(path: &Path, records: &[Record]) -> std::result::Result<(), String> {
+/// JSON Lines: records go through a bounded channel to a thread that formats and writes them,
+/// so that the run and the formatting share the work; memory stays a few records.
+fn write_jsonl(
+    path: &Path,
+    produce: impl FnOnce(&mut Sink) -> std::result::Result<(), String>,
+) -> std::result::Result<(), String> {
     let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
-    let mut w = std::io::BufWriter::new(file);
-    for r in records {
-        writeln!(w, "{}", to_json_line(r)).map_err(|e| e.to_string())?;
-    }
-    w.flush().map_err(|e| e.to_string())
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Record>(64);
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> std::result::Result<(), String> {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            let mut line = Vec::with_capacity(1 << 16);
+            for r in rx {
+                line.clear();
+                push_json_line(&mut line, &r);
+                line.push(b'\n');
+                w.write_all(&line).map_err(|e| e.to_string())?;
+            }
+            w.flush().map_err(|e| e.to_string())
+        });
+        let produced = produce(&mut |r| tx.send(r).map_err(|_| "the writer stopped".to_string()));
+        drop(tx);
+        let written = writer.join().unwrap_or_else(|_| Err("the writer panicked".into()));
+        // The writer's own error says more than "stopped".
+        written.and(produced)
+    })
 }
 
-fn write_npz(path: &Path, records: &[Record]) -> std::result::Result<(), String> {
+fn write_npz(
+    path: &Path,
+    produce: impl FnOnce(&mut Sink) -> std::result::Result<(), String>,
+) -> std::result::Result<(), String> {
     let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
-    let mut npz = ndarray_npy::NpzWriter::new(file);
-    for r in records {
-        match r {
+    let mut npz = ndarray_npy::NpzWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
+    produce(&mut |r| {
+        match &r {
             Record::Example(r) => {
                 for (section, items) in [("forward", &r.forward), ("adjoints", &r.adjoints), ("params", &r.params)] {
                     for (name, a) in items {
@@ -261,8 +326,10 @@ fn write_npz(path: &Path, records: &[Record]) -> std::result::Result<(), String>
                 }
             }
         }
-    }
-    npz.finish().map_err(|e| e.to_string())?;
+        Ok(())
+    })?;
+    let mut w = npz.finish().map_err(|e| e.to_string())?;
+    w.flush().map_err(|e| e.to_string())?;
     Ok(())
 }
 
