@@ -218,7 +218,7 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             let model = data.load(&model)?;
             let aliases = aliases(&model, &alias)?;
             model.require_examples()?;
-            let theirs = crate::diff::Theirs::load(&theirs, &model.graph, &aliases)?;
+            let theirs = crate::diff::Theirs::load_streaming(&theirs, &model.graph, &aliases)?;
             let (model, notes) = crate::diff::prepare(&model, &theirs)?;
             let mut session = Session::new(model, backward.into());
             let mut report = crate::diff::run(&mut session, &theirs, tol)?;

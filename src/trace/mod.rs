@@ -1,6 +1,8 @@
 //! Traces: every number of every example, exchanged with other implementations as JSON Lines
 //! (or .npz), in the format of the contract's §3.
 
+mod scan;
+
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::Path;
@@ -339,19 +341,100 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Record>> {
 }
 
 fn read_jsonl_numbered(path: &Path) -> Result<Vec<Numbered>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, format!("cannot read the trace: {e}")))?;
-    let file = path.display().to_string();
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = |message: String| Error::Trace { file: file.clone(), record: i + 1, message };
-        let value: serde_json::Value = serde_json::from_str(&quote_non_finite(line))
-            .map_err(|e| bad(format!("not valid JSON at column {}: {e}", e.column())))?;
-        out.push(Numbered { number: i + 1, record: parse_record(&value).map_err(bad)? });
-    }
+    for_each_jsonl_record(path, |n, _| {
+        out.push(n);
+        Ok(true)
+    })?;
     Ok(out)
+}
+
+fn cannot_read(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::file(path, format!("cannot read the trace: {e}"))
+}
+
+/// The text of one line read as bytes (without its end of line), as `str::lines` gives it.
+fn line_text<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str> {
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|_| cannot_read(path, "stream did not contain valid UTF-8"))
+}
+
+/// Parses line `number` of a JSON Lines trace (`None` for a blank line). Without `numbers`
+/// the arrays may hold zeros instead of their numbers (the record is checked all the same).
+fn parse_line(file: &str, number: usize, line: &str, numbers: bool) -> Result<Option<Record>> {
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    if let Some(record) = scan::record(line, numbers) {
+        return Ok(Some(record));
+    }
+    let bad = |message: String| Error::Trace { file: file.to_string(), record: number, message };
+    let value: serde_json::Value = serde_json::from_str(&quote_non_finite(line))
+        .map_err(|e| bad(format!("not valid JSON at column {}: {e}", e.column())))?;
+    parse_record(&value).map(Some).map_err(bad)
+}
+
+/// Reads a JSON Lines trace one record at a time, in file order, handing each (numbered) to
+/// `f` with the byte offset of its line, for [`JsonlCursor::read_at`]. Memory: one line.
+/// `f` says whether it needs the next records' numbers (else their arrays may hold zeros).
+pub fn for_each_jsonl_record(path: &Path, mut f: impl FnMut(Numbered, u64) -> Result<bool>) -> Result<()> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| cannot_read(path, e))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let name = path.display().to_string();
+    let mut line = Vec::new();
+    let (mut offset, mut number) = (0u64, 0usize);
+    let mut numbers = true;
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line).map_err(|e| cannot_read(path, e))?;
+        if n == 0 {
+            return Ok(());
+        }
+        number += 1;
+        if let Some(record) = parse_line(&name, number, line_text(path, &line)?, numbers)? {
+            numbers = f(Numbered { number, record }, offset)?;
+        }
+        offset += n as u64;
+    }
+}
+
+/// Reads single records of a JSON Lines trace by their line's offset, seeking only when they
+/// are not read in file order.
+#[derive(Debug)]
+pub struct JsonlCursor {
+    path: std::path::PathBuf,
+    reader: std::io::BufReader<std::fs::File>,
+    position: u64,
+    line: Vec<u8>,
+}
+
+impl JsonlCursor {
+    pub fn open(path: &Path) -> Result<JsonlCursor> {
+        let file = std::fs::File::open(path).map_err(|e| cannot_read(path, e))?;
+        Ok(JsonlCursor {
+            path: path.to_path_buf(),
+            reader: std::io::BufReader::with_capacity(1 << 20, file),
+            position: 0,
+            line: Vec::new(),
+        })
+    }
+
+    /// The record on line `number`, which starts at byte `offset`.
+    pub fn read_at(&mut self, offset: u64, number: usize) -> Result<Record> {
+        use std::io::{BufRead, Seek};
+        let path = self.path.clone();
+        if offset != self.position {
+            self.reader.seek(std::io::SeekFrom::Start(offset)).map_err(|e| cannot_read(&path, e))?;
+        }
+        self.line.clear();
+        let n = self.reader.read_until(b'\n', &mut self.line).map_err(|e| cannot_read(&path, e))?;
+        self.position = offset + n as u64;
+        let text = line_text(&path, &self.line)?;
+        parse_line(&path.display().to_string(), number, text, true)?
+            .ok_or_else(|| cannot_read(&path, format!("record {number} is gone (was the file changed?)")))
+    }
 }
 
 fn read_npz(path: &Path) -> Result<Vec<Numbered>> {
@@ -459,7 +542,10 @@ fn read_npz_array(
 
 /// Replaces bare NaN / Infinity / -Infinity tokens (outside strings) by marker strings that
 /// serde_json accepts.
-fn quote_non_finite(line: &str) -> String {
+fn quote_non_finite(line: &str) -> std::borrow::Cow<'_, str> {
+    if !line.contains("NaN") && !line.contains("Infinity") {
+        return std::borrow::Cow::Borrowed(line);
+    }
     let mut out = String::with_capacity(line.len());
     let mut in_string = false;
     let mut escaped = false;
@@ -496,7 +582,7 @@ fn quote_non_finite(line: &str) -> String {
             rest = &rest[c.len_utf8()..];
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 fn number(v: &serde_json::Value) -> Option<f64> {
