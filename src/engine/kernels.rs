@@ -10,6 +10,9 @@
 //! - [`col_dot`] is the strided dot of a matrix column (a transposed matrix's row), which
 //!   `ndarray` sums in order from +0.
 
+// Additions are spelled `s = s + t`, as in the ndarray code they reproduce (`+=` is the same).
+#![allow(clippy::assign_op_pattern)]
+
 /// Σ_j w_j x_j in `ndarray`'s `unrolled_dot` order.
 #[inline]
 pub fn dot8(w: &[f64], x: &[f64]) -> f64 {
@@ -127,17 +130,17 @@ pub fn add_outer(acc: &mut [f64], cols: usize, off: usize, g: &[f64], x: &[f64])
 /// Whether every entry is finite, without an early exit so that it vectorises.
 #[inline]
 pub fn all_finite(a: &[f64]) -> bool {
-    // v − v is 0 for a finite v and NaN otherwise; four sums so that the loop vectorises.
+    // v · 0 is ±0 for a finite v and NaN otherwise; four sums so that the loop vectorises.
     let mut s = [0.0f64; 4];
     let chunks = a.chunks_exact(4);
     let rest = chunks.remainder();
     for c in chunks {
         for k in 0..4 {
-            s[k] += c[k] - c[k];
+            s[k] += c[k] * 0.0;
         }
     }
     for &v in rest {
-        s[0] += v - v;
+        s[0] += v * 0.0;
     }
     s[0] + s[1] + s[2] + s[3] == 0.0
 }

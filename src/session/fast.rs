@@ -20,6 +20,9 @@
 //! After `run_fast` the workspace's adjoints and intermediate values, and
 //! [`Session::param_before`], are not those of the last example.
 
+// Additions are spelled `s = s + t`, as in the ndarray code they reproduce (`+=` is the same).
+#![allow(clippy::assign_op_pattern)]
+
 use std::cell::{Cell, RefCell};
 
 use crate::data::Dataset;
@@ -32,6 +35,11 @@ use super::{predicted_label, NonFinite, Phase, Score, Session};
 /// Far enough below overflow (1.8e308) that a bound under it, with its roundings, proves
 /// the numbers it bounds finite.
 const SAFE: f64 = 1e300;
+
+/// Whether a bound is below [`SAFE`] (false for NaN).
+fn safe(bound: f64) -> bool {
+    bound < SAFE
+}
 
 /// A parameter updated straight from its only consumer's adjoint.
 #[derive(Debug)]
@@ -488,12 +496,12 @@ impl Session {
             .max(1.0);
             f.gmax.set(gmax);
             f.xmax.set(xmax);
-            if !(gmax * xmax < SAFE) {
+            if !safe(gmax * xmax) {
                 return Some(Outcome::Backward);
             }
             if plan.skip[node.inputs[1]] {
                 let gsum: f64 = g.iter().map(|v| v.abs()).sum();
-                if !(f.bound.get() * gsum < SAFE) {
+                if !safe(f.bound.get() * gsum) {
                     return Some(Outcome::Backward);
                 }
             }
