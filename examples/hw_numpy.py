@@ -128,7 +128,8 @@ def main():
     D, K = args.hidden_units, 10
     alpha = init_weights(D, M, args.init_flag)
     beta = init_weights(K, D, args.init_flag)
-    trace = Trace()
+    # With a path the recorder writes each record as it is complete: memory stays constant.
+    trace = Trace(args.trace) if args.trace else None
     previous = (np.zeros_like(alpha), np.zeros_like(beta))
     accumulated = (np.zeros_like(alpha), np.zeros_like(beta))
     lines = []
@@ -184,7 +185,7 @@ def main():
         with open(path, "w") as f:
             f.write("".join("%d\n" % v for v in pred))
     if args.trace:
-        trace.save(args.trace)
+        trace.close()
 
 
 if __name__ == "__main__":

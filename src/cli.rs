@@ -10,7 +10,7 @@ use crate::engine::{shape_str, Backward, Op, Workspace};
 use crate::error::{Error, Result};
 use crate::model::{DataOverride, Model};
 use crate::numfmt::{py_repr, short};
-use crate::session::{Event, Phase, Session};
+use crate::session::{Phase, Session};
 use crate::trace;
 
 #[derive(Debug, Parser)]
@@ -225,7 +225,7 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             let model = data.load(&model)?;
             let aliases = aliases(&model, &alias)?;
             model.require_examples()?;
-            let theirs = crate::diff::Theirs::load(&theirs, &model.graph, &aliases)?;
+            let theirs = crate::diff::Theirs::load_streaming(&theirs, &model.graph, &aliases)?;
             let (model, notes) = crate::diff::prepare(&model, &theirs)?;
             let mut session = Session::new(model, backward.into());
             let mut report = crate::diff::run(&mut session, &theirs, tol)?;
@@ -381,18 +381,20 @@ fn run(
     let mut session = Session::new(model, backward);
     let total = epochs * per_epoch;
     let mut shown = 0;
-    while session.phase() != Phase::Finished {
-        let event = session.step();
+    let mut printed = 0;
+    // Whole examples at a time, with the micro-steps' numbers (see `Session::run_fast`). A
+    // failed write to stdout (a closed pipe) is reported once the run ends.
+    let mut failed: Option<Error> = None;
+    session.run_fast(|session| {
         let done = session.losses().len();
         if tty && done != shown && (done.is_multiple_of(25) || done == total) {
             shown = done;
             progress(done, total);
         }
-        if let Event::Evaluated { .. } = event {
+        for m in &session.metrics()[printed..] {
             if tty {
                 eprint!("\r\x1b[K");
             }
-            let m = session.metrics().last().expect("an evaluation was just recorded");
             let mut line = format!("epoch {:>3}", m.epoch);
             if let Some(s) = m.train {
                 line += &format!("  train loss {}", py_repr(s.loss));
@@ -407,8 +409,14 @@ fn run(
                     line += &format!("  {test_key} error {}", py_repr(e));
                 }
             }
-            emit(&format!("{line}\n"))?;
+            if failed.is_none() {
+                failed = emit(&format!("{line}\n")).err();
+            }
         }
+        printed = session.metrics().len();
+    });
+    if let Some(e) = failed {
+        return Err(e);
     }
     if tty {
         eprint!("\r\x1b[K");
@@ -434,9 +442,10 @@ fn run(
         }
         crate::output::write_text(path, &text)?;
     }
-    for (path, data) in [(train_out, session.model().train_data.clone()), (test_out, session.model().test_data.clone())]
-    {
-        if let (Some(path), Some(data)) = (path, data) {
+    for (path, train) in [(train_out, true), (test_out, false)] {
+        let Some(path) = path else { continue };
+        let model = session.model();
+        if let Some(data) = if train { model.train_data.clone() } else { model.test_data.clone() } {
             let labels = session.predict(&data).unwrap_or_default();
             let text: String = labels.iter().map(|l| format!("{l}\n")).collect();
             crate::output::write_text(path, &text)?;

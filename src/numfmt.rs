@@ -66,6 +66,135 @@ pub fn json_number(x: f64) -> String {
     }
 }
 
+/// Appends [`json_number`]`(x)` to `out` without allocating: the shortest round-trip digits
+/// from `ryu`, spelled as Python's `repr` spells them (the same text as [`py_repr`]).
+pub fn push_json_number(out: &mut Vec<u8>, x: f64) {
+    if !x.is_finite() {
+        out.extend_from_slice(if x.is_nan() {
+            b"NaN"
+        } else if x > 0.0 {
+            b"Infinity"
+        } else {
+            b"-Infinity"
+        });
+        return;
+    }
+    if x == 0.0 {
+        out.extend_from_slice(if x.is_sign_negative() { b"-0.0" } else { b"0.0" });
+        return;
+    }
+    if may_tie(x) {
+        out.extend_from_slice(py_repr(x).as_bytes());
+        return;
+    }
+    let mut buf = ryu::Buffer::new();
+    let s = buf.format_finite(x).as_bytes();
+    let (negative, s) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, s),
+    };
+    // ryu writes d.ddd, ddd.d or d.ddde±x: collect the digits and where the point goes
+    // (value = 0.DIGITS × 10^decpt).
+    let (mantissa, exp) = match s.iter().position(|&c| c == b'e' || c == b'E') {
+        Some(i) => (&s[..i], parse_exp(&s[i + 1..])),
+        None => (s, 0),
+    };
+    let mut digits = [0u8; 32];
+    let mut n = 0;
+    let mut int_digits = 0i32;
+    let mut seen_point = false;
+    for &c in mantissa {
+        if c == b'.' {
+            seen_point = true;
+        } else {
+            digits[n] = c;
+            n += 1;
+            if !seen_point {
+                int_digits += 1;
+            }
+        }
+    }
+    let mut decpt = int_digits + exp;
+    let mut start = 0;
+    while start < n && digits[start] == b'0' {
+        start += 1;
+        decpt -= 1;
+    }
+    while n > start && digits[n - 1] == b'0' {
+        n -= 1;
+    }
+    let digits = &digits[start..n];
+    if negative {
+        out.push(b'-');
+    }
+    if decpt <= -4 || decpt > 16 {
+        out.push(digits[0]);
+        if digits.len() > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&digits[1..]);
+        }
+        let e = decpt - 1;
+        out.push(b'e');
+        out.push(if e < 0 { b'-' } else { b'+' });
+        let e = e.unsigned_abs();
+        if e < 10 {
+            out.push(b'0');
+        }
+        let mut ib = itoa::Buffer::new();
+        out.extend_from_slice(ib.format(e).as_bytes());
+    } else if decpt <= 0 {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', (-decpt) as usize));
+        out.extend_from_slice(digits);
+    } else {
+        let d = decpt as usize;
+        if digits.len() <= d {
+            out.extend_from_slice(digits);
+            out.extend(std::iter::repeat_n(b'0', d - digits.len()));
+            out.extend_from_slice(b".0");
+        } else {
+            out.extend_from_slice(&digits[..d]);
+            out.push(b'.');
+            out.extend_from_slice(&digits[d..]);
+        }
+    }
+}
+
+/// Whether two shortest digit strings can be equally close to `x` (finite, nonzero): ryu
+/// then rounds to even and Rust's `{:e}`, which `py_repr` uses, away from zero. A tie needs
+/// at least 16 digits (fewer are never two candidates within the rounding interval) and an
+/// exact decimal value of one digit more, so of 17 or 18 significant digits.
+fn may_tie(x: f64) -> bool {
+    let bits = x.to_bits();
+    let field = ((bits >> 52) & 0x7ff) as i32;
+    let mut m = bits & ((1u64 << 52) - 1);
+    let mut e = if field == 0 { -1074 } else { field - 1075 };
+    if field != 0 {
+        m |= 1u64 << 52;
+    }
+    let tz = m.trailing_zeros();
+    m >>= tz;
+    e += tz as i32;
+    if e >= 0 {
+        // An integer: of 17 or 18 digits, or more with trailing zeros (then 5^t divides m < 2^53,
+        // so t ≤ 22 and x < 10^40).
+        (1e16..1e40).contains(&x.abs())
+    } else {
+        // m·2^e = m·5^k / 10^k: its significant digits are those of m·5^k (odd, no trailing 0).
+        let k = (-e) as u32;
+        k <= 27 && (1e16 as u128..1e18 as u128).contains(&(u128::from(m) * 5u128.pow(k)))
+    }
+}
+
+fn parse_exp(s: &[u8]) -> i32 {
+    let (sign, s) = match s.split_first() {
+        Some((b'-', rest)) => (-1, rest),
+        Some((b'+', rest)) => (1, rest),
+        _ => (1, s),
+    };
+    sign * s.iter().fold(0i32, |a, &c| a * 10 + i32::from(c - b'0'))
+}
+
 thread_local! {
     /// Whether screens show every digit (the debugger's `=`): set by the debugger before it
     /// draws a frame, read by [`short`] and [`cell`].
@@ -187,6 +316,65 @@ mod tests {
         ];
         for (x, want) in cases {
             assert_eq!(py_repr(x), want, "repr of {x:e}");
+        }
+    }
+
+    #[test]
+    fn push_json_number_is_json_number() {
+        let mut cases = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.1,
+            1e-5,
+            1e-4,
+            0.0001234,
+            1e15,
+            1e16,
+            1e17,
+            1.5e16,
+            123.456,
+            5e-324,
+            2.5e-308,
+            1.7976931348623157e308,
+            9007199254740993.0,
+            1e22,
+            1e21,
+            0.3,
+            2.0 / 3.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            100.0,
+            1234567890123456.0,
+            12345678901234567.0,
+        ];
+        // Every binade, and pseudo-random bit patterns.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            cases.push(f64::from_bits(state));
+            cases.push((state % 1_000_000) as f64 / 1000.0);
+        }
+        // Around 2^50..2^60, where ties live: halves, quarters, eighths and large integers.
+        for k in 0..50_000u64 {
+            let m = (1u64 << 52) + k.wrapping_mul(0x9E37_79B9) % (1u64 << 52);
+            for e in -4..8 {
+                cases.push(m as f64 * 2f64.powi(e));
+            }
+        }
+        for e in -1074..1024 {
+            cases.push(2f64.powi(e));
+            cases.push(-3.0 * 2f64.powi(e));
+        }
+        let mut buf = Vec::new();
+        for x in cases {
+            buf.clear();
+            push_json_number(&mut buf, x);
+            assert_eq!(std::str::from_utf8(&buf).unwrap(), json_number(x), "{x:e}");
         }
     }
 

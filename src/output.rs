@@ -49,7 +49,7 @@ fn destination(path: &Path) -> Result<Destination> {
 }
 
 /// Writes `path` with `write`, which may stream its output (it never needs to seek).
-pub fn write_stream<T>(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<T>) -> Result<T> {
+pub fn write_stream<T>(path: &Path, write: impl FnOnce(&mut (dyn Write + Send)) -> Result<T>) -> Result<T> {
     match destination(path)? {
         Destination::Atomic(target) => atomic(path, &target, |w| write(w)),
         Destination::Stream => {

@@ -243,7 +243,7 @@ fn recover_init(session: &Session, theirs: &Theirs, tol: &Tolerance) -> HashMap<
         }
         return out;
     }
-    let Some(first) = theirs.example(1, 1) else { return out };
+    let Some(first) = theirs.fetch(1, 1) else { return out };
     let lr = model.config.learning_rate;
     for &p in graph.params() {
         let name = &graph.node(p).name;
@@ -349,11 +349,11 @@ fn compare_from(session: &mut Session, theirs: &Theirs, tol: f64, from: Cursor, 
         }
         let (epoch, example, row) = (session.epoch(), session.example() + 1, session.row());
         session.finish_example();
-        let Some(their) = theirs.example(epoch, example) else { continue };
+        let Some(their) = theirs.fetch(epoch, example) else { continue };
         report.compared_examples += 1;
         let here = Cursor { epoch, example, position: 0 };
         let start = if (epoch, example) == (from.epoch, from.example) { from.position } else { 0 };
-        match comparer.compare_example(session, their, has_data.then_some(row), start) {
+        match comparer.compare_example(session, &their, has_data.then_some(row), start) {
             Some(mut d) if here >= Cursor { position: 0, ..from } => {
                 if let Some(first) = &earlier {
                     d.diagnosis.insert(

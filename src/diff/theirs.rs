@@ -2,8 +2,10 @@
 //! compared: their names mapped to bptui's, every record placed (or named in an error), their
 //! initial parameters and their precision recognised.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use ndarray::ArrayD;
 
@@ -33,88 +35,191 @@ pub struct Theirs {
     pub float32: bool,
     /// How many records the file holds.
     pub records: usize,
+    /// The shape of each parameter's value after the update in the first example that
+    /// records it (our names).
+    param_shapes: HashMap<String, ((usize, usize), Vec<usize>)>,
+    /// Where to read example records again, when loaded streaming.
+    lazy: Option<Arc<Lazy>>,
+}
+
+/// A streamed JSON Lines trace: where each example record's line starts.
+#[derive(Debug)]
+struct Lazy {
+    path: PathBuf,
+    /// (epoch, example) → (record number, byte offset of its line).
+    offsets: BTreeMap<(usize, usize), (usize, u64)>,
+    cursor: Mutex<Option<trace::JsonlCursor>>,
+    /// (their name, our name).
+    alias: Vec<(String, String)>,
+}
+
+/// What reading a trace carries from record to record.
+struct Reading {
+    alias: Vec<(String, String)>,
+    numbers: Precision,
+}
+
+impl Reading {
+    fn new(aliases: &[(String, String)]) -> Reading {
+        Reading { alias: aliases.to_vec(), numbers: Precision::default() }
+    }
 }
 
 impl Theirs {
     /// Reads a JSON Lines or .npz trace and renames their names to ours with `aliases`
     /// (their name, our name); every remaining name must be a node of `graph`, and every
-    /// value must be one bptui computes.
+    /// value must be one bptui computes. Holds every record in memory (the debugger's
+    /// `--against` looks values up at random); `diff` uses [`Theirs::load_streaming`].
     pub fn load(path: &Path, graph: &Graph, aliases: &[(String, String)]) -> Result<Theirs> {
         let records = trace::read_file(path)?;
-        let file = path.display().to_string();
-        let alias: HashMap<&str, &str> = aliases.iter().map(|(t, o)| (t.as_str(), o.as_str())).collect();
-        let mut theirs = Theirs { file: file.clone(), records: records.len(), ..Default::default() };
-        let mut numbers = Precision::default();
+        let mut theirs = Theirs { file: path.display().to_string(), records: records.len(), ..Default::default() };
+        let mut reading = Reading::new(aliases);
         for Numbered { number, record } in records {
-            let bad = |message: String| Error::Trace { file: file.clone(), record: number, message };
-            match record {
-                Record::Epoch(e) => {
-                    for (key, _) in &e.metrics {
-                        let ours = key.replace("validation", "test");
-                        if !METRICS.contains(&ours.as_str()) {
-                            return Err(bad(format!(
-                                "unknown metric \"{}\": expected {} (or validation_loss, validation_error)",
-                                clip(key),
-                                METRICS.join(", ")
-                            )));
-                        }
-                    }
-                    if let Some((first, _)) = theirs.epochs.get(&e.epoch) {
+            theirs.take(graph, &mut reading, number, record, true)?;
+        }
+        theirs.finish(path, reading)
+    }
+
+    /// As [`Theirs::load`], but a JSON Lines trace is read one record at a time: this pass
+    /// checks every record and keeps only what places it (epoch, example, row, names, record
+    /// number, where its line starts), and [`Theirs::fetch`] reads a record again when it is
+    /// compared. Memory stays a few records whatever the trace's size. An .npz is read whole.
+    pub fn load_streaming(path: &Path, graph: &Graph, aliases: &[(String, String)]) -> Result<Theirs> {
+        // A pipe cannot be read twice: it is read once, bounded, as `load` does.
+        let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+        if trace::is_npz(path) || !regular {
+            return Theirs::load(path, graph, aliases);
+        }
+        let mut theirs = Theirs { file: path.display().to_string(), ..Default::default() };
+        let mut reading = Reading::new(aliases);
+        let mut offsets = BTreeMap::new();
+        trace::for_each_jsonl_record(path, |Numbered { number, record }, offset| {
+            theirs.records += 1;
+            if let Record::Example(r) = &record {
+                offsets.insert((r.epoch, r.example), (number, offset));
+            }
+            theirs.take(graph, &mut reading, number, record, false)?;
+            // Once a number is not a float32, the rest need not be read to tell.
+            Ok(!reading.numbers.decided())
+        })?;
+        theirs.lazy = Some(Arc::new(Lazy {
+            offsets,
+            cursor: Mutex::new(None),
+            path: path.to_path_buf(),
+            alias: reading.alias.clone(),
+        }));
+        theirs.finish(path, reading)
+    }
+
+    /// Checks one record of theirs and files it; `keep` keeps its numbers (else only names
+    /// and shapes of its parameters).
+    fn take(&mut self, graph: &Graph, reading: &mut Reading, number: usize, record: Record, keep: bool) -> Result<()> {
+        let file = self.file.clone();
+        let bad = |message: String| Error::Trace { file: file.clone(), record: number, message };
+        let alias: HashMap<&str, &str> = reading.alias.iter().map(|(t, o)| (t.as_str(), o.as_str())).collect();
+        match record {
+            Record::Epoch(e) => {
+                for (key, _) in &e.metrics {
+                    let ours = key.replace("validation", "test");
+                    if !METRICS.contains(&ours.as_str()) {
                         return Err(bad(format!(
-                            "a second metrics record of epoch {} (the first is record {first})",
-                            e.epoch
+                            "unknown metric \"{}\": expected {} (or validation_loss, validation_error)",
+                            clip(key),
+                            METRICS.join(", ")
                         )));
                     }
-                    theirs.epochs.insert(e.epoch, (number, e));
                 }
-                Record::Init(mut params) => {
-                    if theirs.init.is_some() || !theirs.examples.is_empty() {
-                        return Err(bad("the init record comes once, before the first example record".into()));
+                if let Some((first, _)) = self.epochs.get(&e.epoch) {
+                    return Err(bad(format!(
+                        "a second metrics record of epoch {} (the first is record {first})",
+                        e.epoch
+                    )));
+                }
+                self.epochs.insert(e.epoch, (number, e));
+            }
+            Record::Init(mut params) => {
+                if self.init.is_some() || !self.examples.is_empty() {
+                    return Err(bad("the init record comes once, before the first example record".into()));
+                }
+                for (name, a) in params.iter_mut() {
+                    let ours = self.rename(graph, &alias, name, "init").map_err(&bad)?;
+                    let id = graph.find(&ours).expect("renamed to a node");
+                    if graph.node(id).op != Op::Param {
+                        return Err(bad(format!(
+                            "init: `{}` is not a parameter of the model (its parameters: {})",
+                            clip(name),
+                            param_names(graph)
+                        )));
                     }
-                    for (name, a) in params.iter_mut() {
-                        let ours = theirs.rename(graph, &alias, name, "init").map_err(&bad)?;
+                    reading.numbers.add(a);
+                    *name = ours;
+                }
+                self.init = Some((number, params));
+            }
+            Record::Example(mut r) => {
+                for (key, list) in
+                    [("forward", &mut r.forward), ("adjoints", &mut r.adjoints), ("params", &mut r.params)]
+                {
+                    for (name, a) in list.iter_mut() {
+                        let ours = self.rename(graph, &alias, name, key).map_err(&bad)?;
                         let id = graph.find(&ours).expect("renamed to a node");
-                        if graph.node(id).op != Op::Param {
-                            return Err(bad(format!(
-                                "init: `{}` is not a parameter of the model (its parameters: {})",
-                                clip(name),
-                                param_names(graph)
-                            )));
-                        }
-                        numbers.add(a);
+                        comparable(graph, id, key).map_err(|why| bad(format!("{key}.{}: {why}", clip(name))))?;
+                        reading.numbers.add(a);
                         *name = ours;
                     }
-                    theirs.init = Some((number, params));
                 }
-                Record::Example(mut r) => {
-                    for (key, list) in
-                        [("forward", &mut r.forward), ("adjoints", &mut r.adjoints), ("params", &mut r.params)]
-                    {
-                        for (name, a) in list.iter_mut() {
-                            let ours = theirs.rename(graph, &alias, name, key).map_err(&bad)?;
-                            let id = graph.find(&ours).expect("renamed to a node");
-                            comparable(graph, id, key).map_err(|why| bad(format!("{key}.{}: {why}", clip(name))))?;
-                            numbers.add(a);
-                            *name = ours;
-                        }
+                let at = (r.epoch, r.example);
+                for (name, a) in &r.params {
+                    let first = self.param_shapes.entry(name.clone()).or_insert_with(|| (at, a.shape().to_vec()));
+                    if at < first.0 {
+                        *first = (at, a.shape().to_vec());
                     }
-                    let at = (r.epoch, r.example);
-                    if let Some((first, _)) = theirs.examples.get(&at) {
-                        return Err(bad(format!(
-                            "a second record of epoch {} example {} (the first is record {first}): does your example \
-                             counter restart at 1 each epoch, and your epoch counter start at 1?",
-                            r.epoch, r.example
-                        )));
+                }
+                if let Some((first, _)) = self.examples.get(&at) {
+                    return Err(bad(format!(
+                        "a second record of epoch {} example {} (the first is record {first}): does your example \
+                         counter restart at 1 each epoch, and your epoch counter start at 1?",
+                        r.epoch, r.example
+                    )));
+                }
+                if !keep {
+                    for list in [&mut r.forward, &mut r.adjoints, &mut r.params] {
+                        list.clear();
                     }
-                    theirs.examples.insert(at, (number, r));
+                }
+                self.examples.insert(at, (number, r));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, path: &Path, reading: Reading) -> Result<Theirs> {
+        if self.examples.is_empty() && self.epochs.is_empty() {
+            return Err(Error::file(path, "the trace holds no example or epoch records: nothing to compare"));
+        }
+        self.float32 = reading.numbers.is_float32();
+        Ok(self)
+    }
+
+    /// Their record of an example with its numbers: from memory, or read again from the file
+    /// (names renamed to ours) when the trace was loaded streaming. `None` when they did not
+    /// record it (or the file can no longer be read).
+    pub fn fetch(&self, epoch: usize, example: usize) -> Option<Cow<'_, ExampleRecord>> {
+        let Some(lazy) = &self.lazy else { return self.example(epoch, example).map(Cow::Borrowed) };
+        let &(number, offset) = lazy.offsets.get(&(epoch, example))?;
+        let mut cursor = lazy.cursor.lock().unwrap_or_else(|e| e.into_inner());
+        if cursor.is_none() {
+            *cursor = trace::JsonlCursor::open(&lazy.path).ok();
+        }
+        let Ok(Record::Example(mut r)) = cursor.as_mut()?.read_at(offset, number) else { return None };
+        for list in [&mut r.forward, &mut r.adjoints, &mut r.params] {
+            for (name, _) in list.iter_mut() {
+                if let Some((_, ours)) = lazy.alias.iter().find(|(t, _)| t == name) {
+                    *name = ours.clone();
                 }
             }
         }
-        if theirs.examples.is_empty() && theirs.epochs.is_empty() {
-            return Err(Error::file(path, "the trace holds no example or epoch records: nothing to compare"));
-        }
-        theirs.float32 = numbers.is_float32();
-        Ok(theirs)
+        Some(Cow::Owned(r))
     }
 
     /// Our name for their `name`, remembered for messages.
@@ -205,9 +310,7 @@ impl Theirs {
             let shape = &graph.node(id).shape;
             // Which arrangement: the one their first recorded value of the parameter confirms,
             // else the most natural one that fits.
-            let confirmed = self.examples.values().find_map(|(_, r)| {
-                r.params.iter().find(|(n, _)| n == name).map(|(_, p)| crate::engine::shape_str(p.shape()))
-            });
+            let confirmed = self.param_shapes.get(name).map(|(_, s)| crate::engine::shape_str(s));
             let Some((layout, value)) = align(&ArrayD::zeros(shape.as_slice()), a, |_, _| false)
                 .filter(|_| a.len() == shape.iter().product::<usize>())
             else {
@@ -272,6 +375,11 @@ impl Precision {
                 }
             }
         }
+    }
+
+    /// Whether more numbers can no longer change the verdict.
+    fn decided(&self) -> bool {
+        self.seen && !self.all_f32
     }
 
     fn is_float32(&self) -> bool {

@@ -6,6 +6,7 @@
 
 use ndarray::{linalg::general_mat_vec_mul, s, ArrayD, ArrayViewD, Ix1, Ix2, Zip};
 
+use super::kernels;
 use super::NodeId;
 
 /// What a node computes from its inputs.
@@ -127,6 +128,10 @@ fn add_elementwise(acc: &mut ArrayD<f64>, g: &ArrayD<f64>, f: impl Fn(f64, usize
     if acc.ndim() == 0 && g.ndim() != 0 {
         let total: f64 = g.iter().enumerate().map(|(i, &gi)| f(gi, i)).sum();
         acc[[]] += total;
+    } else if let (Some(a), Some(g)) = (acc.as_slice_mut(), g.as_slice()) {
+        for (i, (a, &gi)) in a.iter_mut().zip(g).enumerate() {
+            *a += f(gi, i);
+        }
     } else {
         for (i, (a, &gi)) in acc.iter_mut().zip(g.iter()).enumerate() {
             *a += f(gi, i);
@@ -142,6 +147,43 @@ fn at(a: &ArrayD<f64>, i: usize) -> f64 {
     } else {
         a.as_slice().map(|s| s[i]).unwrap_or_else(|| a.iter().nth(i).copied().unwrap_or(f64::NAN))
     }
+}
+
+/// An array's numbers in row-major order, read once so that a loop indexes a slice: as
+/// [`at`], a scalar is broadcast.
+enum Flat<'a> {
+    Scalar(f64),
+    Slice(std::borrow::Cow<'a, [f64]>),
+}
+
+impl<'a> Flat<'a> {
+    fn of(a: &'a ArrayD<f64>) -> Flat<'a> {
+        if a.ndim() == 0 {
+            Flat::Scalar(a[[]])
+        } else {
+            match a.as_slice() {
+                Some(s) => Flat::Slice(std::borrow::Cow::Borrowed(s)),
+                None => Flat::Slice(std::borrow::Cow::Owned(a.iter().copied().collect())),
+            }
+        }
+    }
+
+    #[inline]
+    fn at(&self, i: usize) -> f64 {
+        match self {
+            Flat::Scalar(v) => *v,
+            Flat::Slice(s) => s.get(i).copied().unwrap_or(f64::NAN),
+        }
+    }
+}
+
+/// A workspace array's numbers (always contiguous, row-major).
+fn sl(a: &ArrayD<f64>) -> &[f64] {
+    a.as_slice().expect("workspace arrays are contiguous")
+}
+
+fn sl_mut(a: &mut ArrayD<f64>) -> &mut [f64] {
+    a.as_slice_mut().expect("workspace arrays are contiguous")
 }
 
 fn view1(a: &ArrayD<f64>) -> ndarray::ArrayView1<'_, f64> {
@@ -364,11 +406,15 @@ impl Op {
             }
             // u_i = e^(a_i − max a) / Σ_j e^(a_j − max a): subtracting the max avoids overflow
             Op::Softmax => {
-                let a = x(0);
+                let (a, o) = (sl(x(0)), sl_mut(out));
                 let m = a.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                Zip::from(&mut *out).and(a).for_each(|o, &ai| *o = (ai - m).exp());
-                let total: f64 = out.iter().sum();
-                out.mapv_inplace(|v| v / total);
+                for (o, &ai) in o.iter_mut().zip(a) {
+                    *o = (ai - m).exp();
+                }
+                let total: f64 = o.iter().sum();
+                for v in o.iter_mut() {
+                    *v /= total;
+                }
             }
             // u = [1; a]
             Op::Prepend1 => {
@@ -379,17 +425,15 @@ impl Op {
             }
             // u_j = W_j0 · 1 + Σ_i W_ji x_i
             Op::Linear => {
-                let w = view2(x(0));
-                let mut o = out.view_mut().into_dimensionality::<Ix1>().expect("vector");
-                o.assign(&w.column(0));
-                general_mat_vec_mul(1.0, &w.slice(s![.., 1..]), &view1(x(1)), 1.0, &mut o);
+                let cols = x(0).shape()[1];
+                let w = sl(x(0));
+                kernels::affine(sl_mut(out), w, cols, 1, |i| w[i * cols], sl(x(1)));
             }
             // u = W x + b
             Op::Affine => {
-                let w = view2(x(0));
-                let mut o = out.view_mut().into_dimensionality::<Ix1>().expect("vector");
-                o.assign(&view1(x(2)));
-                general_mat_vec_mul(1.0, &w, &view1(x(1)), 1.0, &mut o);
+                let cols = x(0).shape()[1];
+                let b = sl(x(2));
+                kernels::affine(sl_mut(out), sl(x(0)), cols, 0, |i| b[i], sl(x(1)));
             }
             // J = −Σ [y* log y + (1 − y*) log(1 − y)]; from the logit b of y = σ(b) it is
             // Σ [y* softplus(−b) + (1 − y*) softplus(b)], finite wherever b is.
@@ -416,10 +460,10 @@ impl Op {
                 let label = x(1)[[]] as usize;
                 out[[]] = match logit {
                     Some(b) => {
-                        let b = &values[*b];
+                        let b = sl(&values[*b]);
                         let m = b.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                         let lse = m + b.iter().map(|&v| (v - m).exp()).sum::<f64>().ln();
-                        lse - at(b, label)
+                        lse - b.get(label).copied().unwrap_or(f64::NAN)
                     }
                     None => -at(x(0), label).ln(),
                 };
@@ -447,6 +491,10 @@ impl Op {
         acc: &mut ArrayD<f64>,
     ) {
         let x = |j: usize| &values[inputs[j]];
+        // Each input's numbers and the node's own, read once.
+        let flats: [Option<Flat>; 3] = std::array::from_fn(|j| inputs.get(j).map(|&i| Flat::of(&values[i])));
+        let f = |j: usize| flats[j].as_ref().expect("an input of the op");
+        let fu = Flat::of(u);
         match (self, k) {
             (Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_), _) => {}
             // ∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1
@@ -455,37 +503,37 @@ impl Op {
             (Op::Sub, 0) => add_elementwise(acc, g, |gi, _| gi),
             (Op::Sub, _) => add_elementwise(acc, g, |gi, _| -gi),
             // ∂(a ⊙ b)/∂a = b, ∂(a ⊙ b)/∂b = a
-            (Op::Mul, 0) => add_elementwise(acc, g, |gi, i| gi * at(x(1), i)),
-            (Op::Mul, _) => add_elementwise(acc, g, |gi, i| gi * at(x(0), i)),
+            (Op::Mul, 0) => add_elementwise(acc, g, |gi, i| gi * f(1).at(i)),
+            (Op::Mul, _) => add_elementwise(acc, g, |gi, i| gi * f(0).at(i)),
             // ∂(a / b)/∂a = 1/b, ∂(a / b)/∂b = −a/b²
-            (Op::Div, 0) => add_elementwise(acc, g, |gi, i| gi / at(x(1), i)),
+            (Op::Div, 0) => add_elementwise(acc, g, |gi, i| gi / f(1).at(i)),
             (Op::Div, _) => add_elementwise(acc, g, |gi, i| {
-                let b = at(x(1), i);
-                -gi * at(x(0), i) / (b * b)
+                let b = f(1).at(i);
+                -gi * f(0).at(i) / (b * b)
             }),
             // ∂(−a)/∂a = −1
             (Op::Neg, _) => add_elementwise(acc, g, |gi, _| -gi),
             // ∂a^c/∂a = c a^(c−1)
             (Op::Pow(c), _) => {
                 let c = *c;
-                add_elementwise(acc, g, |gi, i| gi * c * at(x(0), i).powf(c - 1.0))
+                add_elementwise(acc, g, |gi, i| gi * c * f(0).at(i).powf(c - 1.0))
             }
             // ∂e^a/∂a = e^a = u
-            (Op::Exp, _) => add_elementwise(acc, g, |gi, i| gi * at(u, i)),
+            (Op::Exp, _) => add_elementwise(acc, g, |gi, i| gi * fu.at(i)),
             // ∂ log a/∂a = 1/a
-            (Op::Log, _) => add_elementwise(acc, g, |gi, i| gi / at(x(0), i)),
+            (Op::Log, _) => add_elementwise(acc, g, |gi, i| gi / f(0).at(i)),
             // ∂ sin a/∂a = cos a
-            (Op::Sin, _) => add_elementwise(acc, g, |gi, i| gi * at(x(0), i).cos()),
+            (Op::Sin, _) => add_elementwise(acc, g, |gi, i| gi * f(0).at(i).cos()),
             // ∂ cos a/∂a = −sin a
-            (Op::Cos, _) => add_elementwise(acc, g, |gi, i| -gi * at(x(0), i).sin()),
+            (Op::Cos, _) => add_elementwise(acc, g, |gi, i| -gi * f(0).at(i).sin()),
             // ∂ tanh a/∂a = 1 − u²
-            (Op::Tanh, _) => add_elementwise(acc, g, |gi, i| gi * (1.0 - at(u, i) * at(u, i))),
+            (Op::Tanh, _) => add_elementwise(acc, g, |gi, i| gi * (1.0 - fu.at(i) * fu.at(i))),
             // ∂σ(a)/∂a = u(1 − u)
-            (Op::Sigmoid, _) => add_elementwise(acc, g, |gi, i| gi * at(u, i) * (1.0 - at(u, i))),
+            (Op::Sigmoid, _) => add_elementwise(acc, g, |gi, i| gi * fu.at(i) * (1.0 - fu.at(i))),
             // ∂ max(a, 0)/∂a = 1 where a > 0, else 0
-            (Op::Relu, _) => add_elementwise(acc, g, |gi, i| if at(x(0), i) > 0.0 { gi } else { 0.0 }),
+            (Op::Relu, _) => add_elementwise(acc, g, |gi, i| if f(0).at(i) > 0.0 { gi } else { 0.0 }),
             // ∂√a/∂a = 1/(2u)
-            (Op::Sqrt, _) => add_elementwise(acc, g, |gi, i| gi / (2.0 * at(u, i))),
+            (Op::Sqrt, _) => add_elementwise(acc, g, |gi, i| gi / (2.0 * fu.at(i))),
             // ∂(Σ a_i)/∂a_i = 1
             (Op::Sum, _) => {
                 let gs = g[[]];
@@ -519,8 +567,11 @@ impl Op {
             }
             // dJ/da = u ⊙ (g − (g·u)): the softmax Jacobian diag(u) − u uᵀ applied to g
             (Op::Softmax, _) => {
+                let (g, u) = (sl(g), sl(u));
                 let gu: f64 = g.iter().zip(u.iter()).map(|(a, b)| a * b).sum();
-                Zip::from(acc).and(g).and(u).for_each(|a, &gi, &ui| *a += ui * (gi - gu));
+                for ((a, &gi), &ui) in sl_mut(acc).iter_mut().zip(g).zip(u) {
+                    *a += ui * (gi - gu);
+                }
             }
             // ∂[1; a]/∂a drops the first entry
             (Op::Prepend1, _) => {
@@ -529,26 +580,31 @@ impl Op {
             }
             // ∂(W[1; x])/∂W = g [1; x]ᵀ (column 0 gets g), ∂(W[1; x])/∂x = W[:, 1:]ᵀ g
             (Op::Linear, 0) => {
-                let mut a2 = acc.view_mut().into_dimensionality::<Ix2>().expect("matrix");
-                let g1 = view1(g);
-                let mut bias = a2.column_mut(0);
-                bias += &g1;
-                add_outer(&mut a2.slice_mut(s![.., 1..]), &g1, view1(x(1)));
+                let cols = acc.shape()[1];
+                let (a, g) = (sl_mut(acc), sl(g));
+                for (i, &gi) in g.iter().enumerate() {
+                    a[i * cols] += gi;
+                }
+                kernels::add_outer(a, cols, 1, g, sl(x(1)));
             }
             (Op::Linear, _) => {
-                let w = view2(x(0));
-                let mut a1 = acc.view_mut().into_dimensionality::<Ix1>().expect("vector");
-                general_mat_vec_mul(1.0, &w.slice(s![.., 1..]).t(), &view1(g), 1.0, &mut a1);
+                let cols = x(0).shape()[1];
+                let (w, g) = (sl(x(0)), sl(g));
+                for (j, a) in sl_mut(acc).iter_mut().enumerate() {
+                    *a = *a * 1.0 + kernels::col_dot(w, cols, j + 1, g) * 1.0;
+                }
             }
             // ∂(W x + b)/∂W = g xᵀ, ∂/∂x = Wᵀ g, ∂/∂b = g
             (Op::Affine, 0) => {
-                let mut a2 = acc.view_mut().into_dimensionality::<Ix2>().expect("matrix");
-                add_outer(&mut a2, &view1(g), view1(x(1)));
+                let cols = acc.shape()[1];
+                kernels::add_outer(sl_mut(acc), cols, 0, sl(g), sl(x(1)));
             }
             (Op::Affine, 1) => {
-                let w = view2(x(0));
-                let mut a1 = acc.view_mut().into_dimensionality::<Ix1>().expect("vector");
-                general_mat_vec_mul(1.0, &w.t(), &view1(g), 1.0, &mut a1);
+                let cols = x(0).shape()[1];
+                let (w, g) = (sl(x(0)), sl(g));
+                for (j, a) in sl_mut(acc).iter_mut().enumerate() {
+                    *a = *a * 1.0 + kernels::col_dot(w, cols, j, g) * 1.0;
+                }
             }
             (Op::Affine, _) => Zip::from(acc).and(g).for_each(|a, &gi| *a += gi),
             // ∂J/∂y = −y*/y + (1 − y*)/(1 − y), the lecture's dJ/dy with the loss's minus sign
@@ -602,7 +658,14 @@ impl Op {
 }
 
 fn unary(out: &mut ArrayD<f64>, a: &ArrayD<f64>, f: impl Fn(f64) -> f64) {
-    Zip::from(out).and(a).for_each(|o, &ai| *o = f(ai));
+    match (out.as_slice_mut(), a.as_slice()) {
+        (Some(o), Some(a)) => {
+            for (o, &ai) in o.iter_mut().zip(a) {
+                *o = f(ai);
+            }
+        }
+        _ => Zip::from(out).and(a).for_each(|o, &ai| *o = f(ai)),
+    }
 }
 
 fn binary(out: &mut ArrayD<f64>, a: &ArrayD<f64>, b: &ArrayD<f64>, f: impl Fn(f64, f64) -> f64) {

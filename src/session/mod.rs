@@ -8,6 +8,7 @@
 //! (finish the phase, the example, the epoch, the run) is built on it.
 
 pub mod breakpoints;
+mod fast;
 pub mod history;
 pub mod nodecheck;
 
@@ -420,11 +421,16 @@ impl Session {
     }
 
     fn evaluate_step(&mut self) -> Event {
-        let epoch = self.epoch;
         self.load_params_into_eval();
         let (graph, ws) = (&self.model.graph, &mut self.eval_ws);
         let train = self.model.train_data.as_ref().map(|d| score(graph, ws, d));
         let test = self.model.test_data.as_ref().map(|d| score(graph, ws, d));
+        self.finish_evaluation(train, test)
+    }
+
+    /// Records an epoch's metrics and moves to the next epoch (or the end).
+    fn finish_evaluation(&mut self, train: Option<Score>, test: Option<Score>) -> Event {
+        let epoch = self.epoch;
         self.metrics.push(EpochMetrics { epoch, train, test });
         if self.epoch < self.epochs() {
             self.epoch += 1;
@@ -457,7 +463,11 @@ impl Session {
             return;
         }
         let a = if adjoint { &self.ws.adjoints[id] } else { &self.ws.values[id] };
-        if a.iter().any(|v| !v.is_finite()) {
+        let finite = match a.as_slice() {
+            Some(s) => crate::engine::kernels::all_finite(s),
+            None => a.iter().all(|v| v.is_finite()),
+        };
+        if !finite {
             self.first_non_finite =
                 Some(NonFinite { epoch: self.epoch, example: self.example, phase: self.phase, node: id });
         }

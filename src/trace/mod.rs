@@ -1,15 +1,16 @@
 //! Traces: every number of every example, exchanged with other implementations as JSON Lines
 //! (or .npz), in the format of the contract's §3.
 
+mod scan;
+
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::Path;
 
 use ndarray::{ArrayD, IxDyn};
 
 use crate::engine::Op;
 use crate::error::{Error, Result};
-use crate::numfmt::json_number;
+use crate::numfmt::push_json_number;
 use crate::session::{EpochMetrics, Session};
 
 /// Named arrays in a fixed order.
@@ -59,6 +60,10 @@ pub struct Numbered {
 pub fn is_npz(path: &Path) -> bool {
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npz")) {
         return true;
+    }
+    // By content only for a regular file: reading a pipe's first bytes would consume them.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
     }
     let mut magic = [0u8; 4];
     std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
@@ -135,75 +140,109 @@ pub fn record_run(
     Ok(())
 }
 
-fn write_array(out: &mut String, a: &ArrayD<f64>) {
-    fn rec(out: &mut String, a: &ndarray::ArrayViewD<f64>) {
-        if a.ndim() == 0 {
-            out.push_str(&json_number(a[IxDyn(&[])]));
+/// Appends an array as nested JSON lists (a scalar as a number).
+fn write_array(out: &mut Vec<u8>, a: &ArrayD<f64>) {
+    fn nested(out: &mut Vec<u8>, shape: &[usize], data: &[f64]) {
+        let Some((&n, inner)) = shape.split_first() else {
+            push_json_number(out, data[0]);
             return;
-        }
-        out.push('[');
-        for (i, sub) in a.outer_iter().enumerate() {
+        };
+        let step: usize = inner.iter().product();
+        out.push(b'[');
+        for i in 0..n {
             if i > 0 {
-                out.push_str(", ");
+                out.extend_from_slice(b", ");
             }
-            rec(out, &sub);
+            nested(out, inner, &data[i * step..(i + 1) * step]);
         }
-        out.push(']');
+        out.push(b']');
     }
-    rec(out, &a.view());
+    match a.as_slice() {
+        Some(data) => nested(out, a.shape(), data),
+        None => nested(out, a.shape(), &a.iter().copied().collect::<Vec<_>>()),
+    }
 }
 
-fn write_named(out: &mut String, key: &str, items: &Named) {
-    let _ = write!(out, "{}: {{", json_string(key));
+fn write_named(out: &mut Vec<u8>, key: &str, items: &Named) {
+    push_json_string(out, key);
+    out.extend_from_slice(b": {");
     for (i, (name, a)) in items.iter().enumerate() {
         if i > 0 {
-            out.push_str(", ");
+            out.extend_from_slice(b", ");
         }
-        out.push_str(&json_string(name));
-        out.push_str(": ");
+        push_json_string(out, name);
+        out.extend_from_slice(b": ");
         write_array(out, a);
     }
-    out.push('}');
+    out.push(b'}');
 }
 
 fn json_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
 }
 
-/// One JSON Lines line (without the newline).
-pub fn to_json_line(record: &Record) -> String {
-    let mut out = String::new();
+/// Appends `s` as a JSON string (as [`json_string`]).
+fn push_json_string(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(json_string(s).as_bytes());
+    }
+}
+
+fn push_int(out: &mut Vec<u8>, n: usize) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// Appends one JSON Lines line (without the newline) to `out`.
+pub fn push_json_line(out: &mut Vec<u8>, record: &Record) {
     match record {
         Record::Example(r) => {
-            let _ = write!(out, "{{\"epoch\": {}, \"example\": {}", r.epoch, r.example);
+            out.extend_from_slice(b"{\"epoch\": ");
+            push_int(out, r.epoch);
+            out.extend_from_slice(b", \"example\": ");
+            push_int(out, r.example);
             if let Some(row) = r.row {
-                let _ = write!(out, ", \"row\": {row}");
+                out.extend_from_slice(b", \"row\": ");
+                push_int(out, row);
             }
-            out.push_str(", ");
-            write_named(&mut out, "forward", &r.forward);
-            out.push_str(", ");
-            write_named(&mut out, "adjoints", &r.adjoints);
-            out.push_str(", ");
-            write_named(&mut out, "params", &r.params);
-            out.push('}');
+            out.extend_from_slice(b", ");
+            write_named(out, "forward", &r.forward);
+            out.extend_from_slice(b", ");
+            write_named(out, "adjoints", &r.adjoints);
+            out.extend_from_slice(b", ");
+            write_named(out, "params", &r.params);
+            out.push(b'}');
         }
         Record::Init(params) => {
-            out.push('{');
-            write_named(&mut out, "init", params);
-            out.push('}');
+            out.push(b'{');
+            write_named(out, "init", params);
+            out.push(b'}');
         }
         Record::Epoch(r) => {
-            let _ = write!(out, "{{\"epoch\": {}, \"metrics\": {{", r.epoch);
+            out.extend_from_slice(b"{\"epoch\": ");
+            push_int(out, r.epoch);
+            out.extend_from_slice(b", \"metrics\": {");
             for (i, (k, v)) in r.metrics.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(", ");
+                    out.extend_from_slice(b", ");
                 }
-                let _ = write!(out, "{}: {}", json_string(k), json_number(*v));
+                push_json_string(out, k);
+                out.extend_from_slice(b": ");
+                push_json_number(out, *v);
             }
-            out.push_str("}}");
+            out.extend_from_slice(b"}}");
         }
     }
-    out
+}
+
+/// One JSON Lines line (without the newline).
+pub fn to_json_line(record: &Record) -> String {
+    let mut out = Vec::new();
+    push_json_line(&mut out, record);
+    String::from_utf8(out).expect("JSON is UTF-8")
 }
 
 /// Writes records to `path` (.jsonl or .npz) atomically: into a temporary file beside it,
@@ -221,8 +260,31 @@ pub fn write_streaming<T>(
 ) -> Result<T> {
     let npz_name = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npz"));
     if !npz_name {
+        // Records go through a bounded channel to a thread that formats and writes them, so the
+        // run and the formatting share the work; memory stays a few records.
         return crate::output::write_stream(path, |w| {
-            produce(&mut |r| writeln!(w, "{}", to_json_line(r)).map_err(|e| crate::output::io_error(path, e)))
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Record>(64);
+            std::thread::scope(|scope| {
+                let writer = scope.spawn(move || -> Result<()> {
+                    let mut line = Vec::with_capacity(1 << 16);
+                    for r in rx {
+                        line.clear();
+                        push_json_line(&mut line, &r);
+                        line.push(b'\n');
+                        w.write_all(&line).map_err(|e| crate::output::io_error(path, e))?;
+                    }
+                    Ok(())
+                });
+                let produced = produce(&mut |r| {
+                    tx.send(r.clone()).map_err(|_| Error::file(path, "cannot write the trace: the writer stopped"))
+                });
+                drop(tx);
+                let written = writer
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::file(path, "cannot write the trace: the writer failed")));
+                // The writer's own error says more than "stopped".
+                written.and(produced)
+            })
         });
     }
     let npz_error = |e: ndarray_npy::WriteNpzError| Error::file(path, format!("cannot write the trace: {e}"));
@@ -269,24 +331,110 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Record>> {
 }
 
 fn read_jsonl_numbered(path: &Path) -> Result<Vec<Numbered>> {
-    let bytes = crate::input::read_bounded(path, "the trace", None)?;
-    let file = path.display().to_string();
     let mut out = Vec::new();
-    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        let line = std::str::from_utf8(line).map_err(|_| Error::Trace {
-            file: file.clone(),
-            record: i + 1,
-            message: crate::input::utf8_error(line).map(|(_, m)| m).unwrap_or_default(),
-        })?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = |message: String| Error::Trace { file: file.clone(), record: i + 1, message };
-        let value: serde_json::Value = serde_json::from_str(&quote_non_finite(line))
-            .map_err(|e| bad(format!("not valid JSON at column {}: {e}", e.column())))?;
-        out.push(Numbered { number: i + 1, record: parse_record(&value).map_err(bad)? });
-    }
+    for_each_jsonl_record(path, |n, _| {
+        out.push(n);
+        Ok(true)
+    })?;
     Ok(out)
+}
+
+fn cannot_read(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::file(path, format!("cannot read the trace: {e}"))
+}
+
+/// The text of one line read as bytes (without its end of line), as `str::lines` gives it.
+fn line_text<'a>(path: &Path, number: usize, bytes: &'a [u8]) -> Result<&'a str> {
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|_| Error::Trace {
+        file: path.display().to_string(),
+        record: number,
+        message: crate::input::utf8_error(bytes).map(|(_, m)| m).unwrap_or_else(|| "not UTF-8 text".into()),
+    })
+}
+
+/// Parses line `number` of a JSON Lines trace (`None` for a blank line). Without `numbers`
+/// the arrays may hold zeros instead of their numbers (the record is checked all the same).
+fn parse_line(file: &str, number: usize, line: &str, numbers: bool) -> Result<Option<Record>> {
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    if let Some(record) = scan::record(line, numbers) {
+        return Ok(Some(record));
+    }
+    let bad = |message: String| Error::Trace { file: file.to_string(), record: number, message };
+    let value: serde_json::Value = serde_json::from_str(&quote_non_finite(line))
+        .map_err(|e| bad(format!("not valid JSON at column {}: {e}", e.column())))?;
+    parse_record(&value).map(Some).map_err(bad)
+}
+
+/// Reads a JSON Lines trace one record at a time, in file order, handing each (numbered) to
+/// `f` with the byte offset of its line, for [`JsonlCursor::read_at`]. Memory: one line.
+/// `f` says whether it needs the next records' numbers (else their arrays may hold zeros).
+pub fn for_each_jsonl_record(path: &Path, mut f: impl FnMut(Numbered, u64) -> Result<bool>) -> Result<()> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| cannot_read(path, e))?;
+    let regular = file.metadata().map_err(|e| cannot_read(path, e))?.is_file();
+    // A regular file streams; a pipe or device is read up to a bound (it may never end).
+    let mut reader: Box<dyn BufRead> = if regular {
+        Box::new(std::io::BufReader::with_capacity(1 << 20, file))
+    } else {
+        Box::new(std::io::Cursor::new(crate::input::read_bounded(path, "the trace", None)?))
+    };
+    let name = path.display().to_string();
+    let mut line = Vec::new();
+    let (mut offset, mut number) = (0u64, 0usize);
+    let mut numbers = true;
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line).map_err(|e| cannot_read(path, e))?;
+        if n == 0 {
+            return Ok(());
+        }
+        number += 1;
+        if let Some(record) = parse_line(&name, number, line_text(path, number, &line)?, numbers)? {
+            numbers = f(Numbered { number, record }, offset)?;
+        }
+        offset += n as u64;
+    }
+}
+
+/// Reads single records of a JSON Lines trace by their line's offset, seeking only when they
+/// are not read in file order.
+#[derive(Debug)]
+pub struct JsonlCursor {
+    path: std::path::PathBuf,
+    reader: std::io::BufReader<std::fs::File>,
+    position: u64,
+    line: Vec<u8>,
+}
+
+impl JsonlCursor {
+    pub fn open(path: &Path) -> Result<JsonlCursor> {
+        let file = std::fs::File::open(path).map_err(|e| cannot_read(path, e))?;
+        Ok(JsonlCursor {
+            path: path.to_path_buf(),
+            reader: std::io::BufReader::with_capacity(1 << 20, file),
+            position: 0,
+            line: Vec::new(),
+        })
+    }
+
+    /// The record on line `number`, which starts at byte `offset`.
+    pub fn read_at(&mut self, offset: u64, number: usize) -> Result<Record> {
+        use std::io::{BufRead, Seek};
+        let path = self.path.clone();
+        if offset != self.position {
+            self.reader.seek(std::io::SeekFrom::Start(offset)).map_err(|e| cannot_read(&path, e))?;
+        }
+        self.line.clear();
+        let n = self.reader.read_until(b'\n', &mut self.line).map_err(|e| cannot_read(&path, e))?;
+        self.position = offset + n as u64;
+        let text = line_text(&path, number, &self.line)?;
+        parse_line(&path.display().to_string(), number, text, true)?
+            .ok_or_else(|| cannot_read(&path, format!("record {number} is gone (was the file changed?)")))
+    }
 }
 
 fn read_npz(path: &Path) -> Result<Vec<Numbered>> {
@@ -423,7 +571,10 @@ fn read_npz_array(
 
 /// Replaces bare NaN / Infinity / -Infinity tokens (outside strings) by marker strings that
 /// serde_json accepts.
-fn quote_non_finite(line: &str) -> String {
+fn quote_non_finite(line: &str) -> std::borrow::Cow<'_, str> {
+    if !line.contains("NaN") && !line.contains("Infinity") {
+        return std::borrow::Cow::Borrowed(line);
+    }
     let mut out = String::with_capacity(line.len());
     let mut in_string = false;
     let mut escaped = false;
@@ -460,7 +611,7 @@ fn quote_non_finite(line: &str) -> String {
             rest = &rest[c.len_utf8()..];
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 fn number(v: &serde_json::Value) -> Option<f64> {

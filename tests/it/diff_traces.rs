@@ -188,3 +188,21 @@ fn a_parameter_of_the_wrong_shape_is_blamed_not_its_gradient() {
     assert!(out.contains("adjoints alpha") && out.contains("shapes differ"), "{out}");
     assert!(!out.contains("accumulated"), "{out}");
 }
+
+/// A trace from a pipe is read once (a pipe cannot be read twice, nor sniffed for its format).
+#[test]
+fn a_trace_from_a_pipe_is_compared() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = own_trace(dir.path());
+    let path = write(dir.path(), "t.jsonl", &records);
+    let script = format!(
+        "{} diff {} <(cat {})",
+        env!("CARGO_BIN_EXE_bptui"),
+        repo("models/two_layer.yaml").display(),
+        path.display()
+    );
+    let out = Command::new("bash").args(["-c", &script]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.starts_with("agree: "), "{text}");
+}

@@ -5,6 +5,7 @@ mod cli_commands;
 mod cli_errors;
 mod closed_forms;
 mod diff_traces;
+mod fast_run;
 mod fuzz;
 mod hardening;
 mod homework_corpus;

@@ -1,0 +1,252 @@
+//! Loops on plain slices for the rules in [`ops`](super::ops), with the additions in exactly
+//! the order `ndarray` did them before, so that every number stays bit for bit what it was.
+//!
+//! - [`dot8`] is `ndarray`'s `unrolled_dot` (used by `dot` and `general_mat_vec_mul` on
+//!   contiguous rows): eight partial sums p0..p7 over the entries j ≡ k (mod 8), then
+//!   `0 + (p0 + p4) + (p1 + p5) + (p2 + p6) + (p3 + p7)`, then the tail in order.
+//! - [`dot8_sparse`] is the same sum visiting only the nonzero entries of x. Skipping an exact
+//!   zero x_j changes nothing when w_j is finite: w_j · 0 is ±0, and a partial sum that starts
+//!   at +0 is never −0 (a sum is −0 only when both terms are), so adding ±0 leaves it as it is.
+//! - [`col_dot`] is the strided dot of a matrix column (a transposed matrix's row), which
+//!   `ndarray` sums in order from +0.
+
+// Additions are spelled `s = s + t`, as in the ndarray code they reproduce (`+=` is the same).
+#![allow(clippy::assign_op_pattern)]
+
+/// Σ_j w_j x_j in `ndarray`'s `unrolled_dot` order.
+#[inline]
+pub fn dot8(w: &[f64], x: &[f64]) -> f64 {
+    let n = w.len().min(x.len());
+    let (w, x) = (&w[..n], &x[..n]);
+    let main = n - n % 8;
+    let mut p = [0.0f64; 8];
+    for (wc, xc) in w[..main].chunks_exact(8).zip(x[..main].chunks_exact(8)) {
+        for k in 0..8 {
+            p[k] = p[k] + wc[k] * xc[k];
+        }
+    }
+    let mut sum = 0.0;
+    sum = sum + (p[0] + p[4]);
+    sum = sum + (p[1] + p[5]);
+    sum = sum + (p[2] + p[6]);
+    sum = sum + (p[3] + p[7]);
+    for j in main..n {
+        sum = sum + w[j] * x[j];
+    }
+    sum
+}
+
+/// A vector's nonzero entries (every other entry is ±0): ascending indices, their values,
+/// and the vector's length.
+#[derive(Debug, Clone, Copy)]
+pub struct Sparse<'a> {
+    pub index: &'a [u32],
+    pub value: &'a [f64],
+    pub len: usize,
+}
+
+impl Sparse<'_> {
+    /// How many of the entries fall before `main`, the end of [`dot8`]'s blocks of eight.
+    #[inline]
+    fn split(&self, main: usize) -> usize {
+        match self.index.last() {
+            Some(&j) if (j as usize) < main => self.index.len(),
+            _ => self.index.partition_point(|&j| (j as usize) < main),
+        }
+    }
+}
+
+/// [`dot8`] over x's nonzero entries, every entry of w finite.
+#[inline]
+pub fn dot8_sparse(w: &[f64], x: Sparse) -> f64 {
+    let main = x.len - x.len % 8;
+    let mut p = [0.0f64; 8];
+    let split = x.split(main);
+    for (&j, &v) in x.index[..split].iter().zip(x.value) {
+        let j = j as usize;
+        p[j & 7] = p[j & 7] + w[j] * v;
+    }
+    let mut sum = 0.0;
+    sum = sum + (p[0] + p[4]);
+    sum = sum + (p[1] + p[5]);
+    sum = sum + (p[2] + p[6]);
+    sum = sum + (p[3] + p[7]);
+    for (&j, &v) in x.index[split..].iter().zip(&x.value[split..]) {
+        sum = sum + w[j as usize] * v;
+    }
+    sum
+}
+
+/// Σ_i a[i·stride + col] g_i, added in order from +0 (`ndarray`'s dot of a strided view).
+#[inline]
+pub fn col_dot(a: &[f64], stride: usize, col: usize, g: &[f64]) -> f64 {
+    if g.len() == 1 {
+        // A one-element view is contiguous: unrolled_dot, which for fewer than 8 entries
+        // is the same sum.
+        return dot8(&a[col..col + 1], g);
+    }
+    let mut sum = 0.0;
+    for (i, &gi) in g.iter().enumerate() {
+        sum = sum + a[i * stride + col] * gi;
+    }
+    sum
+}
+
+/// x's nonzero entries (−0 counts as zero), appended to `index` and `value`.
+pub fn nonzeros(x: &[f64], index: &mut Vec<u32>, value: &mut Vec<f64>) {
+    for (j, &v) in x.iter().enumerate() {
+        if v != 0.0 {
+            index.push(j as u32);
+            value.push(v);
+        }
+    }
+}
+
+/// out_i = base_i + Σ_j W[i, off + j] x_j for a row-major W with `cols` columns, as
+/// `general_mat_vec_mul(1, W[:, off..], x, 1, out)` after `out = base`.
+pub fn affine(out: &mut [f64], w: &[f64], cols: usize, off: usize, base: impl Fn(usize) -> f64, x: &[f64]) {
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = base(i) * 1.0 + dot8(&w[i * cols + off..(i + 1) * cols], x) * 1.0;
+    }
+}
+
+/// [`affine`] over x's nonzero entries (W finite).
+pub fn affine_sparse(out: &mut [f64], w: &[f64], cols: usize, off: usize, base: impl Fn(usize) -> f64, x: Sparse) {
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = base(i) * 1.0 + dot8_sparse(&w[i * cols + off..(i + 1) * cols], x) * 1.0;
+    }
+}
+
+/// acc[i, off + j] += g_i x_j over every j (`scaled_add` of each row).
+pub fn add_outer(acc: &mut [f64], cols: usize, off: usize, g: &[f64], x: &[f64]) {
+    for (i, &gi) in g.iter().enumerate() {
+        let row = &mut acc[i * cols + off..(i + 1) * cols];
+        for (r, &xj) in row.iter_mut().zip(x) {
+            *r = *r + gi * xj;
+        }
+    }
+}
+
+/// Whether every entry is finite, without an early exit so that it vectorises.
+#[inline]
+pub fn all_finite(a: &[f64]) -> bool {
+    // v · 0 is ±0 for a finite v and NaN otherwise; four sums so that the loop vectorises.
+    let mut s = [0.0f64; 4];
+    let chunks = a.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..4 {
+            s[k] += c[k] * 0.0;
+        }
+    }
+    for &v in rest {
+        s[0] += v * 0.0;
+    }
+    s[0] + s[1] + s[2] + s[3] == 0.0
+}
+
+/// [`affine_sparse`] from Wᵀ (`wt[c·m + i]` = W[i, c], m rows): the same sums, with row
+/// i's eight partial sums kept side by side for every row so that each nonzero x_j adds a
+/// contiguous column of W. `acc` is scratch.
+pub fn affine_t(
+    out: &mut [f64],
+    wt: &[f64],
+    m: usize,
+    off: usize,
+    base: impl Fn(usize) -> f64,
+    x: Sparse,
+    acc: &mut Vec<f64>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2. The same operations, four lanes wide (Rust never fuses a
+        // multiply and an add, so the numbers are the same).
+        unsafe { affine_t_avx2(out, wt, m, off, &base, x, acc) };
+        return;
+    }
+    affine_t_body(out, wt, m, off, &base, x, acc)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn affine_t_avx2(
+    out: &mut [f64],
+    wt: &[f64],
+    m: usize,
+    off: usize,
+    base: &dyn Fn(usize) -> f64,
+    x: Sparse,
+    acc: &mut Vec<f64>,
+) {
+    affine_t_body(out, wt, m, off, base, x, acc)
+}
+
+#[inline(always)]
+fn affine_t_body(
+    out: &mut [f64],
+    wt: &[f64],
+    m: usize,
+    off: usize,
+    base: &dyn Fn(usize) -> f64,
+    x: Sparse,
+    acc: &mut Vec<f64>,
+) {
+    let main = x.len - x.len % 8;
+    acc.clear();
+    acc.resize(8 * m, 0.0);
+    let split = x.split(main);
+    for (&j, &xj) in x.index[..split].iter().zip(x.value) {
+        let j = j as usize;
+        let col = &wt[(off + j) * m..(off + j + 1) * m];
+        let p = &mut acc[(j & 7) * m..((j & 7) + 1) * m];
+        for (p, &c) in p.iter_mut().zip(col) {
+            *p = *p + c * xj;
+        }
+    }
+    for (i, o) in out.iter_mut().enumerate().take(m) {
+        let mut sum = 0.0;
+        sum = sum + (acc[i] + acc[4 * m + i]);
+        sum = sum + (acc[m + i] + acc[5 * m + i]);
+        sum = sum + (acc[2 * m + i] + acc[6 * m + i]);
+        sum = sum + (acc[3 * m + i] + acc[7 * m + i]);
+        for (&j, &xj) in x.index[split..].iter().zip(&x.value[split..]) {
+            sum = sum + wt[(off + j as usize) * m + i] * xj;
+        }
+        *o = base(i) * 1.0 + sum * 1.0;
+    }
+}
+
+/// θᵀ[c·m + i] ← θᵀ[c·m + i] − γ(0 + g_i x_c) over x's nonzero entries c (shifted by `off`),
+/// and the bias column θᵀ[i] ← θᵀ[i] − γ(0 + g_i) when `off` is 1: the micro-steps' gradient
+/// (which starts at +0) and SGD step, fused, on a transposed parameter.
+pub fn sgd_outer_t(wt: &mut [f64], m: usize, off: usize, g: &[f64], x: Sparse, lr: f64) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2; the same operations, four lanes wide.
+        unsafe { sgd_outer_t_avx2(wt, m, off, g, x, lr) };
+        return;
+    }
+    sgd_outer_t_body(wt, m, off, g, x, lr)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn sgd_outer_t_avx2(wt: &mut [f64], m: usize, off: usize, g: &[f64], x: Sparse, lr: f64) {
+    sgd_outer_t_body(wt, m, off, g, x, lr)
+}
+
+#[inline(always)]
+fn sgd_outer_t_body(wt: &mut [f64], m: usize, off: usize, g: &[f64], x: Sparse, lr: f64) {
+    if off == 1 {
+        for (w, &gi) in wt[..m].iter_mut().zip(g) {
+            *w = *w - lr * (0.0 + gi);
+        }
+    }
+    for (&j, &xj) in x.index.iter().zip(x.value) {
+        let j = j as usize;
+        let col = &mut wt[(off + j) * m..(off + j + 1) * m];
+        for (w, &gi) in col.iter_mut().zip(g) {
+            *w = *w - lr * (0.0 + gi * xj);
+        }
+    }
+}
