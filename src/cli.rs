@@ -88,8 +88,10 @@ pub enum Command {
     /// Train headless; print the train and test mean loss (and error rate) after every epoch.
     Run {
         model: PathBuf,
+        /// Epochs to train, instead of the model's train.epochs.
         #[arg(long, allow_hyphen_values = true, value_parser = count_at_least_1)]
         epochs: Option<usize>,
+        /// Learning rate η, instead of the model's train.learning_rate.
         #[arg(long, allow_hyphen_values = true)]
         learning_rate: Option<f64>,
         /// Write the course homework's metrics file.
@@ -101,6 +103,7 @@ pub enum Command {
         /// Write one predicted label per line for the test data.
         #[arg(long, value_name = "FILE")]
         test_out: Option<PathBuf>,
+        /// Backward algorithm: a (pull from consumers) or b (push into inputs); same numbers.
         #[arg(long, value_enum, default_value = "b")]
         backward: BackwardArg,
         #[command(flatten)]
@@ -109,13 +112,16 @@ pub enum Command {
     /// Write every node value, adjoint and updated parameter of every example (JSON Lines or .npz).
     Trace {
         model: PathBuf,
+        /// The trace to write: JSON Lines (.jsonl) or .npz, or a pipe such as /dev/stdout.
         #[arg(long, value_name = "FILE.jsonl|FILE.npz")]
         out: PathBuf,
+        /// Epochs to trace, instead of the model's train.epochs.
         #[arg(long, allow_hyphen_values = true, value_parser = count_at_least_1)]
         epochs: Option<usize>,
         /// Only the first K examples of each epoch.
         #[arg(long, value_name = "K", allow_hyphen_values = true, value_parser = count_at_least_1)]
         examples: Option<usize>,
+        /// Backward algorithm: a (pull from consumers) or b (push into inputs); same numbers.
         #[arg(long, value_enum, default_value = "b")]
         backward: BackwardArg,
         #[command(flatten)]
@@ -132,6 +138,7 @@ pub enum Command {
         /// Their name for one of bptui's nodes (repeatable), e.g. --alias W1=alpha.
         #[arg(long, value_name = "THEIRS=OURS")]
         alias: Vec<String>,
+        /// Backward algorithm: a (pull from consumers) or b (push into inputs); same numbers.
         #[arg(long, value_enum, default_value = "b")]
         backward: BackwardArg,
         #[command(flatten)]
@@ -146,14 +153,17 @@ pub enum Command {
     /// Print the computation graph as text or Graphviz DOT.
     Graph {
         model: PathBuf,
+        /// text (a table) or dot (for Graphviz: | dot -Tpng > g.png).
         #[arg(long, value_enum, default_value = "text")]
         format: GraphFormat,
     },
     /// Compare backprop gradients with central differences on the first example.
     Gradcheck {
         model: PathBuf,
+        /// The step ε of the central differences (J(θ+ε) − J(θ−ε)) / 2ε.
         #[arg(long, default_value_t = 1e-6)]
         eps: f64,
+        /// The largest relative error that passes: |backprop − numeric| / max(|b|, |n|, 1e-8).
         #[arg(long, default_value_t = 1e-5)]
         tol: f64,
         /// Print every element, not only those of small parameters.
@@ -195,6 +205,14 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             run(model, backward.into(), metrics_out.as_deref(), train_out.as_deref(), test_out.as_deref())
         }
         Some(Command::Trace { model, out, epochs, examples: examples_limit, backward, data }) => {
+            // A trace is JSON Lines or .npz: another extension (x.csv) is a mistake, not a format.
+            let ext = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+            if let Some(ext) = ext.filter(|e| !["jsonl", "json", "ndjson", "npz"].contains(&e.as_str())) {
+                return Err(Error::Usage(format!(
+                    "--out {}: a trace is written as JSON Lines (.jsonl) or .npz, not .{ext}",
+                    crate::trace::clip(&out.display().to_string())
+                )));
+            }
             let mut model = data.load(&model)?;
             override_config(&mut model, epochs, None)?;
             model.require_examples()?;

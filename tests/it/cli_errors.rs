@@ -603,3 +603,13 @@ fn labels_out_of_range_for_a_loss_inside_the_output() {
     let err = check_fails(&path);
     says(&err, &["label -1.5 is out of range"]);
 }
+
+#[test]
+fn a_trace_is_not_written_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.csv");
+    let model = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/two_layer.yaml");
+    let err = fails([Path::new("trace"), &model, Path::new("--out"), &out]);
+    says(&err, &["JSON Lines (.jsonl) or .npz, not .csv"]);
+    assert!(!out.exists());
+}
