@@ -227,8 +227,17 @@ impl Op {
             | Op::Sum
             | Op::Softmax
             | Op::Prepend1 => 1,
+            Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::Dot
+            | Op::MatMul
+            | Op::Linear
+            | Op::BinaryCrossEntropy { .. }
+            | Op::CrossEntropy { .. }
+            | Op::SquaredError => 2,
             Op::Affine => 3,
-            _ => 2,
         }
     }
 

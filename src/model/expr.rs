@@ -229,48 +229,38 @@ fn describe(t: &Tok) -> String {
     }
 }
 
-/// The functions an expression may call, with their op.
-pub const FUNCTIONS: &[&str] = &[
-    "exp",
-    "log",
-    "sin",
-    "cos",
-    "tanh",
-    "sigmoid",
-    "relu",
-    "sqrt",
-    "sum",
-    "softmax",
-    "prepend1",
-    "dot",
-    "matmul",
-    "linear",
-    "binary_cross_entropy",
-    "cross_entropy",
-    "squared_error",
+/// The functions an expression may call, each with its op: the one table of them.
+const FUNCTION_OPS: &[(&str, Op)] = &[
+    ("exp", Op::Exp),
+    ("log", Op::Log),
+    ("sin", Op::Sin),
+    ("cos", Op::Cos),
+    ("tanh", Op::Tanh),
+    ("sigmoid", Op::Sigmoid),
+    ("relu", Op::Relu),
+    ("sqrt", Op::Sqrt),
+    ("sum", Op::Sum),
+    ("softmax", Op::Softmax),
+    ("prepend1", Op::Prepend1),
+    ("dot", Op::Dot),
+    ("matmul", Op::MatMul),
+    ("linear", Op::Linear),
+    ("binary_cross_entropy", Op::BinaryCrossEntropy { logit: None }),
+    ("cross_entropy", Op::CrossEntropy { logit: None }),
+    ("squared_error", Op::SquaredError),
 ];
 
+/// The functions' names, as messages list them.
+pub fn function_names() -> Vec<&'static str> {
+    FUNCTION_OPS.iter().map(|(n, _)| *n).collect()
+}
+
+pub fn is_function(name: &str) -> bool {
+    FUNCTION_OPS.iter().any(|(n, _)| *n == name)
+}
+
 fn function_op(name: &str) -> Option<Op> {
-    Some(match name {
-        "exp" => Op::Exp,
-        "log" => Op::Log,
-        "sin" => Op::Sin,
-        "cos" => Op::Cos,
-        "tanh" => Op::Tanh,
-        "sigmoid" => Op::Sigmoid,
-        "relu" => Op::Relu,
-        "sqrt" => Op::Sqrt,
-        "sum" => Op::Sum,
-        "softmax" => Op::Softmax,
-        "prepend1" => Op::Prepend1,
-        "dot" => Op::Dot,
-        "matmul" => Op::MatMul,
-        "linear" => Op::Linear,
-        "binary_cross_entropy" => Op::BinaryCrossEntropy { logit: None },
-        "cross_entropy" => Op::CrossEntropy { logit: None },
-        "squared_error" => Op::SquaredError,
-        _ => return None,
-    })
+    FUNCTION_OPS.iter().find(|(n, _)| *n == name).map(|(_, op)| op.clone())
 }
 
 /// Turns assignment lines into graph nodes, remembering names and shared sub-expressions.
@@ -430,7 +420,7 @@ impl ExprBuilder {
                     }
                     Expr::Call(f, args, c) => {
                         let Some(op) = function_op(f) else {
-                            return err(*c, format!("unknown function `{f}`; known: {}", FUNCTIONS.join(", ")));
+                            return err(*c, format!("unknown function `{f}`; known: {}", function_names().join(", ")));
                         };
                         (op, args.iter().collect(), *c)
                     }

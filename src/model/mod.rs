@@ -874,7 +874,7 @@ fn check_name(name: &str) -> std::result::Result<(), String> {
     if !ok {
         return Err(format!("`{name}` is not a usable name: letters, digits and _, starting with a letter"));
     }
-    if expr::FUNCTIONS.contains(&name) {
+    if expr::is_function(name) {
         return Err(format!("`{name}` is a function name"));
     }
     Ok(())
