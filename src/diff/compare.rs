@@ -84,7 +84,7 @@ pub fn ours_of(session: &Session, section: Section, id: NodeId) -> &ArrayD<f64> 
     let ws = session.workspace();
     match section {
         Section::Adjoint => &ws.adjoints[id],
-        Section::Forward => match graph.params().iter().position(|&p| p == id) {
+        Section::Forward => match graph.param_index(id) {
             Some(p) => session.param_before(p),
             None => &ws.values[id],
         },
@@ -213,7 +213,7 @@ impl<'t> Comparer<'t> {
                 Some(a) => worst(ours, a, &self.tol),
                 None => (vec![], None, None),
             };
-            let p = graph.params().iter().position(|&q| q == id);
+            let p = graph.param_index(id);
             let ctx = Context {
                 session,
                 theirs: self.theirs,

@@ -78,7 +78,7 @@ impl Context<'_> {
 
     /// The parameter's value before this example's update.
     fn before(&self, id: NodeId) -> &ArrayD<f64> {
-        match self.session.graph().params().iter().position(|&p| p == id) {
+        match self.session.graph().param_index(id) {
             Some(p) => self.session.param_before(p),
             None => self.value(id),
         }

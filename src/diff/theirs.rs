@@ -339,7 +339,7 @@ fn comparable(graph: &Graph, id: NodeId, section: &str) -> std::result::Result<(
         "params" if node.op != Op::Param => {
             Err(format!("`{}` is not a parameter, so it has no value after the update", node.name))
         }
-        "adjoints" if !graph.backward_order().contains(&id) => Err(format!(
+        "adjoints" if graph.backward_position(id).is_none() => Err(format!(
             "bptui computes no dJ/d{}: {} does not depend on it through anything differentiable",
             node.name,
             graph.node(graph.loss()).name

@@ -72,6 +72,20 @@ pub struct Graph {
     params: Vec<NodeId>,
     features: Option<NodeId>,
     label: Option<NodeId>,
+    /// Each node's place in the forward order, the backward order and the parameters (stored
+    /// once, instead of searching the orders).
+    forward_pos: Vec<Option<usize>>,
+    backward_pos: Vec<Option<usize>>,
+    param_pos: Vec<Option<usize>>,
+}
+
+/// Each node's position in `order`, for `n` nodes.
+fn positions(order: &[NodeId], n: usize) -> Vec<Option<usize>> {
+    let mut out = vec![None; n];
+    for (p, &id) in order.iter().enumerate() {
+        out[id] = Some(p);
+    }
+    out
 }
 
 /// Appends nodes after their inputs, checking shapes as it goes.
@@ -165,16 +179,47 @@ impl GraphBuilder {
         for list in consumers.iter_mut() {
             list.retain(|&(u, k)| needs_grad[u] && nodes[u].op.differentiable_input(k));
         }
-        let forward_order = (0..n).filter(|&i| !matches!(nodes[i].op, Op::Param | Op::Const(_) | Op::Input)).collect();
-        let backward_order = (0..n).rev().filter(|&i| needs_grad[i]).collect();
-        let params = (0..n).filter(|&i| nodes[i].op == Op::Param).collect();
+        let forward_order: Vec<NodeId> =
+            (0..n).filter(|&i| !matches!(nodes[i].op, Op::Param | Op::Const(_) | Op::Input)).collect();
+        let backward_order: Vec<NodeId> = (0..n).rev().filter(|&i| needs_grad[i]).collect();
+        let params: Vec<NodeId> = (0..n).filter(|&i| nodes[i].op == Op::Param).collect();
         let features = nodes.iter().position(|x| x.op == Op::Features);
         let label = nodes.iter().position(|x| x.op == Op::Label);
-        Graph { nodes, consumers, needs_grad, forward_order, backward_order, loss, params, features, label }
+        let (forward_pos, backward_pos, param_pos) =
+            (positions(&forward_order, n), positions(&backward_order, n), positions(&params, n));
+        Graph {
+            nodes,
+            consumers,
+            needs_grad,
+            forward_order,
+            backward_order,
+            loss,
+            params,
+            features,
+            label,
+            forward_pos,
+            backward_pos,
+            param_pos,
+        }
     }
 }
 
 impl Graph {
+    /// A node's place in the forward order (leaves that are not loaded have none).
+    pub fn forward_position(&self, id: NodeId) -> Option<usize> {
+        self.forward_pos.get(id).copied().flatten()
+    }
+
+    /// A node's place in the backward order (`None` when the output does not depend on it).
+    pub fn backward_position(&self, id: NodeId) -> Option<usize> {
+        self.backward_pos.get(id).copied().flatten()
+    }
+
+    /// A parameter's number in [`Graph::params`].
+    pub fn param_index(&self, id: NodeId) -> Option<usize> {
+        self.param_pos.get(id).copied().flatten()
+    }
+
     pub fn nodes(&self) -> &[Node] {
         &self.nodes
     }

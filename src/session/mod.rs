@@ -265,7 +265,7 @@ impl Session {
     pub fn value_ready(&self, id: NodeId) -> bool {
         let graph = self.graph();
         match self.phase {
-            Phase::Forward => match graph.forward_order().iter().position(|&n| n == id) {
+            Phase::Forward => match graph.forward_position(id) {
                 Some(p) => p < self.index,
                 None => true,
             },
@@ -282,7 +282,7 @@ impl Session {
         match self.phase {
             Phase::Forward => false,
             Phase::Backward => {
-                let pos = graph.backward_order().iter().position(|&n| n == id).unwrap_or(usize::MAX);
+                let pos = graph.backward_position(id).unwrap_or(usize::MAX);
                 pos < self.index
                     || (self.algorithm == Backward::B
                         && graph.consumers(id).iter().all(|&(u, _)| self.backward_done(u)))
@@ -292,7 +292,7 @@ impl Session {
     }
 
     fn backward_done(&self, id: NodeId) -> bool {
-        self.graph().backward_order().iter().position(|&n| n == id).is_some_and(|p| p < self.index)
+        self.graph().backward_position(id).is_some_and(|p| p < self.index)
     }
 
     /// The node (or parameter's node) the next step acts on, if any.

@@ -54,7 +54,7 @@ impl Session {
         if matches!(self.phase, Phase::Evaluate | Phase::Finished) {
             return Err("no example is in progress (the epoch is being evaluated or the run is over)".into());
         }
-        if matches!(n.op, Op::Label | Op::Const(_)) || !graph.backward_order().contains(&node) {
+        if matches!(n.op, Op::Label | Op::Const(_)) || graph.backward_position(node).is_none() {
             return Err(format!(
                 "{} has no derivative: {} does not depend on it through anything differentiable",
                 n.name,

@@ -46,7 +46,7 @@ pub fn source(app: &App, kind: Kind, id: NodeId) -> Option<(Section, usize, usiz
     let current = (s.epoch(), s.example() + 1);
     match kind {
         Kind::Adjoint => s.adjoint_ready(id).then_some((Section::Adjoint, current.0, current.1)),
-        Kind::Value => match s.graph().params().iter().position(|&p| p == id) {
+        Kind::Value => match s.graph().param_index(id) {
             Some(p) => updated_in(s, p).map(|(e, x)| (Section::Param, e, x)),
             None => s.value_ready(id).then_some((Section::Forward, current.0, current.1)),
         },

@@ -289,12 +289,12 @@ impl Spot {
         let Some(example) = d.example else {
             return Spot { epoch: d.epoch, example: s.examples_per_epoch().saturating_sub(1), phase: 3, index: 1 };
         };
-        let at = |order: &[NodeId], id: NodeId| order.iter().position(|&n| n == id).map(|p| p + 1);
+        let after = |p: Option<usize>| p.map_or(0, |p| p + 1);
         let (phase, index) = match d.value().map(|(section, name)| (section, g.find(name))) {
             None | Some((_, None)) => (0, 0),
-            Some((Section::Forward, Some(id))) => (0, at(g.forward_order(), id).unwrap_or(0)),
-            Some((Section::Adjoint, Some(id))) => (1, at(g.backward_order(), id).unwrap_or(0)),
-            Some((Section::Param, Some(id))) => (2, at(g.params(), id).unwrap_or(0)),
+            Some((Section::Forward, Some(id))) => (0, after(g.forward_position(id))),
+            Some((Section::Adjoint, Some(id))) => (1, after(g.backward_position(id))),
+            Some((Section::Param, Some(id))) => (2, after(g.param_index(id))),
         };
         Spot { epoch: d.epoch, example: example - 1, phase, index }
     }

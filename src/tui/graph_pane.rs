@@ -53,7 +53,7 @@ pub fn pushes_done(s: &Session, id: NodeId) -> usize {
 /// Whether node `u`'s backward step has been done in this example.
 pub fn visited_backward(s: &Session, u: NodeId) -> bool {
     match s.phase() {
-        Phase::Backward => s.graph().backward_order().iter().position(|&n| n == u).is_some_and(|p| p < s.index()),
+        Phase::Backward => s.graph().backward_position(u).is_some_and(|p| p < s.index()),
         Phase::Update | Phase::Evaluate | Phase::Finished => s.graph().needs_grad(u),
         Phase::Forward => false,
     }

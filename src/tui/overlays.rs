@@ -182,7 +182,7 @@ pub fn watches(app: &App, area: Rect, buf: &mut Buffer) {
             let n = graph.node(id);
             let mut spans = vec![Span::styled(format!(" w {:<6}", n.name), theme.key())];
             spans.extend(health(&ws.values[id], theme).spans);
-            if let Some(p) = graph.params().iter().position(|&q| q == id) {
+            if let Some(p) = graph.param_index(id) {
                 let norm = |a: &ndarray::ArrayD<f64>| a.iter().map(|v| v * v).sum::<f64>().sqrt();
                 let before = s.param_before(p);
                 let step = norm(&(&ws.values[id] - before));

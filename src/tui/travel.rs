@@ -101,12 +101,12 @@ pub fn resolve(app: &App, goto: &Goto) -> Result<Spot, String> {
     let (phase, index) = match goto.step {
         None => (0, 0),
         Some((step, id)) => {
-            let (phase, order) = match step {
-                StepOf::Forward => (0, g.forward_order()),
-                StepOf::Backward => (1, g.backward_order()),
-                StepOf::Update => (2, g.params()),
+            let (phase, position) = match step {
+                StepOf::Forward => (0, g.forward_position(id)),
+                StepOf::Backward => (1, g.backward_position(id)),
+                StepOf::Update => (2, g.param_index(id)),
             };
-            let Some(p) = order.iter().position(|&v| v == id) else {
+            let Some(p) = position else {
                 let what = if step == StepOf::Forward { "forward" } else { "backward" };
                 return Err(format!("{} has no {what} step", g.node(id).name));
             };

@@ -48,7 +48,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         theme.heading(),
     );
     if !s.value_ready(id) {
-        let pos = graph.forward_order().iter().position(|&n| n == id).unwrap_or(0);
+        let pos = graph.forward_position(id).unwrap_or(0);
         let steps = pos + 1 - s.index();
         let msg = format!(
             "not computed yet for this example: the forward pass reaches {} in {} step{} (n).",
