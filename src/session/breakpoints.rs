@@ -66,7 +66,7 @@ impl Condition {
                 }
                 s.first_non_finite().map(|nf| non_finite_story(s, nf.node, nf.phase))
             }
-            Condition::Node(id) => (event_node(event) == Some(id)).then(|| format!("{} computed", graph.node(id).name)),
+            Condition::Node(id) => (event.node() == Some(id)).then(|| format!("{} computed", graph.node(id).name)),
             Condition::Threshold { node, kind, measure, above, limit } => {
                 let done = match (kind, event) {
                     (
@@ -171,16 +171,6 @@ impl Breakpoints {
 
     pub fn has(&self, condition: &Condition) -> bool {
         self.list.iter().any(|b| &b.condition == condition)
-    }
-}
-
-fn event_node(event: Event) -> Option<NodeId> {
-    match event {
-        Event::Loaded { node }
-        | Event::Forward { node }
-        | Event::Backward { node, .. }
-        | Event::Update { node, .. } => Some(node),
-        _ => None,
     }
 }
 

@@ -65,6 +65,19 @@ pub enum Event {
     Finished,
 }
 
+impl Event {
+    /// The node the step acted on, if it acted on one.
+    pub fn node(self) -> Option<NodeId> {
+        match self {
+            Event::Loaded { node }
+            | Event::Forward { node }
+            | Event::Backward { node, .. }
+            | Event::Update { node, .. } => Some(node),
+            Event::Evaluated { .. } | Event::Finished => None,
+        }
+    }
+}
+
 /// Mean loss and error rate of one dataset.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Score {

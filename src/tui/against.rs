@@ -150,13 +150,6 @@ fn index(shape: &[usize], i: usize) -> String {
     if shape.is_empty() {
         return String::new();
     }
-    let mut idx = vec![0; shape.len()];
-    let mut rest = i;
-    for (d, &n) in shape.iter().enumerate().rev() {
-        if n > 0 {
-            idx[d] = rest % n;
-            rest /= n;
-        }
-    }
+    let idx = crate::diff::unravel(shape, i);
     format!("[{}] ", idx.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","))
 }

@@ -677,16 +677,6 @@ fn describe(s: &Session, event: Event) -> String {
     }
 }
 
-fn event_node(event: Event) -> Option<NodeId> {
-    match event {
-        Event::Loaded { node }
-        | Event::Forward { node }
-        | Event::Backward { node, .. }
-        | Event::Update { node, .. } => Some(node),
-        _ => None,
-    }
-}
-
 /// Examples the coarse command will complete, for its gauge.
 fn examples_to_go(s: &Session, finish: Finish) -> usize {
     let n = s.examples_per_epoch();
@@ -724,7 +714,7 @@ pub fn update(app: &mut App, action: Action) {
             app.touched = before;
             app.last = Some(describe(&app.session, event));
             if app.follow {
-                if let Some(id) = event_node(event).or(app.session.next_node()) {
+                if let Some(id) = event.node().or(app.session.next_node()) {
                     app.select(id);
                 }
             }
