@@ -205,20 +205,9 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             run(model, backward.into(), metrics_out.as_deref(), train_out.as_deref(), test_out.as_deref())
         }
         Some(Command::Trace { model, out, epochs, examples: examples_limit, backward, data }) => {
-            // A trace is JSON Lines or .npz: another extension (x.csv) is a mistake, not a format.
-            let ext = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-            if let Some(ext) = ext.filter(|e| !["jsonl", "json", "ndjson", "npz"].contains(&e.as_str())) {
-                return Err(Error::Usage(format!(
-                    "--out {}: a trace is written as JSON Lines (.jsonl) or .npz, not .{ext}",
-                    crate::trace::clip(&out.display().to_string())
-                )));
-            }
             let mut model = data.load(&model)?;
             override_config(&mut model, epochs, None)?;
             model.require_examples()?;
-            if examples_limit == Some(0) {
-                return Err(Error::Usage("--examples must be at least 1 (the first K examples of each epoch)".into()));
-            }
             let mut session = Session::new(model, backward.into());
             // Each record goes to the file as it is made: a trace can be far larger than memory.
             let (examples, epochs) = trace::write_streaming(&out, |put| {
@@ -329,10 +318,8 @@ fn aliases(model: &Model, given: &[String]) -> Result<Vec<(String, String)>> {
 }
 
 fn override_config(model: &mut Model, epochs: Option<usize>, learning_rate: Option<f64>) -> Result<()> {
+    // Counts are checked by their value parser (`count_at_least_1`).
     if let Some(e) = epochs {
-        if e == 0 {
-            return Err(Error::Usage("--epochs must be at least 1".into()));
-        }
         model.config.epochs = e;
     }
     if let Some(lr) = learning_rate {

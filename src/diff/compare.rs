@@ -312,16 +312,17 @@ impl<'t> Comparer<'t> {
         let is_param = graph.node(id).op == Op::Param;
         let key = (is_param, if is_param { Section::Param } else { section }, name.clone());
         if !self.layouts.contains_key(&key) {
-            let (reference, their_ref) = match record.params.iter().find(|(n, _)| n == name) {
-                Some((_, p)) if is_param => (&session.workspace().values[id], p),
-                _ => (ours, their),
+            let their_param = record.params.iter().find(|(n, _)| n == name).filter(|_| is_param);
+            let (reference, their_ref) = match their_param {
+                Some((_, p)) => (&session.workspace().values[id], p),
+                None => (ours, their),
             };
             let tol = self.tol;
             match align(reference, their_ref, |o, t| tol.agree(o, t)) {
                 Some((layout, _)) => self.learn(key.clone(), layout, name),
                 // Their parameter holds no arrangement of ours (a wrong shape) while this value
                 // may: it is compared by its own shape, and the parameter is the divergence.
-                None if !std::ptr::eq(their_ref, their) => return align(ours, their, |o, t| tol.agree(o, t)),
+                None if their_param.is_some() => return align(ours, their, |o, t| tol.agree(o, t)),
                 None => return None,
             }
         }

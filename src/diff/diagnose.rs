@@ -493,9 +493,7 @@ fn one_hot(ctx: &Context) -> Option<String> {
         }
         return None;
     }
-    let &(softmax, _) = graph.consumers(ctx.id).iter().find(|&&(u, _)| graph.node(u).op == Op::Softmax)?;
-    let &(loss, _) =
-        graph.consumers(softmax).iter().find(|&&(u, _)| matches!(graph.node(u).op, Op::CrossEntropy { .. }))?;
+    let (_, loss) = graph.softmax_cross_entropy(ctx.id)?;
     let (y_hat, label) = cross_entropy_parts(ctx, loss)?;
     if ctx.is(&y_hat) {
         return Some(format!(

@@ -215,6 +215,17 @@ impl Graph {
         self.backward_pos.get(id).copied().flatten()
     }
 
+    /// For b whose consumer ŷ = softmax(b) feeds a cross-entropy loss: (ŷ, the loss), where
+    /// dJ/db = ŷ − onehot(y*) holds.
+    pub fn softmax_cross_entropy(&self, b: NodeId) -> Option<(NodeId, NodeId)> {
+        let &(softmax, _) = self.consumers(b).iter().find(|&&(u, _)| self.node(u).op == Op::Softmax)?;
+        let &(loss, _) = self
+            .consumers(softmax)
+            .iter()
+            .find(|&&(u, k)| k == 0 && matches!(self.node(u).op, Op::CrossEntropy { .. }))?;
+        Some((softmax, loss))
+    }
+
     /// A parameter's number in [`Graph::params`].
     pub fn param_index(&self, id: NodeId) -> Option<usize> {
         self.param_pos.get(id).copied().flatten()

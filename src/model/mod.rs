@@ -269,12 +269,14 @@ impl Ctx<'_> {
         }
         if let Some((r, c)) = model.image {
             let features = model.graph.features().map(|x| model.graph.node(x).shape.iter().product::<usize>());
-            if features != Some(r * c) {
+            // Checked: an image's size must not overflow.
+            let pixels = r.checked_mul(c);
+            if pixels.is_none() || features != pixels {
                 return Err(self.err(
                     "image",
                     format!(
                         "an image of {r} × {c} = {} pixels, but each example has {}",
-                        r * c,
+                        pixels.map(|n| n.to_string()).unwrap_or_else(|| "more".into()),
                         features.map(|n| format!("{n} features")).unwrap_or_else(|| "no features".into())
                     ),
                 ));

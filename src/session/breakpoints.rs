@@ -121,6 +121,13 @@ impl Condition {
     }
 }
 
+/// Where a breakpoint stopped a run: the node to show, and the condition that held.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stop {
+    pub node: Option<NodeId>,
+    pub why: String,
+}
+
 /// A breakpoint: a condition that can be switched off without forgetting it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Breakpoint {
@@ -162,10 +169,18 @@ impl Breakpoints {
         event: Event,
         had_non_finite: bool,
         diverged: &dyn Fn(&Session, Event) -> Option<String>,
-    ) -> Option<String> {
-        self.list.iter().filter(|b| b.enabled).find_map(|b| match b.condition {
-            Condition::Diverge => diverged(s, event).map(|why| format!("diverge: {why}")),
-            ref c => c.hit(s, event, had_non_finite),
+    ) -> Option<Stop> {
+        self.list.iter().filter(|b| b.enabled).find_map(|b| {
+            let why = match b.condition {
+                Condition::Diverge => diverged(s, event).map(|why| format!("diverge: {why}"))?,
+                ref c => c.hit(s, event, had_non_finite)?,
+            };
+            // A NaN or infinity is shown where it arose; anything else where the step acted.
+            let node = match b.condition {
+                Condition::NonFinite => s.first_non_finite().map(|nf| nf.node),
+                _ => event.node(),
+            };
+            Some(Stop { node, why })
         })
     }
 

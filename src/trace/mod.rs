@@ -258,7 +258,15 @@ pub fn write_streaming<T>(
     path: &Path,
     produce: impl FnOnce(&mut dyn FnMut(&Record) -> Result<()>) -> Result<T>,
 ) -> Result<T> {
-    let npz_name = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npz"));
+    // JSON Lines or .npz, by the name: another extension (x.csv) is a mistake, not a format.
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    if let Some(ext) = ext.as_deref().filter(|e| !["jsonl", "json", "ndjson", "npz"].contains(e)) {
+        return Err(Error::file(
+            path,
+            format!("a trace is written as JSON Lines (.jsonl) or .npz, not .{}", clip(ext)),
+        ));
+    }
+    let npz_name = ext.as_deref() == Some("npz");
     if !npz_name {
         // Records go through a bounded channel to a thread that formats and writes them, so the
         // run and the formatting share the work; memory stays a few records.
@@ -547,8 +555,11 @@ fn scalar_of(a: &ArrayD<f64>) -> Option<f64> {
 
 /// A row number written as a float (.npz) or a JSON number: whole, ≥ 0, not absurdly large.
 fn whole_row(r: f64) -> Option<usize> {
-    (r.is_finite() && r >= 0.0 && r.fract() == 0.0 && r < 9.0e15).then_some(r as usize)
+    (r.is_finite() && r >= 0.0 && r.fract() == 0.0 && r < ROW_LIMIT as f64).then_some(r as usize)
 }
+
+/// Rows at or past this are refused (both readers): more rows than any data file holds.
+pub(crate) const ROW_LIMIT: u64 = 9_000_000_000_000_000 / 1000;
 
 fn read_npz_array(
     npz: &mut ndarray_npy::NpzReader<std::fs::File>,

@@ -246,7 +246,7 @@ pub fn record(line: &str, numbers: bool) -> Option<Record> {
                     }
                     None
                 } else {
-                    Some(p.integer().filter(|&r| r < 9_000_000_000_000_000)? as usize)
+                    Some(p.integer().filter(|&r| r < super::ROW_LIMIT)? as usize)
                 })
             }
             "forward" => forward = Some(p.section()?),
@@ -369,8 +369,20 @@ mod tests {
         let section = prop::collection::vec((name, value), 0..4).prop_map(|v| {
             format!("{{{}}}", v.iter().map(|(n, x)| format!("\"{n}\": {x}")).collect::<Vec<_>>().join(", "))
         });
-        let int =
-            prop::sample::select(vec!["1", "2", "0", "-1", "1.0", "01", "null", "7", "\"3\""]).prop_map(str::to_string);
+        let int = prop::sample::select(vec![
+            "1",
+            "2",
+            "0",
+            "-1",
+            "1.0",
+            "01",
+            "null",
+            "7",
+            "\"3\"",
+            "8999999999999999",
+            "9000000000000000",
+        ])
+        .prop_map(str::to_string);
         let key = prop::sample::select(vec![
             "epoch", "example", "row", "forward", "adjoints", "params", "metrics", "init", "other",
         ]);

@@ -245,11 +245,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 fn softmax_cross_entropy(app: &App, v: NodeId, inline: usize) -> Option<String> {
     let s = &app.session;
     let graph = s.graph();
-    let &(softmax, _) = graph.consumers(v).iter().find(|&&(u, _)| graph.node(u).op == crate::engine::Op::Softmax)?;
-    let &(loss, _) = graph
-        .consumers(softmax)
-        .iter()
-        .find(|&&(u, k)| k == 0 && matches!(graph.node(u).op, crate::engine::Op::CrossEntropy { .. }))?;
+    let (softmax, loss) = graph.softmax_cross_entropy(v)?;
     let y = crate::engine::rules::sym(graph, softmax);
     let label = graph.node(loss).inputs[1];
     let mut text = format!(
@@ -273,13 +269,7 @@ fn entry_story(app: &App, v: NodeId, entry: usize) -> Option<String> {
     let ws = s.workspace();
     let a = &ws.adjoints[v];
     let result = crate::numfmt::short(a.iter().nth(entry).copied()?);
-    if softmax_cross_entropy(app, v, 0).is_some() {
-        let &(softmax, _) =
-            graph.consumers(v).iter().find(|&&(u, _)| graph.node(u).op == crate::engine::Op::Softmax)?;
-        let &(loss, _) = graph
-            .consumers(softmax)
-            .iter()
-            .find(|&&(u, _)| u == graph.loss() || graph.node(u).op.is_classifier_loss())?;
+    if let Some((softmax, loss)) = graph.softmax_cross_entropy(v) {
         let label = ws.values[graph.node(loss).inputs[1]].iter().next().copied()? as usize;
         let y = ws.values[softmax].iter().nth(entry).copied()?;
         let hot = u8::from(label == entry);

@@ -19,7 +19,7 @@ use crate::session::{Event, Phase, Session};
 use super::prompt::Prompt;
 use super::theme::Theme;
 use crate::diff::{find_divergence, Cursor, Divergence, Section, Theirs};
-use crate::session::breakpoints::Breakpoints;
+use crate::session::breakpoints::{Breakpoints, Stop};
 use crate::session::history::History;
 use crate::session::nodecheck::NodeCheck;
 
@@ -305,7 +305,7 @@ pub struct JobResult {
     pub session: Session,
     pub history: History,
     /// The breakpoint that stopped it, if one did.
-    pub stopped_by: Option<String>,
+    pub stopped_by: Option<Stop>,
 }
 
 /// What a worker checks after every step besides its goal.
@@ -347,10 +347,10 @@ impl Job {
                 if goal.done(&s, event) {
                     break;
                 }
-                if let Some(why) =
+                if let Some(stop) =
                     watchers.breakpoints.as_ref().and_then(|b| b.hit(&s, event, had_non_finite, &diverged))
                 {
-                    stopped_by = Some(why);
+                    stopped_by = Some(stop);
                     break;
                 }
             }
@@ -558,8 +558,8 @@ impl App {
             Finish::Goto => "arrived".to_string(),
             f => format!("done {}", f.label().trim_start_matches("finishing ")),
         });
-        if let Some(why) = stopped_by {
-            self.stop_at_breakpoint(why);
+        if let Some(stop) = stopped_by {
+            self.stop_at_breakpoint(stop);
             return;
         }
         match job.divergence.take() {
@@ -569,31 +569,15 @@ impl App {
     }
 
     /// Says which breakpoint stopped a run, and selects its node.
-    fn stop_at_breakpoint(&mut self, why: String) {
-        self.last = Some(format!("stopped at breakpoint — {why}"));
-        let node = match self.session.first_non_finite() {
-            Some(nf) if why.starts_with("NaN") || why.contains(" = NaN") || why.contains("inf") => Some(nf.node),
-            _ => self.session.graph().nodes().iter().position(|n| why.starts_with(&format!("{} ", n.name))),
-        };
+    fn stop_at_breakpoint(&mut self, stop: Stop) {
+        self.last = Some(format!("stopped at breakpoint — {}", stop.why));
         self.chart = false;
-        match node.or(self.last_event_node()) {
+        match stop.node {
             Some(id) => {
                 self.follow = false;
                 self.select(id);
             }
             None => self.after_coarse(),
-        }
-    }
-
-    /// The node the session's last step acted on.
-    fn last_event_node(&self) -> Option<NodeId> {
-        let s = &self.session;
-        let g = s.graph();
-        match s.phase() {
-            Phase::Forward if s.index() > 0 => Some(g.forward_order()[s.index() - 1]),
-            Phase::Backward if s.index() > 0 => Some(g.backward_order()[s.index() - 1]),
-            Phase::Update if s.index() > 0 => Some(g.params()[s.index() - 1]),
-            _ => None,
         }
     }
 

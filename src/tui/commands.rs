@@ -136,9 +136,9 @@ fn submit(app: &mut App) {
         }
         Command::Watch(id) => watch(app, id),
         Command::Index(idx) => {
-            let i = Pane::ALL.iter().position(|&p| p == app.focus).unwrap_or(0);
-            let pane = if matches!(app.focus, Pane::Values | Pane::Adjoints) { app.focus } else { Pane::Values };
-            let i = if pane == app.focus { i } else { 1 };
+            // The value pane, unless the adjoint pane has the focus.
+            let pane = if app.focus == Pane::Adjoints { Pane::Adjoints } else { Pane::Values };
+            let i = Pane::ALL.iter().position(|&p| p == pane).unwrap_or(1);
             app.scroll[i].row = idx[0];
             app.scroll[i].col = idx.get(1).copied().unwrap_or(0);
             app.focus = pane;
