@@ -250,3 +250,71 @@ fn sgd_outer_t_body(wt: &mut [f64], m: usize, off: usize, g: &[f64], x: Sparse, 
         }
     }
 }
+
+/// Each kernel against what ndarray itself computes (the reference the kernels reproduce),
+/// bit for bit, on random arrays of every length around the blocks of eight.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{linalg::general_mat_vec_mul, Array1, Array2};
+    use rand::{Rng, SeedableRng};
+
+    fn random(rng: &mut rand_chacha::ChaCha8Rng, n: usize, zeros: bool) -> Vec<f64> {
+        (0..n).map(|_| if zeros && rng.random_bool(0.6) { 0.0 } else { rng.random_range(-3.0..3.0) }).collect()
+    }
+
+    #[test]
+    fn dots_are_ndarrays_dots() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for n in 0..40 {
+            let (w, x) = (random(&mut rng, n, false), random(&mut rng, n, true));
+            let expected = Array1::from(w.clone()).dot(&Array1::from(x.clone()));
+            assert_eq!(dot8(&w, &x).to_bits(), expected.to_bits(), "dot8, n = {n}");
+            let (mut index, mut value) = (Vec::new(), Vec::new());
+            nonzeros(&x, &mut index, &mut value);
+            let sparse = Sparse { index: &index, value: &value, len: n };
+            assert_eq!(dot8_sparse(&w, sparse).to_bits(), expected.to_bits(), "dot8_sparse, n = {n}");
+        }
+    }
+
+    #[test]
+    fn matrix_kernels_are_ndarrays() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for (rows, cols) in [(1, 1), (3, 5), (4, 9), (10, 17), (7, 33)] {
+            let a = Array2::from_shape_vec((rows, cols), random(&mut rng, rows * cols, false)).unwrap();
+            let flat: Vec<f64> = a.iter().copied().collect();
+            // out = base + W[:, 1:] x, as general_mat_vec_mul does it.
+            let x = random(&mut rng, cols - 1, true);
+            let base = random(&mut rng, rows, false);
+            let mut expected = Array1::from(base.clone());
+            general_mat_vec_mul(1.0, &a.slice(ndarray::s![.., 1..]), &Array1::from(x.clone()), 1.0, &mut expected);
+            let mut out = vec![0.0; rows];
+            affine(&mut out, &flat, cols, 1, |i| base[i], &x);
+            assert_eq!(
+                out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+            // A column's dot with g, as ndarray's dot of the strided column.
+            let g = random(&mut rng, rows, false);
+            for col in 0..cols {
+                let expected = a.column(col).dot(&Array1::from(g.clone()));
+                assert_eq!(
+                    col_dot(&flat, cols, col, &g).to_bits(),
+                    expected.to_bits(),
+                    "col_dot {rows}×{cols} col {col}"
+                );
+            }
+            // acc += g xᵀ, row by row as scaled_add.
+            let mut acc = flat.clone();
+            let mut expected = a.clone();
+            for (i, mut row) in expected.rows_mut().into_iter().enumerate() {
+                row.slice_mut(ndarray::s![1..]).scaled_add(g[i], &Array1::from(x.clone()));
+            }
+            add_outer(&mut acc, cols, 1, &g, &x);
+            assert_eq!(
+                acc.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+        }
+    }
+}
