@@ -280,7 +280,7 @@ mod tests {
     #[test]
     fn matrix_kernels_are_ndarrays() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-        for (rows, cols) in [(1, 1), (3, 5), (4, 9), (10, 17), (7, 33)] {
+        for (rows, cols) in [(1, 1), (3, 5), (4, 9), (10, 17), (7, 33), (50, 129), (9, 20)] {
             let a = Array2::from_shape_vec((rows, cols), random(&mut rng, rows * cols, false)).unwrap();
             let flat: Vec<f64> = a.iter().copied().collect();
             // out = base + W[:, 1:] x, as general_mat_vec_mul does it.
@@ -293,6 +293,23 @@ mod tests {
             assert_eq!(
                 out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+            // The same from W stored transposed, over x's nonzeros.
+            let mut wt = vec![0.0; rows * cols];
+            for i in 0..rows {
+                for c in 0..cols {
+                    wt[c * rows + i] = flat[i * cols + c];
+                }
+            }
+            let (mut index, mut value) = (Vec::new(), Vec::new());
+            nonzeros(&x, &mut index, &mut value);
+            let sparse = Sparse { index: &index, value: &value, len: x.len() };
+            let mut from_t = vec![0.0; rows];
+            affine_t(&mut from_t, &wt, rows, 1, |i| base[i], sparse, &mut Vec::new());
+            assert_eq!(
+                from_t.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "affine_t {rows}×{cols}"
             );
             // A column's dot with g, as ndarray's dot of the strided column.
             let g = random(&mut rng, rows, false);

@@ -23,14 +23,17 @@
 // Additions are spelled `s = s + t`, as in the ndarray code they reproduce (`+=` is the same).
 #![allow(clippy::assign_op_pattern)]
 
-use std::cell::{Cell, RefCell};
+use std::ops::Range;
+use std::sync::Arc;
+use std::thread::ScopedJoinHandle;
 
 use crate::data::Dataset;
 use crate::engine::kernels::{self, Sparse};
 use crate::engine::optim::Optimizer;
-use crate::engine::{NodeId, Op, Workspace};
+use crate::engine::{Graph, NodeId, Op, Workspace};
+use crate::model::Model;
 
-use super::{predicted_label, NonFinite, Phase, Score, Session};
+use super::{predicted_label, EpochMetrics, NonFinite, Phase, Score, Session};
 
 /// Far enough below overflow (1.8e308) that a bound under it, with its roundings, proves
 /// the numbers it bounds finite.
@@ -50,14 +53,21 @@ struct Fused {
     off: usize,
     rows: usize,
     cols: usize,
+    /// Whether the map reads the features: the fast path then keeps θᵀ, column by column, in
+    /// [`FusedState::wt`] and writes it back to the workspace when the workspace is read.
+    transposed: bool,
+}
+
+/// A fused parameter's running state.
+#[derive(Debug, Clone, Default)]
+struct FusedState {
     /// An upper bound of |θ| over every entry.
-    bound: Cell<f64>,
+    bound: f64,
     /// max|dJ/du| and max(1, max|x|) of the current example, from the backward pass.
-    gmax: Cell<f64>,
-    xmax: Cell<f64>,
-    /// θᵀ, column by column, when the map reads the features: the fast path keeps θ here
-    /// and writes it back to the workspace when the workspace is read ([`Plan::store`]).
-    wt: Option<RefCell<Vec<f64>>>,
+    gmax: f64,
+    xmax: f64,
+    /// θᵀ when the parameter is kept transposed, else empty.
+    wt: Vec<f64>,
 }
 
 /// The nonzero entries of every row of a dataset, and whether the row is finite.
@@ -73,10 +83,10 @@ impl Nonzeros {
     fn of(data: &Dataset) -> Nonzeros {
         let mut z = Nonzeros { index: vec![], value: vec![], start: vec![0], finite: vec![], len: data.width() };
         for r in data.features.rows() {
-            let r = r.to_vec();
-            kernels::nonzeros(&r, &mut z.index, &mut z.value);
+            let r = r.as_slice().expect("contiguous rows");
+            kernels::nonzeros(r, &mut z.index, &mut z.value);
             z.start.push(z.index.len());
-            z.finite.push(r.iter().all(|v| v.is_finite()));
+            z.finite.push(kernels::all_finite(r));
         }
         z
     }
@@ -87,7 +97,13 @@ impl Nonzeros {
     }
 }
 
-/// What the fast path does at each node, decided once per run.
+/// The features of a row, as nonzeros when the plan has them.
+fn row_of(nz: Option<&Nonzeros>, i: usize) -> Sparse<'_> {
+    nz.map(|z| z.row(i)).unwrap_or(Sparse { index: &[], value: &[], len: 0 })
+}
+
+/// What the fast path does at each node, decided once per run. It does not change while the
+/// run goes on, so the training and an evaluation on another thread read it together.
 struct Plan {
     /// Per node: a linear map of a parameter and the features, computed from the nonzeros.
     sparse: Vec<bool>,
@@ -105,8 +121,6 @@ struct Plan {
     copy_features: bool,
     train_nz: Option<Nonzeros>,
     test_nz: Option<Nonzeros>,
-    /// Scratch for [`kernels::affine_t`].
-    acc: RefCell<Vec<f64>>,
 }
 
 impl Plan {
@@ -117,12 +131,6 @@ impl Plan {
         let sgd = s.model.config.optimizer == Optimizer::Sgd && lr.is_finite() && lr >= 0.0;
         let features = graph.features();
         let linear = |u: NodeId| matches!(graph.node(u).op, Op::Linear | Op::Affine);
-        let mut readers = vec![Vec::new(); n];
-        for (u, node) in graph.nodes().iter().enumerate() {
-            for &i in &node.inputs {
-                readers[i].push(u);
-            }
-        }
         let sparse: Vec<bool> = (0..n)
             .map(|u| {
                 let inputs = &graph.node(u).inputs;
@@ -137,20 +145,17 @@ impl Plan {
         let mut fused_at = vec![None; n];
         let mut fused_node = vec![false; n];
         for (k, &p) in graph.params().iter().enumerate() {
+            // The parameter's only reader is a linear map, which reads it as its weights.
             let f = match graph.consumers(p) {
                 [(u, 0)] if sgd && linear(*u) && graph.node(*u).inputs[1] != p => {
-                    let (rows, cols) = (graph.node(p).shape[0], graph.node(p).shape[1]);
                     fused_at[*u] = Some(k);
                     fused_node[p] = true;
                     Some(Fused {
                         node: *u,
                         off: usize::from(graph.node(*u).op == Op::Linear),
-                        rows,
-                        cols,
-                        bound: Cell::new(0.0),
-                        gmax: Cell::new(0.0),
-                        xmax: Cell::new(0.0),
-                        wt: (sparse[*u] && readers[p].len() == 1).then(|| RefCell::new(Vec::new())),
+                        rows: graph.node(p).shape[0],
+                        cols: graph.node(p).shape[1],
+                        transposed: sparse[*u],
                     })
                 }
                 _ => None,
@@ -158,65 +163,63 @@ impl Plan {
             fused.push(f);
         }
         let mut skip = vec![false; n];
-        let mut copy_features = false;
+        let mut copy_features = !sparse.contains(&true);
         if let Some(f) = features {
             if let [(u, 1)] = graph.consumers(f) {
                 skip[f] = fused_at[*u].is_some();
             }
             // A sparse map whose weights' gradient is materialised reads x in its backward rule.
-            copy_features = readers[f].iter().any(|&u| !sparse[u] || fused_at[u].is_none());
+            copy_features |= graph.consumers(f).iter().any(|&(u, _)| !sparse[u] || fused_at[u].is_none());
         }
-        let any_sparse = sparse.iter().any(|&b| b);
+        let any_sparse = sparse.contains(&true);
+        let nonzeros = |d: &Option<Dataset>| d.as_ref().filter(|_| any_sparse).map(Nonzeros::of);
         let model = s.model();
-        let plan = Plan {
-            train_nz: model.train_data.as_ref().filter(|_| any_sparse).map(Nonzeros::of),
-            test_nz: model.test_data.as_ref().filter(|_| any_sparse).map(Nonzeros::of),
+        Plan {
+            train_nz: nonzeros(&model.train_data),
+            test_nz: nonzeros(&model.test_data),
             sparse,
             fused,
             fused_at,
             fused_node,
             skip,
-            copy_features: copy_features || !any_sparse,
-            acc: RefCell::new(Vec::new()),
-        };
-        plan.load(s);
-        plan
+            copy_features,
+        }
     }
 
-    /// The fused parameter node `u` reads as weights, when it is kept transposed.
-    fn transposed(&self, u: NodeId) -> Option<&Fused> {
-        self.fused_at[u].and_then(|k| self.fused[k].as_ref()).filter(|f| f.wt.is_some())
+    /// The fused parameter (its position) node `u` reads as weights, when it is kept transposed.
+    fn transposed(&self, u: NodeId) -> Option<(usize, &Fused)> {
+        let k = self.fused_at[u]?;
+        self.fused[k].as_ref().filter(|f| f.transposed).map(|f| (k, f))
     }
 
-    /// Takes the fused parameters from the workspace: θᵀ and the bounds.
-    fn load(&self, s: &Session) {
-        for (f, &p) in self.fused.iter().zip(s.graph().params()) {
+    /// The fused parameters' state taken from the workspace: θᵀ and the bounds.
+    fn load(&self, s: &Session) -> Vec<FusedState> {
+        let mut states = vec![FusedState::default(); self.fused.len()];
+        for ((f, state), &p) in self.fused.iter().zip(&mut states).zip(s.graph().params()) {
             let Some(f) = f else { continue };
             let theta = s.ws.values[p].as_slice().expect("contiguous");
-            f.bound.set(max_abs(theta));
-            if let Some(wt) = &f.wt {
-                let mut wt = wt.borrow_mut();
-                wt.clear();
-                wt.resize(theta.len(), 0.0);
+            state.bound = max_abs(theta);
+            if f.transposed {
+                state.wt = vec![0.0; theta.len()];
                 for i in 0..f.rows {
                     for c in 0..f.cols {
-                        wt[c * f.rows + i] = theta[i * f.cols + c];
+                        state.wt[c * f.rows + i] = theta[i * f.cols + c];
                     }
                 }
             }
         }
+        states
     }
 
     /// Writes θᵀ back into the workspace.
-    fn store(&self, s: &mut Session) {
+    fn store(&self, states: &[FusedState], s: &mut Session) {
         let params: Vec<NodeId> = s.graph().params().to_vec();
-        for (f, &p) in self.fused.iter().zip(&params) {
-            let Some(Fused { wt: Some(wt), rows, cols, .. }) = f else { continue };
-            let wt = wt.borrow();
+        for ((f, state), &p) in self.fused.iter().zip(states).zip(&params) {
+            let Some(f) = f.as_ref().filter(|f| f.transposed) else { continue };
             let theta = s.ws.values[p].as_slice_mut().expect("contiguous");
-            for i in 0..*rows {
-                for c in 0..*cols {
-                    theta[i * cols + c] = wt[c * rows + i];
+            for i in 0..f.rows {
+                for c in 0..f.cols {
+                    theta[i * f.cols + c] = state.wt[c * f.rows + i];
                 }
             }
         }
@@ -226,7 +229,7 @@ impl Plan {
 /// max |v|, or NaN when one is not finite.
 fn max_abs(values: &[f64]) -> f64 {
     let m = values.iter().fold(0.0f64, |m, &v| m.max(v.abs()));
-    if kernels::all_finite(values) {
+    if m.is_finite() && kernels::all_finite(values) {
         m
     } else {
         f64::NAN
@@ -243,10 +246,20 @@ enum Outcome {
 }
 
 /// The forward pass of an example (or an evaluation row) into `ws`, the label (and, when
-/// the plan says so, the features) already loaded; `x` the features' nonzeros. With `check`,
-/// stops at the first value that is not finite and says where.
-fn forward(s: &Session, plan: &Plan, ws: &mut Workspace, x: Sparse, finite_x: bool, check: bool) -> Option<usize> {
-    let graph = s.graph();
+/// the plan says so, the features) already loaded; `x` the features' nonzeros, `states` the
+/// fused parameters (θᵀ), `acc` scratch. With `check`, stops at the first value that is not
+/// finite and says where.
+#[allow(clippy::too_many_arguments)]
+fn forward(
+    graph: &Graph,
+    plan: &Plan,
+    states: &[FusedState],
+    acc: &mut Vec<f64>,
+    ws: &mut Workspace,
+    x: Sparse,
+    finite_x: bool,
+    check: bool,
+) -> Option<usize> {
     for (pos, &id) in graph.forward_order().iter().enumerate() {
         let node = graph.node(id);
         match node.op {
@@ -262,13 +275,12 @@ fn forward(s: &Session, plan: &Plan, ws: &mut Workspace, x: Sparse, finite_x: bo
                 let out = rest[0].as_slice_mut().expect("contiguous");
                 let b = |i: usize| before[node.inputs[2]].as_slice().expect("contiguous")[i];
                 match plan.transposed(id) {
-                    Some(f) => {
-                        let wt = f.wt.as_ref().expect("transposed").borrow();
-                        let acc = &mut plan.acc.borrow_mut();
+                    Some((k, f)) => {
+                        let wt = &states[k].wt;
                         if node.op == Op::Linear {
-                            kernels::affine_t(out, &wt, f.rows, 1, |i| wt[i], x, acc);
+                            kernels::affine_t(out, wt, f.rows, 1, |i| wt[i], x, acc);
                         } else {
-                            kernels::affine_t(out, &wt, f.rows, 0, b, x, acc);
+                            kernels::affine_t(out, wt, f.rows, 0, b, x, acc);
                         }
                     }
                     None => {
@@ -292,10 +304,124 @@ fn forward(s: &Session, plan: &Plan, ws: &mut Workspace, x: Sparse, finite_x: bo
     None
 }
 
+/// An epoch's evaluation (lines 12–13) with the fast forward pass: the parameters at the
+/// epoch's end, copied, so that it can run on another thread while the next epoch trains.
+struct Scorer<'p> {
+    model: Arc<Model>,
+    plan: &'p Plan,
+    states: Vec<FusedState>,
+    acc: Vec<f64>,
+    ws: Workspace,
+}
+
+impl<'p> Scorer<'p> {
+    /// The current parameters of `s`, θᵀ stored back into its workspace.
+    fn new(s: &Session, plan: &'p Plan, states: &[FusedState]) -> Scorer<'p> {
+        let mut ws = s.eval_ws.clone();
+        for &p in s.graph().params() {
+            ws.values[p].assign(&s.ws.values[p]);
+        }
+        Scorer { model: s.model.clone(), plan, states: states.to_vec(), acc: Vec::new(), ws }
+    }
+
+    /// The loss of each row in `rows` of the training (or test) data into `losses`; returns
+    /// how many rows are misclassified.
+    fn losses(&mut self, train: bool, rows: Range<usize>, losses: &mut [f64]) -> usize {
+        let model = self.model.clone();
+        let graph = &model.graph;
+        let (data, nz) = match train {
+            true => (model.train_data.as_ref(), self.plan.train_nz.as_ref()),
+            false => (model.test_data.as_ref(), self.plan.test_nz.as_ref()),
+        };
+        let data = data.expect("the data evaluated");
+        let mut wrong = 0;
+        for (i, loss) in rows.zip(losses) {
+            if self.plan.copy_features {
+                if let Some(f) = graph.features() {
+                    let dst = self.ws.values[f].as_slice_mut().expect("contiguous");
+                    dst.copy_from_slice(data.features.row(i).as_slice().expect("contiguous rows"));
+                }
+            }
+            if let Some(l) = graph.label() {
+                self.ws.values[l].fill(data.labels[i]);
+            }
+            forward(graph, self.plan, &self.states, &mut self.acc, &mut self.ws, row_of(nz, i), true, false);
+            *loss = self.ws.loss_value(graph);
+            if predicted_label(graph, &self.ws).is_some_and(|pred| pred as f64 != data.labels[i]) {
+                wrong += 1;
+            }
+        }
+        wrong
+    }
+
+    /// Mean loss (and error rate) on the training and the test data, as `score`.
+    fn score_all(mut self) -> (Option<Score>, Option<Score>) {
+        let model = self.model.clone();
+        let mut score = |train: bool, data: &Dataset| {
+            let mut losses = vec![0.0; data.len()];
+            let wrong = self.losses(train, 0..data.len(), &mut losses);
+            mean(&model.graph, &losses, wrong)
+        };
+        let train = model.train_data.as_ref().map(|d| score(true, d));
+        let test = model.test_data.as_ref().map(|d| score(false, d));
+        (train, test)
+    }
+
+    /// A copy of this scorer for another thread.
+    fn fork(&self) -> Scorer<'p> {
+        let (model, plan, states) = (self.model.clone(), self.plan, self.states.clone());
+        Scorer { model, plan, states, acc: Vec::new(), ws: self.ws.clone() }
+    }
+
+    /// [`Scorer::score_all`] with the rows shared between this thread and another: each row's
+    /// loss is computed on one of them, and the losses summed in order here, so the means are
+    /// bit for bit those of one thread.
+    fn score_split(mut self) -> (Option<Score>, Option<Score>) {
+        let model = self.model.clone();
+        let (Some(train), test) = (model.train_data.as_ref(), model.test_data.as_ref()) else {
+            return self.score_all();
+        };
+        let n = train.len();
+        let mut losses = vec![0.0; n];
+        // The other thread takes the end of the training rows, the size of half of all rows.
+        let half = n.saturating_sub((n + test.map_or(0, Dataset::len)) / 2);
+        let (mine, theirs) = losses.split_at_mut(half);
+        let mut other = self.fork();
+        let (mut wrong, test, theirs_wrong) = std::thread::scope(|scope| {
+            let worker = std::thread::Builder::new().spawn_scoped(scope, || other.losses(true, half..n, theirs));
+            let wrong = self.losses(true, 0..half, mine);
+            let test = test.map(|d| {
+                let mut losses = vec![0.0; d.len()];
+                let wrong = self.losses(false, 0..d.len(), &mut losses);
+                mean(&model.graph, &losses, wrong)
+            });
+            (wrong, test, worker.ok().and_then(|h| h.join().ok()))
+        });
+        // Without a second thread, the rest here.
+        wrong += theirs_wrong.unwrap_or_else(|| self.losses(true, half..n, &mut losses[half..]));
+        (Some(mean(&model.graph, &losses, wrong)), test)
+    }
+}
+
+/// Mean loss (and error rate) from each row's loss, summed in order as `score` sums them.
+fn mean(graph: &Graph, losses: &[f64], wrong: usize) -> Score {
+    let mut total = 0.0;
+    for &loss in losses {
+        total += loss;
+    }
+    let n = losses.len() as f64;
+    Score { loss: total / n, error: graph.prediction().map(|_| wrong as f64 / n) }
+}
+
+/// An evaluation running on another thread: the epoch it evaluates, and its scores to come.
+type Pending<'scope> = (usize, ScopedJoinHandle<'scope, (Option<Score>, Option<Score>)>);
+
 impl Session {
     /// Runs to the end as [`Session::run_to_end`] does, with the same parameters, losses,
     /// metrics and first NaN/Inf (see the module's notes), calling `after` after each example
-    /// and each evaluation.
+    /// and each evaluation. An epoch's evaluation runs on a second thread while the next epoch
+    /// trains (its metrics appear during that epoch); the last one shares its rows between
+    /// two threads.
     pub fn run_fast(&mut self, mut after: impl FnMut(&Session)) {
         while self.phase != Phase::Finished && !self.at_boundary() {
             self.step();
@@ -306,49 +432,88 @@ impl Session {
             return;
         }
         let plan = Plan::new(self);
+        let mut states = plan.load(self);
+        let mut acc = Vec::new();
         let mut params_finite = self.params_finite();
-        while self.phase != Phase::Finished {
-            let fast = params_finite && self.first_non_finite.is_none();
-            match self.phase {
-                Phase::Evaluate if fast => {
-                    plan.store(self);
-                    self.fast_evaluate(&plan);
-                    self.steps += 1;
-                    self.skip_empty_phases();
+        std::thread::scope(|scope| {
+            let mut pending: Option<Pending> = None;
+            while self.phase != Phase::Finished {
+                if self.phase == Phase::Evaluate {
+                    self.record(pending.take());
                 }
-                Phase::Forward if fast && self.index == 0 => match self.fast_example(&plan) {
-                    Outcome::Done => {}
-                    outcome => {
-                        plan.store(self);
-                        self.load_current_example();
-                        // The steps the fast path took count as the micro-steps' would.
-                        match outcome {
-                            Outcome::Forward(pos) => {
-                                self.index = pos;
-                                self.steps += pos as u64;
-                            }
-                            _ => {
-                                self.steps += self.graph().forward_order().len() as u64;
-                                self.enter_backward();
+                let fast = params_finite && self.first_non_finite.is_none();
+                match self.phase {
+                    Phase::Evaluate if fast => {
+                        plan.store(&states, self);
+                        let scorer = Scorer::new(self, &plan, &states);
+                        let epoch = self.epoch;
+                        if epoch == self.epochs() {
+                            let (train, test) = scorer.score_split();
+                            self.finish_evaluation(train, test);
+                        } else {
+                            let worker = std::thread::Builder::new().spawn_scoped(scope, move || scorer.score_all());
+                            match worker {
+                                Ok(worker) => {
+                                    pending = Some((epoch, worker));
+                                    self.next_epoch();
+                                }
+                                Err(_) => self.evaluate_step_here(&plan, &states),
                             }
                         }
-                        self.finish_example();
-                        params_finite = self.params_finite();
-                        plan.load(self);
+                        self.steps += 1;
+                        self.skip_empty_phases();
                     }
-                },
-                _ => {
-                    plan.store(self);
-                    self.finish_example();
-                    plan.load(self);
+                    Phase::Forward if fast && self.index == 0 => {
+                        match self.fast_example(&plan, &mut states, &mut acc) {
+                            Outcome::Done => {}
+                            outcome => {
+                                plan.store(&states, self);
+                                self.load_current_example();
+                                // The steps the fast path took count as the micro-steps' would.
+                                match outcome {
+                                    Outcome::Forward(pos) => {
+                                        self.index = pos;
+                                        self.steps += pos as u64;
+                                    }
+                                    _ => {
+                                        self.steps += self.graph().forward_order().len() as u64;
+                                        self.enter_backward();
+                                    }
+                                }
+                                self.finish_example();
+                                params_finite = self.params_finite();
+                                states = plan.load(self);
+                            }
+                        }
+                    }
+                    _ => {
+                        plan.store(&states, self);
+                        self.finish_example();
+                        states = plan.load(self);
+                    }
                 }
+                if self.first_non_finite.as_ref().is_some_and(|nf| nf.phase == Phase::Update) {
+                    params_finite = false;
+                }
+                after(self);
             }
-            if self.first_non_finite.as_ref().is_some_and(|nf| nf.phase == Phase::Update) {
-                params_finite = false;
-            }
-            after(self);
-        }
-        plan.store(self);
+            self.record(pending.take());
+        });
+        plan.store(&states, self);
+    }
+
+    /// The metrics of an evaluation that ran on another thread.
+    fn record(&mut self, pending: Option<Pending>) {
+        let Some((epoch, worker)) = pending else { return };
+        // A worker that panicked has the panic of the same code on this thread: propagate it.
+        let (train, test) = worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        self.metrics.push(EpochMetrics { epoch, train, test });
+    }
+
+    /// The epoch's evaluation on this thread (no second thread to be had).
+    fn evaluate_step_here(&mut self, plan: &Plan, states: &[FusedState]) {
+        let (train, test) = Scorer::new(self, plan, states).score_all();
+        self.finish_evaluation(train, test);
     }
 
     fn at_boundary(&self) -> bool {
@@ -374,14 +539,14 @@ impl Session {
     }
 
     /// One example: forward, backward (Version B's pushes; A adds in the same order), update.
-    fn fast_example(&mut self, plan: &Plan) -> Outcome {
+    fn fast_example(&mut self, plan: &Plan, states: &mut [FusedState], acc: &mut Vec<f64>) -> Outcome {
         let model = self.model.clone();
         let graph = &model.graph;
         let data = model.train_data.as_ref().expect("training data");
         let row = self.order[self.example];
         let (x, mut finite_x) = match &plan.train_nz {
             Some(z) => (z.row(row), z.finite[row]),
-            None => (Sparse { index: &[], value: &[], len: 0 }, true),
+            None => (row_of(None, 0), true),
         };
         if plan.copy_features {
             if let Some(f) = graph.features() {
@@ -393,48 +558,14 @@ impl Session {
         if let Some(l) = graph.label() {
             self.ws.values[l].fill(data.labels[row]);
         }
-        let mut ws = std::mem::replace(&mut self.ws, Workspace { values: vec![], adjoints: vec![] });
-        let result = self.fast_passes(plan, &mut ws, x, finite_x);
-        self.ws = ws;
-        if let Some(outcome) = result {
+        if let Some(outcome) = fast_passes(graph, plan, states, acc, &mut self.ws, x, finite_x) {
             return outcome;
         }
         // The update, parameters in order, each checked where the micro-steps check it.
         let lr = model.config.learning_rate;
         for (p, &id) in graph.params().iter().enumerate() {
             let finite = match &plan.fused[p] {
-                Some(f) => {
-                    let g = self.ws.adjoints[f.node].as_slice().expect("contiguous");
-                    let x_id = graph.node(f.node).inputs[1];
-                    match &f.wt {
-                        Some(wt) => kernels::sgd_outer_t(&mut wt.borrow_mut(), f.rows, f.off, g, x, lr),
-                        None => {
-                            let (lo, hi) = self.ws.values.split_at_mut(id.max(x_id));
-                            let (theta, xv) = if id > x_id { (&mut hi[0], &lo[x_id]) } else { (&mut lo[id], &hi[0]) };
-                            let theta = theta.as_slice_mut().expect("contiguous");
-                            let xv = xv.as_slice().expect("contiguous");
-                            if plan.sparse[f.node] {
-                                sgd_outer_sparse(theta, f.cols, f.off, g, x, lr);
-                            } else {
-                                sgd_outer(theta, f.cols, f.off, g, xv, lr);
-                            }
-                        }
-                    }
-                    // |θ − γ(0 + g x)| ≤ |θ| + γ·max|g|·max(1, max|x|), with room for the
-                    // roundings: while the bound is far below overflow, every entry is finite.
-                    let bound = (f.bound.get() + lr * f.gmax.get() * f.xmax.get()) * (1.0 + 1e-12);
-                    if bound < SAFE {
-                        f.bound.set(bound);
-                        true
-                    } else {
-                        let theta = match &f.wt {
-                            Some(wt) => wt.borrow().clone(),
-                            None => self.ws.values[id].iter().copied().collect(),
-                        };
-                        f.bound.set(max_abs(&theta));
-                        kernels::all_finite(&theta)
-                    }
-                }
+                Some(f) => self.fused_update(f, &mut states[p], plan.sparse[f.node], id, x, lr),
                 None => {
                     let (values, adjoints) = (&mut self.ws.values, &self.ws.adjoints);
                     model.config.optimizer.step(&mut values[id], &adjoints[id], lr, &mut self.optimizer_state[p]);
@@ -452,104 +583,101 @@ impl Session {
         Outcome::Done
     }
 
-    /// Forward and backward of the current example in `ws`; `Some` when the micro-steps must
-    /// take over.
-    fn fast_passes(&self, plan: &Plan, ws: &mut Workspace, x: Sparse, finite_x: bool) -> Option<Outcome> {
-        let graph = self.graph();
-        if let Some(pos) = forward(self, plan, ws, x, finite_x, true) {
-            return Some(Outcome::Forward(pos));
-        }
-        // Backward, Version B: every adjoint 0, dJ/dJ = 1, each node pushes into its inputs.
-        for &id in graph.backward_order() {
-            if !plan.fused_node[id] && !plan.skip[id] {
-                ws.adjoints[id].fill(0.0);
+    /// θ ← θ − γ g [1; x]ᵀ for the fused parameter `id`; whether every entry is finite.
+    fn fused_update(
+        &mut self,
+        f: &Fused,
+        state: &mut FusedState,
+        sparse: bool,
+        id: NodeId,
+        x: Sparse,
+        lr: f64,
+    ) -> bool {
+        let g = self.ws.adjoints[f.node].as_slice().expect("contiguous");
+        if f.transposed {
+            kernels::sgd_outer_t(&mut state.wt, f.rows, f.off, g, x, lr);
+        } else {
+            let x_id = self.graph().node(f.node).inputs[1];
+            let (lo, hi) = self.ws.values.split_at_mut(id.max(x_id));
+            let (theta, xv) = if id > x_id { (&mut hi[0], &lo[x_id]) } else { (&mut lo[id], &hi[0]) };
+            let theta = theta.as_slice_mut().expect("contiguous");
+            if sparse {
+                sgd_outer_sparse(theta, f.cols, f.off, g, x, lr);
+            } else {
+                sgd_outer(theta, f.cols, f.off, g, xv.as_slice().expect("contiguous"), lr);
             }
         }
-        ws.adjoints[graph.loss()].fill(1.0);
-        for &id in graph.backward_order() {
-            if plan.fused_node[id] || plan.skip[id] {
+        // |θ − γ(0 + g x)| ≤ |θ| + γ·max|g|·max(1, max|x|), with room for the roundings:
+        // while the bound is far below overflow, every entry is finite.
+        let bound = (state.bound + lr * state.gmax * state.xmax) * (1.0 + 1e-12);
+        if safe(bound) {
+            state.bound = bound;
+            return true;
+        }
+        let theta = if f.transposed { &state.wt[..] } else { self.ws.values[id].as_slice().expect("contiguous") };
+        state.bound = max_abs(theta);
+        !state.bound.is_nan()
+    }
+}
+
+/// Forward and backward of the current example in `ws`; `Some` when the micro-steps must
+/// take over.
+fn fast_passes(
+    graph: &Graph,
+    plan: &Plan,
+    states: &mut [FusedState],
+    acc: &mut Vec<f64>,
+    ws: &mut Workspace,
+    x: Sparse,
+    finite_x: bool,
+) -> Option<Outcome> {
+    if let Some(pos) = forward(graph, plan, states, acc, ws, x, finite_x, true) {
+        return Some(Outcome::Forward(pos));
+    }
+    // Backward, Version B: every adjoint 0, dJ/dJ = 1, each node pushes into its inputs.
+    let computed = |id: NodeId| !plan.fused_node[id] && !plan.skip[id];
+    for &id in graph.backward_order() {
+        if computed(id) {
+            ws.adjoints[id].fill(0.0);
+        }
+    }
+    ws.adjoints[graph.loss()].fill(1.0);
+    for &id in graph.backward_order() {
+        if !computed(id) {
+            continue;
+        }
+        let node = graph.node(id);
+        for (k, v) in graph.pushes(id) {
+            if (k == 0 && plan.fused_at[id].is_some()) || plan.skip[v] {
                 continue;
             }
-            let node = graph.node(id);
-            for (k, v) in graph.pushes(id) {
-                if (k == 0 && plan.fused_at[id].is_some()) || plan.skip[v] {
-                    continue;
-                }
-                let (lo, hi) = ws.adjoints.split_at_mut(id);
-                node.op.accumulate_vjp(k, &node.inputs, &ws.values, &ws.values[id], &hi[0], &mut lo[v]);
-            }
-            if !kernels::all_finite(ws.adjoints[id].as_slice().expect("contiguous")) {
+            let (lo, hi) = ws.adjoints.split_at_mut(id);
+            node.op.accumulate_vjp(k, &node.inputs, &ws.values, &ws.values[id], &hi[0], &mut lo[v]);
+        }
+        if !kernels::all_finite(ws.adjoints[id].as_slice().expect("contiguous")) {
+            return Some(Outcome::Backward);
+        }
+    }
+    // The adjoints left out are finite: dJ/dθ = g [1; x]ᵀ has entries of at most
+    // max|g|·max(1, max|x|), and dJ/dx = Wᵀ g at most max|W|·Σ|g|.
+    for (f, state) in plan.fused.iter().zip(states.iter_mut()) {
+        let Some(f) = f else { continue };
+        let node = graph.node(f.node);
+        let g = ws.adjoints[f.node].as_slice().expect("contiguous");
+        let xv = if plan.sparse[f.node] { x.value } else { ws.values[node.inputs[1]].as_slice().expect("contiguous") };
+        state.gmax = max_abs(g);
+        state.xmax = max_abs(xv).max(1.0);
+        if !safe(state.gmax * state.xmax) {
+            return Some(Outcome::Backward);
+        }
+        if plan.skip[node.inputs[1]] {
+            let gsum: f64 = g.iter().map(|v| v.abs()).sum();
+            if !safe(state.bound * gsum) {
                 return Some(Outcome::Backward);
             }
         }
-        // The adjoints left out are finite: dJ/dθ = g [1; x]ᵀ has entries of at most
-        // max|g|·max(1, max|x|), and dJ/dx = Wᵀ g at most max|W|·Σ|g|.
-        for f in plan.fused.iter().flatten() {
-            let node = graph.node(f.node);
-            let g = ws.adjoints[f.node].as_slice().expect("contiguous");
-            let gmax = max_abs(g);
-            let xmax = if plan.sparse[f.node] {
-                max_abs(x.value)
-            } else {
-                max_abs(ws.values[node.inputs[1]].as_slice().expect("contiguous"))
-            }
-            .max(1.0);
-            f.gmax.set(gmax);
-            f.xmax.set(xmax);
-            if !safe(gmax * xmax) {
-                return Some(Outcome::Backward);
-            }
-            if plan.skip[node.inputs[1]] {
-                let gsum: f64 = g.iter().map(|v| v.abs()).sum();
-                if !safe(f.bound.get() * gsum) {
-                    return Some(Outcome::Backward);
-                }
-            }
-        }
-        None
     }
-
-    /// The epoch's evaluation (lines 12–13) with the fast forward pass, as `evaluate_step`.
-    fn fast_evaluate(&mut self, plan: &Plan) {
-        for &p in self.model.graph.params() {
-            let (src, dst) = (&self.ws.values[p], &mut self.eval_ws.values[p]);
-            dst.as_slice_mut().expect("contiguous").copy_from_slice(src.as_slice().expect("contiguous"));
-        }
-        let mut ws = std::mem::replace(&mut self.eval_ws, Workspace { values: vec![], adjoints: vec![] });
-        let model = self.model.clone();
-        let train = model.train_data.as_ref().map(|d| self.fast_score(plan, &mut ws, d, plan.train_nz.as_ref()));
-        let test = model.test_data.as_ref().map(|d| self.fast_score(plan, &mut ws, d, plan.test_nz.as_ref()));
-        self.eval_ws = ws;
-        self.finish_evaluation(train, test);
-    }
-
-    /// Mean loss (and error rate) on a dataset, as `score`.
-    fn fast_score(&self, plan: &Plan, ws: &mut Workspace, data: &Dataset, nz: Option<&Nonzeros>) -> Score {
-        let graph = self.graph();
-        let mut total = 0.0;
-        let mut wrong = 0usize;
-        for i in 0..data.len() {
-            if plan.copy_features {
-                if let Some(f) = graph.features() {
-                    let dst = ws.values[f].as_slice_mut().expect("contiguous");
-                    dst.copy_from_slice(data.features.row(i).as_slice().expect("contiguous rows"));
-                }
-            }
-            if let Some(l) = graph.label() {
-                ws.values[l].fill(data.labels[i]);
-            }
-            let x = nz.map(|z| z.row(i)).unwrap_or(Sparse { index: &[], value: &[], len: 0 });
-            forward(self, plan, ws, x, true, false);
-            total += ws.loss_value(graph);
-            if let Some(pred) = predicted_label(graph, ws) {
-                if pred as f64 != data.labels[i] {
-                    wrong += 1;
-                }
-            }
-        }
-        let n = data.len() as f64;
-        Score { loss: total / n, error: graph.prediction().map(|_| wrong as f64 / n) }
-    }
+    None
 }
 
 /// θ_ij ← θ_ij − γ(0 + g_i x_j), and the bias column θ_i0 ← θ_i0 − γ(0 + g_i) when `off` is

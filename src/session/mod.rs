@@ -445,6 +445,12 @@ impl Session {
     fn finish_evaluation(&mut self, train: Option<Score>, test: Option<Score>) -> Event {
         let epoch = self.epoch;
         self.metrics.push(EpochMetrics { epoch, train, test });
+        self.next_epoch();
+        Event::Evaluated { epoch }
+    }
+
+    /// After an epoch's evaluation: the first example of the next epoch, or the end.
+    fn next_epoch(&mut self) {
         if self.epoch < self.epochs() {
             self.epoch += 1;
             self.example = 0;
@@ -454,7 +460,6 @@ impl Session {
         } else {
             self.phase = Phase::Finished;
         }
-        Event::Evaluated { epoch }
     }
 
     /// The data rows epoch `epoch` (from 1) visits, in order.
@@ -572,8 +577,6 @@ fn evaluate_row(graph: &Graph, ws: &mut Workspace, data: &Dataset, i: usize) -> 
     ws.forward_all(graph)
 }
 
-/// The predicted class: argmax of the prediction (ties to the smallest index), or for a
-/// single sigmoid output 1 when y ≥ 0.5.
 /// The order in which epoch `epoch` (from 1) visits `n` data rows under `shuffle`.
 pub fn epoch_order(shuffle: Shuffle, seed: u64, epoch: usize, n: usize) -> Vec<usize> {
     match shuffle {
@@ -588,6 +591,8 @@ pub fn epoch_order(shuffle: Shuffle, seed: u64, epoch: usize, n: usize) -> Vec<u
     }
 }
 
+/// The predicted class: argmax of the prediction (ties to the smallest index), or for a
+/// single sigmoid output 1 when y ≥ 0.5.
 pub fn predicted_label(graph: &Graph, ws: &Workspace) -> Option<usize> {
     let y = &ws.values[graph.prediction()?];
     if y.len() == 1 {
