@@ -42,15 +42,20 @@ pub struct Theirs {
     lazy: Option<Arc<Lazy>>,
 }
 
-/// A streamed JSON Lines trace: where each example record's line starts.
+/// A streamed trace: where to read each example record again.
 #[derive(Debug)]
 struct Lazy {
-    path: PathBuf,
-    /// (epoch, example) → (record number, byte offset of its line).
-    offsets: BTreeMap<(usize, usize), (usize, u64)>,
-    cursor: Mutex<Option<trace::JsonlCursor>>,
+    source: Source,
     /// (their name, our name).
     alias: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+enum Source {
+    /// JSON Lines: (epoch, example) → (record number, byte offset of its line).
+    Jsonl { path: PathBuf, offsets: BTreeMap<(usize, usize), (usize, u64)>, cursor: Mutex<Option<trace::JsonlCursor>> },
+    /// .npz: the archive, its directory grouped by record.
+    Npz(Mutex<trace::NpzTrace>),
 }
 
 /// What reading a trace carries from record to record.
@@ -80,18 +85,28 @@ impl Theirs {
         theirs.finish(path, reading)
     }
 
-    /// As [`Theirs::load`], but a JSON Lines trace is read one record at a time: this pass
-    /// checks every record and keeps only what places it (epoch, example, row, names, record
-    /// number, where its line starts), and [`Theirs::fetch`] reads a record again when it is
-    /// compared. Memory stays a few records whatever the trace's size. An .npz is read whole.
+    /// As [`Theirs::load`], but the trace is read one record at a time: this pass checks
+    /// every record and keeps only what places it (epoch, example, row, names, record number,
+    /// where it is in the file), and [`Theirs::fetch`] reads a record again when it is
+    /// compared. Memory stays a few records whatever the trace's size.
     pub fn load_streaming(path: &Path, graph: &Graph, aliases: &[(String, String)]) -> Result<Theirs> {
         // A pipe cannot be read twice: it is read once, bounded, as `load` does.
         let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
-        if trace::is_npz(path) || !regular {
+        if !regular {
             return Theirs::load(path, graph, aliases);
         }
         let mut theirs = Theirs { file: path.display().to_string(), ..Default::default() };
         let mut reading = Reading::new(aliases);
+        if trace::is_npz(path) {
+            let mut npz = trace::NpzTrace::open(path)?;
+            npz.for_each(|Numbered { number, record }| {
+                theirs.records += 1;
+                theirs.take(graph, &mut reading, number, record, false)
+            })?;
+            let source = Source::Npz(Mutex::new(npz));
+            theirs.lazy = Some(Arc::new(Lazy { source, alias: reading.alias.clone() }));
+            return theirs.finish(path, reading);
+        }
         let mut offsets = BTreeMap::new();
         trace::for_each_jsonl_record(path, |Numbered { number, record }, offset| {
             theirs.records += 1;
@@ -102,12 +117,8 @@ impl Theirs {
             // Once a number is not a float32, the rest need not be read to tell.
             Ok(!reading.numbers.decided())
         })?;
-        theirs.lazy = Some(Arc::new(Lazy {
-            offsets,
-            cursor: Mutex::new(None),
-            path: path.to_path_buf(),
-            alias: reading.alias.clone(),
-        }));
+        let source = Source::Jsonl { path: path.to_path_buf(), offsets, cursor: Mutex::new(None) };
+        theirs.lazy = Some(Arc::new(Lazy { source, alias: reading.alias.clone() }));
         theirs.finish(path, reading)
     }
 
@@ -206,12 +217,21 @@ impl Theirs {
     /// record it (or the file can no longer be read).
     pub fn fetch(&self, epoch: usize, example: usize) -> Option<Cow<'_, ExampleRecord>> {
         let Some(lazy) = &self.lazy else { return self.example(epoch, example).map(Cow::Borrowed) };
-        let &(number, offset) = lazy.offsets.get(&(epoch, example))?;
-        let mut cursor = lazy.cursor.lock().unwrap_or_else(|e| e.into_inner());
-        if cursor.is_none() {
-            *cursor = trace::JsonlCursor::open(&lazy.path).ok();
-        }
-        let Ok(Record::Example(mut r)) = cursor.as_mut()?.read_at(offset, number) else { return None };
+        let record = match &lazy.source {
+            Source::Jsonl { path, offsets, cursor } => {
+                let &(number, offset) = offsets.get(&(epoch, example))?;
+                let mut cursor = cursor.lock().unwrap_or_else(|e| e.into_inner());
+                if cursor.is_none() {
+                    *cursor = trace::JsonlCursor::open(path).ok();
+                }
+                cursor.as_mut()?.read_at(offset, number).ok()?
+            }
+            Source::Npz(npz) => {
+                let mut npz = npz.lock().unwrap_or_else(|e| e.into_inner());
+                npz.example(epoch, example).ok()??.record
+            }
+        };
+        let Record::Example(mut r) = record else { return None };
         for list in [&mut r.forward, &mut r.adjoints, &mut r.params] {
             for (name, _) in list.iter_mut() {
                 if let Some((_, ours)) = lazy.alias.iter().find(|(t, _)| t == name) {

@@ -996,28 +996,11 @@ fn first_non_finite(a: &ArrayD<f64>) -> Option<String> {
 
 /// A numeric `.npy` array (float64, float32 or integers, converted to float64).
 pub fn read_npy_numbers(path: &Path) -> std::result::Result<ArrayD<f64>, String> {
-    use ndarray_npy::ReadNpyExt;
     let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let meta = file.metadata().map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if !meta.is_file() {
         return Err(format!("{} is not a regular file", path.display()));
     }
-    crate::npy::check(&mut file, meta.len()).map_err(|e| format!("{}: {e}", path.display()))?;
-    let open = || std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
-    if let Ok(a) = ArrayD::<f64>::read_npy(open()?) {
-        return Ok(a);
-    }
-    if let Ok(a) = ArrayD::<f32>::read_npy(open()?) {
-        return Ok(a.mapv(f64::from));
-    }
-    if let Ok(a) = ArrayD::<i64>::read_npy(open()?) {
-        return Ok(a.mapv(|v| v as f64));
-    }
-    if let Ok(a) = ArrayD::<i32>::read_npy(open()?) {
-        return Ok(a.mapv(f64::from));
-    }
-    match ArrayD::<f64>::read_npy(open()?) {
-        Ok(a) => Ok(a),
-        Err(e) => Err(format!("cannot read {} as a .npy array of float64, float32 or integers: {e}", path.display())),
-    }
+    let mut reader = std::io::BufReader::new(&mut file);
+    crate::npy::read(&mut reader, meta.len()).map_err(|e| format!("{}: {e}", path.display()))
 }

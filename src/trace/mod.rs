@@ -4,7 +4,7 @@
 mod scan;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ndarray::{ArrayD, IxDyn};
 
@@ -446,96 +446,187 @@ impl JsonlCursor {
 }
 
 fn read_npz(path: &Path) -> Result<Vec<Numbered>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::file(path, format!("cannot read the trace: {e}")))?;
-    let mut npz =
-        ndarray_npy::NpzReader::new(file).map_err(|e| Error::file(path, format!("not a readable .npz: {e}")))?;
-    let names = npz.names().map_err(|e| Error::file(path, format!("not a readable .npz: {e}")))?;
-    // The same archive again, to read each array's header before ndarray-npy allocates for it.
-    let mut zip = std::fs::File::open(path)
-        .map_err(|e| e.to_string())
-        .and_then(|f| zip::ZipArchive::new(f).map_err(|e| e.to_string()))
-        .map_err(|e| Error::file(path, format!("not a readable .npz: {e}")))?;
-    let mut numbers = 0u64;
-    let mut examples: BTreeMap<(usize, usize), Numbered> = BTreeMap::new();
-    let mut epochs: BTreeMap<usize, Numbered> = BTreeMap::new();
-    let mut init: Option<Numbered> = None;
-    const SHAPE: &str = "expected e{epoch}/x{example}/{forward|adjoints|params}/{name}, e{epoch}/x{example}/row, \
-                         e{epoch}/metrics/{name} or init/{name}";
-    for (i, key) in names.iter().enumerate() {
-        let bad = |message: String| Error::Trace { file: path.display().to_string(), record: i + 1, message };
-        numbers += npz_entry_claim(&mut zip, key).map_err(|e| bad(format!("key `{}`: {e}", clip(key))))?;
-        if numbers > crate::model::max_numbers() as u64 {
-            return Err(bad(format!(
-                "the archive holds more than {} numbers, bptui's limit (raise it with --max-numbers N)",
-                crate::model::max_numbers()
-            )));
+    let mut npz = NpzTrace::open(path)?;
+    let mut out = Vec::new();
+    npz.for_each(|r| {
+        out.push(r);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// One array of an .npz record: its key in the archive and the key's place in the archive's
+/// directory (counted from 1, the number errors about it carry).
+#[derive(Debug, Clone)]
+struct NpzKey {
+    number: usize,
+    key: String,
+}
+
+/// Where an array of an example record goes.
+#[derive(Debug, Clone)]
+enum NpzPart {
+    Row,
+    Forward(String),
+    Adjoints(String),
+    Params(String),
+}
+
+/// An .npz trace read one record at a time: the archive's directory, checked and grouped by
+/// record, and the archive to read each record's arrays from when it is wanted. A record's
+/// number is that of its first key.
+pub struct NpzTrace {
+    path: PathBuf,
+    zip: zip::ZipArchive<std::io::BufReader<std::fs::File>>,
+    init: Option<NpzRecord<String>>,
+    examples: BTreeMap<(usize, usize), NpzRecord<NpzPart>>,
+    epochs: BTreeMap<usize, NpzRecord<String>>,
+}
+
+/// A record's number and its keys, each with what it holds.
+type NpzRecord<T> = (usize, Vec<(NpzKey, T)>);
+
+impl std::fmt::Debug for NpzTrace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NpzTrace").field("path", &self.path).field("examples", &self.examples.len()).finish()
+    }
+}
+
+impl NpzTrace {
+    /// Reads and checks the archive's directory and each array's header (not the numbers).
+    pub fn open(path: &Path) -> Result<NpzTrace> {
+        let unreadable = |e: String| Error::file(path, format!("not a readable .npz: {e}"));
+        let file = std::fs::File::open(path).map_err(|e| Error::file(path, format!("cannot read the trace: {e}")))?;
+        let zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| unreadable(e.to_string()))?;
+        let names: Vec<String> = zip.file_names().map(str::to_string).collect();
+        let mut trace =
+            NpzTrace { path: path.to_path_buf(), zip, init: None, examples: BTreeMap::new(), epochs: BTreeMap::new() };
+        let mut numbers = 0u64;
+        for (i, name) in names.iter().enumerate() {
+            let bad = |message: String| Error::Trace { file: path.display().to_string(), record: i + 1, message };
+            numbers += npz_entry_claim(&mut trace.zip, name).map_err(|e| bad(format!("key `{}`: {e}", clip(name))))?;
+            if numbers > crate::model::max_numbers() as u64 {
+                return Err(bad(format!(
+                    "the archive holds more than {} numbers, bptui's limit (raise it with --max-numbers N)",
+                    crate::model::max_numbers()
+                )));
+            }
+            let key = name.strip_suffix(".npy").unwrap_or(name);
+            trace.file(NpzKey { number: i + 1, key: key.to_string() }).map_err(|e| bad(format!("key `{key}`: {e}")))?;
         }
-        let key = key.strip_suffix(".npy").unwrap_or(key);
-        let parts: Vec<&str> = key.split('/').collect();
-        let array = read_npz_array(&mut npz, key).map_err(|e| bad(format!("key `{key}`: {e}")))?;
+        Ok(trace)
+    }
+
+    /// Files a key under its record, or says what is wrong with its name.
+    fn file(&mut self, key: NpzKey) -> std::result::Result<(), String> {
+        const SHAPE: &str = "expected e{epoch}/x{example}/{forward|adjoints|params}/{name}, e{epoch}/x{example}/row, \
+                             e{epoch}/metrics/{name} or init/{name}";
+        let parts: Vec<String> = key.key.split('/').map(str::to_string).collect();
+        let number = key.number;
         if parts[0] == "init" && parts.len() == 2 {
-            let Record::Init(params) =
-                &mut init.get_or_insert_with(|| Numbered { number: i + 1, record: Record::Init(vec![]) }).record
-            else {
-                unreachable!("an init record")
-            };
-            params.push((parts[1].to_string(), array));
-            continue;
+            self.init.get_or_insert_with(|| (number, vec![])).1.push((key, parts[1].clone()));
+            return Ok(());
         }
-        let counter = |p: Option<&&str>, prefix: char| {
+        let counter = |p: Option<&String>, prefix: char| {
             p.and_then(|p| p.strip_prefix(prefix)).and_then(|n| n.parse::<usize>().ok()).filter(|&n| n > 0)
         };
         let Some(epoch) = counter(parts.first(), 'e') else {
-            return Err(bad(format!("key `{key}`: {SHAPE} (epochs and examples count from 1)")));
+            return Err(format!("{SHAPE} (epochs and examples count from 1)"));
         };
-        if parts.get(1) == Some(&"metrics") && parts.len() == 3 {
-            let v = scalar_of(&array).ok_or_else(|| bad(format!("key `{key}`: a metric is one number")))?;
-            let rec = epochs.entry(epoch).or_insert_with(|| Numbered {
-                number: i + 1,
-                record: Record::Epoch(EpochRecord { epoch, metrics: vec![] }),
-            });
-            if let Record::Epoch(e) = &mut rec.record {
-                e.metrics.push((parts[2].to_string(), v));
-            }
-            continue;
+        if parts.get(1).map(String::as_str) == Some("metrics") && parts.len() == 3 {
+            self.epochs.entry(epoch).or_insert_with(|| (number, vec![])).1.push((key, parts[2].clone()));
+            return Ok(());
         }
         let Some(example) = counter(parts.get(1), 'x') else {
-            return Err(bad(format!("key `{key}`: {SHAPE} (epochs and examples count from 1)")));
+            return Err(format!("{SHAPE} (epochs and examples count from 1)"));
         };
-        let rec = examples.entry((epoch, example)).or_insert_with(|| Numbered {
-            number: i + 1,
-            record: Record::Example(ExampleRecord {
-                epoch,
-                example,
-                row: None,
-                forward: vec![],
-                adjoints: vec![],
-                params: vec![],
-            }),
-        });
-        let Record::Example(rec) = &mut rec.record else { unreachable!("an example record") };
-        match (parts.get(2), parts.len()) {
-            (Some(&"row"), 3) => {
-                let row = scalar_of(&array)
-                    .and_then(whole_row)
-                    .ok_or_else(|| bad(format!("key `{key}`: the row is the 0-based data row, a whole number ≥ 0")))?;
-                rec.row = Some(row);
+        let part = match (parts.get(2).map(String::as_str), parts.get(3)) {
+            (Some("row"), None) => NpzPart::Row,
+            (Some("forward"), Some(name)) if parts.len() == 4 => NpzPart::Forward(name.clone()),
+            (Some("adjoints"), Some(name)) if parts.len() == 4 => NpzPart::Adjoints(name.clone()),
+            (Some("params"), Some(name)) if parts.len() == 4 => NpzPart::Params(name.clone()),
+            _ => return Err(SHAPE.to_string()),
+        };
+        self.examples.entry((epoch, example)).or_insert_with(|| (number, vec![])).1.push((key, part));
+        Ok(())
+    }
+
+    /// Every record in order (the init record, the examples by epoch and example, the epochs'
+    /// metrics), each read when `f` is called with it.
+    pub fn for_each(&mut self, mut f: impl FnMut(Numbered) -> Result<()>) -> Result<()> {
+        if let Some((number, keys)) = self.init.clone() {
+            let mut params = Vec::with_capacity(keys.len());
+            for (key, name) in keys {
+                params.push((name, self.array(&key)?));
             }
-            (Some(&"forward"), 4) => rec.forward.push((parts[3].to_string(), array)),
-            (Some(&"adjoints"), 4) => rec.adjoints.push((parts[3].to_string(), array)),
-            (Some(&"params"), 4) => rec.params.push((parts[3].to_string(), array)),
-            _ => return Err(bad(format!("key `{key}`: {SHAPE}"))),
+            f(Numbered { number, record: Record::Init(params) })?;
+        }
+        let examples: Vec<(usize, usize)> = self.examples.keys().copied().collect();
+        for (epoch, example) in examples {
+            let record = self.example(epoch, example)?.expect("an example of the directory");
+            f(record)?;
+        }
+        for (epoch, (number, keys)) in self.epochs.clone() {
+            let mut metrics = Vec::with_capacity(keys.len());
+            for (key, name) in keys {
+                let v = scalar_of(&self.array(&key)?).ok_or_else(|| self.bad(&key, "a metric is one number"))?;
+                metrics.push((name, v));
+            }
+            f(Numbered { number, record: Record::Epoch(EpochRecord { epoch, metrics }) })?;
+        }
+        Ok(())
+    }
+
+    /// The record of an example, read from the archive; `None` when the archive has none.
+    pub fn example(&mut self, epoch: usize, example: usize) -> Result<Option<Numbered>> {
+        let Some((number, keys)) = self.examples.get(&(epoch, example)).cloned() else { return Ok(None) };
+        let mut rec = ExampleRecord { epoch, example, row: None, forward: vec![], adjoints: vec![], params: vec![] };
+        for (key, part) in keys {
+            let array = self.array(&key)?;
+            match part {
+                NpzPart::Row => {
+                    let row = scalar_of(&array)
+                        .and_then(whole_row)
+                        .ok_or_else(|| self.bad(&key, "the row is the 0-based data row, a whole number ≥ 0"))?;
+                    rec.row = Some(row);
+                }
+                NpzPart::Forward(name) => rec.forward.push((name, array)),
+                NpzPart::Adjoints(name) => rec.adjoints.push((name, array)),
+                NpzPart::Params(name) => rec.params.push((name, array)),
+            }
+        }
+        Ok(Some(Numbered { number, record: Record::Example(rec) }))
+    }
+
+    fn array(&mut self, key: &NpzKey) -> Result<ArrayD<f64>> {
+        let array = match self.zip.index_for_name(&format!("{}.npy", key.key)).or(self.zip.index_for_name(&key.key)) {
+            Some(index) => match self.zip.by_index(index) {
+                Ok(mut entry) => {
+                    let size = entry.size();
+                    crate::npy::read(&mut entry, size)
+                }
+                Err(e) => Err(e.to_string()),
+            },
+            None => Err("not in the archive's directory".to_string()),
+        };
+        array.map_err(|e| self.bad(key, &e))
+    }
+
+    fn bad(&self, key: &NpzKey, message: &str) -> Error {
+        Error::Trace {
+            file: self.path.display().to_string(),
+            record: key.number,
+            message: format!("key `{}`: {message}", key.key),
         }
     }
-    let mut out: Vec<Numbered> = init.into_iter().collect();
-    out.extend(examples.into_values());
-    out.extend(epochs.into_values());
-    Ok(out)
 }
 
 /// The numbers an archive entry's .npy header claims, checked against the entry's length
 /// (itself at most what deflate can make of the compressed bytes).
-fn npz_entry_claim(zip: &mut zip::ZipArchive<std::fs::File>, name: &str) -> std::result::Result<u64, String> {
+fn npz_entry_claim<R: std::io::Read + std::io::Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    name: &str,
+) -> std::result::Result<u64, String> {
     let index = zip
         .index_for_name(name)
         .or_else(|| zip.index_for_name(&format!("{name}.npy")))
@@ -560,25 +651,6 @@ fn whole_row(r: f64) -> Option<usize> {
 
 /// Rows at or past this are refused (both readers): more rows than any data file holds.
 pub(crate) const ROW_LIMIT: u64 = 9_000_000_000_000_000 / 1000;
-
-fn read_npz_array(
-    npz: &mut ndarray_npy::NpzReader<std::fs::File>,
-    key: &str,
-) -> std::result::Result<ArrayD<f64>, String> {
-    if let Ok(a) = npz.by_name::<ndarray::OwnedRepr<f64>, IxDyn>(key) {
-        return Ok(a);
-    }
-    if let Ok(a) = npz.by_name::<ndarray::OwnedRepr<f32>, IxDyn>(key) {
-        return Ok(a.mapv(f64::from));
-    }
-    if let Ok(a) = npz.by_name::<ndarray::OwnedRepr<i64>, IxDyn>(key) {
-        return Ok(a.mapv(|v| v as f64));
-    }
-    if let Ok(a) = npz.by_name::<ndarray::OwnedRepr<i32>, IxDyn>(key) {
-        return Ok(a.mapv(f64::from));
-    }
-    Err("expected an array of float64, float32 or integers".into())
-}
 
 /// Replaces bare NaN / Infinity / -Infinity tokens (outside strings) by marker strings that
 /// serde_json accepts.
