@@ -1,9 +1,11 @@
 //! The `bptui` executable: parses the command line and maps invalid input to exit status 2.
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
-/// The commands, for `bptui frobnicate m.yaml`.
-const COMMANDS: [&str; 7] = ["run", "trace", "diff", "check", "graph", "gradcheck", "help"];
+/// The subcommands' names as clap knows them, for `bptui frobnicate m.yaml`.
+fn commands() -> Vec<String> {
+    bptui::cli::Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect()
+}
 
 /// One line whatever the message holds: control characters escaped, at most about 500 characters.
 fn one_line(message: &str) -> String {
@@ -30,16 +32,28 @@ fn main() {
         let word = first.to_string_lossy();
         let path = std::path::Path::new(first);
         let looks_like_a_command = !word.starts_with('-') && !word.contains(['.', '/']) && !path.exists();
-        if looks_like_a_command && !COMMANDS.contains(&word.as_ref()) {
+        let commands = commands();
+        // `help` is clap's own subcommand.
+        if looks_like_a_command && word != "help" && !commands.iter().any(|c| *c == word) {
             eprintln!(
                 "error: unknown command `{}`: expected one of {}, or bptui MODEL.yaml for the debugger",
                 one_line(&word.chars().take(60).collect::<String>()),
-                COMMANDS[..6].join(", ")
+                commands.join(", ")
             );
             std::process::exit(2);
         }
     }
-    let cli = bptui::cli::Cli::parse();
+    let cli = match bptui::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // A value the command line's parsers refused (`--tol nan`): one line, as every other
+        // invalid input.
+        Err(e) if e.kind() == clap::error::ErrorKind::ValueValidation => {
+            let text = e.render().to_string();
+            eprintln!("{}", one_line(text.lines().next().unwrap_or_default()));
+            std::process::exit(2);
+        }
+        Err(e) => e.exit(),
+    };
     match bptui::cli::main_with(cli) {
         Ok(code) => std::process::exit(code),
         Err(bptui::error::Error::BrokenPipe) => std::process::exit(0),

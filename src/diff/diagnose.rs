@@ -821,22 +821,28 @@ fn shuffle_hint(session: &Session, epoch: usize, example: usize, their_row: usiz
     use crate::model::spec::Shuffle;
     let n = session.examples_per_epoch();
     let current = session.model().config.shuffle;
-    for (shuffle, words) in [
-        (Shuffle::None, "shuffle: none (the file's order)"),
-        (Shuffle::NumpyEpoch, "shuffle: numpy_epoch (np.random.seed(e); np.random.permutation(N), e from 0)"),
-        (Shuffle::Seeded, "shuffle: seeded"),
+    for (shuffle, gloss) in [
+        (Shuffle::None, " (the file's order)"),
+        (Shuffle::NumpyEpoch, " (np.random.seed(e); np.random.permutation(N), e from 0)"),
+        (Shuffle::Seeded, ""),
     ] {
         if shuffle == current {
             continue;
         }
         let order = crate::session::epoch_order(shuffle, session.model().config.seed, epoch, n);
         if order.get(example - 1) == Some(&their_row) {
-            return format!(" Your order matches {words}: set it in the model's train section.");
+            return format!(
+                " Your order matches shuffle: {}{gloss}: set it in the model's train section.",
+                shuffle.name()
+            );
         }
     }
-    " The homework shuffles with np.random.seed(e); np.random.permutation(N) for epoch e counted from 0 \
-     (train.shuffle: numpy_epoch); older semesters use the file order (shuffle: none)."
-        .into()
+    format!(
+        " The homework shuffles with np.random.seed(e); np.random.permutation(N) for epoch e counted from 0 \
+         (train.shuffle: {}); older semesters use the file order (shuffle: {}).",
+        Shuffle::NumpyEpoch.name(),
+        Shuffle::None.name()
+    )
 }
 
 /// Rows of the training data by their features, to find which row their x is.

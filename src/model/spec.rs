@@ -292,6 +292,17 @@ pub enum Shuffle {
     NumpyEpoch,
 }
 
+impl Shuffle {
+    /// The setting as a model file spells it (`shuffle: numpy_epoch`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Shuffle::None => "none",
+            Shuffle::Seeded => "seeded",
+            Shuffle::NumpyEpoch => "numpy_epoch",
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainSpec {
@@ -307,4 +318,17 @@ pub struct TrainSpec {
     pub epsilon: Option<f64>,
     #[serde(default)]
     pub shuffle: Option<Shuffle>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shuffle;
+
+    #[test]
+    fn shuffle_names_are_the_yaml_spellings() {
+        for shuffle in [Shuffle::None, Shuffle::Seeded, Shuffle::NumpyEpoch] {
+            let read: Shuffle = serde_yaml::from_str(shuffle.name()).unwrap();
+            assert_eq!(read, shuffle, "{}", shuffle.name());
+        }
+    }
 }

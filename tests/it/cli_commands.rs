@@ -448,6 +448,22 @@ fn run_epochs_option_overrides_the_model() {
     }
 }
 
+#[test]
+fn check_spells_the_settings_as_the_model_file_does() {
+    let out = text(&ok(args!["check", model_path("hw_network")]).stdout);
+    assert!(out.contains("optimizer sgd, shuffle numpy_epoch\n"), "{out}");
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = std::fs::read_to_string(model_path("two_layer")).unwrap().replace(
+        "train: {learning_rate: 0.1, epochs: 3, seed: 1, shuffle: none}",
+        "train: {learning_rate: 0.1, epochs: 3, seed: 1, shuffle: seeded, optimizer: adagrad}",
+    );
+    let path = dir.path().join("m.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let (train, test) = (models_dir().join("data/two_layer_train.csv"), models_dir().join("data/two_layer_test.csv"));
+    let out = text(&ok(args!["check", path, "--train", train, "--test", test]).stdout);
+    assert!(out.contains("optimizer adagrad (epsilon 1e-05), shuffle seeded\n"), "{out}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // run's output files
 

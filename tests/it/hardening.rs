@@ -422,7 +422,7 @@ fn negative_epochs_say_what_is_expected() {
 }
 
 #[test]
-fn aliases_are_checked_by_check_and_run() {
+fn aliases_are_checked_by_every_command() {
     let text = std::fs::read_to_string(root().join("models/two_layer.yaml")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("data")).unwrap();
@@ -430,9 +430,19 @@ fn aliases_are_checked_by_check_and_run() {
         std::fs::copy(root().join("models/data").join(f), dir.path().join("data").join(f)).unwrap();
     }
     let path = write(&dir, "m.yaml", format!("{text}aliases: {{W1: nosuch}}\n"));
-    for cmd in ["check", "run"] {
+    let (out, theirs) = (dir.path().join("t.jsonl"), write(&dir, "theirs.jsonl", ""));
+    for cmd in ["check", "run", "graph", "gradcheck"] {
         fails(&[Path::new(cmd), &path], &["nosuch"]);
     }
+    fails(&[Path::new("trace"), &path, Path::new("--out"), &out], &["nosuch"]);
+    fails(&[Path::new("diff"), &path, &theirs], &["nosuch"]);
+    // The debugger checks them before it takes the terminal.
+    fails(&[&path], &["nosuch"]);
+    assert!(!out.exists());
+    // The command line's own, for diff and the debugger, the same way.
+    let good = root().join("models/two_layer.yaml");
+    fails(&[Path::new("diff"), &good, &theirs, Path::new("--alias"), Path::new("W2=nosuch")], &["W2=nosuch"]);
+    fails(&[good.as_path(), Path::new("--alias"), Path::new("W2=nosuch")], &["W2=nosuch"]);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! init recorded with trace.init) against `bptui diff`: each correct one agrees as written, each
 //! bug is found at the place tests/homework/corpus.json names (verified there by comparing the
 //! buggy run with the correct one) and named; wrong run settings are named as such; a tampered or
-//! longer trace never agrees. Needs python3 with numpy.
+//! longer trace never agrees. Needs numpy: `scripts/test` finds or installs it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,14 +29,9 @@ fn strings(v: &Value) -> Vec<String> {
 
 /// Runs a homework script with the entry's arguments (and `bug`); returns its trace.
 fn homework(dir: &Path, entry: &Value, bug: Option<&str>, tag: &str) -> PathBuf {
-    let numpy = Command::new("python3").args(["-c", "import numpy"]).status();
-    assert!(
-        numpy.is_ok_and(|s| s.success()),
-        "these tests run homework code in numpy: install it with `python3 -m pip install numpy`"
-    );
     let trace = dir.join(format!("{tag}.jsonl"));
     let out = |s: &str| dir.join(format!("{tag}.{s}"));
-    let mut cmd = Command::new("python3");
+    let mut cmd = Command::new(crate::homework_numpy::python());
     cmd.arg(repo(&format!("tests/homework/{}", entry["script"].as_str().unwrap())))
         .arg(repo("models/data/ocr_letters_train.csv"))
         .arg(repo("models/data/ocr_letters_test.csv"))

@@ -1,13 +1,28 @@
 //! A numpy implementation of the homework (examples/hw_numpy.py) against bptui: correct, it
 //! agrees to 1e-9 over whole epochs with the homework's shuffling and initialisation and writes
 //! the same metrics and labels; with each deliberate bug, `bptui diff` names the first wrong
-//! number and the right diagnosis. Needs python3 with numpy (`python3 -m pip install numpy`).
+//! number and the right diagnosis. Needs numpy: `scripts/test` finds or installs it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn repo(p: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+/// The Python that runs the homework code: `$BPTUI_PYTHON` (`scripts/test` sets it when it had
+/// to make a virtual environment for numpy), else `python3`. A Python without numpy fails the
+/// test, saying so: these tests never skip.
+pub fn python() -> std::ffi::OsString {
+    let python = std::env::var_os("BPTUI_PYTHON").unwrap_or_else(|| "python3".into());
+    let numpy = Command::new(&python).args(["-c", "import numpy"]).status();
+    assert!(
+        numpy.is_ok_and(|s| s.success()),
+        "these tests run homework code in numpy, and {python:?} cannot import numpy: run them with `scripts/test` \
+         (it uses numpy if python3 has it, else installs it, into a virtual environment under target/ where \
+         pip may not install into the system Python), or set BPTUI_PYTHON to a Python that has numpy"
+    );
+    python
 }
 
 /// Runs the numpy homework; returns the paths of its trace, metrics and labels.
@@ -18,16 +33,11 @@ fn homework(
     init_flag: u32,
     extra: &[&str],
 ) -> (PathBuf, PathBuf, PathBuf, PathBuf) {
-    let numpy = Command::new("python3").args(["-c", "import numpy"]).status();
-    assert!(
-        numpy.is_ok_and(|s| s.success()),
-        "these tests run the numpy reference implementation: install it with `python3 -m pip install numpy`"
-    );
     // The homework writes .npz when asked (the tag says so), JSON Lines otherwise.
     let trace = dir.join(if tag.ends_with("npz") { tag.replace("_npz", ".npz") } else { format!("{tag}.jsonl") });
     let metrics = dir.join(format!("{tag}.metrics"));
     let (train_out, test_out) = (dir.join(format!("{tag}.train.labels")), dir.join(format!("{tag}.test.labels")));
-    let status = Command::new("python3")
+    let status = Command::new(python())
         .arg(repo("examples/hw_numpy.py"))
         .arg(repo("models/data/ocr_letters_train.csv"))
         .arg(repo("models/data/ocr_letters_test.csv"))

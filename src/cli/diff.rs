@@ -1,0 +1,19 @@
+//! `bptui diff`: runs the model beside another implementation's trace and reports the first
+//! number that differs (exit 1), or that every number agrees (exit 0).
+
+use super::{emit, load, DiffArgs};
+use crate::diff::{prepare, render, Theirs};
+use crate::error::Result;
+use crate::session::Session;
+
+pub(super) fn diff(args: DiffArgs) -> Result<i32> {
+    let (model, aliases) = load(&args.model, &args.data, &args.alias)?;
+    model.require_examples()?;
+    let theirs = Theirs::load_streaming(&args.theirs, &model.graph, &aliases)?;
+    let (model, notes) = prepare(&model, &theirs)?;
+    let mut session = Session::new(model, args.backward.into());
+    let mut report = crate::diff::run(&mut session, &theirs, args.tol)?;
+    report.notes.splice(0..0, notes);
+    emit(&render(&report, &theirs))?;
+    Ok(if report.divergence.is_some() { 1 } else { 0 })
+}

@@ -1,0 +1,31 @@
+//! `bptui trace`: writes every node value, adjoint and updated parameter of every example, and
+//! each epoch's metrics, as JSON Lines or .npz, streaming (a trace can be far larger than memory).
+
+use super::{load, report_non_finite, TraceArgs};
+use crate::error::Result;
+use crate::session::Session;
+use crate::trace::{record_run, write_streaming, Record};
+
+pub(super) fn trace(args: TraceArgs) -> Result<i32> {
+    let (mut model, _) = load(&args.model, &args.data, &[])?;
+    if let Some(e) = args.epochs {
+        model.config.epochs = e;
+    }
+    model.require_examples()?;
+    let mut session = Session::new(model, args.backward.into());
+    // Each record goes to the file as it is made.
+    let (examples, epochs) = write_streaming(&args.out, |put| {
+        let (mut examples, mut epochs) = (0usize, 0usize);
+        record_run(&mut session, args.examples, |r| {
+            match r {
+                Record::Example(_) => examples += 1,
+                _ => epochs += 1,
+            }
+            put(&r)
+        })?;
+        Ok((examples, epochs))
+    })?;
+    eprintln!("wrote {} ({} example records, {} epoch records)", args.out.display(), examples, epochs);
+    report_non_finite(&session);
+    Ok(0)
+}
