@@ -27,7 +27,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let graph = s.graph();
     let ws = s.workspace();
     let theme = &app.theme;
-    let v = app.selected;
+    let v = app.view.selected;
     let node = graph.node(v);
     let algorithm = s.algorithm();
     let title = Line::from(vec![

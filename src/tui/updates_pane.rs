@@ -49,7 +49,7 @@ fn norm(a: impl Iterator<Item = f64>) -> f64 {
 fn detail_param(app: &App) -> Option<usize> {
     let s = &app.session;
     let params = s.graph().params();
-    if let Some(p) = params.iter().position(|&id| id == app.selected) {
+    if let Some(p) = params.iter().position(|&id| id == app.view.selected) {
         return Some(p);
     }
     if s.phase() == Phase::Update {

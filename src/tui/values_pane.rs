@@ -28,7 +28,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let s = &app.session;
     let graph = s.graph();
     let theme = &app.theme;
-    let id = app.selected;
+    let id = app.view.selected;
     let node = graph.node(id);
     // A parameter is not computed by the forward pass: it has a value.
     let kind = if node.op == Op::Param { " Value " } else { " Forward value " };
@@ -117,7 +117,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 /// x as its image (`image:` in the model) or a softmax output as bars with the argmax and the
 /// label; `None` for other nodes (and when THEIRS is shown beside: the grid lines them up).
 fn domain_view(app: &App, id: usize, width: usize) -> Option<Vec<Line<'static>>> {
-    if app.against.is_some() || app.zoom && app.full_precision {
+    if app.compare.theirs.is_some() || app.overlay.zoom && app.view.full_precision {
         return None;
     }
     let s = &app.session;
