@@ -11,9 +11,10 @@ use ratatui::widgets::{Paragraph, Widget};
 use crate::engine::{Backward, NodeId};
 use crate::session::Phase;
 
+use super::against::Beside;
 use super::app::{App, Kind, Pane};
 use super::graph_pane::{pushes_done, visited_backward};
-use super::grid::{extent, grid, grid_pair, health, preview, wrapped};
+use super::grid::{health, preview, scrolled, wrapped, Viewport};
 use crate::engine::rules::{d_of, generic_letters, out, partial, substituted, symbolic, term};
 
 /// Entries written out in a rule before an array is shown by its name: as many as about two
@@ -23,198 +24,199 @@ fn inline_max(width: usize) -> usize {
 }
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let s = &app.session;
-    let graph = s.graph();
-    let ws = s.workspace();
+    let graph = app.session.graph();
     let theme = &app.theme;
-    let v = app.selected;
-    let node = graph.node(v);
-    let algorithm = s.algorithm();
+    let v = app.view.selected;
     let title = Line::from(vec![
         Span::styled(" Adjoint ", theme.heading()),
-        Span::raw(format!("{} (shape of {}) ", d_of(graph, v), node.name)),
+        Span::raw(format!("{} (shape of {}) ", d_of(graph, v), graph.node(v).name)),
     ]);
     let block = super::pane_block(app, Pane::Adjoints, title);
     let inner = block.inner(area);
     block.render(area, buf);
     let width = inner.width as usize;
-    let inline = inline_max(width);
-    let mut text: Vec<Line<'static>> = Vec::new();
-    let consumers = graph.consumers(v);
-    let names: Vec<String> = consumers.iter().map(|&(u, _)| graph.node(u).name.clone()).collect();
-    let version = format!("Version {}", algorithm.letter());
-
-    // 1. Where this adjoint stands.
-    let ready = s.adjoint_ready(v);
-    let pushed = pushes_done(s, v);
-    let status = if !graph.needs_grad(v) {
-        format!("no adjoint: {} does not depend on {} through anything differentiable", out(graph), node.name)
-    } else if s.phase() == Phase::Forward {
-        format!("not computed yet: the backward pass ({version}) comes after the forward pass")
-    } else if ready {
-        format!("final for this example ({version})")
-    } else if algorithm == Backward::B {
-        format!("partial ({version}): {pushed} of {} consumers have pushed into it so far", consumers.len())
-    } else {
-        format!("not computed yet: {version} computes it when the backward pass visits {}", node.name)
-    };
-    text.extend(wrapped(&status, width, 2, if ready { theme.done() } else { theme.text() }));
+    let mut text = standing(app, v, width);
     if !graph.needs_grad(v) {
         app.set_limit(Pane::Adjoints, Default::default());
         Paragraph::new(text).render(inner, buf);
         return;
     }
+    text.extend(chain_rule(app, v, width));
+    text.extend(own_pushes(app, v, width));
+    adjoint(app, v, text, inner, buf);
+}
 
-    // 2. How it is built: the chain rule's sum over consumers.
+/// 1. Where this adjoint stands.
+fn standing(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
+    let s = &app.session;
+    let graph = s.graph();
+    let theme = &app.theme;
+    let algorithm = s.algorithm();
+    let version = format!("Version {}", algorithm.letter());
+    let ready = s.adjoint_ready(v);
+    let name = &graph.node(v).name;
+    let status = if !graph.needs_grad(v) {
+        format!("no adjoint: {} does not depend on {name} through anything differentiable", out(graph))
+    } else if s.phase() == Phase::Forward {
+        format!("not computed yet: the backward pass ({version}) comes after the forward pass")
+    } else if ready {
+        format!("final for this example ({version})")
+    } else if algorithm == Backward::B {
+        let consumers = graph.consumers(v).len();
+        format!("partial ({version}): {} of {consumers} consumers have pushed into it so far", pushes_done(s, v))
+    } else {
+        format!("not computed yet: {version} computes it when the backward pass visits {name}")
+    };
+    wrapped(&status, width, 2, if ready { theme.done() } else { theme.text() })
+}
+
+/// 2. How it is built: the chain rule's sum over consumers.
+fn chain_rule(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
+    let s = &app.session;
+    let graph = s.graph();
+    let theme = &app.theme;
     if v == graph.loss() {
         let start = format!("{} = 1: the backward pass starts here", d_of(graph, v));
-        text.extend(wrapped(&start, width, 2, theme.heading()));
-    } else {
-        // A generic letter for "a consumer" that is none of the model's names.
-        let (c, _) = generic_letters(graph);
-        let o = out(graph);
-        let head = match algorithm {
-            Backward::A => format!(
-                "Version A pulls: {} = Σ_{c} d{o}/d{c} · ∂{c}/∂{} over consumers {c} ∈ {{{}}}",
-                d_of(graph, v),
-                crate::engine::rules::sym(graph, v),
-                names.join(", ")
-            ),
-            Backward::B => format!(
-                "Version B: each consumer {c} ∈ {{{}}} pushes d{o}/d{c} · ∂{c}/∂{} into {}",
-                names.join(", "),
-                crate::engine::rules::sym(graph, v),
-                d_of(graph, v)
-            ),
-        };
-        text.extend(wrapped(&head, width, 2, theme.heading()));
-        for &(u, k) in consumers {
-            let toks = term(graph, u, k);
-            let rule = format!(
-                "• {}:  {} · {} = {}",
-                graph.node(u).name,
-                d_of(graph, u),
-                partial(graph, u, v),
-                symbolic(graph, &toks)
-            );
-            text.extend(wrapped(&rule, width, 4, theme.text()));
-            if visited_backward(s, u) {
-                text.extend(wrapped(&format!("  = {}", substituted(graph, ws, &toks, inline)), width, 4, theme.dim()));
-                let c = preview(&ws.contribution(graph, u, k), inline);
-                let line = match algorithm {
-                    Backward::A => format!("  term from {}: {c}", graph.node(u).name),
-                    Backward::B => format!("  {} added {c} to {}", graph.node(u).name, d_of(graph, v)),
-                };
-                text.extend(wrapped(&line, width, 4, theme.changed()));
-            } else {
-                let when = match algorithm {
-                    Backward::A => format!("  waits for {} (visited before {})", d_of(graph, u), node.name),
-                    Backward::B => format!("  {} has not pushed yet", graph.node(u).name),
-                };
-                text.extend(wrapped(&when, width, 4, theme.dim()));
-            }
-        }
-        if consumers.len() > 1 && ready {
-            // The chain rule's sum written out, with its result.
-            let terms: Vec<String> = consumers
-                .iter()
-                .map(|&(u, k)| crate::numfmt::inline(&ws.contribution(graph, u, k), inline))
-                .collect::<Option<Vec<String>>>()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|t| if t.starts_with('-') { format!("({t})") } else { t })
-                .collect();
-            let sum = match crate::numfmt::inline(&ws.adjoints[v], inline) {
-                Some(total) if terms.len() == consumers.len() => {
-                    format!("Σ of the {} terms: {} = {} = {total}", consumers.len(), d_of(graph, v), terms.join(" + "))
-                }
-                _ => format!("Σ of the {} terms = {} shown below", consumers.len(), d_of(graph, v)),
+        return wrapped(&start, width, 2, theme.heading());
+    }
+    let ws = s.workspace();
+    let algorithm = s.algorithm();
+    let inline = inline_max(width);
+    let consumers = graph.consumers(v);
+    let names: Vec<String> = consumers.iter().map(|&(u, _)| graph.node(u).name.clone()).collect();
+    // A generic letter for "a consumer" that is none of the model's names.
+    let (c, _) = generic_letters(graph);
+    let o = out(graph);
+    let head = match algorithm {
+        Backward::A => format!(
+            "Version A pulls: {} = Σ_{c} d{o}/d{c} · ∂{c}/∂{} over consumers {c} ∈ {{{}}}",
+            d_of(graph, v),
+            crate::engine::rules::sym(graph, v),
+            names.join(", ")
+        ),
+        Backward::B => format!(
+            "Version B: each consumer {c} ∈ {{{}}} pushes d{o}/d{c} · ∂{c}/∂{} into {}",
+            names.join(", "),
+            crate::engine::rules::sym(graph, v),
+            d_of(graph, v)
+        ),
+    };
+    let mut text = wrapped(&head, width, 2, theme.heading());
+    for &(u, k) in consumers {
+        let toks = term(graph, u, k);
+        let rule = format!(
+            "• {}:  {} · {} = {}",
+            graph.node(u).name,
+            d_of(graph, u),
+            partial(graph, u, v),
+            symbolic(graph, &toks)
+        );
+        text.extend(wrapped(&rule, width, 4, theme.text()));
+        if visited_backward(s, u) {
+            text.extend(wrapped(&format!("  = {}", substituted(graph, ws, &toks, inline)), width, 4, theme.dim()));
+            let c = preview(&ws.contribution(graph, u, k), inline);
+            let line = match algorithm {
+                Backward::A => format!("  term from {}: {c}", graph.node(u).name),
+                Backward::B => format!("  {} added {c} to {}", graph.node(u).name, d_of(graph, v)),
             };
-            text.extend(wrapped(&sum, width, 2, theme.dim()));
-        }
-        if let Some(identity) = softmax_cross_entropy(app, v, inline) {
-            text.extend(wrapped(&identity, width, 2, theme.heading()));
-        }
-        // A big array's rule for one entry, the first one on show, as a scalar computation.
-        let a = &ws.adjoints[v];
-        if ready && a.len() > inline && consumers.len() == 1 {
-            let entry = app.scroll_of(Pane::Adjoints).row.min(a.len() - 1);
-            let story = entry_story(app, v, entry);
-            if let Some(story) = story {
-                text.extend(wrapped(&story, width, 4, theme.text()));
-            }
+            text.extend(wrapped(&line, width, 4, theme.changed()));
+        } else {
+            let when = match algorithm {
+                Backward::A => format!("  waits for {} (visited before {})", d_of(graph, u), graph.node(v).name),
+                Backward::B => format!("  {} has not pushed yet", graph.node(u).name),
+            };
+            text.extend(wrapped(&when, width, 4, theme.dim()));
         }
     }
+    text.extend(sum_and_identities(app, v, width));
+    text
+}
 
-    // 3. Version B: what this node's own backward step pushes into its inputs.
-    if algorithm == Backward::B {
-        let outs: Vec<(usize, NodeId)> = graph.pushes(v).collect();
-        if !outs.is_empty() {
-            text.extend(wrapped(
-                &format!("When visited, {} pushes into its inputs:", node.name),
-                width,
-                2,
-                theme.heading(),
-            ));
-            for (k, w) in outs {
-                let toks = term(graph, v, k);
-                let rule = format!(
-                    "• into {}:  {} · {} = {}",
-                    d_of(graph, w),
-                    d_of(graph, v),
-                    partial(graph, v, w),
-                    symbolic(graph, &toks)
-                );
-                text.extend(wrapped(&rule, width, 4, theme.text()));
-                if visited_backward(s, v) {
-                    let c = preview(&ws.contribution(graph, v, k), inline);
-                    text.extend(wrapped(&format!("  added {c}"), width, 4, theme.changed()));
-                }
+/// The end of 2: the chain rule's sum written out, the softmax-cross-entropy identity, and a
+/// big array's rule for the entry on show.
+fn sum_and_identities(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
+    let s = &app.session;
+    let graph = s.graph();
+    let ws = s.workspace();
+    let theme = &app.theme;
+    let inline = inline_max(width);
+    let consumers = graph.consumers(v);
+    let ready = s.adjoint_ready(v);
+    let mut text = Vec::new();
+    if consumers.len() > 1 && ready {
+        // The chain rule's sum written out, with its result.
+        let terms: Vec<String> = consumers
+            .iter()
+            .map(|&(u, k)| crate::numfmt::inline(&ws.contribution(graph, u, k), inline))
+            .collect::<Option<Vec<String>>>()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| if t.starts_with('-') { format!("({t})") } else { t })
+            .collect();
+        let sum = match crate::numfmt::inline(&ws.adjoints[v], inline) {
+            Some(total) if terms.len() == consumers.len() => {
+                format!("Σ of the {} terms: {} = {} = {total}", consumers.len(), d_of(graph, v), terms.join(" + "))
             }
-        }
+            _ => format!("Σ of the {} terms = {} shown below", consumers.len(), d_of(graph, v)),
+        };
+        text.extend(wrapped(&sum, width, 2, theme.dim()));
     }
-
-    // 4. The adjoint itself, in the node's shape.
-    // Version B before any consumer has pushed: nothing is computed yet (no grid of zeros).
-    let show = s.phase() != Phase::Forward && (ready || (algorithm == Backward::B && pushed > 0));
+    if let Some(identity) = softmax_cross_entropy(app, v, inline) {
+        text.extend(wrapped(&identity, width, 2, theme.heading()));
+    }
+    // A big array's rule for one entry, the first one on show, as a scalar computation.
     let a = &ws.adjoints[v];
+    if ready && a.len() > inline && consumers.len() == 1 {
+        let entry = app.scroll_of(Pane::Adjoints).row.min(a.len() - 1);
+        if let Some(story) = entry_story(app, v, entry) {
+            text.extend(wrapped(&story, width, 4, theme.text()));
+        }
+    }
+    text
+}
+
+/// 3. Version B: what this node's own backward step pushes into its inputs.
+fn own_pushes(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
+    let s = &app.session;
+    let graph = s.graph();
+    let theme = &app.theme;
+    let outs: Vec<(usize, NodeId)> = graph.pushes(v).collect();
+    if s.algorithm() != Backward::B || outs.is_empty() {
+        return Vec::new();
+    }
+    let inline = inline_max(width);
+    let heading = format!("When visited, {} pushes into its inputs:", graph.node(v).name);
+    let mut text = wrapped(&heading, width, 2, theme.heading());
+    for (k, w) in outs {
+        let toks = term(graph, v, k);
+        let rule = format!(
+            "• into {}:  {} · {} = {}",
+            d_of(graph, w),
+            d_of(graph, v),
+            partial(graph, v, w),
+            symbolic(graph, &toks)
+        );
+        text.extend(wrapped(&rule, width, 4, theme.text()));
+        if visited_backward(s, v) {
+            let c = preview(&s.workspace().contribution(graph, v, k), inline);
+            text.extend(wrapped(&format!("  added {c}"), width, 4, theme.changed()));
+        }
+    }
+    text
+}
+
+/// 4. The adjoint itself, in the node's shape, under the rules (`text`).
+fn adjoint(app: &App, v: NodeId, text: Vec<Line<'static>>, inner: Rect, buf: &mut Buffer) {
+    let s = &app.session;
+    let theme = &app.theme;
+    let width = inner.width as usize;
+    // Version B before any consumer has pushed: nothing is computed yet (no grid of zeros).
+    let show =
+        s.phase() != Phase::Forward && (s.adjoint_ready(v) || (s.algorithm() == Backward::B && pushes_done(s, v) > 0));
+    let a = &s.workspace().adjoints[v];
     let cmp = if show { super::against::beside(app, Kind::Adjoint, v, a, width) } else { None };
     if let Some(cmp) = cmp {
-        // With THEIRS: the verdict (and a divergence's diagnosis) and both arrays get up to
-        // three quarters of the pane; the rules above take the rest.
-        let h = inner.height as usize;
-        let mut lines = vec![health(a, theme)];
-        lines.extend(cmp.lines);
-        let diagnosed = !cmp.diagnosis.is_empty();
-        lines.extend(cmp.diagnosis);
-        let natural = match a.ndim() {
-            0 => 2,
-            1 => a.len() + 1,
-            _ => a.shape()[0] + 2,
-        };
-        let want = lines.len() + natural + 1;
-        // At a divergence `d` landed on, its diagnosis may push the rules out but for one line.
-        let cap = if diagnosed { h.saturating_sub(1) } else { h * 3 / 4 };
-        let text_h = text.len().min(h.saturating_sub(want.min(cap)));
-        let grid_h = h.saturating_sub(text_h + lines.len() + 1).max(2);
-        let scroll = app.scroll_of(Pane::Adjoints);
-        let before = app.before(v, Kind::Adjoint);
-        let g = match &cmp.theirs {
-            Some(t) => grid_pair(a, before, t, &cmp.mismatch, scroll.row, scroll.col, width, grid_h, theme),
-            None => grid(a, before, scroll.row, scroll.col, width, grid_h, theme),
-        };
-        app.set_limit(Pane::Adjoints, g.limit);
-        let clipped = extent(a, scroll.row, scroll.col, g.limit, width);
-        lines.extend(g.lines);
-        if let Some(e) = clipped {
-            lines.push(Line::styled(e, theme.dim()));
-        }
-        let text = super::grid::clip_with_marker(text, text_h, theme);
-        let text_h = text_h as u16;
-        Paragraph::new(text).render(Rect::new(inner.x, inner.y, inner.width, text_h), buf);
-        let rest = Rect::new(inner.x, inner.y + text_h, inner.width, inner.height - text_h);
-        Paragraph::new(lines).render(rest, buf);
-        return;
+        return beside_theirs(app, v, cmp, text, inner, buf);
     }
     let rows_left = (inner.height as usize).saturating_sub(text.len());
     let mut lines = Vec::new();
@@ -222,19 +224,49 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let grid_h = rows_left.saturating_sub(1).max(2);
         let scroll = app.scroll_of(Pane::Adjoints);
         lines.push(health(a, theme));
-        let g = grid(a, app.before(v, Kind::Adjoint), scroll.row, scroll.col, width, grid_h, theme);
+        let g = scrolled(a, app.before(v, Kind::Adjoint), None, Viewport::new(scroll, width, grid_h), theme);
         app.set_limit(Pane::Adjoints, g.limit);
-        let clipped = extent(a, scroll.row, scroll.col, g.limit, width);
         lines.extend(g.lines);
-        if let Some(e) = clipped {
-            lines.push(Line::styled(e, theme.dim()));
-        }
     } else {
         app.set_limit(Pane::Adjoints, Default::default());
     }
     // The rules come first; the array takes the rest of the pane (zoom with Enter for more).
     let text_h = (text.len() as u16).min(inner.height.saturating_sub(lines.len().min(3) as u16));
     let text = super::grid::clip_with_marker(text, text_h as usize, theme);
+    Paragraph::new(text).render(Rect::new(inner.x, inner.y, inner.width, text_h), buf);
+    let rest = Rect::new(inner.x, inner.y + text_h, inner.width, inner.height - text_h);
+    Paragraph::new(lines).render(rest, buf);
+}
+
+/// 4 with THEIRS: the verdict (and a divergence's diagnosis) and both arrays get up to three
+/// quarters of the pane; the rules above take the rest.
+fn beside_theirs(app: &App, v: NodeId, cmp: Beside, text: Vec<Line<'static>>, inner: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let width = inner.width as usize;
+    let a = &app.session.workspace().adjoints[v];
+    let h = inner.height as usize;
+    let mut lines = vec![health(a, theme)];
+    lines.extend(cmp.lines);
+    let diagnosed = !cmp.diagnosis.is_empty();
+    lines.extend(cmp.diagnosis);
+    let natural = match a.ndim() {
+        0 => 2,
+        1 => a.len() + 1,
+        _ => a.shape()[0] + 2,
+    };
+    let want = lines.len() + natural + 1;
+    // At a divergence `d` landed on, its diagnosis may push the rules out but for one line.
+    let cap = if diagnosed { h.saturating_sub(1) } else { h * 3 / 4 };
+    let text_h = text.len().min(h.saturating_sub(want.min(cap)));
+    let grid_h = h.saturating_sub(text_h + lines.len() + 1).max(2);
+    let scroll = app.scroll_of(Pane::Adjoints);
+    let before = app.before(v, Kind::Adjoint);
+    let theirs = cmp.theirs.as_ref().map(|t| (t, cmp.mismatch.as_slice()));
+    let g = scrolled(a, before, theirs, Viewport::new(scroll, width, grid_h), theme);
+    app.set_limit(Pane::Adjoints, g.limit);
+    lines.extend(g.lines);
+    let text = super::grid::clip_with_marker(text, text_h, theme);
+    let text_h = text_h as u16;
     Paragraph::new(text).render(Rect::new(inner.x, inner.y, inner.width, text_h), buf);
     let rest = Rect::new(inner.x, inner.y + text_h, inner.width, inner.height - text_h);
     Paragraph::new(lines).render(rest, buf);

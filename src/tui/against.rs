@@ -56,7 +56,7 @@ pub fn source(app: &App, kind: Kind, id: NodeId) -> Option<(Section, usize, usiz
 /// Our array `ours` (node `id`'s value or adjoint) compared with theirs, as far as there is
 /// anything to compare; `None` without `--against` or while ours is not comparable yet.
 pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usize) -> Option<Beside> {
-    let theirs = app.against.as_ref()?;
+    let theirs = app.compare.theirs.as_ref()?;
     let (section, epoch, example) = source(app, kind, id)?;
     let theme = &app.theme;
     let name = app.session.graph().node(id).name.clone();
@@ -78,7 +78,7 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
     let mut lines = Vec::new();
     let mut aligned = None;
     let mut mismatch = Vec::new();
-    let tol = Tolerance { tol: app.tol, float32: theirs.float32 };
+    let tol = Tolerance { tol: app.compare.tol, float32: theirs.float32 };
     match align(ours, t, |o, a| tol.agree(o, a)) {
         None => {
             let msg = format!(

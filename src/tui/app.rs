@@ -120,7 +120,8 @@ pub enum Action {
     FocusPrev,
     /// Enter: zoom the focused pane, or unzoom.
     ToggleZoom,
-    /// Esc: close the help, the zoom or the chart (the innermost open one).
+    /// Esc: cancel a running command, else close the top overlay (a window, the chart, the
+    /// zoom; see [`Overlay`]).
     Back,
     ScrollUp,
     ScrollDown,
@@ -405,131 +406,235 @@ impl Default for Limit {
     }
 }
 
-/// The whole state of the debugger.
-pub struct App {
-    pub session: Session,
-    pub theme: Theme,
+/// What the panes show, besides what covers them: the selection, the focus, how far each pane
+/// is scrolled and the precision; and what the last step did. Set by [`update`], read by
+/// drawing (which records only the scroll limits).
+pub struct View {
     /// The node shown in the value and adjoint panes.
     pub selected: NodeId,
     /// Whether the selection follows the steps (false once the user picks a node).
     pub follow: bool,
     pub focus: Pane,
-    pub zoom: bool,
-    pub help: bool,
-    pub chart: bool,
     pub scroll: [Scroll; 4],
     /// Scroll limits recorded by drawing (a cache: drawing sets nothing else).
     pub limits: [Cell<Limit>; 4],
-    /// The arrays the last step changed, as they were before it.
+    /// Every digit (`=`) instead of 5 significant ones.
+    pub full_precision: bool,
+    /// The arrays the last step changed, as they were before it (highlighted).
     pub touched: Vec<Touched>,
     /// What the last step (or coarse command) did, for the status bar.
     pub last: Option<String>,
-    pub job: Option<Job>,
-    pub quit: bool,
-    /// The screen area of the last frame, for mouse hit-testing.
-    pub area: Rect,
-    pub against: Option<Arc<Theirs>>,
-    /// Tolerance of the comparison with THEIRS, absolute + relative (see [`crate::diff::Tolerance`]).
-    pub tol: f64,
-    /// Checkpoints of this run, for going back (with the worker while a job runs).
-    pub history: Option<History>,
+}
+
+/// A window over the screen that takes the keys until it closes. At most one is open.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Window {
+    /// `?`: every key, from its first line shown.
+    Help { scroll: usize },
+    /// `g` or `:`: the command being typed.
+    Prompt(Prompt),
+    /// `B`: the breakpoint list, at its selected row.
+    Breakpoints { at: usize },
+    /// `G`: the gradient check of a node.
+    Check(NodeCheck),
+    /// A question waiting for y or n.
+    Confirm(Confirm),
+}
+
+/// What covers the panes, bottom to top: the focused pane zoomed to the whole screen (Enter),
+/// the loss chart over it (`C`), and at most one [`Window`] over both. The top one is what
+/// the user sees and what Esc closes; the window, if any, also decides what the keys mean
+/// ([`App::mode`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overlay {
+    pub zoom: bool,
+    pub chart: bool,
+    pub window: Option<Window>,
+}
+
+impl Overlay {
+    /// Opens `window`, closing the one open before (there is room for one).
+    pub fn open(&mut self, window: Window) {
+        self.window = Some(window);
+    }
+
+    /// Esc: closes the top layer (the window, else the chart, else the zoom); hands back the
+    /// window if that is what it closed.
+    pub fn close_top(&mut self) -> Option<Window> {
+        if self.window.is_some() {
+            return self.window.take();
+        }
+        if self.chart {
+            self.chart = false;
+        } else {
+            self.zoom = false;
+        }
+        None
+    }
+
+    /// `?`: opens the help from its first line, or closes it.
+    pub fn toggle_help(&mut self) {
+        self.window = match self.window {
+            Some(Window::Help { .. }) => None,
+            _ => Some(Window::Help { scroll: 0 }),
+        };
+    }
+
+    /// The command being typed, while the prompt is open.
+    pub fn prompt(&self) -> Option<&Prompt> {
+        match &self.window {
+            Some(Window::Prompt(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn prompt_mut(&mut self) -> Option<&mut Prompt> {
+        match &mut self.window {
+            Some(Window::Prompt(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Closes the prompt, handing back what was typed.
+    pub fn take_prompt(&mut self) -> Option<Prompt> {
+        match self.window.take() {
+            Some(Window::Prompt(p)) => Some(p),
+            other => {
+                self.window = other;
+                None
+            }
+        }
+    }
+
+    /// Closes the question, handing it back.
+    pub fn take_confirm(&mut self) -> Option<Confirm> {
+        match self.window {
+            Some(Window::Confirm(c)) => {
+                self.window = None;
+                Some(c)
+            }
+            _ => None,
+        }
+    }
+
+    /// The gradient check shown, while it is open.
+    pub fn check(&self) -> Option<&NodeCheck> {
+        match &self.window {
+            Some(Window::Check(c)) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// What the user has set up to watch the run with: breakpoints, watched nodes and the
+/// commands typed before.
+#[derive(Debug, Clone, Default)]
+pub struct Tools {
     pub breakpoints: Breakpoints,
-    /// The breakpoint list's selected row, while it is open.
-    pub breakpoint_list: Option<usize>,
     /// Nodes whose health line stays on screen.
     pub watches: Vec<NodeId>,
-    /// The command being typed after `g` or `:`.
-    pub prompt: Option<Prompt>,
-    /// Commands entered before, oldest first.
+    /// Commands entered at the prompt, oldest first.
     pub prompt_history: Vec<String>,
-    /// A question waiting for y or n.
-    pub confirm: Option<Confirm>,
-    /// The gradient check `G` shows.
-    pub check: Option<NodeCheck>,
-    /// Every digit (`=`) instead of 5 significant ones.
-    pub full_precision: bool,
-    /// Text for the terminal's clipboard (OSC 52), written by the event loop.
-    pub clipboard: Option<String>,
-    /// First line of the help overlay shown.
-    pub help_scroll: usize,
+}
+
+/// `--against THEIRS`: the other implementation's trace, the tolerance and what `d` found.
+#[derive(Debug, Clone)]
+pub struct Compare {
+    pub theirs: Option<Arc<Theirs>>,
+    /// Tolerance of the comparison with THEIRS, absolute + relative (see [`crate::diff::Tolerance`]).
+    pub tol: f64,
     /// The divergence `d` landed on last (shown while the session is at it or past it in
     /// that example).
     pub divergence: Option<Divergence>,
 }
 
+/// What [`update`] asks of the event loop.
+#[derive(Debug, Clone, Default)]
+pub struct Outbox {
+    /// Text for the terminal's clipboard (OSC 52).
+    pub clipboard: Option<String>,
+    /// End the debugger.
+    pub quit: bool,
+}
+
+/// The whole state of the debugger, grouped by what it is about.
+pub struct App {
+    /// The run being debugged.
+    pub session: Session,
+    /// Checkpoints of this run, for going back (with the worker while a job runs).
+    pub history: Option<History>,
+    /// The coarse command running on a worker thread, if any (the session shown is then the
+    /// one it started from).
+    pub job: Option<Job>,
+    /// What the panes show.
+    pub view: View,
+    /// What covers the panes: zoom, chart, a window.
+    pub overlay: Overlay,
+    /// Breakpoints, watches, the prompt's history.
+    pub tools: Tools,
+    /// The comparison with another implementation (`--against`).
+    pub compare: Compare,
+    /// Requests to the event loop: the clipboard, quitting.
+    pub outbox: Outbox,
+    pub theme: Theme,
+    /// The screen area of the last frame, for mouse hit-testing (set by the event loop).
+    pub area: Rect,
+}
+
 impl App {
     pub fn new(session: Session, theme: Theme) -> App {
         let selected = session.next_node().unwrap_or(0);
-        App {
-            session,
-            theme,
+        let view = View {
             selected,
             follow: true,
             focus: Pane::Graph,
-            zoom: false,
-            help: false,
-            chart: false,
             scroll: [Scroll::default(); 4],
             limits: Default::default(),
+            full_precision: false,
             touched: Vec::new(),
             last: None,
+        };
+        App {
+            history: Some(History::new(&session, History::BUDGET)),
+            session,
             job: None,
-            quit: false,
+            view,
+            overlay: Overlay::default(),
+            tools: Tools::default(),
+            compare: Compare { theirs: None, tol: 1e-6, divergence: None },
+            outbox: Outbox::default(),
+            theme,
             area: Rect::new(0, 0, 80, 24),
-            against: None,
-            tol: 1e-6,
-            divergence: None,
-            history: None,
-            breakpoints: Breakpoints::default(),
-            breakpoint_list: None,
-            watches: Vec::new(),
-            prompt: None,
-            prompt_history: Vec::new(),
-            confirm: None,
-            check: None,
-            full_precision: false,
-            clipboard: None,
-            help_scroll: 0,
         }
-        .with_history()
     }
 
-    fn with_history(mut self) -> App {
-        self.history = Some(History::new(&self.session, History::BUDGET));
-        self
-    }
-
-    /// How keys are to be read now.
+    /// How keys are to be read now: by the running command, else by the open window.
     pub fn mode(&self) -> Mode {
         if self.job.is_some() {
-            Mode::Running
-        } else if self.confirm.is_some() {
-            Mode::Confirm
-        } else if self.prompt.is_some() {
-            Mode::Prompt
-        } else if self.breakpoint_list.is_some() {
-            Mode::Breakpoints
-        } else if self.check.is_some() {
-            Mode::Check
-        } else if self.help {
-            Mode::Help
-        } else {
-            Mode::Normal
+            return Mode::Running;
+        }
+        match self.overlay.window {
+            None => Mode::Normal,
+            Some(Window::Help { .. }) => Mode::Help,
+            Some(Window::Prompt(_)) => Mode::Prompt,
+            Some(Window::Breakpoints { .. }) => Mode::Breakpoints,
+            Some(Window::Check(_)) => Mode::Check,
+            Some(Window::Confirm(_)) => Mode::Confirm,
         }
     }
 
     pub fn scroll_of(&self, pane: Pane) -> Scroll {
-        self.scroll[pane.index()]
+        self.view.scroll[pane.index()]
     }
 
     /// Records how far `pane` can scroll (called while drawing it).
     pub fn set_limit(&self, pane: Pane, limit: Limit) {
-        self.limits[pane.index()].set(limit);
+        self.view.limits[pane.index()].set(limit);
     }
 
     /// The copy of `node`'s value or adjoint from before the last step, if that step changed it.
     pub fn before(&self, node: NodeId, kind: Kind) -> Option<&ArrayD<f64>> {
-        self.touched.iter().find(|t| t.node == node && t.kind == kind).map(|t| &t.before)
+        self.view.touched.iter().find(|t| t.node == node && t.kind == kind).map(|t| &t.before)
     }
 
     /// Waits for the running coarse command to end and applies its result (used by tests
@@ -550,7 +655,7 @@ impl App {
             self.history = Some(r.history);
             stopped_by = r.stopped_by;
         }
-        self.last = Some(match job.finish {
+        self.view.last = Some(match job.finish {
             Finish::Run => "ran to the end".to_string(),
             Finish::Continue if self.session.phase() == Phase::Finished => {
                 "no breakpoint held: ran to the end".to_string()
@@ -570,11 +675,11 @@ impl App {
 
     /// Says which breakpoint stopped a run, and selects its node.
     fn stop_at_breakpoint(&mut self, stop: Stop) {
-        self.last = Some(format!("stopped at breakpoint — {}", stop.why));
-        self.chart = false;
+        self.view.last = Some(format!("stopped at breakpoint — {}", stop.why));
+        self.overlay.chart = false;
         match stop.node {
             Some(id) => {
-                self.follow = false;
+                self.view.follow = false;
                 self.select(id);
             }
             None => self.after_coarse(),
@@ -583,7 +688,7 @@ impl App {
 
     /// The divergence `d` landed on, while the session is in its example at or past it.
     pub fn at_divergence(&self) -> Option<&Divergence> {
-        let d = self.divergence.as_ref()?;
+        let d = self.compare.divergence.as_ref()?;
         let s = &self.session;
         let current = d.example.is_some_and(|x| s.epoch() == d.epoch && s.example() + 1 == x);
         // The last parameter's update ends the example: the session is then at the next one.
@@ -600,11 +705,11 @@ impl App {
     fn land(&mut self, d: Divergence) {
         let name = d.value().map(|(_, n)| n.to_string()).unwrap_or_default();
         if let Some(id) = self.session.graph().find(&name) {
-            self.follow = false;
+            self.view.follow = false;
             self.select(id);
         }
-        self.chart = false;
-        let their_name = match (self.against.as_ref(), d.value()) {
+        self.overlay.chart = false;
+        let their_name = match (self.compare.theirs.as_ref(), d.value()) {
             (Some(t), Some((section, _))) => t.their_name_in(section, &name).to_string(),
             _ => String::new(),
         };
@@ -620,15 +725,15 @@ impl App {
             _ => String::new(),
         };
         let why = d.diagnosis.first().map(|l| format!(" — {l}")).unwrap_or_default();
-        self.last = Some(format!("DIFFERS at {at}: {}{alias}{index}{numbers}{why}", d.what));
-        self.divergence = Some(d);
+        self.view.last = Some(format!("DIFFERS at {at}: {}{alias}{index}{numbers}{why}", d.what));
+        self.compare.divergence = Some(d);
     }
 
     fn select(&mut self, id: NodeId) {
-        if id != self.selected {
-            self.selected = id;
-            self.scroll[Pane::Values.index()] = Scroll::default();
-            self.scroll[Pane::Adjoints.index()] = Scroll::default();
+        if id != self.view.selected {
+            self.view.selected = id;
+            self.view.scroll[Pane::Values.index()] = Scroll::default();
+            self.view.scroll[Pane::Adjoints.index()] = Scroll::default();
         }
     }
 }
@@ -675,150 +780,24 @@ fn examples_to_go(s: &Session, finish: Finish) -> usize {
 /// Applies one action. The only code that steps the session or changes the state.
 pub fn update(app: &mut App, action: Action) {
     match action {
-        Action::Step => {
-            if app.job.is_some() || app.session.phase() == Phase::Finished {
-                return;
-            }
-            let touch = about_to_touch(&app.session);
-            let ws = app.session.workspace();
-            let before: Vec<Touched> = touch
-                .into_iter()
-                .map(|(node, kind)| {
-                    let src = match kind {
-                        Kind::Value => &ws.values[node],
-                        Kind::Adjoint => &ws.adjoints[node],
-                    };
-                    Touched { node, kind, before: src.clone() }
-                })
-                .collect();
-            let event = app.session.step();
-            if let Some(h) = &mut app.history {
-                h.observe(&app.session);
-            }
-            app.touched = before;
-            app.last = Some(describe(&app.session, event));
-            if app.follow {
-                if let Some(id) = event.node().or(app.session.next_node()) {
-                    app.select(id);
-                }
-            }
+        Action::Step => step(app),
+        Action::Finish(_)
+        | Action::NextDivergence
+        | Action::Continue
+        | Action::Tick
+        | Action::Cancel
+        | Action::ToggleAlgorithm
+        | Action::Quit => run(app, action),
+        Action::SelectPrev
+        | Action::SelectNext
+        | Action::Follow
+        | Action::FocusNext
+        | Action::FocusPrev
+        | Action::Click { .. } => navigate(app, action),
+        Action::ToggleZoom | Action::ToggleChart | Action::ToggleHelp | Action::Back => overlay(app, action),
+        Action::ScrollUp | Action::ScrollDown | Action::ScrollLeft | Action::ScrollRight | Action::Wheel { .. } => {
+            scroll_action(app, action)
         }
-        Action::Finish(finish) => {
-            if app.job.is_some() || app.session.phase() == Phase::Finished || finish == Finish::Divergence {
-                return;
-            }
-            let goal = Goal::from(&app.session, finish, None);
-            let total = examples_to_go(&app.session, finish);
-            start_job(app, goal, total, None);
-        }
-        Action::NextDivergence => next_divergence(app),
-        Action::Tick => {
-            if let Some(result) = app.job.as_ref().and_then(|job| job.take(false)) {
-                let job = app.job.take().expect("a job");
-                app.end_job(job, Some(result));
-            }
-        }
-        Action::Cancel => {
-            if let Some(job) = app.job.take() {
-                // The worker stops at the next step boundary (it may have just completed).
-                job.cancel();
-                let result = job.take(true).expect("the worker's session");
-                app.session = result.session;
-                app.history = Some(result.history);
-                app.last = Some(format!("cancelled {} after {} examples", job.finish.label(), job.examples_done()));
-                app.after_coarse();
-            }
-        }
-        // In the updates pane ↑↓ go from parameter to parameter.
-        Action::SelectPrev | Action::SelectNext if app.focus == Pane::Updates => {
-            let params = app.session.graph().params().to_vec();
-            let at = params.iter().position(|&p| p == app.selected);
-            let next = match (at, action == Action::SelectNext) {
-                (Some(i), true) => params.get(i + 1).or(params.last()),
-                (Some(i), false) => params.get(i.saturating_sub(1)),
-                (None, _) => params.first(),
-            };
-            if let Some(&id) = next {
-                app.follow = false;
-                app.select(id);
-            }
-        }
-        Action::SelectPrev | Action::SelectNext => {
-            let n = app.session.graph().len();
-            let next = if action == Action::SelectNext {
-                (app.selected + 1).min(n.saturating_sub(1))
-            } else {
-                app.selected.saturating_sub(1)
-            };
-            app.follow = false;
-            app.select(next);
-        }
-        Action::Follow => {
-            app.follow = true;
-            if let Some(id) = app.session.next_node() {
-                app.select(id);
-            }
-        }
-        Action::FocusNext => app.focus = app.focus.cycle(true),
-        Action::FocusPrev => app.focus = app.focus.cycle(false),
-        Action::ToggleZoom => app.zoom = !app.zoom,
-        Action::Back => {
-            if app.job.is_some() {
-                update(app, Action::Cancel);
-            } else if app.confirm.take().is_some() {
-                app.last = Some("not restarted".into());
-            } else if app.prompt.is_some() {
-                app.prompt = None;
-            } else if app.breakpoint_list.is_some() {
-                app.breakpoint_list = None;
-            } else if app.check.is_some() {
-                app.check = None;
-            } else if app.help {
-                app.help = false;
-            } else if app.zoom {
-                app.zoom = false;
-            } else if app.chart {
-                app.chart = false;
-            }
-        }
-        Action::ScrollUp | Action::ScrollDown if app.help => {
-            app.help_scroll =
-                if action == Action::ScrollUp { app.help_scroll.saturating_sub(1) } else { app.help_scroll + 1 };
-        }
-        Action::ScrollUp | Action::ScrollDown | Action::ScrollLeft | Action::ScrollRight => {
-            let pane = app.focus;
-            scroll(app, pane, action);
-        }
-        Action::ToggleAlgorithm => {
-            let next = app.session.next_algorithm().toggled();
-            match &mut app.history {
-                Some(h) => h.set_algorithm(&mut app.session, next),
-                None => app.session.set_algorithm(next),
-            }
-        }
-        Action::ToggleChart => app.chart = !app.chart,
-        Action::ToggleHelp => {
-            app.help = !app.help;
-            app.help_scroll = 0;
-        }
-        Action::Quit => {
-            // A running worker is told to stop; the app does not wait for it.
-            if let Some(job) = &app.job {
-                job.cancel();
-            }
-            app.quit = true;
-        }
-        Action::Click { column, row } => {
-            let areas = super::layout(app.area, app);
-            if let Some(pane) = areas.pane_at(column, row) {
-                app.focus = pane;
-            }
-            if let Some(id) = super::graph_pane::node_at(app, &areas, column, row) {
-                app.follow = false;
-                app.select(id);
-            }
-        }
-        Action::Continue => super::commands::continue_run(app),
         Action::StepBack
         | Action::BackToExample
         | Action::Restart
@@ -846,16 +825,173 @@ pub fn update(app: &mut App, action: Action) {
                 super::commands::apply(app, action);
             }
         }
-        Action::Wheel { down, column, row } => {
-            let areas = super::layout(app.area, app);
-            let pane = areas.pane_at(column, row).unwrap_or(app.focus);
-            if pane == Pane::Graph {
-                update(app, if down { Action::SelectNext } else { Action::SelectPrev });
-            } else {
-                scroll(app, pane, if down { Action::ScrollDown } else { Action::ScrollUp });
-            }
+    }
+}
+
+/// `n`: one micro-step, keeping a copy of what it changes for the highlights.
+fn step(app: &mut App) {
+    if app.job.is_some() || app.session.phase() == Phase::Finished {
+        return;
+    }
+    let touch = about_to_touch(&app.session);
+    let ws = app.session.workspace();
+    let before: Vec<Touched> = touch
+        .into_iter()
+        .map(|(node, kind)| {
+            let src = match kind {
+                Kind::Value => &ws.values[node],
+                Kind::Adjoint => &ws.adjoints[node],
+            };
+            Touched { node, kind, before: src.clone() }
+        })
+        .collect();
+    let event = app.session.step();
+    if let Some(h) = &mut app.history {
+        h.observe(&app.session);
+    }
+    app.view.touched = before;
+    app.view.last = Some(describe(&app.session, event));
+    if app.view.follow {
+        if let Some(id) = event.node().or(app.session.next_node()) {
+            app.select(id);
         }
     }
+}
+
+/// The run as a whole: coarse commands on the worker (start, poll, cancel), the backward
+/// version, quitting.
+fn run(app: &mut App, action: Action) {
+    match action {
+        Action::Finish(finish) => {
+            if app.job.is_some() || app.session.phase() == Phase::Finished || finish == Finish::Divergence {
+                return;
+            }
+            let goal = Goal::from(&app.session, finish, None);
+            let total = examples_to_go(&app.session, finish);
+            start_job(app, goal, total, None);
+        }
+        Action::NextDivergence => next_divergence(app),
+        Action::Continue => super::commands::continue_run(app),
+        Action::Tick => {
+            if let Some(result) = app.job.as_ref().and_then(|job| job.take(false)) {
+                let job = app.job.take().expect("a job");
+                app.end_job(job, Some(result));
+            }
+        }
+        Action::Cancel => {
+            if let Some(job) = app.job.take() {
+                // The worker stops at the next step boundary (it may have just completed).
+                job.cancel();
+                let result = job.take(true).expect("the worker's session");
+                app.session = result.session;
+                app.history = Some(result.history);
+                app.view.last =
+                    Some(format!("cancelled {} after {} examples", job.finish.label(), job.examples_done()));
+                app.after_coarse();
+            }
+        }
+        Action::ToggleAlgorithm => {
+            let next = app.session.next_algorithm().toggled();
+            match &mut app.history {
+                Some(h) => h.set_algorithm(&mut app.session, next),
+                None => app.session.set_algorithm(next),
+            }
+        }
+        Action::Quit => {
+            // A running worker is told to stop; the app does not wait for it.
+            if let Some(job) = &app.job {
+                job.cancel();
+            }
+            app.outbox.quit = true;
+        }
+        _ => {}
+    }
+}
+
+/// The selection and the focus: ↑↓, `.`, Tab, clicks.
+fn navigate(app: &mut App, action: Action) {
+    match action {
+        // In the updates pane ↑↓ go from parameter to parameter.
+        Action::SelectPrev | Action::SelectNext if app.view.focus == Pane::Updates => {
+            let params = app.session.graph().params().to_vec();
+            let at = params.iter().position(|&p| p == app.view.selected);
+            let next = match (at, action == Action::SelectNext) {
+                (Some(i), true) => params.get(i + 1).or(params.last()),
+                (Some(i), false) => params.get(i.saturating_sub(1)),
+                (None, _) => params.first(),
+            };
+            if let Some(&id) = next {
+                app.view.follow = false;
+                app.select(id);
+            }
+        }
+        Action::SelectPrev | Action::SelectNext => {
+            let n = app.session.graph().len();
+            let next = if action == Action::SelectNext {
+                (app.view.selected + 1).min(n.saturating_sub(1))
+            } else {
+                app.view.selected.saturating_sub(1)
+            };
+            app.view.follow = false;
+            app.select(next);
+        }
+        Action::Follow => {
+            app.view.follow = true;
+            if let Some(id) = app.session.next_node() {
+                app.select(id);
+            }
+        }
+        Action::FocusNext => app.view.focus = app.view.focus.cycle(true),
+        Action::FocusPrev => app.view.focus = app.view.focus.cycle(false),
+        Action::Click { column, row } => {
+            let areas = super::layout(app.area, app);
+            if let Some(pane) = areas.pane_at(column, row) {
+                app.view.focus = pane;
+            }
+            if let Some(id) = super::graph_pane::node_at(app, &areas, column, row) {
+                app.view.follow = false;
+                app.select(id);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Zoom, chart and help on and off; Esc cancels a running command, else closes the top
+/// overlay.
+fn overlay(app: &mut App, action: Action) {
+    match action {
+        Action::ToggleZoom => app.overlay.zoom = !app.overlay.zoom,
+        Action::ToggleChart => app.overlay.chart = !app.overlay.chart,
+        Action::ToggleHelp => app.overlay.toggle_help(),
+        Action::Back if app.job.is_some() => update(app, Action::Cancel),
+        Action::Back => {
+            if let Some(Window::Confirm(_)) = app.overlay.close_top() {
+                app.view.last = Some("not restarted".into());
+            }
+        }
+        _ => {}
+    }
+}
+
+/// PgUp/PgDn, h/l and the wheel: the help when it is open, else a pane.
+fn scroll_action(app: &mut App, action: Action) {
+    if let (Some(Window::Help { scroll }), Action::ScrollUp | Action::ScrollDown) = (&mut app.overlay.window, action) {
+        *scroll = if action == Action::ScrollUp { scroll.saturating_sub(1) } else { *scroll + 1 };
+        return;
+    }
+    if let Action::Wheel { down, column, row } = action {
+        let areas = super::layout(app.area, app);
+        let pane = areas.pane_at(column, row).unwrap_or(app.view.focus);
+        if pane == Pane::Graph {
+            update(app, if down { Action::SelectNext } else { Action::SelectPrev });
+        } else {
+            scroll(app, pane, if down { Action::ScrollDown } else { Action::ScrollUp });
+        }
+        return;
+    }
+    let pane = app.view.focus;
+    scroll(app, pane, action);
 }
 
 /// Starts a coarse command on the worker, handing it the history (and, but for `d`, the
@@ -863,11 +999,11 @@ pub fn update(app: &mut App, action: Action) {
 pub(super) fn start_job(app: &mut App, goal: Goal, total: usize, divergence: Option<Box<Divergence>>) {
     let history = app.history.take().unwrap_or_else(|| History::new(&app.session, History::BUDGET));
     let watchers = Watchers {
-        breakpoints: (goal.finish != Finish::Divergence).then(|| app.breakpoints.clone()),
-        against: app.against.as_ref().map(|t| (Arc::clone(t), app.tol)),
+        breakpoints: (goal.finish != Finish::Divergence).then(|| app.tools.breakpoints.clone()),
+        against: app.compare.theirs.as_ref().map(|t| (Arc::clone(t), app.compare.tol)),
     };
     app.job = Some(Job::start(&app.session, history, goal, total, divergence, watchers));
-    app.touched.clear();
+    app.view.touched.clear();
 }
 
 /// `d`: finds the next value that differs from THEIRS (from the current example on) and steps
@@ -876,8 +1012,8 @@ fn next_divergence(app: &mut App) {
     if app.job.is_some() {
         return;
     }
-    let Some(theirs) = &app.against else {
-        app.last = Some("d needs --against THEIRS".to_string());
+    let Some(theirs) = &app.compare.theirs else {
+        app.view.last = Some("d needs --against THEIRS".to_string());
         return;
     };
     let s = &app.session;
@@ -886,7 +1022,7 @@ fn next_divergence(app: &mut App) {
         Phase::Evaluate | Phase::Finished => Cursor { epoch: s.epoch() + 1, example: 1, position: 0 },
         _ => Cursor { epoch: s.epoch(), example: s.example() + 1, position: 0 },
     };
-    let find = |from| find_divergence(s.model(), s.algorithm(), theirs, app.tol, from);
+    let find = |from| find_divergence(s.model(), s.algorithm(), theirs, app.compare.tol, from);
     // Pressed again where the last `d` landed: the next differing value after it, in this
     // example or a later one.
     let from = match app.at_divergence() {
@@ -897,9 +1033,9 @@ fn next_divergence(app: &mut App) {
     };
     let found = find(from);
     let Some(d) = found else {
-        app.last = Some(format!(
+        app.view.last = Some(format!(
             "no divergence from here on: everything in THEIRS agrees within tol ({})",
-            crate::numfmt::short(app.tol)
+            crate::numfmt::short(app.compare.tol)
         ));
         return;
     };
@@ -924,9 +1060,9 @@ fn scroll(app: &mut App, pane: Pane, action: Action) {
         }
         return;
     }
-    let limit = app.limits[pane.index()].get();
+    let limit = app.view.limits[pane.index()].get();
     let page = limit.page.max(1);
-    let s = &mut app.scroll[pane.index()];
+    let s = &mut app.view.scroll[pane.index()];
     s.row = s.row.min(limit.max_row);
     s.col = s.col.min(limit.max_col);
     match action {
@@ -941,10 +1077,48 @@ fn scroll(app: &mut App, pane: Pane, action: Action) {
 impl App {
     /// After a coarse command ends: follow the next node.
     fn after_coarse(&mut self) {
-        if self.follow {
+        if self.view.follow {
             if let Some(id) = self.session.next_node() {
                 self.select(id);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Confirm, Overlay, Window};
+
+    /// Esc closes what is on top: the window, then the chart, then the zoom; a window closed
+    /// over the zoom leaves the zoom (`?` while zoomed, then `?`, is zoomed again).
+    #[test]
+    fn esc_closes_the_top_overlay() {
+        let mut o = Overlay { zoom: true, chart: true, window: None };
+        o.toggle_help();
+        assert!(matches!(o.close_top(), Some(Window::Help { scroll: 0 })));
+        assert_eq!(o.close_top(), None);
+        assert_eq!((o.zoom, o.chart), (true, false));
+        o.toggle_help();
+        o.toggle_help();
+        assert_eq!(o, Overlay { zoom: true, chart: false, window: None });
+        o.close_top();
+        assert_eq!(o, Overlay::default());
+        o.close_top();
+        assert_eq!(o, Overlay::default());
+    }
+
+    /// One window at a time: opening one closes the other.
+    #[test]
+    fn one_window_at_a_time() {
+        let mut o = Overlay::default();
+        o.open(Window::Confirm(Confirm::Restart));
+        o.toggle_help();
+        assert_eq!(o.take_confirm(), None);
+        assert_eq!(o.window, Some(Window::Help { scroll: 0 }));
+        assert_eq!(o.take_prompt(), None, "the help stays open");
+        assert!(o.window.is_some());
+        o.open(Window::Confirm(Confirm::Restart));
+        assert_eq!(o.take_confirm(), Some(Confirm::Restart));
+        assert_eq!(o.window, None);
     }
 }

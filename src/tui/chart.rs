@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget};
 
 use crate::numfmt::short;
+use crate::session::{EpochMetrics, Score};
 
 use super::app::App;
 
@@ -31,10 +32,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .render(inner, buf);
         return;
     }
-    let train: Vec<(f64, f64)> =
-        s.metrics().iter().filter_map(|m| m.train.map(|t| (m.epoch as f64 * n, t.loss))).collect();
-    let test: Vec<(f64, f64)> =
-        s.metrics().iter().filter_map(|m| m.test.map(|t| (m.epoch as f64 * n, t.loss))).collect();
+    // Each epoch's mean loss, at the examples seen by its end.
+    let means = |score: fn(&EpochMetrics) -> Option<Score>| -> Vec<(f64, f64)> {
+        s.metrics().iter().filter_map(|m| score(m).map(|t| (m.epoch as f64 * n, t.loss))).collect()
+    };
+    let (train, test) = (means(|m| m.train), means(|m| m.test));
     let all = per_example.iter().chain(&train).chain(&test).map(|p| p.1);
     let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
     let pad = ((hi - lo) * 0.05).max(1e-3);
@@ -48,25 +50,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .graph_type(GraphType::Scatter)
         .style(style(Color::Gray))
         .data(&per_example)];
-    if !train.is_empty() {
-        sets.push(
-            Dataset::default()
-                .name("█ train mean")
-                .marker(Marker::Block)
-                .graph_type(GraphType::Line)
-                .style(style(Color::Green))
-                .data(&train),
-        );
-    }
-    if !test.is_empty() {
-        sets.push(
-            Dataset::default()
-                .name("• test mean")
-                .marker(Marker::Dot)
-                .graph_type(GraphType::Line)
-                .style(style(Color::Magenta))
-                .data(&test),
-        );
+    let mean_lines =
+        [(&train, "█ train mean", Marker::Block, Color::Green), (&test, "• test mean", Marker::Dot, Color::Magenta)];
+    for (data, name, marker, color) in mean_lines {
+        if !data.is_empty() {
+            sets.push(
+                Dataset::default().name(name).marker(marker).graph_type(GraphType::Line).style(style(color)).data(data),
+            );
+        }
     }
     // A classifier's error rate per epoch, on its own line under the chart (another scale).
     let errors: Vec<String> = s

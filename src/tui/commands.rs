@@ -13,7 +13,7 @@ use crate::numfmt::py_repr;
 use crate::session::breakpoints::Condition;
 use crate::session::Phase;
 
-use super::app::{Action, App, Confirm, Finish, Goal, Pane};
+use super::app::{Action, App, Confirm, Finish, Goal, Pane, Window};
 use super::prompt::{self, Command, Prompt};
 use super::travel;
 
@@ -26,58 +26,58 @@ pub fn apply(app: &mut App, action: Action) -> bool {
             if app.session.losses().is_empty() {
                 travel::restart(app);
             } else {
-                app.confirm = Some(Confirm::Restart);
+                app.overlay.open(Window::Confirm(Confirm::Restart));
             }
         }
         Action::Answer(yes) => {
-            if let (Some(Confirm::Restart), true) = (app.confirm.take(), yes) {
+            if let (Some(Confirm::Restart), true) = (app.overlay.take_confirm(), yes) {
                 travel::restart(app);
             } else {
-                app.last = Some("not restarted".into());
+                app.view.last = Some("not restarted".into());
             }
         }
-        Action::OpenPrompt => app.prompt = Some(Prompt::default()),
+        Action::OpenPrompt => app.overlay.open(Window::Prompt(Prompt::default())),
         Action::PromptChar(c) => {
-            if let Some(p) = &mut app.prompt {
+            if let Some(p) = app.overlay.prompt_mut() {
                 p.text.push(c);
                 p.message = None;
             }
         }
         Action::PromptBackspace => {
-            if let Some(p) = &mut app.prompt {
+            if let Some(p) = app.overlay.prompt_mut() {
                 p.text.pop();
                 p.message = None;
             }
         }
         Action::PromptComplete => {
             let graph = app.session.graph().clone();
-            if let Some(p) = &mut app.prompt {
+            if let Some(p) = app.overlay.prompt_mut() {
                 p.complete(&graph);
             }
         }
         Action::PromptHistory { older } => {
-            if let Some(p) = &mut app.prompt {
-                p.browse(&app.prompt_history, older);
+            if let Some(p) = app.overlay.prompt_mut() {
+                p.browse(&app.tools.prompt_history, older);
             }
         }
         Action::PromptSubmit => submit(app),
         Action::ToggleBreakpoint => {
-            let id = app.selected;
+            let id = app.view.selected;
             let name = app.session.graph().node(id).name.clone();
-            let set = app.breakpoints.toggle(Condition::Node(id));
-            app.last = Some(if set {
+            let set = app.tools.breakpoints.toggle(Condition::Node(id));
+            app.view.last = Some(if set {
                 format!("breakpoint on {name}: c stops when its value or adjoint is computed")
             } else {
                 format!("breakpoint on {name} removed")
             });
         }
-        Action::OpenBreakpoints => app.breakpoint_list = Some(0),
+        Action::OpenBreakpoints => app.overlay.open(Window::Breakpoints { at: 0 }),
         Action::ListUp | Action::ListDown | Action::ListToggle | Action::ListDelete => list(app, action),
-        Action::ToggleWatch => watch(app, app.selected),
+        Action::ToggleWatch => watch(app, app.view.selected),
         Action::CheckNode => check(app),
         Action::TogglePrecision => {
-            app.full_precision = !app.full_precision;
-            app.last = Some(if app.full_precision {
+            app.view.full_precision = !app.view.full_precision;
+            app.view.last = Some(if app.view.full_precision {
                 "full precision: every digit that round-trips (= for 5 significant digits)".into()
             } else {
                 "5 significant digits (= for full precision)".into()
@@ -86,11 +86,11 @@ pub fn apply(app: &mut App, action: Action) -> bool {
         Action::Copy => copy(app),
         Action::Save => save(app),
         Action::ScrollHome | Action::ScrollEnd => {
-            let i = Pane::ALL.iter().position(|&p| p == app.focus).unwrap_or(0);
-            let limit = app.limits[i].get();
-            app.scroll[i].row = if action == Action::ScrollHome { 0 } else { limit.max_row };
+            let i = Pane::ALL.iter().position(|&p| p == app.view.focus).unwrap_or(0);
+            let limit = app.view.limits[i].get();
+            app.view.scroll[i].row = if action == Action::ScrollHome { 0 } else { limit.max_row };
             if action == Action::ScrollHome {
-                app.scroll[i].col = 0;
+                app.view.scroll[i].col = 0;
             }
         }
         _ => return false,
@@ -100,7 +100,7 @@ pub fn apply(app: &mut App, action: Action) -> bool {
 
 /// Enter in the prompt: runs the command, or says why it is not understood (the line stays).
 fn submit(app: &mut App) {
-    let Some(p) = app.prompt.take() else { return };
+    let Some(p) = app.overlay.take_prompt() else { return };
     let line = p.text.trim().to_string();
     if line.is_empty() {
         return;
@@ -109,58 +109,59 @@ fn submit(app: &mut App) {
     let command = match parsed {
         Ok(c) => c,
         Err(why) => {
-            app.prompt = Some(Prompt { message: Some(why), ..p });
+            app.overlay.open(Window::Prompt(Prompt { message: Some(why), ..p }));
             return;
         }
     };
-    if app.prompt_history.last() != Some(&line) {
-        app.prompt_history.push(line);
+    if app.tools.prompt_history.last() != Some(&line) {
+        app.tools.prompt_history.push(line);
     }
     match command {
         Command::Goto(goto) => match travel::resolve(app, &goto) {
             Ok(target) => travel::go(app, target),
-            Err(why) => app.prompt = Some(Prompt { text: p.text, browsing: None, message: Some(why) }),
+            Err(why) => app.overlay.open(Window::Prompt(Prompt { text: p.text, browsing: None, message: Some(why) })),
         },
         Command::Break(condition) => {
             let text = condition.describe(app.session.graph());
-            if condition == Condition::Diverge && app.against.is_none() {
-                app.last = Some("break diverge needs --against THEIRS".into());
+            if condition == Condition::Diverge && app.compare.theirs.is_none() {
+                app.view.last = Some("break diverge needs --against THEIRS".into());
                 return;
             }
-            if app.breakpoints.has(&condition) {
-                app.last = Some(format!("breakpoint {text} is set already (B lists them)"));
+            if app.tools.breakpoints.has(&condition) {
+                app.view.last = Some(format!("breakpoint {text} is set already (B lists them)"));
                 return;
             }
-            app.breakpoints.toggle(condition);
-            app.last = Some(format!("breakpoint {text}: c continues to it"));
+            app.tools.breakpoints.toggle(condition);
+            app.view.last = Some(format!("breakpoint {text}: c continues to it"));
         }
         Command::Watch(id) => watch(app, id),
         Command::Index(idx) => {
             // The value pane, unless the adjoint pane has the focus.
-            let pane = if app.focus == Pane::Adjoints { Pane::Adjoints } else { Pane::Values };
+            let pane = if app.view.focus == Pane::Adjoints { Pane::Adjoints } else { Pane::Values };
             let i = Pane::ALL.iter().position(|&p| p == pane).unwrap_or(1);
-            app.scroll[i].row = idx[0];
-            app.scroll[i].col = idx.get(1).copied().unwrap_or(0);
-            app.focus = pane;
+            app.view.scroll[i].row = idx[0];
+            app.view.scroll[i].col = idx.get(1).copied().unwrap_or(0);
+            app.view.focus = pane;
         }
     }
 }
 
 /// The breakpoint list's keys.
 fn list(app: &mut App, action: Action) {
-    let Some(at) = app.breakpoint_list else { return };
-    let n = app.breakpoints.list.len();
+    let Some(Window::Breakpoints { at }) = &mut app.overlay.window else { return };
+    let list = &mut app.tools.breakpoints.list;
+    let n = list.len();
     match action {
-        Action::ListUp => app.breakpoint_list = Some(at.saturating_sub(1)),
-        Action::ListDown => app.breakpoint_list = Some((at + 1).min(n.saturating_sub(1))),
+        Action::ListUp => *at = at.saturating_sub(1),
+        Action::ListDown => *at = (*at + 1).min(n.saturating_sub(1)),
         Action::ListToggle => {
-            if let Some(b) = app.breakpoints.list.get_mut(at) {
+            if let Some(b) = list.get_mut(*at) {
                 b.enabled = !b.enabled;
             }
         }
-        Action::ListDelete if at < n => {
-            app.breakpoints.list.remove(at);
-            app.breakpoint_list = Some(at.min(n.saturating_sub(2)));
+        Action::ListDelete if *at < n => {
+            list.remove(*at);
+            *at = (*at).min(n.saturating_sub(2));
         }
         _ => {}
     }
@@ -168,30 +169,30 @@ fn list(app: &mut App, action: Action) {
 
 fn watch(app: &mut App, id: NodeId) {
     let name = app.session.graph().node(id).name.clone();
-    if let Some(i) = app.watches.iter().position(|&w| w == id) {
-        app.watches.remove(i);
-        app.last = Some(format!("no longer watching {name}"));
+    if let Some(i) = app.tools.watches.iter().position(|&w| w == id) {
+        app.tools.watches.remove(i);
+        app.view.last = Some(format!("no longer watching {name}"));
     } else {
-        app.watches.push(id);
-        app.last = Some(format!("watching {name}: its health line stays on screen (w again to stop)"));
+        app.tools.watches.push(id);
+        app.view.last = Some(format!("watching {name}: its health line stays on screen (w again to stop)"));
     }
 }
 
 /// `G`: central differences for the selected node.
 fn check(app: &mut App) {
-    match app.session.check_node(app.selected, 1e-6, 1e-5) {
-        Ok(c) => app.check = Some(c),
-        Err(why) => app.last = Some(format!("G: {why}")),
+    match app.session.check_node(app.view.selected, 1e-6, 1e-5) {
+        Ok(c) => app.overlay.open(Window::Check(c)),
+        Err(why) => app.view.last = Some(format!("G: {why}")),
     }
 }
 
 /// The array `y` and `s` take: the selected node's adjoint in the adjoint pane, else its value.
 fn selected_array(app: &App) -> (Kind, &ArrayD<f64>) {
     let ws = app.session.workspace();
-    if app.focus == Pane::Adjoints {
-        (Kind::Adjoint, &ws.adjoints[app.selected])
+    if app.view.focus == Pane::Adjoints {
+        (Kind::Adjoint, &ws.adjoints[app.view.selected])
     } else {
-        (Kind::Value, &ws.values[app.selected])
+        (Kind::Value, &ws.values[app.view.selected])
     }
 }
 
@@ -227,7 +228,7 @@ fn copy(app: &mut App) {
     let (kind, a) = selected_array(app);
     let text = numpy_literal(a);
     let graph = app.session.graph();
-    let name = &graph.node(app.selected).name;
+    let name = &graph.node(app.view.selected).name;
     let what = match kind {
         Kind::Value => name.clone(),
         Kind::Adjoint => format!("d{}/d{name}", graph.node(graph.loss()).name),
@@ -235,8 +236,8 @@ fn copy(app: &mut App) {
     let file = PathBuf::from(format!("bptui-{}.py", file_safe(&what)));
     let written =
         std::fs::File::create(&file).and_then(|mut f| writeln!(f, "import numpy as np\n{} = {text}", py_name(&what)));
-    app.clipboard = Some(text);
-    app.last = Some(match written {
+    app.outbox.clipboard = Some(text);
+    app.view.last = Some(match written {
         Ok(()) => format!("copied {what} as a numpy literal (clipboard, and {})", file.display()),
         Err(e) => format!("copied {what} to the clipboard; {} could not be written: {e}", file.display()),
     });
@@ -255,7 +256,7 @@ fn save(app: &mut App) {
     let file = PathBuf::from(format!("bptui-step-e{}-x{}-{phase}{}.npz", s.epoch(), s.example() + 1, s.index()));
     let has_data = s.model().train_data.is_some();
     let record = crate::trace::example_record(s, s.epoch(), s.example(), has_data.then_some(s.row()));
-    app.last = Some(match crate::trace::write_file(&file, &[crate::trace::Record::Example(record)]) {
+    app.view.last = Some(match crate::trace::write_file(&file, &[crate::trace::Record::Example(record)]) {
         Ok(()) => format!(
             "saved every value, adjoint and parameter of this step to {} (keys e{}/x{}/forward|adjoints|params/NAME)",
             file.display(),

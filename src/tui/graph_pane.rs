@@ -89,7 +89,7 @@ pub fn node_at(app: &App, areas: &Areas, column: u16, row: u16) -> Option<NodeId
     let n = app.session.graph().len();
     let rows = list_rows(n, inner.height as usize);
     let i = (row - inner.y - 1) as usize;
-    (i < rows).then(|| list_offset(n, rows, app.selected) + i).filter(|&id| id < n)
+    (i < rows).then(|| list_offset(n, rows, app.view.selected) + i).filter(|&id| id < n)
 }
 
 fn list_rows(n: usize, inner_height: usize) -> usize {
@@ -109,7 +109,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let mut lines = vec![Line::from(Span::styled("▶ next step  v value  ∂ adjoint  ~ partial", theme.dim()))];
     let n = graph.len();
     let rows = list_rows(n, inner.height as usize);
-    let offset = list_offset(n, rows, app.selected);
+    let offset = list_offset(n, rows, app.view.selected);
     let name_w = graph.nodes().iter().map(|x| x.name.chars().count()).max().unwrap_or(1).min(14);
     let op_w = graph.nodes().iter().map(|x| x.op.name().len()).max().unwrap_or(1);
     let shape_w = graph.nodes().iter().map(|x| shape_str(&x.shape).chars().count()).max().unwrap_or(1);
@@ -118,7 +118,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let show_op = width >= 6 + name_w + op_w + shape_w + eq_w + 2;
     for id in offset..offset + rows {
         let node = graph.node(id);
-        let selected = id == app.selected;
+        let selected = id == app.view.selected;
         let mark_sel = if selected { '>' } else { ' ' };
         let mark_next = if Some(id) == next { '▶' } else { ' ' };
         let v = if s.value_ready(id) { 'v' } else { '·' };
@@ -151,7 +151,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                     spans.push(Span::styled(row[x..start].iter().collect::<String>(), theme.dim()));
                     let style = if Some(id) == next {
                         theme.current()
-                    } else if id == app.selected {
+                    } else if id == app.view.selected {
                         theme.selected()
                     } else {
                         theme.heading()

@@ -11,7 +11,7 @@ use crate::engine::shape_str;
 use crate::numfmt::{cell, short};
 pub use crate::numfmt::{inline, preview};
 
-use super::app::Limit;
+use super::app::{Limit, Scroll};
 use super::theme::Theme;
 
 /// Width of one number on screen (wider with full precision).
@@ -68,35 +68,59 @@ pub fn marked(number: &str, differs: bool) -> String {
     format!("{}≠{digits}", " ".repeat(number.len() - digits.len()))
 }
 
+/// Where a pane's array is scrolled to (`row`, `col`), and the `width` × `height` cells it
+/// has for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewport {
+    pub row: usize,
+    pub col: usize,
+    pub width: usize,
+    pub height: usize,
+}
+
+impl Viewport {
+    pub fn new(scroll: Scroll, width: usize, height: usize) -> Viewport {
+        Viewport { row: scroll.row, col: scroll.col, width, height }
+    }
+}
+
 /// Draws `a` (with `before`, its copy from before the last step, for highlights).
-pub fn grid(
+pub fn grid(a: &ArrayD<f64>, before: Option<&ArrayD<f64>>, view: Viewport, theme: &Theme) -> Grid {
+    draw(a, &changed(a, before), true, view, theme)
+}
+
+/// A pane's array in `view`: ours alone, or with `theirs` (their numbers in our shape, and
+/// which entries differ) as [`grid_pair`] lays them out; then, when it does not fit, which
+/// rows and columns are on show.
+pub fn scrolled(
     a: &ArrayD<f64>,
     before: Option<&ArrayD<f64>>,
-    row: usize,
-    col: usize,
-    width: usize,
-    height: usize,
+    theirs: Option<(&ArrayD<f64>, &[bool])>,
+    view: Viewport,
     theme: &Theme,
 ) -> Grid {
-    draw(a, &changed(a, before), true, row, col, width, height, theme)
+    let mut g = match theirs {
+        Some((t, mismatch)) => grid_pair(a, before, t, mismatch, view, theme),
+        None => grid(a, before, view, theme),
+    };
+    if let Some(e) = extent(a, view, g.limit) {
+        g.lines.push(Line::styled(e, theme.dim()));
+    }
+    g
 }
 
 /// Ours and theirs (already in our shape; `mismatch` marks the entries that differ) together:
 /// side by side under "bptui │ yours" when both fit the width and height, else theirs below
 /// ours under a "yours" line, both at the same scroll position. The limits are ours.
-#[allow(clippy::too_many_arguments)]
 pub fn grid_pair(
     a: &ArrayD<f64>,
     before: Option<&ArrayD<f64>>,
     theirs: &ArrayD<f64>,
     mismatch: &[bool],
-    row: usize,
-    col: usize,
-    width: usize,
-    height: usize,
+    view: Viewport,
     theme: &Theme,
 ) -> Grid {
-    let height = height.max(2);
+    let (width, height) = (view.width, view.height.max(2));
     let marks: Vec<Mark> = mismatch.iter().map(|&m| if m { Mark::Mismatch } else { Mark::Plain }).collect();
     let ours = changed(a, before);
     let half = width.saturating_sub(3) / 2;
@@ -110,8 +134,9 @@ pub fn grid_pair(
     };
     let dim = theme.dim();
     if beside {
-        let g1 = draw(a, &ours, true, row, col, half, height - 1, theme);
-        let g2 = draw(theirs, &marks, false, row, col, half, height - 1, theme);
+        let side = Viewport { width: half, height: height - 1, ..view };
+        let g1 = draw(a, &ours, true, side, theme);
+        let g2 = draw(theirs, &marks, false, side, theme);
         let w1 = g1.lines.iter().map(Line::width).max().unwrap_or(0);
         let w2 = g2.lines.iter().map(Line::width).max().unwrap_or(0).max(5);
         let mut lines = vec![Line::from(vec![
@@ -130,8 +155,9 @@ pub fn grid_pair(
         return Grid { lines, limit: g1.limit };
     }
     let h = ((height - 1) / 2).max(1);
-    let g1 = draw(a, &ours, true, row, col, width, h, theme);
-    let g2 = draw(theirs, &marks, true, row, col, width, h, theme);
+    let above = Viewport { height: h, ..view };
+    let g1 = draw(a, &ours, true, above, theme);
+    let g2 = draw(theirs, &marks, true, above, theme);
     let mut lines = g1.lines;
     lines.push(Line::styled("yours (same rows and columns):", dim));
     lines.extend(g2.lines);
@@ -139,17 +165,8 @@ pub fn grid_pair(
 }
 
 /// Draws `a` with a mark per entry (row-major); `labels`: with the row labels.
-#[allow(clippy::too_many_arguments)]
-fn draw(
-    a: &ArrayD<f64>,
-    hot: &[Mark],
-    labels: bool,
-    row: usize,
-    col: usize,
-    width: usize,
-    height: usize,
-    theme: &Theme,
-) -> Grid {
+fn draw(a: &ArrayD<f64>, hot: &[Mark], labels: bool, view: Viewport, theme: &Theme) -> Grid {
+    let Viewport { row, col, width, height } = view;
     let height = height.max(1);
     let flat: Vec<f64> = a.iter().copied().collect();
     let dim = theme.dim();
@@ -220,13 +237,14 @@ fn draw(
         _ => {
             // Higher ranks are shown flat, row-major.
             let flat_a = ArrayD::from_shape_vec(vec![flat.len()], flat).expect("flat length");
-            draw(&flat_a, hot, labels, row, col, width, height, theme)
+            draw(&flat_a, hot, labels, view, theme)
         }
     }
 }
 
 /// "rows 0–8 of 16 · cols 0–6 of 129", when the array does not fit.
-pub fn extent(a: &ArrayD<f64>, row: usize, col: usize, limit: Limit, width: usize) -> Option<String> {
+fn extent(a: &ArrayD<f64>, view: Viewport, limit: Limit) -> Option<String> {
+    let Viewport { row, col, width, .. } = view;
     match a.ndim() {
         1 if limit.max_row > 0 => {
             let label = format!("[{}]", a.len().saturating_sub(1)).len();

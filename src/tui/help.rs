@@ -8,7 +8,8 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget};
 use super::app::App;
 use super::keys::KEYS;
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+/// The help window, from line `scroll` (kept within the lines there are).
+pub fn render(app: &App, scroll: usize, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
     let w = area.width.saturating_sub(4).min(84);
     let h = area.height.saturating_sub(2).min(KEYS.len() as u16 + 8);
@@ -37,7 +38,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     // Scrolls when it does not fit, with a visible marker.
     let rows = (h as usize).saturating_sub(2);
     let max = lines.len().saturating_sub(rows);
-    let top = app.help_scroll.min(max);
+    let top = scroll.min(max);
     let title = match (top > 0, top < max) {
         (false, false) => " Keys — ? or Esc closes ".to_string(),
         (_, true) => format!(" Keys — ↓ {} more lines (↑↓ scroll) — ? or Esc closes ", max - top),

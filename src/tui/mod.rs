@@ -55,8 +55,8 @@ pub const MIN_HEIGHT: u16 = 16;
 pub fn run(model: Model, backward: Backward, against: Option<Theirs>, tol: f64) -> io::Result<()> {
     let session = Session::new(model, backward);
     let mut app = App::new(session, Theme::from_env());
-    app.against = against.map(std::sync::Arc::new);
-    app.tol = tol;
+    app.compare.theirs = against.map(std::sync::Arc::new);
+    app.compare.tol = tol;
     let mut terminal = ratatui::try_init()?;
     crate::signals::set_tui_active(true);
     // ratatui's hook restores raw mode and the main screen; mouse capture is ours to undo.
@@ -155,7 +155,7 @@ pub fn run_loop<B: Backend>(
         let size = terminal.size().map_err(frame_error)?;
         app.area = Rect::new(0, 0, size.width, size.height);
         terminal.draw(|f| f.render_widget(&*app, f.area())).map_err(frame_error)?;
-        if app.quit {
+        if app.outbox.quit {
             return Ok(());
         }
         if app.job.is_none() {
@@ -166,13 +166,13 @@ pub fn run_loop<B: Backend>(
             if let Some(a) = ev.as_ref().and_then(|ev| action_for_event(ev, app.mode())) {
                 update(app, a);
             }
-            if let Some(text) = app.clipboard.take() {
+            if let Some(text) = app.outbox.clipboard.take() {
                 CLIPBOARD.with(|c| *c.borrow_mut() = Some(text));
             }
         }
         // A command running (or just started): keys and the worker's result until the next frame.
         let frame = Instant::now();
-        while app.job.is_some() && !app.quit && frame.elapsed() < Duration::from_millis(33) {
+        while app.job.is_some() && !app.outbox.quit && frame.elapsed() < Duration::from_millis(33) {
             match next_event(Duration::from_millis(2))? {
                 Some(ev) => match action_for_event(&ev, app.mode()) {
                     Some(a) => {
@@ -232,12 +232,12 @@ pub fn layout(area: Rect, app: &App) -> Areas {
     let [main, watches, status] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(watch_h), Constraint::Length(status_h)]).areas(area);
     let mut areas = Areas { status, watches: (watch_h > 0).then_some(watches), ..Areas::default() };
-    if app.chart {
+    if app.overlay.chart {
         areas.chart = Some(main);
         return areas;
     }
-    if app.zoom {
-        match app.focus {
+    if app.overlay.zoom {
+        match app.view.focus {
             Pane::Graph => areas.graph = Some(main),
             Pane::Values => areas.values = Some(main),
             Pane::Adjoints => areas.adjoints = Some(main),
@@ -260,7 +260,7 @@ pub fn layout(area: Rect, app: &App) -> Areas {
 
 /// A pane's frame: its title, bold when focused.
 pub fn pane_block(app: &App, pane: Pane, title: Line<'static>) -> Block<'static> {
-    let focused = app.focus == pane;
+    let focused = app.view.focus == pane;
     Block::default()
         .borders(Borders::ALL)
         .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
@@ -271,7 +271,7 @@ pub fn pane_block(app: &App, pane: Pane, title: Line<'static>) -> Block<'static>
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
         // A zoomed pane has the room for every digit.
-        crate::numfmt::set_full_precision(self.full_precision || self.zoom);
+        crate::numfmt::set_full_precision(self.view.full_precision || self.overlay.zoom);
         let areas = layout(area, self);
         if areas.too_small {
             let msg = format!(
@@ -297,15 +297,11 @@ impl Widget for &App {
             chart::render(self, r, buf);
         }
         // Only a zoomed pane shows every digit on its own; the status keeps the chosen precision.
-        crate::numfmt::set_full_precision(self.full_precision);
+        crate::numfmt::set_full_precision(self.view.full_precision);
         status::render(self, areas.status, buf);
         if let Some(r) = areas.watches {
             overlays::watches(self, r, buf);
         }
-        overlays::breakpoints(self, area, buf);
-        overlays::check(self, area, buf);
-        overlays::confirm(self, area, buf);
-        overlays::prompt(self, area, buf);
         if let Some(job) = &self.job {
             let w = area.width.min(70);
             let r = Rect::new(area.x + (area.width - w) / 2, area.y + area.height / 2 - 2, w, 3);
@@ -319,8 +315,9 @@ impl Widget for &App {
                 .label(format!("{done} / {} examples", job.examples_total))
                 .render(r, buf);
         }
-        if self.help {
-            help::render(self, area, buf);
+        // The window, over everything (the gauge too).
+        if let Some(w) = &self.overlay.window {
+            overlays::window(self, w, area, buf);
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Windows over the panes: the prompt line, the breakpoint list, a node's gradient check, a
-//! yes/no question; and the watches strip above the status bar.
+//! yes/no question (and, from [`super::help`], the help); and the watches strip above the
+//! status bar.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -9,8 +10,22 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
 use crate::diff::unravel;
 use crate::numfmt::short;
 
-use super::app::{App, Confirm};
+use crate::session::nodecheck::NodeCheck;
+
+use super::app::{App, Confirm, Window};
 use super::grid::health;
+use super::prompt::Prompt;
+
+/// The open window, drawn over everything else.
+pub fn window(app: &App, window: &Window, area: Rect, buf: &mut Buffer) {
+    match window {
+        Window::Help { scroll } => super::help::render(app, *scroll, area, buf),
+        Window::Prompt(p) => prompt(app, p, area, buf),
+        Window::Breakpoints { at } => breakpoints(app, *at, area, buf),
+        Window::Check(c) => check(app, c, area, buf),
+        Window::Confirm(q) => confirm(app, *q, area, buf),
+    }
+}
 
 /// A box of `w` × `h` centred in `area`.
 fn centred(area: Rect, w: u16, h: u16) -> Rect {
@@ -20,8 +35,7 @@ fn centred(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 /// The prompt, on the bottom lines of the screen.
-pub fn prompt(app: &App, area: Rect, buf: &mut Buffer) {
-    let Some(p) = &app.prompt else { return };
+pub fn prompt(app: &App, p: &Prompt, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
     let h = if p.message.is_some() { 2 } else { 1 };
     let r = Rect::new(area.x, area.y + area.height.saturating_sub(h), area.width, h);
@@ -40,11 +54,11 @@ pub fn prompt(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 /// The breakpoint list (`B`).
-pub fn breakpoints(app: &App, area: Rect, buf: &mut Buffer) {
-    let Some(at) = app.breakpoint_list else { return };
+pub fn breakpoints(app: &App, at: usize, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
     let graph = app.session.graph();
     let mut lines: Vec<Line> = app
+        .tools
         .breakpoints
         .list
         .iter()
@@ -74,8 +88,7 @@ pub fn breakpoints(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 /// `G`: backprop's derivative beside central differences, worst entries first.
-pub fn check(app: &App, area: Rect, buf: &mut Buffer) {
-    let Some(c) = &app.check else { return };
+pub fn check(app: &App, c: &NodeCheck, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
     let graph = app.session.graph();
     let out = &graph.node(graph.loss()).name;
@@ -147,8 +160,7 @@ pub fn check(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 /// A question, in a small box.
-pub fn confirm(app: &App, area: Rect, buf: &mut Buffer) {
-    let Some(q) = app.confirm else { return };
+pub fn confirm(app: &App, q: Confirm, area: Rect, buf: &mut Buffer) {
     let text = match q {
         Confirm::Restart => format!(
             "Restart from the beginning? {} example(s) done so far (they can be reached again with g). y / n",
@@ -165,7 +177,7 @@ pub fn confirm(app: &App, area: Rect, buf: &mut Buffer) {
 
 /// Rows the watches take.
 pub fn watch_rows(app: &App) -> u16 {
-    app.watches.len().min(4) as u16
+    app.tools.watches.len().min(4) as u16
 }
 
 /// The watches: each watched node's health line (and a parameter's ‖g‖ and ‖Δθ‖/‖θ‖).
@@ -175,6 +187,7 @@ pub fn watches(app: &App, area: Rect, buf: &mut Buffer) {
     let graph = s.graph();
     let ws = s.workspace();
     let lines: Vec<Line> = app
+        .tools
         .watches
         .iter()
         .take(area.height as usize)

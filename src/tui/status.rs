@@ -200,7 +200,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let next = next_action(s);
     let next = if next.chars().count() + 14 > width { fit(&next, width.saturating_sub(14)) } else { next };
     let mut second = vec![Span::styled(" n", theme.key()), Span::raw(": "), Span::styled(next, theme.key())];
-    let rest = if app.against.is_some() {
+    let rest = if app.compare.theirs.is_some() {
         "   d divergence · p back · g go to · c continue · E epoch · C chart · ? help · q quit"
     } else {
         "   p back · e example · E epoch · g go to · c continue · b break · C chart · ? help · q quit"
@@ -208,7 +208,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let used: usize = second.iter().map(|sp| sp.content.chars().count()).sum();
     if used + rest.chars().count() <= width {
         second.push(Span::styled(rest, theme.dim()));
-    } else if app.against.is_some() && used + 27 <= width {
+    } else if app.compare.theirs.is_some() && used + 27 <= width {
         second.push(Span::styled("   d divergence · ? help", theme.dim()));
     } else if used + 10 <= width {
         second.push(Span::styled("   ? help", theme.dim()));
@@ -227,8 +227,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         ));
         third.push(sep());
     }
-    let last = app.last.clone().unwrap_or_else(|| "ready: press n to take the first step".to_string());
-    let follow = if app.follow { "selection follows the steps" } else { "selection pinned (. follows again)" };
+    let last = app.view.last.clone().unwrap_or_else(|| "ready: press n to take the first step".to_string());
+    let follow = if app.view.follow { "selection follows the steps" } else { "selection pinned (. follows again)" };
     // The message is cut to the width (a divergence's full text stays in its pane).
     let used: usize = third.iter().map(|s| s.content.chars().count()).sum::<usize>() + " last: ".len();
     let room = width.saturating_sub(used);

@@ -14,11 +14,11 @@ pub fn to_steps(app: &mut App, steps: u64) {
     let Some(history) = app.history.as_mut() else { return };
     if steps == 0 {
         history.rewind(&mut app.session, 0);
-        app.touched.clear();
-        app.last = None;
-        if app.follow {
+        app.view.touched.clear();
+        app.view.last = None;
+        if app.view.follow {
             if let Some(id) = app.session.next_node() {
-                app.selected = id;
+                app.view.selected = id;
             }
         }
         return;
@@ -30,7 +30,7 @@ pub fn to_steps(app: &mut App, steps: u64) {
 /// `←` / `p`.
 pub fn step_back(app: &mut App) {
     match app.session.steps() {
-        0 => app.last = Some("at the start of the run: nothing to undo".into()),
+        0 => app.view.last = Some("at the start of the run: nothing to undo".into()),
         n => to_steps(app, n - 1),
     }
 }
@@ -53,7 +53,7 @@ pub fn back_to_example(app: &mut App) {
     } else if start.epoch > 1 {
         Spot { epoch: start.epoch - 1, example: n - 1, ..start }
     } else {
-        app.last = Some("at the start of the run".into());
+        app.view.last = Some("at the start of the run".into());
         return;
     };
     go(app, target);
@@ -62,26 +62,26 @@ pub fn back_to_example(app: &mut App) {
 /// `r`: back to the very start.
 pub fn restart(app: &mut App) {
     to_steps(app, 0);
-    app.last = Some("restarted: back at the start of the run".into());
+    app.view.last = Some("restarted: back at the start of the run".into());
 }
 
 /// Goes to `target`: back through the history, or ahead on the worker.
 pub fn go(app: &mut App, target: Spot) {
     let here = Spot::of(&app.session);
     if target == here {
-        app.last = Some("already there".into());
+        app.view.last = Some("already there".into());
         return;
     }
     if target < here {
         let Some(history) = app.history.as_ref() else { return };
         match history.steps_when(&app.session, |s| Spot::of(s) >= target) {
             Some(steps) => to_steps(app, steps),
-            None => app.last = Some("that point is not in this run's history".into()),
+            None => app.view.last = Some("that point is not in this run's history".into()),
         }
         return;
     }
     if app.session.phase() == Phase::Finished {
-        app.last = Some("the run is over: that point is not reached".into());
+        app.view.last = Some("the run is over: that point is not reached".into());
         return;
     }
     let s = &app.session;

@@ -11,8 +11,11 @@ use ratatui::widgets::{Paragraph, Widget};
 use crate::numfmt::{cell, short};
 use crate::session::{Phase, Session};
 
+use crate::engine::NodeId;
+
+use super::against::Beside;
 use super::app::{App, Kind, Limit, Pane};
-use super::grid::cell_w;
+use super::grid::{cell_w, Viewport};
 use crate::engine::rules::sym;
 
 /// Where parameter number `p` stands in its update.
@@ -49,7 +52,7 @@ fn norm(a: impl Iterator<Item = f64>) -> f64 {
 fn detail_param(app: &App) -> Option<usize> {
     let s = &app.session;
     let params = s.graph().params();
-    if let Some(p) = params.iter().position(|&id| id == app.selected) {
+    if let Some(p) = params.iter().position(|&id| id == app.view.selected) {
         return Some(p);
     }
     if s.phase() == Phase::Update {
@@ -60,7 +63,6 @@ fn detail_param(app: &App) -> Option<usize> {
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let s = &app.session;
-    let graph = s.graph();
     let theme = &app.theme;
     let config = &s.model().config;
     let title = Line::from(vec![
@@ -70,16 +72,41 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let block = super::pane_block(app, Pane::Updates, title);
     let inner = block.inner(area);
     block.render(area, buf);
-    let ws = s.workspace();
-    let params = graph.params();
-    let mut lines = Vec::new();
-    if params.is_empty() {
-        lines.push(Line::raw("This model has no trainable parameters."));
+    if s.graph().params().is_empty() {
         app.set_limit(Pane::Updates, Limit::default());
-        Paragraph::new(lines).render(inner, buf);
+        Paragraph::new(vec![Line::raw("This model has no trainable parameters.")]).render(inner, buf);
         return;
     }
+    let width = inner.width as usize;
+    let mut lines = summary(app, width);
+    let Some(p) = detail_param(app) else { return };
+    let d = Detail::of(app, p, width);
+    lines.extend(super::grid::wrapped(&note(app, &d), width, 2, theme.dim()));
+    if let Some(c) = &d.cmp {
+        lines.extend(c.lines.iter().cloned());
+    }
+    let theirs = d.cmp.as_ref().and_then(|c| c.theirs.as_ref());
+    if theirs.is_none() && d.before.ndim() == 2 {
+        if let Some(matrix) = matrix(app, &d, lines.len(), width, inner.height as usize) {
+            lines.extend(matrix);
+            app.set_limit(Pane::Updates, Limit::default());
+            Paragraph::new(lines).render(inner, buf);
+            return;
+        }
+    }
+    table(app, &d, &mut lines, inner);
+    Paragraph::new(lines).render(inner, buf);
+}
+
+/// One line per parameter: where its update stands, and the step's size once done.
+fn summary(app: &App, width: usize) -> Vec<Line<'static>> {
+    let s = &app.session;
+    let graph = s.graph();
+    let theme = &app.theme;
+    let ws = s.workspace();
+    let params = graph.params();
     let name_w = params.iter().map(|&id| graph.node(id).name.chars().count()).max().unwrap_or(1);
+    let mut lines = Vec::new();
     for (p, &id) in params.iter().enumerate() {
         let st = state(s, p);
         let (before, after) = (s.param_before(p), &ws.values[id]);
@@ -98,7 +125,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 let t = norm(before.iter().copied());
                 spans.push(Span::styled(if st == UpdateState::Done { " ✓" } else { " ↺" }, theme.done()));
                 // In a narrow pane the ratio (the step's relative size) stays, the norm goes.
-                if inner.width as usize >= name_w + 44 {
+                if width >= name_w + 44 {
                     spans.push(Span::styled(" ‖Δθ‖ ", theme.dim()));
                     spans.push(Span::raw(short(d)));
                 }
@@ -108,67 +135,95 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
         lines.push(Line::from(spans));
     }
-    let Some(p) = detail_param(app) else { return };
-    let id = params[p];
-    let st = state(s, p);
-    let note = match st {
+    lines
+}
+
+/// The parameter shown in detail, at its update.
+struct Detail<'a> {
+    id: NodeId,
+    state: UpdateState,
+    /// θ before the update (θ itself while the update is still to come).
+    before: &'a ArrayD<f64>,
+    after: Option<&'a ArrayD<f64>>,
+    grad: Option<&'a ArrayD<f64>>,
+    /// The input whose bias column is column 0, if θ has one.
+    bias_of: Option<String>,
+    /// With THEIRS: their θ after the same update, beside ours.
+    cmp: Option<Beside>,
+}
+
+impl<'a> Detail<'a> {
+    fn of(app: &'a App, p: usize, width: usize) -> Detail<'a> {
+        let s = &app.session;
+        let ws = s.workspace();
+        let id = s.graph().params()[p];
+        let st = state(s, p);
+        let g_valid = !matches!(st, UpdateState::Recomputing | UpdateState::None);
+        let before = if matches!(st, UpdateState::Pending { .. }) { &ws.values[id] } else { s.param_before(p) };
+        let after = matches!(st, UpdateState::Done | UpdateState::Recomputing).then(|| &ws.values[id]);
+        let grad = g_valid.then(|| &ws.adjoints[id]);
+        let bias_of = super::values_pane::bias_input(s.graph(), id);
+        let cmp = after.and_then(|a| super::against::beside(app, Kind::Value, id, a, width));
+        Detail { id, state: st, before, after, grad, bias_of, cmp }
+    }
+}
+
+/// What the numbers below mean at this point of the update.
+fn note(app: &App, d: &Detail) -> String {
+    let graph = app.session.graph();
+    match d.state {
         UpdateState::None => "no update yet: the first comes after the first backward pass".to_string(),
         UpdateState::Recomputing => "last update shown; backward is computing this example's g".to_string(),
         UpdateState::Pending { .. } => {
-            format!("g = {} is final; after: once updated", crate::engine::rules::d_of(graph, id))
+            format!("g = {} is final; after: once updated", crate::engine::rules::d_of(graph, d.id))
         }
-        UpdateState::Done => format!("{} after = {} before − η·g", sym(graph, id), sym(graph, id)),
+        UpdateState::Done => format!("{} after = {} before − η·g", sym(graph, d.id), sym(graph, d.id)),
+    }
+}
+
+/// A matrix that fits (below `used` lines of `height`) laid out as one: θ after (entries the
+/// update changed highlighted), then g, each in its rows and columns; `None` when it does not
+/// fit.
+fn matrix(app: &App, d: &Detail, used: usize, width: usize, height: usize) -> Option<Vec<Line<'static>>> {
+    let graph = app.session.graph();
+    let theme = &app.theme;
+    let (r, c) = (d.before.shape()[0], d.before.shape()[1]);
+    if 6 + c * cell_w() > width || used + 2 * (r + 2) > height {
+        return None;
+    }
+    let view = Viewport { row: 0, col: 0, width, height: r + 1 };
+    let shown = d.after.unwrap_or(d.before);
+    let label = if d.after.is_some() {
+        "θ after (highlighted: changed by the update)"
+    } else {
+        "θ (before this example's update)"
     };
-    lines.extend(super::grid::wrapped(&note, inner.width as usize, 2, theme.dim()));
-    let g_valid = !matches!(st, UpdateState::Recomputing | UpdateState::None);
-    let before: &ArrayD<f64> =
-        if matches!(st, UpdateState::Pending { .. }) { &ws.values[id] } else { s.param_before(p) };
-    let after = matches!(st, UpdateState::Done | UpdateState::Recomputing).then(|| &ws.values[id]);
-    let grad = g_valid.then(|| &ws.adjoints[id]);
-    let shape = before.shape().to_vec();
-    let bias_of = super::values_pane::bias_input(graph, id);
+    let mut lines = vec![Line::styled(label, theme.dim())];
+    lines.extend(super::grid::grid(shown, d.after.map(|_| d.before), view, theme).lines);
+    match d.grad {
+        Some(g) => {
+            lines.push(Line::styled(format!("g = {}", crate::engine::rules::d_of(graph, d.id)), theme.dim()));
+            lines.extend(super::grid::grid(g, None, view, theme).lines);
+        }
+        None => lines.push(Line::styled("g: not computed yet for this example", theme.dim())),
+    }
+    if let Some(input) = &d.bias_of {
+        lines
+            .push(Line::styled(format!("column 0 is the bias column (multiplies the 1 of [1; {input}])"), theme.dim()));
+    }
+    Some(lines)
+}
+
+/// Entry by entry, the columns that fit: θ after and g always, θ before when there is room,
+/// theirs with THEIRS; scrolled, with the rows shown below.
+fn table(app: &App, d: &Detail, lines: &mut Vec<Line<'static>>, inner: Rect) {
+    let graph = app.session.graph();
+    let theme = &app.theme;
+    let shape = d.before.shape().to_vec();
     let idx_w = shape.iter().map(|d| d.to_string().len() + 1).sum::<usize>() + 2;
     let width = inner.width as usize;
     let w = if idx_w + 3 * (cell_w() + 2) <= width { cell_w() + 2 } else { cell_w() };
-    // With THEIRS: their θ after the same update, beside ours.
-    let cmp = after.and_then(|a| super::against::beside(app, Kind::Value, id, a, inner.width as usize));
-    if let Some(c) = &cmp {
-        lines.extend(c.lines.iter().cloned());
-    }
-    let flat_t: Option<Vec<f64>> = cmp.as_ref().and_then(|c| c.theirs.as_ref()).map(|t| t.iter().copied().collect());
-    // A matrix that fits is laid out as one: θ after (entries the update changed highlighted),
-    // then g, each in its rows and columns.
-    if flat_t.is_none() && before.ndim() == 2 {
-        let (r, c) = (before.shape()[0], before.shape()[1]);
-        let fits = 6 + c * cell_w() <= width && lines.len() + 2 * (r + 2) <= inner.height as usize;
-        if fits {
-            let shown = after.unwrap_or(before);
-            let label = if after.is_some() {
-                "θ after (highlighted: changed by the update)"
-            } else {
-                "θ (before this example's update)"
-            };
-            lines.push(Line::styled(label, theme.dim()));
-            lines.extend(super::grid::grid(shown, after.map(|_| before), 0, 0, width, r + 1, theme).lines);
-            match grad {
-                Some(g) => {
-                    lines.push(Line::styled(format!("g = {}", crate::engine::rules::d_of(graph, id)), theme.dim()));
-                    lines.extend(super::grid::grid(g, None, 0, 0, width, r + 1, theme).lines);
-                }
-                None => lines.push(Line::styled("g: not computed yet for this example", theme.dim())),
-            }
-            if let Some(input) = &bias_of {
-                lines.push(Line::styled(
-                    format!("column 0 is the bias column (multiplies the 1 of [1; {input}])"),
-                    theme.dim(),
-                ));
-            }
-            app.set_limit(Pane::Updates, Limit::default());
-            Paragraph::new(lines).render(inner, buf);
-            return;
-        }
-    }
-    // The columns that fit: θ after and g always, θ before when there is room.
+    let flat_t: Option<Vec<f64>> = d.cmp.as_ref().and_then(|c| c.theirs.as_ref()).map(|t| t.iter().copied().collect());
     let columns = if flat_t.is_some() { 3 } else { 2 };
     let show_before = idx_w + (columns + 1) * w <= width;
     let mut head = vec![Span::styled(format!("{:<idx_w$}", "entry"), theme.dim())];
@@ -183,14 +238,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     lines.push(Line::from(head));
     let header = lines.len();
     let rows = (inner.height as usize).saturating_sub(header + 1).max(1);
-    let n = before.len();
+    let n = d.before.len();
     let max_row = n.saturating_sub(rows);
     let start = app.scroll_of(Pane::Updates).row.min(max_row);
     app.set_limit(Pane::Updates, Limit { max_row, max_col: 0, page: rows });
-    let bias = bias_of.is_some();
-    let flat_b: Vec<f64> = before.iter().copied().collect();
-    let flat_g: Option<Vec<f64>> = grad.map(|g| g.iter().copied().collect());
-    let flat_a: Option<Vec<f64>> = after.map(|a| a.iter().copied().collect());
+    let bias = d.bias_of.is_some();
+    let flat_b: Vec<f64> = d.before.iter().copied().collect();
+    let flat_g: Option<Vec<f64>> = d.grad.map(|g| g.iter().copied().collect());
+    let flat_a: Option<Vec<f64>> = d.after.map(|a| a.iter().copied().collect());
     for i in start..(start + rows).min(n) {
         let mut rest = i;
         let mut index = Vec::with_capacity(shape.len());
@@ -218,7 +273,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             num(flat_a.as_ref().map(|a| a[i])),
             if changed { theme.changed() } else { theme.text() },
         ));
-        if let (Some(t), Some(c)) = (&flat_t, &cmp) {
+        if let (Some(t), Some(c)) = (&flat_t, &d.cmp) {
             let differs = c.mismatch.get(i).copied().unwrap_or(false);
             let text = super::grid::marked(&cell(t[i], w - 1), differs);
             row.push(Span::styled(text, if differs { theme.mismatch() } else { theme.text() }));
@@ -236,8 +291,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             theme.dim(),
         ));
     } else if bias {
-        let input = bias_of.unwrap_or_default();
+        let input = d.bias_of.clone().unwrap_or_default();
         lines.push(Line::styled(format!("* bias column (multiplies the 1 of [1; {input}])"), theme.dim()));
     }
-    Paragraph::new(lines).render(inner, buf);
 }

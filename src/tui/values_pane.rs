@@ -11,7 +11,7 @@ use crate::engine::Op;
 use crate::session::Phase;
 
 use super::app::{App, Kind, Pane};
-use super::grid::{extent, grid, grid_pair, health, wrapped};
+use super::grid::{health, scrolled, wrapped, Viewport};
 
 /// Whether `id` is the weight matrix of a folded-bias linear layer (column 0 is the bias).
 /// For a weight matrix with a folded bias, the name of the input it multiplies (z for β in
@@ -28,7 +28,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let s = &app.session;
     let graph = s.graph();
     let theme = &app.theme;
-    let id = app.selected;
+    let id = app.view.selected;
     let node = graph.node(id);
     // A parameter is not computed by the forward pass: it has a value.
     let kind = if node.op == Op::Param { " Value " } else { " Forward value " };
@@ -98,15 +98,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let reserved = header + notes.len() as u16 + 1;
     let scroll = app.scroll_of(Pane::Values);
     let height = inner.height.saturating_sub(reserved) as usize;
-    let g = match cmp.as_ref().and_then(|c| c.theirs.as_ref().map(|t| (t, &c.mismatch))) {
-        Some((t, m)) => grid_pair(a, before, t, m, scroll.row, scroll.col, width, height, theme),
-        None => grid(a, before, scroll.row, scroll.col, width, height, theme),
-    };
+    let theirs = cmp.as_ref().and_then(|c| c.theirs.as_ref().map(|t| (t, c.mismatch.as_slice())));
+    let g = scrolled(a, before, theirs, Viewport::new(scroll, width, height), theme);
     app.set_limit(Pane::Values, g.limit);
     lines.extend(g.lines);
-    if let Some(e) = extent(a, scroll.row, scroll.col, g.limit, inner.width as usize) {
-        lines.push(Line::styled(e, theme.dim()));
-    }
     for n in notes {
         lines.extend(wrapped(&n, width, 2, theme.dim()));
     }
@@ -117,7 +112,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 /// x as its image (`image:` in the model) or a softmax output as bars with the argmax and the
 /// label; `None` for other nodes (and when THEIRS is shown beside: the grid lines them up).
 fn domain_view(app: &App, id: usize, width: usize) -> Option<Vec<Line<'static>>> {
-    if app.against.is_some() || app.zoom && app.full_precision {
+    if app.compare.theirs.is_some() || app.overlay.zoom && app.view.full_precision {
         return None;
     }
     let s = &app.session;

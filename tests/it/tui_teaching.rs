@@ -36,10 +36,10 @@ fn press(app: &mut App, keys: &str) {
 
 fn select(app: &mut App, name: &str) {
     let id = app.session.graph().find(name).expect("a node");
-    while app.selected > id {
+    while app.view.selected > id {
         press(app, "k");
     }
-    while app.selected < id {
+    while app.view.selected < id {
         press(app, "j");
     }
 }

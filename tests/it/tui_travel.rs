@@ -124,7 +124,7 @@ fn twenty_steps_and_twenty_back_show_the_first_screen() {
     press(&mut a, &"p".repeat(20));
     assert_eq!(screen(&mut a, 160, 45), first);
     press(&mut a, "p");
-    assert!(a.last.as_deref().is_some_and(|l| l.contains("nothing to undo")));
+    assert!(a.view.last.as_deref().is_some_and(|l| l.contains("nothing to undo")));
 }
 
 #[test]
@@ -168,13 +168,13 @@ fn go_to_an_example_a_node_a_row() {
     // History and completion in the prompt.
     press(&mut a, "g");
     update(&mut a, bptui::tui::Action::PromptHistory { older: true });
-    assert_eq!(a.prompt.as_ref().unwrap().text, "e 1 x 2 node z");
+    assert_eq!(a.overlay.prompt().unwrap().text, "e 1 x 2 node z");
     press(&mut a, "\x1b");
     press(&mut a, "gx 99\n");
     assert!(
-        a.prompt.as_ref().and_then(|p| p.message.as_deref()).is_some_and(|m| m.contains("an epoch has 16")),
+        a.overlay.prompt().and_then(|p| p.message.as_deref()).is_some_and(|m| m.contains("an epoch has 16")),
         "{:?}",
-        a.prompt
+        a.overlay.prompt()
     );
 }
 
@@ -195,8 +195,8 @@ fn run_stops_at_the_first_infinity_and_names_its_inputs() {
     press(&mut a, "R");
     let s = &a.session;
     assert_eq!((s.epoch(), s.example() + 1), (1, 3));
-    assert_eq!(a.selected, s.graph().find("v").unwrap());
-    let last = a.last.clone().unwrap();
+    assert_eq!(a.view.selected, s.graph().find("v").unwrap());
+    let last = a.view.last.clone().unwrap();
     assert!(last.contains("v[0] = -inf from v = log(u) with u[0] = 0"), "{last}");
     insta::assert_snapshot!("travel_nan_stop_120x40", screen(&mut a, 120, 40));
     // c runs on: the infinity was seen, so it runs to the end.
@@ -210,7 +210,7 @@ fn breakpoints_stop_c_and_are_listed() {
     press(&mut a, "gbreak |dJ/dz| > 0.01\n");
     press(&mut a, "gbreak J > 0.7\n");
     press(&mut a, "c");
-    let last = a.last.clone().unwrap();
+    let last = a.view.last.clone().unwrap();
     assert!(last.starts_with("stopped at breakpoint — "), "{last}");
     let s = &a.session;
     let dz = s.graph().find("z").unwrap();
@@ -225,9 +225,9 @@ fn breakpoints_stop_c_and_are_listed() {
     assert_eq!(a.mode(), Mode::Breakpoints);
     insta::assert_snapshot!("travel_breakpoint_list_100x30", screen(&mut a, 100, 30));
     press(&mut a, " ");
-    assert!(!a.breakpoints.list[0].enabled, "space switches the first (NaN) breakpoint off");
+    assert!(!a.tools.breakpoints.list[0].enabled, "space switches the first (NaN) breakpoint off");
     press(&mut a, "x");
-    assert_eq!(a.breakpoints.list.len(), 3);
+    assert_eq!(a.tools.breakpoints.list.len(), 3);
     press(&mut a, "\x1b");
     assert_eq!(a.mode(), Mode::Normal);
 }
@@ -237,12 +237,12 @@ fn g_checks_a_node_by_central_differences() {
     let mut a = app("two_layer.yaml");
     press(&mut a, "nnn");
     let a_node = a.session.graph().find("a").unwrap();
-    while a.selected > a_node {
+    while a.view.selected > a_node {
         press(&mut a, "k");
     }
-    assert_eq!(a.selected, a_node);
+    assert_eq!(a.view.selected, a_node);
     press(&mut a, "G");
-    let c = a.check.clone().expect("a check");
+    let c = a.overlay.check().cloned().expect("a check");
     assert!(c.agrees(), "worst relative error {}", c.worst());
     assert_eq!(c.entries.len(), 4);
     // Backprop's dJ/da beside J's slope, computed independently of the session's adjoints.
@@ -285,10 +285,10 @@ fn watches_and_the_prompt_on_screen() {
     press(&mut a, "nnnn");
     press(&mut a, "w");
     press(&mut a, "gwatch alpha\n");
-    assert_eq!(a.watches.len(), 2);
+    assert_eq!(a.tools.watches.len(), 2);
     press(&mut a, "gbackward al");
     update(&mut a, bptui::tui::Action::PromptComplete);
-    assert_eq!(a.prompt.as_ref().unwrap().text, "backward alpha ");
+    assert_eq!(a.overlay.prompt().unwrap().text, "backward alpha ");
     insta::assert_snapshot!("travel_prompt_and_watches_120x40", screen(&mut a, 120, 40));
 }
 
@@ -317,8 +317,8 @@ fn y_copies_a_numpy_literal_and_s_saves_the_step() {
     press(&mut a, "y");
     press(&mut a, "s");
     std::env::set_current_dir(cwd).unwrap();
-    let copied = a.clipboard.clone().expect("clipboard text");
-    let z = &a.session.workspace().values[a.selected];
+    let copied = a.outbox.clipboard.clone().expect("clipboard text");
+    let z = &a.session.workspace().values[a.view.selected];
     let expected: Vec<String> = z.iter().map(|v| bptui::numfmt::py_repr(*v)).collect();
     assert_eq!(copied, format!("np.array([{}])", expected.join(", ")));
     let files: Vec<String> =
