@@ -98,6 +98,18 @@ pub const MAX_DEPTH: usize = 100;
 /// The most tokens in one line of `compute` (longer sums go over several lines).
 pub const MAX_TOKENS: usize = 1000;
 
+/// The refusal of nesting deeper than [`MAX_DEPTH`] at a 0-based column.
+fn too_deep<T>(column: usize) -> Result<T, ExprError> {
+    err(
+        column,
+        format!(
+            "nested too deeply at column {} of the expression: at most {MAX_DEPTH} levels of parentheses, calls \
+             and signs",
+            column + 1
+        ),
+    )
+}
+
 struct Parser {
     toks: Vec<(Tok, usize)>,
     pos: usize,
@@ -130,14 +142,7 @@ impl Parser {
     fn descend(&mut self, col: usize) -> Result<(), ExprError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return err(
-                col,
-                format!(
-                    "nested too deeply at column {} of the expression: at most {MAX_DEPTH} levels of parentheses, \
-                     calls and signs",
-                    col + 1
-                ),
-            );
+            return too_deep(col);
         }
         Ok(())
     }
@@ -301,14 +306,7 @@ impl ExprBuilder {
             }
             signs = if *tok == Tok::Sym('-') { signs + 1 } else { 0 };
             if parens + signs > MAX_DEPTH {
-                return err(
-                    *col,
-                    format!(
-                        "nested too deeply at column {} of the expression: at most {MAX_DEPTH} levels of \
-                         parentheses, calls and signs",
-                        col + 1
-                    ),
-                );
+                return too_deep(*col);
             }
         }
         if toks.len() > MAX_TOKENS {
