@@ -548,13 +548,8 @@ fn missing_local_derivative(ctx: &Context) -> Option<String> {
         if un.shape != graph.node(ctx.id).shape || !ctx.is(ctx.adjoint(u)) {
             continue;
         }
-        let hint = match un.op {
-            Op::Sigmoid => format!(", and σ'(·) = {0}(1 − {0}) was left out", un.name),
-            Op::Tanh => format!(", and tanh'(·) = 1 − {}² was left out", un.name),
-            Op::Relu => ", and relu'(·) (1 where the input is positive, else 0) was left out".into(),
-            Op::Softmax => ", and the softmax Jacobian was left out".into(),
-            _ => String::new(),
-        };
+        let words = un.op.info().derivative_words;
+        let hint = words.map_or(String::new(), |w| format!(", and {} was left out", w.replace("{0}", &un.name)));
         return Some(format!(
             "a missing local-derivative factor: your {} equals bptui's {}. The chain rule for {} needs {} = {} · d{}/d{name}{hint}.",
             ctx.d(name),

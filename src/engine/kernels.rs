@@ -145,108 +145,87 @@ pub fn all_finite(a: &[f64]) -> bool {
     s[0] + s[1] + s[2] + s[3] == 0.0
 }
 
-/// [`affine_sparse`] from Wᵀ (`wt[c·m + i]` = W[i, c], m rows): the same sums, with row
-/// i's eight partial sums kept side by side for every row so that each nonzero x_j adds a
-/// contiguous column of W. `acc` is scratch.
-pub fn affine_t(
-    out: &mut [f64],
-    wt: &[f64],
-    m: usize,
-    off: usize,
-    base: impl Fn(usize) -> f64,
-    x: Sparse,
-    acc: &mut Vec<f64>,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2. The same operations, four lanes wide (Rust never fuses a
-        // multiply and an add, so the numbers are the same).
-        unsafe { affine_t_avx2(out, wt, m, off, &base, x, acc) };
-        return;
-    }
-    affine_t_body(out, wt, m, off, &base, x, acc)
+/// `pub fn $name` whose body is compiled twice: for AVX2, run when the CPU has it, and for
+/// any x86_64. The operations are the same, four lanes wide with AVX2 (Rust never fuses a
+/// multiply and an add), so the numbers are the same.
+macro_rules! with_avx2 {
+    ($(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$doc])*
+        pub fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $body
+
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                unsafe fn avx2($($arg: $ty),*) {
+                    body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            body($($arg),*)
+        }
+    };
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn affine_t_avx2(
-    out: &mut [f64],
-    wt: &[f64],
-    m: usize,
-    off: usize,
-    base: &dyn Fn(usize) -> f64,
-    x: Sparse,
-    acc: &mut Vec<f64>,
-) {
-    affine_t_body(out, wt, m, off, base, x, acc)
-}
-
-#[inline(always)]
-fn affine_t_body(
-    out: &mut [f64],
-    wt: &[f64],
-    m: usize,
-    off: usize,
-    base: &dyn Fn(usize) -> f64,
-    x: Sparse,
-    acc: &mut Vec<f64>,
-) {
-    let main = x.len - x.len % 8;
-    acc.clear();
-    acc.resize(8 * m, 0.0);
-    let split = x.split(main);
-    for (&j, &xj) in x.index[..split].iter().zip(x.value) {
-        let j = j as usize;
-        let col = &wt[(off + j) * m..(off + j + 1) * m];
-        let p = &mut acc[(j & 7) * m..((j & 7) + 1) * m];
-        for (p, &c) in p.iter_mut().zip(col) {
-            *p = *p + c * xj;
+with_avx2! {
+    /// [`affine_sparse`] from Wᵀ (`wt[c·m + i]` = W[i, c], m rows): the same sums, with row
+    /// i's eight partial sums kept side by side for every row so that each nonzero x_j adds a
+    /// contiguous column of W. `acc` is scratch.
+    pub fn affine_t(
+        out: &mut [f64],
+        wt: &[f64],
+        m: usize,
+        off: usize,
+        base: impl Fn(usize) -> f64,
+        x: Sparse,
+        acc: &mut Vec<f64>,
+    ) {
+        let main = x.len - x.len % 8;
+        acc.clear();
+        acc.resize(8 * m, 0.0);
+        let split = x.split(main);
+        for (&j, &xj) in x.index[..split].iter().zip(x.value) {
+            let j = j as usize;
+            let col = &wt[(off + j) * m..(off + j + 1) * m];
+            let p = &mut acc[(j & 7) * m..((j & 7) + 1) * m];
+            for (p, &c) in p.iter_mut().zip(col) {
+                *p = *p + c * xj;
+            }
+        }
+        for (i, o) in out.iter_mut().enumerate().take(m) {
+            let mut sum = 0.0;
+            sum = sum + (acc[i] + acc[4 * m + i]);
+            sum = sum + (acc[m + i] + acc[5 * m + i]);
+            sum = sum + (acc[2 * m + i] + acc[6 * m + i]);
+            sum = sum + (acc[3 * m + i] + acc[7 * m + i]);
+            for (&j, &xj) in x.index[split..].iter().zip(&x.value[split..]) {
+                sum = sum + wt[(off + j as usize) * m + i] * xj;
+            }
+            *o = base(i) * 1.0 + sum * 1.0;
         }
     }
-    for (i, o) in out.iter_mut().enumerate().take(m) {
-        let mut sum = 0.0;
-        sum = sum + (acc[i] + acc[4 * m + i]);
-        sum = sum + (acc[m + i] + acc[5 * m + i]);
-        sum = sum + (acc[2 * m + i] + acc[6 * m + i]);
-        sum = sum + (acc[3 * m + i] + acc[7 * m + i]);
-        for (&j, &xj) in x.index[split..].iter().zip(&x.value[split..]) {
-            sum = sum + wt[(off + j as usize) * m + i] * xj;
+}
+
+with_avx2! {
+    /// θᵀ[c·m + i] ← θᵀ[c·m + i] − γ(0 + g_i x_c) over x's nonzero entries c (shifted by `off`),
+    /// and the bias column θᵀ[i] ← θᵀ[i] − γ(0 + g_i) when `off` is 1: the micro-steps' gradient
+    /// (which starts at +0) and SGD step, fused, on a transposed parameter.
+    pub fn sgd_outer_t(wt: &mut [f64], m: usize, off: usize, g: &[f64], x: Sparse, lr: f64) {
+        if off == 1 {
+            for (w, &gi) in wt[..m].iter_mut().zip(g) {
+                *w = *w - lr * (0.0 + gi);
+            }
         }
-        *o = base(i) * 1.0 + sum * 1.0;
-    }
-}
-
-/// θᵀ[c·m + i] ← θᵀ[c·m + i] − γ(0 + g_i x_c) over x's nonzero entries c (shifted by `off`),
-/// and the bias column θᵀ[i] ← θᵀ[i] − γ(0 + g_i) when `off` is 1: the micro-steps' gradient
-/// (which starts at +0) and SGD step, fused, on a transposed parameter.
-pub fn sgd_outer_t(wt: &mut [f64], m: usize, off: usize, g: &[f64], x: Sparse, lr: f64) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2; the same operations, four lanes wide.
-        unsafe { sgd_outer_t_avx2(wt, m, off, g, x, lr) };
-        return;
-    }
-    sgd_outer_t_body(wt, m, off, g, x, lr)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn sgd_outer_t_avx2(wt: &mut [f64], m: usize, off: usize, g: &[f64], x: Sparse, lr: f64) {
-    sgd_outer_t_body(wt, m, off, g, x, lr)
-}
-
-#[inline(always)]
-fn sgd_outer_t_body(wt: &mut [f64], m: usize, off: usize, g: &[f64], x: Sparse, lr: f64) {
-    if off == 1 {
-        for (w, &gi) in wt[..m].iter_mut().zip(g) {
-            *w = *w - lr * (0.0 + gi);
-        }
-    }
-    for (&j, &xj) in x.index.iter().zip(x.value) {
-        let j = j as usize;
-        let col = &mut wt[(off + j) * m..(off + j + 1) * m];
-        for (w, &gi) in col.iter_mut().zip(g) {
-            *w = *w - lr * (0.0 + gi * xj);
+        for (&j, &xj) in x.index.iter().zip(x.value) {
+            let j = j as usize;
+            let col = &mut wt[(off + j) * m..(off + j + 1) * m];
+            for (w, &gi) in col.iter_mut().zip(g) {
+                *w = *w - lr * (0.0 + gi * xj);
+            }
         }
     }
 }

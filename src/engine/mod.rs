@@ -112,9 +112,7 @@ impl GraphBuilder {
 
     /// Adds an op node; the error says why the inputs' shapes do not fit the op.
     pub fn op(&mut self, name: &str, op: Op, inputs: Vec<NodeId>, equation: String) -> Result<NodeId, String> {
-        if inputs.len() != op.arity() {
-            return Err(format!("{} takes {} argument(s), got {}", op.name(), op.arity(), inputs.len()));
-        }
+        op.check_arity(inputs.len())?;
         let shapes: Vec<&[usize]> = inputs.iter().map(|&i| self.nodes[i].shape.as_slice()).collect();
         let shape = op.output_shape(&shapes)?;
         self.nodes.push(Node { name: name.to_string(), op, inputs, shape, equation });

@@ -1,13 +1,23 @@
-//! The closed set of operations a graph node can perform.
+//! The closed set of operations a graph node can perform, and all that is known about each.
 //!
-//! Each op knows three things, each in one `match`: the shape of its result
-//! ([`Op::output_shape`]), its forward rule ([`Op::forward`]) and its local derivative
-//! ([`Op::accumulate_vjp`]), always in denominator layout: an adjoint has its node's shape.
+//! Adding an op touches this file only: a variant of [`Op`], then an arm in each `match` the
+//! compiler names, and a place in [`Op::FUNCTIONS`] if model files may call it:
+//! - [`Op::info`]: its name, its number of inputs, and its local derivative in words;
+//! - [`Op::output_shape`]: the shape of its result;
+//! - [`Op::forward`] and [`Op::accumulate_vjp`]: its forward rule and its local derivative,
+//!   the numbers, always in denominator layout: an adjoint has its node's shape;
+//! - [`Op::forward_text`] and [`Op::derivative`]: the same two rules as the screen writes them,
+//!   in the lecture's notation ([`rules`](super::rules) names their operands and substitutes
+//!   their numbers).
+
+use std::borrow::Cow;
 
 use ndarray::{linalg::general_mat_vec_mul, s, ArrayD, ArrayViewD, Ix1, Ix2, Zip};
 
 use super::kernels;
-use super::NodeId;
+use super::rules::{factor, Entry};
+use super::{Node, NodeId};
+use crate::numfmt::short;
 
 /// What a node computes from its inputs.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +83,136 @@ pub enum Op {
     /// J = ½ Σ (y − y*)²; inputs y, y*.
     SquaredError,
 }
+
+/// What is fixed about an op, whatever its inputs (see [`Op::info`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpInfo {
+    /// Short lowercase name, as written in model files and shown in the graph pane.
+    pub name: &'static str,
+    /// The number of inputs the op takes.
+    pub arity: usize,
+    /// Its local derivative in words, as `diff` names it when a gradient lacks it (`{0}`
+    /// stands for the node's name).
+    pub derivative_words: Option<&'static str>,
+}
+
+impl Op {
+    /// The functions an expression may call, each by its [`name`](Op::name), in the order
+    /// messages list them.
+    pub const FUNCTIONS: &'static [Op] = &[
+        Op::Exp,
+        Op::Log,
+        Op::Sin,
+        Op::Cos,
+        Op::Tanh,
+        Op::Sigmoid,
+        Op::Relu,
+        Op::Sqrt,
+        Op::Sum,
+        Op::Softmax,
+        Op::Prepend1,
+        Op::Dot,
+        Op::MatMul,
+        Op::Linear,
+        Op::BinaryCrossEntropy { logit: None },
+        Op::CrossEntropy { logit: None },
+        Op::SquaredError,
+    ];
+
+    /// The function an expression calls by this name.
+    pub fn function(name: &str) -> Option<Op> {
+        Op::FUNCTIONS.iter().find(|op| op.name() == name).cloned()
+    }
+
+    /// Its name, number of inputs and local derivative in words.
+    pub fn info(&self) -> OpInfo {
+        let op = |name, arity| OpInfo { name, arity, derivative_words: None };
+        match self {
+            Op::Param => op("param", 0),
+            Op::Features => op("features", 0),
+            Op::Label => op("label", 0),
+            Op::Input => op("input", 0),
+            Op::Const(_) => op("const", 0),
+            Op::Add => op("add", 2),
+            Op::Sub => op("sub", 2),
+            Op::Mul => op("mul", 2),
+            Op::Div => op("div", 2),
+            Op::Neg => op("neg", 1),
+            Op::Pow(_) => op("pow", 1),
+            Op::Exp => op("exp", 1),
+            Op::Log => op("log", 1),
+            Op::Sin => op("sin", 1),
+            Op::Cos => op("cos", 1),
+            Op::Tanh => OpInfo { derivative_words: Some("tanh'(·) = 1 − {0}²"), ..op("tanh", 1) },
+            Op::Sigmoid => OpInfo { derivative_words: Some("σ'(·) = {0}(1 − {0})"), ..op("sigmoid", 1) },
+            Op::Relu => {
+                OpInfo { derivative_words: Some("relu'(·) (1 where the input is positive, else 0)"), ..op("relu", 1) }
+            }
+            Op::Sqrt => op("sqrt", 1),
+            Op::Sum => op("sum", 1),
+            Op::Dot => op("dot", 2),
+            Op::MatMul => op("matmul", 2),
+            Op::Softmax => OpInfo { derivative_words: Some("the softmax Jacobian"), ..op("softmax", 1) },
+            Op::Prepend1 => op("prepend1", 1),
+            Op::Linear => op("linear", 2),
+            Op::Affine => op("affine", 3),
+            Op::BinaryCrossEntropy { .. } => op("binary_cross_entropy", 2),
+            Op::CrossEntropy { .. } => op("cross_entropy", 2),
+            Op::SquaredError => op("squared_error", 2),
+        }
+    }
+
+    /// Short lowercase name, as written in model files and shown in the graph pane.
+    pub fn name(&self) -> &'static str {
+        self.info().name
+    }
+
+    /// The number of inputs the op takes.
+    pub fn arity(&self) -> usize {
+        self.info().arity
+    }
+
+    /// What is wrong with giving the op `n` inputs, if anything.
+    pub fn check_arity(&self, n: usize) -> Result<(), String> {
+        let OpInfo { name, arity, .. } = self.info();
+        if n == arity {
+            Ok(())
+        } else {
+            Err(format!("{name} takes {arity} argument(s), got {n}"))
+        }
+    }
+
+    /// Leaves take their value from outside the graph; every other op computes it.
+    pub fn is_leaf(&self) -> bool {
+        matches!(self, Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_))
+    }
+
+    /// Whether J can be differentiated through input `k` (a class index cannot).
+    pub fn differentiable_input(&self, k: usize) -> bool {
+        !matches!(self, Op::CrossEntropy { .. } if k == 1)
+    }
+
+    /// Whether this op is a loss whose first input is a class prediction.
+    pub fn is_classifier_loss(&self) -> bool {
+        matches!(self, Op::BinaryCrossEntropy { .. } | Op::CrossEntropy { .. })
+    }
+
+    /// The op as built on its first input `prediction`: a loss computed from a sigmoid or
+    /// softmax node reads the logits for stability.
+    pub fn with_logits(self, prediction: &Node) -> Op {
+        match self {
+            Op::BinaryCrossEntropy { .. } if prediction.op == Op::Sigmoid => {
+                Op::BinaryCrossEntropy { logit: Some(prediction.inputs[0]) }
+            }
+            Op::CrossEntropy { .. } if prediction.op == Op::Softmax => {
+                Op::CrossEntropy { logit: Some(prediction.inputs[0]) }
+            }
+            op => op,
+        }
+    }
+}
+
+// The numbers: each op's shape, forward rule and local derivative, with their helpers.
 
 type Shape = Vec<usize>;
 
@@ -195,87 +335,6 @@ fn view2(a: &ArrayD<f64>) -> ndarray::ArrayView2<'_, f64> {
 }
 
 impl Op {
-    /// Leaves take their value from outside the graph; every other op computes it.
-    pub fn is_leaf(&self) -> bool {
-        matches!(self, Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_))
-    }
-
-    /// Whether J can be differentiated through input `k` (a class index cannot).
-    pub fn differentiable_input(&self, k: usize) -> bool {
-        !matches!(self, Op::CrossEntropy { .. } if k == 1)
-    }
-
-    /// Whether this op is a loss whose first input is a class prediction.
-    pub fn is_classifier_loss(&self) -> bool {
-        matches!(self, Op::BinaryCrossEntropy { .. } | Op::CrossEntropy { .. })
-    }
-
-    /// The number of inputs the op takes.
-    pub fn arity(&self) -> usize {
-        match self {
-            Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_) => 0,
-            Op::Neg
-            | Op::Pow(_)
-            | Op::Exp
-            | Op::Log
-            | Op::Sin
-            | Op::Cos
-            | Op::Tanh
-            | Op::Sigmoid
-            | Op::Relu
-            | Op::Sqrt
-            | Op::Sum
-            | Op::Softmax
-            | Op::Prepend1 => 1,
-            Op::Add
-            | Op::Sub
-            | Op::Mul
-            | Op::Div
-            | Op::Dot
-            | Op::MatMul
-            | Op::Linear
-            | Op::BinaryCrossEntropy { .. }
-            | Op::CrossEntropy { .. }
-            | Op::SquaredError => 2,
-            Op::Affine => 3,
-        }
-    }
-
-    /// Short lowercase name, as written in model files and shown in the graph pane.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Op::Param => "param",
-            Op::Features => "features",
-            Op::Label => "label",
-            Op::Input => "input",
-            Op::Const(_) => "const",
-            Op::Add => "add",
-            Op::Sub => "sub",
-            Op::Mul => "mul",
-            Op::Div => "div",
-            Op::Neg => "neg",
-            Op::Pow(_) => "pow",
-            Op::Exp => "exp",
-            Op::Log => "log",
-            Op::Sin => "sin",
-            Op::Cos => "cos",
-            Op::Tanh => "tanh",
-            Op::Sigmoid => "sigmoid",
-            Op::Relu => "relu",
-            Op::Sqrt => "sqrt",
-            Op::Sum => "sum",
-            Op::Dot => "dot",
-            Op::MatMul => "matmul",
-            Op::Softmax => "softmax",
-            Op::Prepend1 => "prepend1",
-            Op::Linear => "linear",
-            Op::Affine => "affine",
-            Op::BinaryCrossEntropy { .. } => "binary_cross_entropy",
-            Op::CrossEntropy { .. } => "cross_entropy",
-            Op::SquaredError => "squared_error",
-        }
-    }
-
     /// The shape of the result, or what is wrong with the inputs' shapes.
     pub fn output_shape(&self, ins: &[&[usize]]) -> Result<Shape, String> {
         match self {
@@ -555,25 +614,7 @@ impl Op {
                 Zip::from(acc).and(other).for_each(|a, &o| *a += gs * o);
             }
             // ∂(A b)/∂A = g bᵀ (outer product), ∂(A b)/∂b = Aᵀ g
-            (Op::MatMul, 0) => {
-                let b = x(1);
-                let mut a2 = acc.view_mut().into_dimensionality::<Ix2>().expect("matrix");
-                if b.ndim() == 1 {
-                    add_outer(&mut a2, &view1(g), view1(b));
-                } else {
-                    a2 += &view2(g).dot(&view2(b).t());
-                }
-            }
-            (Op::MatMul, _) => {
-                let a = view2(x(0));
-                if g.ndim() == 1 {
-                    let mut a1 = acc.view_mut().into_dimensionality::<Ix1>().expect("vector");
-                    general_mat_vec_mul(1.0, &a.t(), &view1(g), 1.0, &mut a1);
-                } else {
-                    let mut a2 = acc.view_mut().into_dimensionality::<Ix2>().expect("matrix");
-                    a2 += &a.t().dot(&view2(g));
-                }
-            }
+            (Op::MatMul, _) => matmul_vjp(k, x(0), x(1), g, acc),
             // dJ/da = u ⊙ (g − (g·u)): the softmax Jacobian diag(u) − u uᵀ applied to g
             (Op::Softmax, _) => {
                 let (g, u) = (sl(g), sl(u));
@@ -588,57 +629,12 @@ impl Op {
                 a1 += &view1(g).slice(s![1..]);
             }
             // ∂(W[1; x])/∂W = g [1; x]ᵀ (column 0 gets g), ∂(W[1; x])/∂x = W[:, 1:]ᵀ g
-            (Op::Linear, 0) => {
-                let cols = acc.shape()[1];
-                let (a, g) = (sl_mut(acc), sl(g));
-                for (i, &gi) in g.iter().enumerate() {
-                    a[i * cols] += gi;
-                }
-                kernels::add_outer(a, cols, 1, g, sl(x(1)));
-            }
-            (Op::Linear, _) => {
-                let cols = x(0).shape()[1];
-                let (w, g) = (sl(x(0)), sl(g));
-                for (j, a) in sl_mut(acc).iter_mut().enumerate() {
-                    *a = *a * 1.0 + kernels::col_dot(w, cols, j + 1, g) * 1.0;
-                }
-            }
+            (Op::Linear, _) => layer_vjp(k, 1, x(0), x(1), g, acc),
             // ∂(W x + b)/∂W = g xᵀ, ∂/∂x = Wᵀ g, ∂/∂b = g
-            (Op::Affine, 0) => {
-                let cols = acc.shape()[1];
-                kernels::add_outer(sl_mut(acc), cols, 0, sl(g), sl(x(1)));
-            }
-            (Op::Affine, 1) => {
-                let cols = x(0).shape()[1];
-                let (w, g) = (sl(x(0)), sl(g));
-                for (j, a) in sl_mut(acc).iter_mut().enumerate() {
-                    *a = *a * 1.0 + kernels::col_dot(w, cols, j, g) * 1.0;
-                }
-            }
+            (Op::Affine, 0 | 1) => layer_vjp(k, 0, x(0), x(1), g, acc),
             (Op::Affine, _) => Zip::from(acc).and(g).for_each(|a, &gi| *a += gi),
-            // ∂J/∂y = −y*/y + (1 − y*)/(1 − y), the lecture's dJ/dy with the loss's minus sign
-            (Op::BinaryCrossEntropy { .. }, 0) => {
-                let gs = g[[]];
-                let t = x(1);
-                let y = x(0);
-                for (i, a) in acc.iter_mut().enumerate() {
-                    let (yi, ti) = (at(y, i), at(t, i));
-                    *a += gs * (-ti / yi + (1.0 - ti) / (1.0 - yi));
-                }
-            }
-            // ∂J/∂y* = log(1 − y) − log y
-            (Op::BinaryCrossEntropy { .. }, _) => {
-                let gs = g[[]];
-                let y = x(0);
-                if acc.ndim() == 0 {
-                    let per: f64 = (0..y.len()).map(|i| (-at(y, i)).ln_1p() - at(y, i).ln()).sum();
-                    acc[[]] += gs * per;
-                } else {
-                    for (i, a) in acc.iter_mut().enumerate() {
-                        *a += gs * ((-at(y, i)).ln_1p() - at(y, i).ln());
-                    }
-                }
-            }
+            // ∂J/∂y = −y*/y + (1 − y*)/(1 − y), ∂J/∂y* = log(1 − y) − log y
+            (Op::BinaryCrossEntropy { .. }, _) => binary_cross_entropy_vjp(k, x(0), x(1), g[[]], acc),
             // ∂J/∂ŷ_{y*} = −1/ŷ_{y*}, zero for every other class
             (Op::CrossEntropy { .. }, 0) => {
                 let label = x(1)[[]] as usize;
@@ -649,19 +645,7 @@ impl Op {
             // a class index has no derivative
             (Op::CrossEntropy { .. }, _) => {}
             // ∂J/∂y = y − y*, ∂J/∂y* = −(y − y*)
-            (Op::SquaredError, _) => {
-                let gs = g[[]];
-                let (y, t) = (x(0), x(1));
-                let sign = if k == 0 { 1.0 } else { -1.0 };
-                if acc.ndim() == 0 && y.len() != 1 {
-                    let total: f64 = (0..y.len()).map(|i| at(y, i) - at(t, i)).sum();
-                    acc[[]] += sign * gs * total;
-                } else {
-                    for (i, a) in acc.iter_mut().enumerate() {
-                        *a += sign * gs * (at(y, i) - at(t, i));
-                    }
-                }
-            }
+            (Op::SquaredError, _) => squared_error_vjp(k, x(0), x(1), g[[]], acc),
         }
     }
 }
@@ -693,4 +677,300 @@ fn add_outer(
     for (mut row, &gi) in acc.rows_mut().into_iter().zip(g.iter()) {
         row.scaled_add(gi, &x);
     }
+}
+
+/// ∂(A b)/∂A = g bᵀ (outer product) for `k` = 0, ∂(A b)/∂b = Aᵀ g for `k` = 1, b a vector or
+/// a matrix.
+fn matmul_vjp(k: usize, a: &ArrayD<f64>, b: &ArrayD<f64>, g: &ArrayD<f64>, acc: &mut ArrayD<f64>) {
+    if k == 0 {
+        let mut a2 = acc.view_mut().into_dimensionality::<Ix2>().expect("matrix");
+        if b.ndim() == 1 {
+            add_outer(&mut a2, &view1(g), view1(b));
+        } else {
+            a2 += &view2(g).dot(&view2(b).t());
+        }
+    } else {
+        let a = view2(a);
+        if g.ndim() == 1 {
+            let mut a1 = acc.view_mut().into_dimensionality::<Ix1>().expect("vector");
+            general_mat_vec_mul(1.0, &a.t(), &view1(g), 1.0, &mut a1);
+        } else {
+            let mut a2 = acc.view_mut().into_dimensionality::<Ix2>().expect("matrix");
+            a2 += &a.t().dot(&view2(g));
+        }
+    }
+}
+
+/// The weights' (`k` = 0) and the input's (`k` = 1) share through u = W[1; x] when `off` is 1
+/// (column 0 of W is the bias, and gets g) or u = W x when it is 0: ∂u/∂W = g [1; x]ᵀ or g xᵀ,
+/// ∂u/∂x = W[:, off..]ᵀ g.
+fn layer_vjp(k: usize, off: usize, w: &ArrayD<f64>, x: &ArrayD<f64>, g: &ArrayD<f64>, acc: &mut ArrayD<f64>) {
+    let cols = w.shape()[1];
+    let g = sl(g);
+    if k == 0 {
+        let a = sl_mut(acc);
+        if off == 1 {
+            for (i, &gi) in g.iter().enumerate() {
+                a[i * cols] += gi;
+            }
+        }
+        kernels::add_outer(a, cols, off, g, sl(x));
+    } else {
+        let w = sl(w);
+        for (j, a) in sl_mut(acc).iter_mut().enumerate() {
+            *a = *a * 1.0 + kernels::col_dot(w, cols, j + off, g) * 1.0;
+        }
+    }
+}
+
+/// ∂J/∂y = −y*/y + (1 − y*)/(1 − y) for `k` = 0, the lecture's dJ/dy with the loss's minus
+/// sign; ∂J/∂y* = log(1 − y) − log y for `k` = 1. `gs` is dJ/du.
+fn binary_cross_entropy_vjp(k: usize, y: &ArrayD<f64>, t: &ArrayD<f64>, gs: f64, acc: &mut ArrayD<f64>) {
+    if k == 0 {
+        for (i, a) in acc.iter_mut().enumerate() {
+            let (yi, ti) = (at(y, i), at(t, i));
+            *a += gs * (-ti / yi + (1.0 - ti) / (1.0 - yi));
+        }
+    } else if acc.ndim() == 0 {
+        let per: f64 = (0..y.len()).map(|i| (-at(y, i)).ln_1p() - at(y, i).ln()).sum();
+        acc[[]] += gs * per;
+    } else {
+        for (i, a) in acc.iter_mut().enumerate() {
+            *a += gs * ((-at(y, i)).ln_1p() - at(y, i).ln());
+        }
+    }
+}
+
+/// ∂J/∂y = y − y* for `k` = 0, ∂J/∂y* = −(y − y*) for `k` = 1. `gs` is dJ/du.
+fn squared_error_vjp(k: usize, y: &ArrayD<f64>, t: &ArrayD<f64>, gs: f64, acc: &mut ArrayD<f64>) {
+    let sign = if k == 0 { 1.0 } else { -1.0 };
+    if acc.ndim() == 0 && y.len() != 1 {
+        let total: f64 = (0..y.len()).map(|i| at(y, i) - at(t, i)).sum();
+        acc[[]] += sign * gs * total;
+    } else {
+        for (i, a) in acc.iter_mut().enumerate() {
+            *a += sign * gs * (at(y, i) - at(t, i));
+        }
+    }
+}
+
+// The text: each op's two rules as the screen writes them.
+
+/// What a piece of a rule's text stands for: one of the node's inputs or the node itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operand {
+    /// Input `k` of the node.
+    In(usize),
+    /// The node's own value u.
+    Out,
+}
+
+/// A piece of a local derivative rule as the screen writes it (see [`Op::derivative`]), its
+/// operands not yet named.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece {
+    Text(&'static str),
+    /// dJ/du, the node's adjoint.
+    Adjoint,
+    /// An operand's value.
+    Value(Operand),
+    /// A local derivative of an operand's value: `text`, with `{}` (or `{0}`) for the operand's
+    /// symbol; with numbers, `map` applied to its value entry by entry.
+    Local {
+        text: Cow<'static, str>,
+        of: Operand,
+        map: Local,
+    },
+    /// `[1; v]` for input `k`; with numbers, the vector with 1 in front.
+    WithOne(usize),
+}
+
+/// A local derivative as a function of one node's value, entry by entry (for display: the
+/// numbers of [`Op::accumulate_vjp`] multiply in their own order).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Local {
+    /// 1/x
+    Recip,
+    /// cos(x)
+    Cos,
+    /// −sin(x)
+    NegSin,
+    /// 1 − u² (tanh's, from its output)
+    OneMinusSquare,
+    /// u(1 − u) (σ's, from its output)
+    Logistic,
+    /// [x > 0]
+    Step,
+    /// 1/(2u) (√'s, from its output)
+    HalfRecip,
+    /// c·x^(c−1)
+    Power(f64),
+}
+
+impl Local {
+    pub fn apply(self, v: f64) -> f64 {
+        match self {
+            Local::Recip => 1.0 / v,
+            Local::Cos => v.cos(),
+            Local::NegSin => -v.sin(),
+            Local::OneMinusSquare => 1.0 - v * v,
+            Local::Logistic => v * (1.0 - v),
+            Local::Step => f64::from(u8::from(v > 0.0)),
+            Local::HalfRecip => 1.0 / (2.0 * v),
+            Local::Power(c) => c * v.powf(c - 1.0),
+        }
+    }
+}
+
+impl Op {
+    /// The local derivative rule for input `k` in the lecture's notation: the term
+    /// (dJ/du)·(∂u/∂v_k) that [`Op::accumulate_vjp`] adds, e.g. `dJ/dz ⊙ z(1 − z)`.
+    pub fn derivative(&self, k: usize) -> Vec<Piece> {
+        use Piece::{Adjoint as G, Text as T};
+        let (u, x) = (Piece::Value(Operand::Out), |j: usize| Piece::Value(Operand::In(j)));
+        let local =
+            |j: usize, text: &'static str, map: Local| Piece::Local { text: text.into(), of: Operand::In(j), map };
+        let own = |text: &'static str, map: Local| Piece::Local { text: text.into(), of: Operand::Out, map };
+        match (self, k) {
+            (Op::Add, _) | (Op::Sub, 0) | (Op::Affine, 2) => vec![G],
+            (Op::Sub, _) | (Op::Neg, _) => vec![T("−"), G],
+            (Op::Mul, _) => vec![G, T(" ⊙ "), x(1 - k)],
+            (Op::Div, 0) => vec![G, T(" ⊙ "), local(1, "1/{}", Local::Recip)],
+            (Op::Div, _) => vec![G, T(" ⊙ (−"), x(0), T("/"), x(1), T("²)")],
+            (Op::Pow(c), _) => {
+                let c = *c;
+                let text =
+                    if c == 2.0 { "2{}".into() } else { format!("{}·{{}}^{}", short(c), short(c - 1.0)).into() };
+                vec![G, T(" ⊙ "), Piece::Local { text, of: Operand::In(0), map: Local::Power(c) }]
+            }
+            (Op::Exp, _) => vec![G, T(" ⊙ "), u],
+            (Op::Log, _) => vec![G, T(" ⊙ "), local(0, "1/{}", Local::Recip)],
+            (Op::Sin, _) => vec![G, T(" ⊙ "), local(0, "cos({})", Local::Cos)],
+            (Op::Cos, _) => vec![G, T(" ⊙ "), local(0, "(−sin({}))", Local::NegSin)],
+            (Op::Tanh, _) => vec![G, T(" ⊙ "), own("(1 − {}²)", Local::OneMinusSquare)],
+            (Op::Sigmoid, _) => vec![G, T(" ⊙ "), own("{0}(1 − {0})", Local::Logistic)],
+            (Op::Relu, _) => vec![G, T(" ⊙ "), local(0, "[{} > 0]", Local::Step)],
+            (Op::Sqrt, _) => vec![G, T(" ⊙ "), own("1/(2·{})", Local::HalfRecip)],
+            (Op::Sum, _) => vec![G, T(" (added to every entry)")],
+            (Op::Dot, _) => vec![G, T(" · "), x(1 - k)],
+            (Op::MatMul, 0) => vec![G, T(" · "), x(1), T("ᵀ")],
+            (Op::MatMul, _) => vec![x(0), T("ᵀ · "), G],
+            (Op::Softmax, _) => vec![u.clone(), T(" ⊙ ("), G, T(" − "), G, T("·"), u, T(")")],
+            (Op::Prepend1, _) => vec![T("("), G, T(")[1:]  (the entry of the 1 is dropped)")],
+            (Op::Linear, 0) => vec![G, T(" · "), Piece::WithOne(1), T("ᵀ")],
+            (Op::Linear, _) => vec![x(0), T("[:,1:]ᵀ · "), G],
+            (Op::Affine, 0) => vec![G, T(" · "), x(1), T("ᵀ")],
+            (Op::Affine, _) => vec![x(0), T("ᵀ · "), G],
+            (Op::BinaryCrossEntropy { .. }, 0) => {
+                vec![G, T(" · (−"), x(1), T("/"), x(0), T(" + (1 − "), x(1), T(")/(1 − "), x(0), T("))")]
+            }
+            (Op::BinaryCrossEntropy { .. }, _) => vec![G, T(" · (log(1 − "), x(0), T(") − log "), x(0), T(")")],
+            (Op::CrossEntropy { .. }, _) => {
+                vec![G, T(" · (−1/"), x(0), T("[y*]) at entry y* = "), x(1), T(", 0 elsewhere")]
+            }
+            (Op::SquaredError, 0) => vec![G, T(" · ("), x(0), T(" − "), x(1), T(")")],
+            (Op::SquaredError, _) => vec![T("−"), G, T(" · ("), x(0), T(" − "), x(1), T(")")],
+            (Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_), _) => vec![T("0")],
+        }
+    }
+
+    /// The forward rule for one entry of the node, with symbols and then numbers:
+    /// `a[0] = α[0,0]·1 + α[0,1]·x[0] + … = 0.1·1 + (−0.2)·1.08 + … = −0.1142`; `None` where
+    /// the node's equation says it all.
+    ///
+    /// A formula such as `tanh({0})` names input k by `{k}`; ops whose numbers need more than
+    /// substituting write their text below.
+    pub fn forward_text(&self, e: &Entry) -> Option<String> {
+        match self {
+            Op::Add => e.formula("{0} + {1}"),
+            Op::Sub => e.formula("{0} − {1}"),
+            Op::Mul => e.formula("{0} · {1}"),
+            Op::Div => e.formula("{0} / {1}"),
+            Op::Neg => e.formula("−{0}"),
+            Op::Pow(c) => e.formula(&format!("{{0}}^{}", short(*c))),
+            Op::Exp => e.formula("exp({0})"),
+            Op::Log => e.formula("log({0})"),
+            Op::Sin => e.formula("sin({0})"),
+            Op::Cos => e.formula("cos({0})"),
+            Op::Tanh => e.formula("tanh({0})"),
+            Op::Sqrt => e.formula("√({0})"),
+            Op::Relu => e.formula("max(0, {0})"),
+            Op::Sigmoid => {
+                let i = e.entry();
+                Some(e.equation(&format!("σ({})", e.idx(0, i)), &format!("1/(1 + e^{})", factor(-e.at(0, i)?))))
+            }
+            Op::Softmax => {
+                let i = e.entry();
+                let total: f64 = e.value(0).iter().map(|v| v.exp()).sum();
+                Some(e.equation(
+                    &format!("e^{} / Σ_j e^{}[j]", e.idx(0, i), e.name(0)),
+                    &format!("e^{} / {}", factor(e.at(0, i)?), short(total)),
+                ))
+            }
+            Op::Sum => Some(e.sum((0..e.value(0).len()).map(|i| (e.idx(0, i), factor(e.at_or_nan(0, i)))).collect())),
+            Op::Dot => Some(dot_text(e)),
+            Op::Linear => linear_text(e),
+            Op::Affine => affine_text(e),
+            Op::CrossEntropy { .. } => cross_entropy_text(e),
+            Op::BinaryCrossEntropy { .. } => binary_cross_entropy_text(e),
+            Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_) => None,
+            Op::MatMul | Op::Prepend1 | Op::SquaredError => None,
+        }
+    }
+}
+
+/// `u = a[0]·b[0] + a[1]·b[1] + …` with numbers.
+fn dot_text(e: &Entry) -> String {
+    let term = |i: usize| {
+        let symbols = format!("{}·{}", e.idx(0, i), e.idx(1, i));
+        (symbols, format!("{}·{}", factor(e.at_or_nan(0, i)), factor(e.at_or_nan(1, i))))
+    };
+    e.sum((0..e.value(0).len()).map(term).collect())
+}
+
+/// `a[j] = W[j,0]·1 + W[j,1]·x[0] + …` with numbers.
+fn linear_text(e: &Entry) -> Option<String> {
+    let (j, w) = (e.entry(), e.value(0));
+    let cols = w.shape().get(1).copied()?;
+    let mut terms = vec![(format!("{}[{j},0]·1", e.name(0)), format!("{}·1", factor(w[[j, 0]])))];
+    for c in 1..cols {
+        terms.push((
+            format!("{}[{j},{c}]·{}", e.name(0), e.idx(1, c - 1)),
+            format!("{}·{}", factor(w[[j, c]]), factor(e.at(1, c - 1)?)),
+        ));
+    }
+    Some(e.sum(terms))
+}
+
+/// `a[j] = W[j,0]·x[0] + … + b[j]` with numbers.
+fn affine_text(e: &Entry) -> Option<String> {
+    let (j, w) = (e.entry(), e.value(0));
+    let cols = w.shape().get(1).copied()?;
+    let mut terms: Vec<(String, String)> = (0..cols)
+        .map(|c| {
+            (
+                format!("{}[{j},{c}]·{}", e.name(0), e.idx(1, c)),
+                format!("{}·{}", factor(w[[j, c]]), factor(e.at_or_nan(1, c))),
+            )
+        })
+        .collect();
+    terms.push((e.idx(2, j), factor(e.at(2, j)?)));
+    Some(e.sum(terms))
+}
+
+/// `J = −log ŷ[y*] = −log ŷ[2] = −log(0.7)`, and the result.
+fn cross_entropy_text(e: &Entry) -> Option<String> {
+    let k = e.at(1, 0)? as usize;
+    let y = e.name(0);
+    Some(e.equation(&format!("−log {y}[y*]"), &format!("−log {y}[{k}] = −log({})", short(e.at(0, k)?))))
+}
+
+/// `J = −[y* log y + (1 − y*) log(1 − y)]` with numbers.
+fn binary_cross_entropy_text(e: &Entry) -> Option<String> {
+    let (yv, tv) = (e.at(0, 0)?, e.at(1, 0)?);
+    let yn = e.name(0);
+    Some(e.equation(
+        &format!("−[y* log {yn} + (1 − y*) log(1 − {yn})]"),
+        &format!("−[{} log {} + {} log {}]", short(tv), short(yv), short(1.0 - tv), short(1.0 - yv)),
+    ))
 }

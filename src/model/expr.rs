@@ -98,6 +98,18 @@ pub const MAX_DEPTH: usize = 100;
 /// The most tokens in one line of `compute` (longer sums go over several lines).
 pub const MAX_TOKENS: usize = 1000;
 
+/// The refusal of nesting deeper than [`MAX_DEPTH`] at a 0-based column.
+fn too_deep<T>(column: usize) -> Result<T, ExprError> {
+    err(
+        column,
+        format!(
+            "nested too deeply at column {} of the expression: at most {MAX_DEPTH} levels of parentheses, calls \
+             and signs",
+            column + 1
+        ),
+    )
+}
+
 struct Parser {
     toks: Vec<(Tok, usize)>,
     pos: usize,
@@ -130,14 +142,7 @@ impl Parser {
     fn descend(&mut self, col: usize) -> Result<(), ExprError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return err(
-                col,
-                format!(
-                    "nested too deeply at column {} of the expression: at most {MAX_DEPTH} levels of parentheses, \
-                     calls and signs",
-                    col + 1
-                ),
-            );
+            return too_deep(col);
         }
         Ok(())
     }
@@ -229,38 +234,13 @@ fn describe(t: &Tok) -> String {
     }
 }
 
-/// The functions an expression may call, each with its op: the one table of them.
-const FUNCTION_OPS: &[(&str, Op)] = &[
-    ("exp", Op::Exp),
-    ("log", Op::Log),
-    ("sin", Op::Sin),
-    ("cos", Op::Cos),
-    ("tanh", Op::Tanh),
-    ("sigmoid", Op::Sigmoid),
-    ("relu", Op::Relu),
-    ("sqrt", Op::Sqrt),
-    ("sum", Op::Sum),
-    ("softmax", Op::Softmax),
-    ("prepend1", Op::Prepend1),
-    ("dot", Op::Dot),
-    ("matmul", Op::MatMul),
-    ("linear", Op::Linear),
-    ("binary_cross_entropy", Op::BinaryCrossEntropy { logit: None }),
-    ("cross_entropy", Op::CrossEntropy { logit: None }),
-    ("squared_error", Op::SquaredError),
-];
-
 /// The functions' names, as messages list them.
 pub fn function_names() -> Vec<&'static str> {
-    FUNCTION_OPS.iter().map(|(n, _)| *n).collect()
+    Op::FUNCTIONS.iter().map(Op::name).collect()
 }
 
 pub fn is_function(name: &str) -> bool {
-    FUNCTION_OPS.iter().any(|(n, _)| *n == name)
-}
-
-fn function_op(name: &str) -> Option<Op> {
-    FUNCTION_OPS.iter().find(|(n, _)| *n == name).map(|(_, op)| op.clone())
+    Op::function(name).is_some()
 }
 
 /// Turns assignment lines into graph nodes, remembering names and shared sub-expressions.
@@ -301,14 +281,7 @@ impl ExprBuilder {
             }
             signs = if *tok == Tok::Sym('-') { signs + 1 } else { 0 };
             if parens + signs > MAX_DEPTH {
-                return err(
-                    *col,
-                    format!(
-                        "nested too deeply at column {} of the expression: at most {MAX_DEPTH} levels of \
-                         parentheses, calls and signs",
-                        col + 1
-                    ),
-                );
+                return too_deep(*col);
             }
         }
         if toks.len() > MAX_TOKENS {
@@ -323,7 +296,7 @@ impl ExprBuilder {
         }
         let mut p = Parser { toks, pos: 0, depth: 0 };
         let (target, tcol) = match p.bump() {
-            (Tok::Name(n), c) if function_op(&n).is_none() => (n, c),
+            (Tok::Name(n), c) if Op::function(&n).is_none() => (n, c),
             (t, c) => return err(c, format!("expected `name = expression`, found {}", describe(&t))),
         };
         p.expect('=', &format!("after `{target}` (each line is `name = expression`)"))?;
@@ -377,7 +350,7 @@ impl ExprBuilder {
         match e {
             Expr::Name(n, col) => match self.names.get(n) {
                 Some(&id) => Ok(id),
-                None if function_op(n).is_some() => err(*col, format!("`{n}` is a function: call it as {n}(...)")),
+                None if Op::function(n).is_some() => err(*col, format!("`{n}` is a function: call it as {n}(...)")),
                 None => {
                     err(*col, format!("`{n}` is not defined (define it on an earlier line, or under inputs or params)"))
                 }
@@ -419,30 +392,19 @@ impl ExprBuilder {
                         (op, vec![a, b], *c)
                     }
                     Expr::Call(f, args, c) => {
-                        let Some(op) = function_op(f) else {
+                        let Some(op) = Op::function(f) else {
                             return err(*c, format!("unknown function `{f}`; known: {}", function_names().join(", ")));
                         };
                         (op, args.iter().collect(), *c)
                     }
                     _ => unreachable!("leaves handled above"),
                 };
-                if args.len() != op.arity() {
-                    return err(col, format!("{} takes {} argument(s), got {}", op.name(), op.arity(), args.len()));
-                }
+                op.check_arity(args.len()).map_err(|message| ExprError { column: col, message })?;
                 let mut inputs = Vec::with_capacity(args.len());
                 for a in &args {
                     inputs.push(self.build(g, a)?);
                 }
-                // A loss computed from a sigmoid or softmax node reads the logits for stability.
-                let op = match op {
-                    Op::BinaryCrossEntropy { .. } if g.node(inputs[0]).op == Op::Sigmoid => {
-                        Op::BinaryCrossEntropy { logit: Some(g.node(inputs[0]).inputs[0]) }
-                    }
-                    Op::CrossEntropy { .. } if g.node(inputs[0]).op == Op::Softmax => {
-                        Op::CrossEntropy { logit: Some(g.node(inputs[0]).inputs[0]) }
-                    }
-                    op => op,
-                };
+                let op = op.with_logits(g.node(inputs[0]));
                 let id = g.op(&text, op, inputs, text.clone()).map_err(|m| ExprError { column: col, message: m })?;
                 self.shared.insert(text, id);
                 Ok(id)
