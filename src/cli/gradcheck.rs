@@ -26,12 +26,7 @@ pub fn gradcheck(model: &Model, eps: f64, tol: f64, all: bool) -> (String, bool)
         ws.values[*id].assign(v);
     }
     if let Some(d) = &model.train_data {
-        if let Some(f) = g.features() {
-            ws.values[f].assign(&d.features.row(0).into_dyn());
-        }
-        if let Some(l) = g.label() {
-            ws.values[l].fill(d.labels[0]);
-        }
+        crate::session::load_row(g, &mut ws, d, 0);
     }
     ws.forward_all(g);
     ws.backward_all(g, Backward::B);

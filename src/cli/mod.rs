@@ -290,7 +290,7 @@ fn report_non_finite(session: &Session) {
         eprintln!(
             "warning: the first NaN or infinity arose in the {what} of `{node}` at epoch {}, example {} ({} phase)",
             nf.epoch,
-            nf.example + 1,
+            nf.example,
             nf.phase.label()
         );
     }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayD};
 
 use crate::error::{Error, Result};
 
@@ -28,6 +28,20 @@ impl Dataset {
     /// Features per example.
     pub fn width(&self) -> usize {
         self.features.ncols()
+    }
+
+    /// Row `row`'s features into `dst`, a features node's value.
+    pub fn features_into(&self, row: usize, dst: &mut ArrayD<f64>) {
+        let src = self.features.row(row);
+        match (dst.as_slice_mut(), src.as_slice()) {
+            (Some(d), Some(s)) => d.copy_from_slice(s),
+            _ => dst.assign(&src.into_dyn()),
+        }
+    }
+
+    /// Row `row`'s label into `dst`, a label node's value.
+    pub fn label_into(&self, row: usize, dst: &mut ArrayD<f64>) {
+        dst.fill(self.labels[row]);
     }
 
     /// Builds a dataset from rows `[label, x1, x2, …]`; `row_error` locates a bad row.

@@ -22,7 +22,7 @@ use crate::engine::Backward;
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::numfmt::py_repr;
-use crate::session::{EpochMetrics, Phase, Session};
+use crate::session::{EpochMetrics, Finished, Phase, Session};
 use crate::trace::{EpochRecord, ExampleRecord, Named};
 
 pub use compare::{unravel, Tolerance};
@@ -328,14 +328,14 @@ fn compare_from(session: &mut Session, theirs: &Theirs, tol: f64, from: Cursor, 
         ));
     }
     let Some(last) = theirs.last() else { return report };
-    let has_data = session.model().train_data.is_some();
     let mut agreed_examples = 0;
     let mut earlier: Option<Divergence> = None;
-    while session.phase() != Phase::Finished && (session.epoch(), session.example() + 1) <= last {
-        if session.phase() == Phase::Evaluate {
-            session.step();
-            let m = *session.metrics().last().expect("just evaluated");
-            if let Some((_, their)) = theirs.epoch(m.epoch) {
+    while session.phase() != Phase::Finished && (session.epoch(), session.position().example) <= last {
+        let Some(done) = session.finish_next() else { break };
+        let at = match done {
+            Finished::Example(at) => at,
+            Finished::Evaluation(m) => {
+                let Some((_, their)) = theirs.epoch(m.epoch) else { continue };
                 report.compared_epochs += 1;
                 report.compared_records += 1;
                 if metrics && m.epoch >= from.epoch {
@@ -344,16 +344,14 @@ fn compare_from(session: &mut Session, theirs: &Theirs, tol: f64, from: Cursor, 
                         break;
                     }
                 }
+                continue;
             }
-            continue;
-        }
-        let (epoch, example, row) = (session.epoch(), session.example() + 1, session.row());
-        session.finish_example();
-        let Some(their) = theirs.fetch(epoch, example) else { continue };
+        };
+        let Some(their) = theirs.fetch(at.epoch, at.example) else { continue };
         report.compared_examples += 1;
-        let here = Cursor { epoch, example, position: 0 };
-        let start = if (epoch, example) == (from.epoch, from.example) { from.position } else { 0 };
-        match comparer.compare_example(session, &their, has_data.then_some(row), start) {
+        let here = Cursor { epoch: at.epoch, example: at.example, position: 0 };
+        let start = if (at.epoch, at.example) == (from.epoch, from.example) { from.position } else { 0 };
+        match comparer.compare_example(session, &their, at.row, start) {
             Some(mut d) if here >= Cursor { position: 0, ..from } => {
                 if let Some(first) = &earlier {
                     d.diagnosis.insert(
@@ -511,8 +509,8 @@ pub fn step_differs(theirs: &Theirs, tol: f64, s: &Session, event: crate::sessio
     };
     // The last update ends the example: the session has moved on to the next one.
     let (epoch, example) = match (section, s.losses().last()) {
-        (Section::Param, Some(l)) if s.phase() != Phase::Update => (l.epoch, l.example + 1),
-        _ => (s.epoch(), s.example() + 1),
+        (Section::Param, Some(l)) if s.phase() != Phase::Update => (l.epoch, l.example),
+        _ => (s.epoch(), s.position().example),
     };
     let name = &graph.node(node).name;
     let their = theirs.value(epoch, example, section, name)?;

@@ -33,7 +33,7 @@ use crate::engine::optim::Optimizer;
 use crate::engine::{Graph, NodeId, Op, Workspace};
 use crate::model::Model;
 
-use super::{predicted_label, EpochMetrics, NonFinite, Phase, Score, Session};
+use super::{load_row, predicted_label, EpochMetrics, NonFinite, Phase, Score, Session};
 
 /// Far enough below overflow (1.8e308) that a bound under it, with its roundings, proves
 /// the numbers it bounds finite.
@@ -337,13 +337,9 @@ impl<'p> Scorer<'p> {
         let mut wrong = 0;
         for (i, loss) in rows.zip(losses) {
             if self.plan.copy_features {
-                if let Some(f) = graph.features() {
-                    let dst = self.ws.values[f].as_slice_mut().expect("contiguous");
-                    dst.copy_from_slice(data.features.row(i).as_slice().expect("contiguous rows"));
-                }
-            }
-            if let Some(l) = graph.label() {
-                self.ws.values[l].fill(data.labels[i]);
+                load_row(graph, &mut self.ws, data, i);
+            } else if let Some(l) = graph.label() {
+                data.label_into(i, &mut self.ws.values[l]);
             }
             forward(graph, self.plan, &self.states, &mut self.acc, &mut self.ws, row_of(nz, i), true, false);
             *loss = self.ws.loss_value(graph);
@@ -528,14 +524,8 @@ impl Session {
     fn load_current_example(&mut self) {
         let model = self.model.clone();
         let data = model.train_data.as_ref().expect("training data");
-        let row = self.order[self.example];
-        if let Some(f) = model.graph.features() {
-            let dst = self.ws.values[f].as_slice_mut().expect("contiguous");
-            dst.copy_from_slice(data.features.row(row).as_slice().expect("contiguous rows"));
-        }
-        if let Some(l) = model.graph.label() {
-            self.ws.values[l].fill(data.labels[row]);
-        }
+        let row = self.row();
+        load_row(&model.graph, &mut self.ws, data, row);
     }
 
     /// One example: forward, backward (Version B's pushes; A adds in the same order), update.
@@ -549,14 +539,12 @@ impl Session {
             None => (row_of(None, 0), true),
         };
         if plan.copy_features {
+            load_row(graph, &mut self.ws, data, row);
             if let Some(f) = graph.features() {
-                let dst = self.ws.values[f].as_slice_mut().expect("contiguous");
-                dst.copy_from_slice(data.features.row(row).as_slice().expect("contiguous rows"));
-                finite_x = kernels::all_finite(dst);
+                finite_x = kernels::all_finite(self.ws.values[f].as_slice().expect("contiguous"));
             }
-        }
-        if let Some(l) = graph.label() {
-            self.ws.values[l].fill(data.labels[row]);
+        } else if let Some(l) = graph.label() {
+            data.label_into(row, &mut self.ws.values[l]);
         }
         if let Some(outcome) = fast_passes(graph, plan, states, acc, &mut self.ws, x, finite_x) {
             return outcome;
@@ -573,8 +561,12 @@ impl Session {
                 }
             };
             if !finite && self.first_non_finite.is_none() {
-                self.first_non_finite =
-                    Some(NonFinite { epoch: self.epoch, example: self.example, phase: Phase::Update, node: id });
+                self.first_non_finite = Some(NonFinite {
+                    epoch: self.epoch,
+                    example: self.position().example,
+                    phase: Phase::Update,
+                    node: id,
+                });
             }
         }
         self.steps += (graph.forward_order().len() + graph.backward_order().len() + graph.params().len()) as u64;

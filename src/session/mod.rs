@@ -98,14 +98,33 @@ pub struct EpochMetrics {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExampleLoss {
     pub epoch: usize,
+    /// Counted from 1 within the epoch, as trace records count.
     pub example: usize,
     pub loss: f64,
+}
+
+/// Where an example stands in the run, as traces and messages name it: the epoch and the
+/// example within it counted from 1, and the data row it reads (from 0; `None` for a graph
+/// without data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub epoch: usize,
+    pub example: usize,
+    pub row: Option<usize>,
+}
+
+/// What [`Session::finish_next`] ran to its end.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Finished {
+    Example(Position),
+    Evaluation(EpochMetrics),
 }
 
 /// Where a NaN or infinity first appeared.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NonFinite {
     pub epoch: usize,
+    /// Counted from 1 within the epoch.
     pub example: usize,
     pub phase: Phase,
     pub node: NodeId,
@@ -199,9 +218,16 @@ impl Session {
         }
     }
 
-    /// Position of the current example in this epoch's order, counted from 0.
+    /// Position of the current example in this epoch's order, counted from 0 (its number,
+    /// from 1, is [`Session::position`]'s).
     pub fn example(&self) -> usize {
         self.example
+    }
+
+    /// The current example's place in the run.
+    pub fn position(&self) -> Position {
+        let row = self.model.train_data.as_ref().map(|_| self.row());
+        Position { epoch: self.epoch, example: self.example + 1, row }
     }
 
     pub fn examples_per_epoch(&self) -> usize {
@@ -339,12 +365,12 @@ impl Session {
         let event = match graph.node(id).op {
             Op::Features => {
                 let data = self.model.train_data.as_ref().expect("a features node implies training data");
-                self.ws.values[id].assign(&data.features.row(self.order[self.example]).into_dyn());
+                data.features_into(self.row(), &mut self.ws.values[id]);
                 Event::Loaded { node: id }
             }
             Op::Label => {
                 if let Some(data) = &self.model.train_data {
-                    self.ws.values[id].fill(data.labels[self.order[self.example]]);
+                    data.label_into(self.row(), &mut self.ws.values[id]);
                 }
                 Event::Loaded { node: id }
             }
@@ -420,7 +446,7 @@ impl Session {
     /// Records the example's loss and moves to the next example, or to the epoch's evaluation.
     fn complete_example(&mut self) {
         let loss = self.ws.loss_value(&self.model.graph);
-        self.losses.push(ExampleLoss { epoch: self.epoch, example: self.example, loss });
+        self.losses.push(ExampleLoss { epoch: self.epoch, example: self.example + 1, loss });
         if self.example + 1 < self.examples_per_epoch {
             self.example += 1;
             self.phase = Phase::Forward;
@@ -487,7 +513,7 @@ impl Session {
         };
         if !finite {
             self.first_non_finite =
-                Some(NonFinite { epoch: self.epoch, example: self.example, phase: self.phase, node: id });
+                Some(NonFinite { epoch: self.epoch, example: self.example + 1, phase: self.phase, node: id });
         }
     }
 
@@ -539,6 +565,23 @@ impl Session {
         self.step_until(|s, _| s.epoch != epoch || s.example != example || s.phase == Phase::Evaluate)
     }
 
+    /// Runs the current example, or the epoch's evaluation, to its end and says which it was;
+    /// `None` once the run is finished. The example's workspace stays as it ended.
+    pub fn finish_next(&mut self) -> Option<Finished> {
+        match self.phase {
+            Phase::Finished => None,
+            Phase::Evaluate => {
+                self.finish_phase();
+                self.metrics.last().copied().map(Finished::Evaluation)
+            }
+            _ => {
+                let at = self.position();
+                self.finish_example();
+                Some(Finished::Example(at))
+            }
+        }
+    }
+
     /// Steps to the end of the current epoch (after its evaluation).
     pub fn finish_epoch(&mut self) -> u64 {
         self.step_until(|_, e| matches!(e, Event::Evaluated { .. }))
@@ -568,13 +611,18 @@ fn score(graph: &Graph, ws: &mut Workspace, data: &Dataset) -> Score {
 
 /// Forward pass of row `i` of `data` in `ws`; returns J.
 fn evaluate_row(graph: &Graph, ws: &mut Workspace, data: &Dataset, i: usize) -> f64 {
+    load_row(graph, ws, data, i);
+    ws.forward_all(graph)
+}
+
+/// Row `row` of `data` into `ws`: the features node's value and the label node's.
+pub fn load_row(graph: &Graph, ws: &mut Workspace, data: &Dataset, row: usize) {
     if let Some(f) = graph.features() {
-        ws.values[f].assign(&data.features.row(i).into_dyn());
+        data.features_into(row, &mut ws.values[f]);
     }
     if let Some(l) = graph.label() {
-        ws.values[l].fill(data.labels[i]);
+        data.label_into(row, &mut ws.values[l]);
     }
-    ws.forward_all(graph)
 }
 
 /// The order in which epoch `epoch` (from 1) visits `n` data rows under `shuffle`.

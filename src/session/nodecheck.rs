@@ -105,21 +105,22 @@ impl Session {
             entries.push(EntryCheck { index: i, backprop: b, numeric, relative: relative_error(b, numeric) });
         }
         entries.sort_by(|a, b| b.relative.total_cmp(&a.relative));
-        Ok(NodeCheck { node, epoch: self.epoch, example: self.example + 1, eps, tol, shape: n.shape.clone(), entries })
+        Ok(NodeCheck {
+            node,
+            epoch: self.epoch,
+            example: self.position().example,
+            eps,
+            tol,
+            shape: n.shape.clone(),
+            entries,
+        })
     }
 
     /// Writes the current example's features and label into `ws`.
     fn load_example(&self, ws: &mut Workspace) {
         let graph = self.graph();
         let Some(data) = self.model.train_data.as_ref() else { return };
-        let row = self.order[self.example];
-        for (id, n) in graph.nodes().iter().enumerate() {
-            match n.op {
-                Op::Features => ws.values[id].assign(&data.features.row(row).into_dyn()),
-                Op::Label => ws.values[id].fill(data.labels[row]),
-                _ => {}
-            }
-        }
+        super::load_row(graph, ws, data, self.row());
     }
 }
 

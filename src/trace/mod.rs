@@ -11,7 +11,7 @@ use ndarray::{ArrayD, IxDyn};
 use crate::engine::Op;
 use crate::error::{Error, Result};
 use crate::numfmt::push_json_number;
-use crate::session::{EpochMetrics, Session};
+use crate::session::{EpochMetrics, Finished, Position, Session};
 
 /// Named arrays in a fixed order.
 pub type Named = Vec<(String, ArrayD<f64>)>;
@@ -80,7 +80,8 @@ pub fn read_file(path: &Path) -> Result<Vec<Numbered>> {
 }
 
 /// The record of the example the session has just finished (call right after its last step).
-pub fn example_record(session: &Session, epoch: usize, example: usize, row: Option<usize>) -> ExampleRecord {
+/// The record of the example at `at`, from the session's workspace as that example left it.
+pub fn example_record(session: &Session, at: Position) -> ExampleRecord {
     let graph = session.graph();
     let ws = session.workspace();
     let mut forward = Vec::new();
@@ -94,7 +95,7 @@ pub fn example_record(session: &Session, epoch: usize, example: usize, row: Opti
         adjoints.push((graph.node(id).name.clone(), ws.adjoints[id].clone()));
     }
     let params = graph.params().iter().map(|&p| (graph.node(p).name.clone(), ws.values[p].clone())).collect();
-    ExampleRecord { epoch, example: example + 1, row, forward, adjoints, params }
+    ExampleRecord { epoch: at.epoch, example: at.example, row: at.row, forward, adjoints, params }
 }
 
 /// The record of an epoch's metrics.
@@ -122,19 +123,13 @@ pub fn record_run(
     max_examples: Option<usize>,
     mut sink: impl FnMut(Record) -> Result<()>,
 ) -> Result<()> {
-    let has_data = session.model().train_data.is_some();
-    while session.phase() != crate::session::Phase::Finished {
-        if session.phase() == crate::session::Phase::Evaluate {
-            session.step();
-            if let Some(m) = session.metrics().last() {
-                sink(Record::Epoch(epoch_record(m)))?;
+    while let Some(done) = session.finish_next() {
+        match done {
+            Finished::Evaluation(m) => sink(Record::Epoch(epoch_record(&m)))?,
+            Finished::Example(at) if max_examples.is_none_or(|k| at.example <= k) => {
+                sink(Record::Example(example_record(session, at)))?
             }
-            continue;
-        }
-        let (epoch, example, row) = (session.epoch(), session.example(), session.row());
-        session.finish_example();
-        if max_examples.is_none_or(|k| example < k) {
-            sink(Record::Example(example_record(session, epoch, example, has_data.then_some(row))))?;
+            Finished::Example(_) => {}
         }
     }
     Ok(())

@@ -34,16 +34,16 @@ pub struct Beside {
 /// value, if it has been updated at all.
 pub fn updated_in(s: &Session, p: usize) -> Option<(usize, usize)> {
     if s.phase() == Phase::Update && s.index() > p {
-        return Some((s.epoch(), s.example() + 1));
+        return Some((s.epoch(), s.position().example));
     }
-    s.losses().last().map(|l| (l.epoch, l.example + 1))
+    s.losses().last().map(|l| (l.epoch, l.example))
 }
 
 /// Which of their records to show beside node `id`'s value or adjoint now: the section and
 /// (epoch, example from 1); `None` while ours is not yet comparable.
 pub fn source(app: &App, kind: Kind, id: NodeId) -> Option<(Section, usize, usize)> {
     let s = &app.session;
-    let current = (s.epoch(), s.example() + 1);
+    let current = (s.epoch(), s.position().example);
     match kind {
         Kind::Adjoint => s.adjoint_ready(id).then_some((Section::Adjoint, current.0, current.1)),
         Kind::Value => match s.graph().param_index(id) {

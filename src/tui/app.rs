@@ -690,13 +690,13 @@ impl App {
     pub fn at_divergence(&self) -> Option<&Divergence> {
         let d = self.compare.divergence.as_ref()?;
         let s = &self.session;
-        let current = d.example.is_some_and(|x| s.epoch() == d.epoch && s.example() + 1 == x);
+        let current = d.example.is_some_and(|x| s.epoch() == d.epoch && s.position().example == x);
         // The last parameter's update ends the example: the session is then at the next one.
         let is_update = matches!(d.value(), Some((Section::Param, _)));
         let just_after = (is_update || d.example.is_none())
             && s.index() == 0
             && matches!(s.phase(), Phase::Forward | Phase::Evaluate)
-            && s.losses().last().is_some_and(|l| l.epoch == d.epoch && d.example.is_none_or(|x| l.example + 1 == x));
+            && s.losses().last().is_some_and(|l| l.epoch == d.epoch && d.example.is_none_or(|x| l.example == x));
         let here = current || just_after;
         (here && Spot::after(d, s) <= Spot::of(s)).then_some(d)
     }
@@ -1020,7 +1020,7 @@ fn next_divergence(app: &mut App) {
     let here = Spot::of(s);
     let from = match s.phase() {
         Phase::Evaluate | Phase::Finished => Cursor { epoch: s.epoch() + 1, example: 1, position: 0 },
-        _ => Cursor { epoch: s.epoch(), example: s.example() + 1, position: 0 },
+        _ => Cursor { epoch: s.epoch(), example: s.position().example, position: 0 },
     };
     let find = |from| find_divergence(s.model(), s.algorithm(), theirs, app.compare.tol, from);
     // Pressed again where the last `d` landed: the next differing value after it, in this

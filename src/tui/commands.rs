@@ -253,15 +253,15 @@ fn save(app: &mut App) {
         Phase::Evaluate => "evaluate",
         Phase::Finished => "finished",
     };
-    let file = PathBuf::from(format!("bptui-step-e{}-x{}-{phase}{}.npz", s.epoch(), s.example() + 1, s.index()));
-    let has_data = s.model().train_data.is_some();
-    let record = crate::trace::example_record(s, s.epoch(), s.example(), has_data.then_some(s.row()));
+    let at = s.position();
+    let file = PathBuf::from(format!("bptui-step-e{}-x{}-{phase}{}.npz", at.epoch, at.example, s.index()));
+    let record = crate::trace::example_record(s, at);
     app.view.last = Some(match crate::trace::write_file(&file, &[crate::trace::Record::Example(record)]) {
         Ok(()) => format!(
             "saved every value, adjoint and parameter of this step to {} (keys e{}/x{}/forward|adjoints|params/NAME)",
             file.display(),
-            s.epoch(),
-            s.example() + 1
+            at.epoch,
+            at.example
         ),
         Err(e) => format!("could not save: {e}"),
     });

@@ -23,10 +23,10 @@ pub fn next_action(s: &Session) -> String {
             let node = graph.node(id);
             match node.op {
                 Op::Features => {
-                    format!("load {} (example {}'s features, data row {})", node.name, s.example() + 1, s.row())
+                    format!("load {} (example {}'s features, data row {})", node.name, s.position().example, s.row())
                 }
                 Op::Label => match s.label() {
-                    Some(l) => format!("load {} = {} (example {}'s label)", node.name, short(l), s.example() + 1),
+                    Some(l) => format!("load {} = {} (example {}'s label)", node.name, short(l), s.position().example),
                     None => format!("load {}", node.name),
                 },
                 _ if node.equation.contains('=') => format!("compute {}", node.equation),
@@ -158,13 +158,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let example = match s.label() {
         Some(l) => format!(
             "example {}/{} (row {}, y*={}{})",
-            (s.example() + 1).min(s.examples_per_epoch()),
+            s.position().example.min(s.examples_per_epoch()),
             s.examples_per_epoch(),
             s.row(),
             short(l),
             class_name(s.model(), l).map(|c| format!(" '{c}'")).unwrap_or_default()
         ),
-        None => format!("example {}/{}", s.example() + 1, s.examples_per_epoch()),
+        None => format!("example {}/{}", s.position().example, s.examples_per_epoch()),
     };
     first.push(Span::raw(example));
     first.push(sep());
@@ -220,7 +220,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 " ⚠ first NaN/Inf: {} (epoch {}, example {}, {})",
                 graph.node(nf.node).name,
                 nf.epoch,
-                nf.example + 1,
+                nf.example,
                 nf.phase.label()
             ),
             theme.bad(),
