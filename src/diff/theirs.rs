@@ -46,8 +46,8 @@ pub struct Theirs {
 #[derive(Debug)]
 struct Lazy {
     source: Source,
-    /// (their name, our name).
-    alias: Vec<(String, String)>,
+    /// Their name → our name.
+    alias: HashMap<String, String>,
 }
 
 #[derive(Debug)]
@@ -60,13 +60,14 @@ enum Source {
 
 /// What reading a trace carries from record to record.
 struct Reading {
-    alias: Vec<(String, String)>,
+    /// Their name → our name.
+    alias: HashMap<String, String>,
     numbers: Precision,
 }
 
 impl Reading {
     fn new(aliases: &[(String, String)]) -> Reading {
-        Reading { alias: aliases.to_vec(), numbers: Precision::default() }
+        Reading { alias: aliases.iter().cloned().collect(), numbers: Precision::default() }
     }
 }
 
@@ -127,7 +128,6 @@ impl Theirs {
     fn take(&mut self, graph: &Graph, reading: &mut Reading, number: usize, record: Record, keep: bool) -> Result<()> {
         let file = self.file.clone();
         let bad = |message: String| Error::Trace { file: file.clone(), record: number, message };
-        let alias: HashMap<&str, &str> = reading.alias.iter().map(|(t, o)| (t.as_str(), o.as_str())).collect();
         match record {
             Record::Epoch(e) => {
                 for (key, _) in &e.metrics {
@@ -153,7 +153,7 @@ impl Theirs {
                     return Err(bad("the init record comes once, before the first example record".into()));
                 }
                 for (name, a) in params.iter_mut() {
-                    let ours = self.rename(graph, &alias, name, "init").map_err(&bad)?;
+                    let ours = self.rename(graph, &reading.alias, name, "init").map_err(&bad)?;
                     let id = graph.find(&ours).expect("renamed to a node");
                     if graph.node(id).op != Op::Param {
                         return Err(bad(format!(
@@ -172,7 +172,7 @@ impl Theirs {
                     [("forward", &mut r.forward), ("adjoints", &mut r.adjoints), ("params", &mut r.params)]
                 {
                     for (name, a) in list.iter_mut() {
-                        let ours = self.rename(graph, &alias, name, key).map_err(&bad)?;
+                        let ours = self.rename(graph, &reading.alias, name, key).map_err(&bad)?;
                         let id = graph.find(&ours).expect("renamed to a node");
                         comparable(graph, id, key).map_err(|why| bad(format!("{key}.{}: {why}", clip(name))))?;
                         reading.numbers.add(a);
@@ -234,7 +234,7 @@ impl Theirs {
         let Record::Example(mut r) = record else { return None };
         for list in [&mut r.forward, &mut r.adjoints, &mut r.params] {
             for (name, _) in list.iter_mut() {
-                if let Some((_, ours)) = lazy.alias.iter().find(|(t, _)| t == name) {
+                if let Some(ours) = lazy.alias.get(name) {
                     *name = ours.clone();
                 }
             }
@@ -246,11 +246,11 @@ impl Theirs {
     fn rename(
         &mut self,
         graph: &Graph,
-        alias: &HashMap<&str, &str>,
+        alias: &HashMap<String, String>,
         name: &str,
         key: &str,
     ) -> std::result::Result<String, String> {
-        let ours = alias.get(name).map(|s| s.to_string()).unwrap_or_else(|| name.to_string());
+        let ours = alias.get(name).cloned().unwrap_or_else(|| name.to_string());
         if graph.find(&ours).is_none() {
             let known: Vec<&str> = graph.nodes().iter().map(|n| n.name.as_str()).collect();
             return Err(format!(
