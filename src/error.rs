@@ -37,3 +37,43 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// User text made fit for a one-line message: control characters escaped as Rust writes them
+/// (`\n`, `\u{1b}`), and at most `max_chars` characters of it, then `…`. Every message that
+/// quotes what a user wrote (a file's text, a cell, a key, a command-line word) goes through
+/// here, so none can break the line or fill the screen.
+pub fn one_line(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(4 * max_chars));
+    for (i, c) in text.chars().enumerate() {
+        if i == max_chars {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A short quote of user text inside a message: [`one_line`] of at most 60 characters.
+pub fn clip(text: &str) -> String {
+    one_line(text, 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_escapes_control_characters_and_caps_the_length() {
+        assert_eq!(one_line("a\nb\t\u{1b}[31m", 100), "a\\nb\\t\\u{1b}[31m");
+        assert_eq!(one_line("é ≥ \"q\" \\", 100), "é ≥ \"q\" \\");
+        assert_eq!(one_line("abcdef", 3), "abc…");
+        assert_eq!(one_line("abc", 3), "abc");
+        assert_eq!(clip(&"z".repeat(61)), format!("{}…", "z".repeat(60)));
+        assert_eq!(clip(&"z".repeat(60)), "z".repeat(60));
+    }
+}

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod input;
 pub mod model;
+pub mod nested;
 pub mod npy;
 pub mod numfmt;
 pub mod numpy_rng;

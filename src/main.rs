@@ -1,5 +1,6 @@
 //! The `bptui` executable: parses the command line and maps invalid input to exit status 2.
 
+use bptui::error::{clip, one_line};
 use clap::{CommandFactory, Parser};
 
 /// The subcommands' names as clap knows them, for `bptui frobnicate m.yaml`.
@@ -7,22 +8,8 @@ fn commands() -> Vec<String> {
     bptui::cli::Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect()
 }
 
-/// One line whatever the message holds: control characters escaped, at most about 500 characters.
-fn one_line(message: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in message.chars().enumerate() {
-        if i >= 500 {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+/// The longest error line printed, in characters of the message (control characters escaped).
+const MAX_MESSAGE_CHARS: usize = 500;
 
 fn main() {
     bptui::signals::install();
@@ -37,7 +24,7 @@ fn main() {
         if looks_like_a_command && word != "help" && !commands.iter().any(|c| *c == word) {
             eprintln!(
                 "error: unknown command `{}`: expected one of {}, or bptui MODEL.yaml for the debugger",
-                one_line(&word.chars().take(60).collect::<String>()),
+                clip(&word),
                 commands.join(", ")
             );
             std::process::exit(2);
@@ -49,7 +36,7 @@ fn main() {
         // invalid input.
         Err(e) if e.kind() == clap::error::ErrorKind::ValueValidation => {
             let text = e.render().to_string();
-            eprintln!("{}", one_line(text.lines().next().unwrap_or_default()));
+            eprintln!("{}", one_line(text.lines().next().unwrap_or_default(), MAX_MESSAGE_CHARS));
             std::process::exit(2);
         }
         Err(e) => e.exit(),
@@ -58,7 +45,7 @@ fn main() {
         Ok(code) => std::process::exit(code),
         Err(bptui::error::Error::BrokenPipe) => std::process::exit(0),
         Err(e) => {
-            eprintln!("error: {}", one_line(&e.to_string()));
+            eprintln!("error: {}", one_line(&e.to_string(), MAX_MESSAGE_CHARS));
             std::process::exit(2);
         }
     }

@@ -125,8 +125,8 @@ impl Dataset {
                 let value = parse_cell(cell).ok_or_else(|| {
                     let cell = String::from_utf8_lossy(cell);
                     let header = if line == 1 { " (the file must not have a header row)" } else { "" };
-                    let got = crate::trace::clip(&cell);
-                    data_error(line, format!("column {}: expected a number, got {got:?}{header}", col + 1))
+                    let got = crate::error::clip(&cell);
+                    data_error(line, format!("column {}: expected a number, got \"{got}\"{header}", col + 1))
                 })?;
                 if col == 0 {
                     labels.push(value);

@@ -6,6 +6,7 @@
 //! - [`Op::output_shape`]: the shape of its result;
 //! - [`Op::forward`] and [`Op::accumulate_vjp`]: its forward rule and its local derivative,
 //!   the numbers, always in denominator layout: an adjoint has its node's shape;
+//! - [`Op::formula`]: its rule as a node's equation writes it (`σ({0})`);
 //! - [`Op::forward_text`] and [`Op::derivative`]: the same two rules as the screen writes them,
 //!   in the lecture's notation ([`rules`](super::rules) names their operands and substitutes
 //!   their numbers).
@@ -874,30 +875,67 @@ impl Op {
         }
     }
 
+    /// The op's rule as a node's equation writes it, `{k}` standing for input k: `σ({0})`,
+    /// `{0} + {1}`, `{0}·[1; {1}]` (a weight matrix first); a loss writes its label as y*.
+    /// `None` for a leaf and for the ops bptui never writes so (a graph model's equations are
+    /// its own lines; a sum or dot product is written out entry by entry).
+    pub fn formula(&self) -> Option<Cow<'static, str>> {
+        let text = match self {
+            Op::Add => "{0} + {1}",
+            Op::Sub => "{0} − {1}",
+            Op::Mul => "{0} · {1}",
+            Op::Div => "{0} / {1}",
+            Op::Neg => "−{0}",
+            Op::Pow(c) => return Some(format!("{{0}}^{}", short(*c)).into()),
+            Op::Exp => "exp({0})",
+            Op::Log => "log({0})",
+            Op::Sin => "sin({0})",
+            Op::Cos => "cos({0})",
+            Op::Tanh => "tanh({0})",
+            Op::Sigmoid => "σ({0})",
+            Op::Relu => "max(0, {0})",
+            Op::Sqrt => "√({0})",
+            Op::Softmax => "softmax({0})",
+            Op::MatMul => "{0}·{1}",
+            Op::Linear => "{0}·[1; {1}]",
+            Op::Affine => "{0}·{1} + {2}",
+            Op::BinaryCrossEntropy { .. } => "−[y* log {0} + (1−y*) log(1−{0})]",
+            Op::CrossEntropy { .. } => "−log {0}[y*]",
+            Op::SquaredError => "½({0} − y*)²",
+            Op::Sum | Op::Dot | Op::Prepend1 => return None,
+            Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_) => return None,
+        };
+        Some(text.into())
+    }
+
+    /// [`Op::formula`] with each input written as `inputs` says: `σ(a1)` for `["a1"]`.
+    pub fn written(&self, inputs: &[&str]) -> Option<String> {
+        let formula = self.formula()?;
+        let (mut out, mut rest) = (String::new(), &*formula);
+        while let Some(open) = rest.find('{') {
+            let close = open + rest[open..].find('}')?;
+            out.push_str(&rest[..open]);
+            out.push_str(inputs.get(rest[open + 1..close].parse::<usize>().ok()?)?);
+            rest = &rest[close + 1..];
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
     /// The forward rule for one entry of the node, with symbols and then numbers:
     /// `a[0] = α[0,0]·1 + α[0,1]·x[0] + … = 0.1·1 + (−0.2)·1.08 + … = −0.1142`; `None` where
     /// the node's equation says it all.
     ///
-    /// A formula such as `tanh({0})` names input k by `{k}`; ops whose numbers need more than
-    /// substituting write their text below.
+    /// An element-wise op substitutes its entries in its [`formula`](Op::formula); ops whose
+    /// numbers need more than substituting write their text below.
     pub fn forward_text(&self, e: &Entry) -> Option<String> {
         match self {
-            Op::Add => e.formula("{0} + {1}"),
-            Op::Sub => e.formula("{0} − {1}"),
-            Op::Mul => e.formula("{0} · {1}"),
-            Op::Div => e.formula("{0} / {1}"),
-            Op::Neg => e.formula("−{0}"),
-            Op::Pow(c) => e.formula(&format!("{{0}}^{}", short(*c))),
-            Op::Exp => e.formula("exp({0})"),
-            Op::Log => e.formula("log({0})"),
-            Op::Sin => e.formula("sin({0})"),
-            Op::Cos => e.formula("cos({0})"),
-            Op::Tanh => e.formula("tanh({0})"),
-            Op::Sqrt => e.formula("√({0})"),
-            Op::Relu => e.formula("max(0, {0})"),
+            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Neg | Op::Pow(_) => e.formula(&self.formula()?),
+            Op::Exp | Op::Log | Op::Sin | Op::Cos | Op::Tanh | Op::Sqrt | Op::Relu => e.formula(&self.formula()?),
             Op::Sigmoid => {
                 let i = e.entry();
-                Some(e.equation(&format!("σ({})", e.idx(0, i)), &format!("1/(1 + e^{})", factor(-e.at(0, i)?))))
+                let symbols = self.written(&[&e.idx(0, i)])?;
+                Some(e.equation(&symbols, &format!("1/(1 + e^{})", factor(-e.at(0, i)?))))
             }
             Op::Softmax => {
                 let i = e.entry();
@@ -911,7 +949,7 @@ impl Op {
             Op::Dot => Some(dot_text(e)),
             Op::Linear => linear_text(e),
             Op::Affine => affine_text(e),
-            Op::CrossEntropy { .. } => cross_entropy_text(e),
+            Op::CrossEntropy { .. } => cross_entropy_text(e, &self.written(&[&e.name(0)])?),
             Op::BinaryCrossEntropy { .. } => binary_cross_entropy_text(e),
             Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_) => None,
             Op::MatMul | Op::Prepend1 | Op::SquaredError => None,
@@ -958,11 +996,11 @@ fn affine_text(e: &Entry) -> Option<String> {
     Some(e.sum(terms))
 }
 
-/// `J = −log ŷ[y*] = −log ŷ[2] = −log(0.7)`, and the result.
-fn cross_entropy_text(e: &Entry) -> Option<String> {
+/// `J = −log ŷ[y*] = −log ŷ[2] = −log(0.7)`, and the result; `symbols` is the first part.
+fn cross_entropy_text(e: &Entry, symbols: &str) -> Option<String> {
     let k = e.at(1, 0)? as usize;
     let y = e.name(0);
-    Some(e.equation(&format!("−log {y}[y*]"), &format!("−log {y}[{k}] = −log({})", short(e.at(0, k)?))))
+    Some(e.equation(symbols, &format!("−log {y}[{k}] = −log({})", short(e.at(0, k)?))))
 }
 
 /// `J = −[y* log y + (1 − y*) log(1 − y)]` with numbers.

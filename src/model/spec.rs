@@ -1,6 +1,6 @@
 //! The model file as written: serde structs that mirror the YAML one to one.
 //!
-//! Nothing is checked here beyond what the YAML's shape says; [`super::build`] turns a
+//! Nothing is checked here beyond what the YAML's shape says; [`super::Model::load`] turns a
 //! [`ModelFile`] into an engine graph and reports what does not fit, with its location.
 
 use std::fmt;

@@ -6,10 +6,13 @@ mod scan;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::ArrayD;
 
 use crate::engine::Op;
+/// Kept here for the modules that quote user text by this path.
+pub use crate::error::clip;
 use crate::error::{Error, Result};
+use crate::nested;
 use crate::numfmt::push_json_number;
 use crate::session::{EpochMetrics, Finished, Position, Session};
 
@@ -705,41 +708,22 @@ fn number(v: &serde_json::Value) -> Option<f64> {
     }
 }
 
-/// A number or nested list of numbers as an array.
-pub fn json_array(v: &serde_json::Value) -> std::result::Result<ArrayD<f64>, String> {
-    fn walk(
-        v: &serde_json::Value,
-        depth: usize,
-        shape: &mut Vec<usize>,
-        out: &mut Vec<f64>,
-    ) -> std::result::Result<(), String> {
-        if let Some(x) = number(v) {
-            if depth != shape.len() {
-                return Err("ragged nested lists".into());
-            }
-            out.push(x);
-            return Ok(());
-        }
-        let serde_json::Value::Array(items) = v else {
-            return Err(format!("expected a number or a list of numbers, got {v}"));
-        };
-        if depth == shape.len() {
-            if !out.is_empty() {
-                return Err("ragged nested lists".into());
-            }
-            shape.push(items.len());
-        } else if shape[depth] != items.len() {
-            return Err("ragged nested lists".into());
-        }
-        for item in items {
-            walk(item, depth + 1, shape, out)?;
-        }
-        Ok(())
+/// JSON's numbers (and the markers [`quote_non_finite`] puts for NaN and the infinities) and
+/// arrays. A trace's array may be empty: a node may have no entries.
+impl nested::NestedValue for serde_json::Value {
+    const EMPTY_LISTS: bool = true;
+
+    fn number(&self) -> Option<f64> {
+        number(self)
     }
-    let mut shape = Vec::new();
-    let mut out = Vec::new();
-    walk(v, 0, &mut shape, &mut out)?;
-    ArrayD::from_shape_vec(IxDyn(&shape), out).map_err(|e| e.to_string())
+
+    fn items(&self) -> Option<&[Self]> {
+        self.as_array().map(Vec::as_slice)
+    }
+
+    fn describe(&self) -> String {
+        self.to_string()
+    }
 }
 
 fn parse_record(v: &serde_json::Value) -> std::result::Result<Record, String> {
@@ -751,7 +735,7 @@ fn parse_record(v: &serde_json::Value) -> std::result::Result<Record, String> {
         let init = init.as_object().ok_or("\"init\" must be an object of arrays")?;
         return init
             .iter()
-            .map(|(name, v)| json_array(v).map(|a| (name.clone(), a)).map_err(|e| format!("init.{name}: {e}")))
+            .map(|(name, v)| nested::array(v).map(|a| (name.clone(), a)).map_err(|e| format!("init.{name}: {e}")))
             .collect::<std::result::Result<Named, String>>()
             .map(Record::Init);
     }
@@ -791,7 +775,7 @@ fn parse_record(v: &serde_json::Value) -> std::result::Result<Record, String> {
         let Some(s) = obj.get(key) else { return Ok(Vec::new()) };
         let s = s.as_object().ok_or(format!("\"{key}\" must be an object of arrays"))?;
         s.iter()
-            .map(|(name, v)| json_array(v).map(|a| (name.clone(), a)).map_err(|e| format!("{key}.{name}: {e}")))
+            .map(|(name, v)| nested::array(v).map(|a| (name.clone(), a)).map_err(|e| format!("{key}.{name}: {e}")))
             .collect()
     };
     Ok(Record::Example(ExampleRecord {
@@ -802,16 +786,6 @@ fn parse_record(v: &serde_json::Value) -> std::result::Result<Record, String> {
         adjoints: section("adjoints")?,
         params: section("params")?,
     }))
-}
-
-/// At most 60 characters of user text, one line, for messages.
-pub fn clip(text: &str) -> String {
-    let one_line: String = text.chars().map(|c| if c.is_control() { '·' } else { c }).collect();
-    if one_line.chars().count() <= 60 {
-        one_line
-    } else {
-        format!("{}…", one_line.chars().take(60).collect::<String>())
-    }
 }
 
 #[cfg(test)]

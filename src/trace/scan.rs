@@ -136,7 +136,7 @@ impl<'a> Scan<'a> {
         self.text[start..self.i].parse().ok()
     }
 
-    /// A number or rectangular nested list of numbers, as `json_array`.
+    /// A number or rectangular nested list of numbers, as [`crate::nested::array`] reads it.
     fn array(&mut self) -> Option<ArrayD<f64>> {
         let mut shape = Vec::new();
         let mut out = Vec::new();

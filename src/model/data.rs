@@ -1,0 +1,161 @@
+//! A model's examples: the data its file names (a CSV file or inline rows) or the command line
+//! gives instead, and the check that every example fits the graph (its feature count, and
+//! labels that every classification loss in the graph can take).
+
+use crate::data::Dataset;
+use crate::engine::Op;
+use crate::error::{Error, Result};
+use crate::numfmt::py_repr;
+
+use super::spec::{self, ModelFile};
+use super::{Ctx, Model};
+
+impl Ctx<'_> {
+    /// The train and test data, and the key the test data was given under (`test` or
+    /// `validation`): the command line's files where given, else the model file's.
+    pub(super) fn load_data(&self, spec: &ModelFile) -> Result<(Option<Dataset>, Option<Dataset>, String)> {
+        let (train, test, key) = self.load_model_data(spec)?;
+        let train = match &self.data.train {
+            Some(path) => Some(Dataset::from_csv(path)?),
+            None => train,
+        };
+        let test = match &self.data.test {
+            Some(path) => Some(Dataset::from_csv(path)?),
+            None => test,
+        };
+        Ok((train, test, key))
+    }
+
+    /// The data the model file names (`data:`), but none that the command line replaces.
+    fn load_model_data(&self, spec: &ModelFile) -> Result<(Option<Dataset>, Option<Dataset>, String)> {
+        let Some(data) = &spec.data else {
+            return Ok((None, None, "test".into()));
+        };
+        if data.test.is_some() && data.validation.is_some() {
+            return Err(self.err("data.validation", "give `test` or its synonym `validation`, not both"));
+        }
+        // Data replaced on the command line is not read at all: its file may not exist here.
+        let train = match &data.train {
+            Some(src) if self.data.train.is_none() => Some(self.load_source(src, "data.train")?),
+            _ => None,
+        };
+        let load_test = self.data.test.is_none();
+        let (test, key) = match (&data.test, &data.validation) {
+            (Some(src), _) => (if load_test { Some(self.load_source(src, "data.test")?) } else { None }, "test"),
+            (None, Some(src)) => {
+                (if load_test { Some(self.load_source(src, "data.validation")?) } else { None }, "validation")
+            }
+            (None, None) => (None, "test"),
+        };
+        Ok((train, test, key.to_string()))
+    }
+
+    /// One data source at `at`: a CSV file beside the model, or inline rows.
+    fn load_source(&self, src: &spec::DataSource, at: &str) -> Result<Dataset> {
+        match (&src.csv, &src.rows) {
+            (Some(csv), None) => {
+                let path = self.dir.join(csv);
+                if !path.exists() {
+                    return Err(self.err(&format!("{at}.csv"), format!("data file {} does not exist", path.display())));
+                }
+                if path.is_dir() {
+                    return Err(self
+                        .err(&format!("{at}.csv"), format!("{} is a directory; expected a CSV file", path.display())));
+                }
+                Dataset::from_csv(&path)
+            }
+            (None, Some(rows)) => {
+                Dataset::from_rows("inline rows", rows, |i, message| self.err(&format!("{at}.rows[{i}]"), message))
+            }
+            _ => Err(self.err(at, "data takes exactly one of {csv: PATH} or {rows: [[label, x1, ...], ...]}")),
+        }
+    }
+
+    /// Checks every example against the graph: feature count and labels in the loss's range.
+    pub(super) fn check_data(&self, model: &Model) -> Result<()> {
+        let graph = &model.graph;
+        let Some(features) = graph.features() else {
+            return Ok(());
+        };
+        let width = graph.node(features).shape[0];
+        // Every classification loss in the graph, wherever it stands (J = 2 · cross_entropy(..)
+        // too): the number of classes it takes labels for. A class given as a number or an
+        // input is checked here once; the data's labels below.
+        let mut classes: Option<usize> = None;
+        for n in graph.nodes() {
+            let k = match &n.op {
+                Op::BinaryCrossEntropy { .. } => 2,
+                Op::CrossEntropy { .. } => graph.node(n.inputs[0]).shape.iter().product(),
+                _ => continue,
+            };
+            let label = graph.node(n.inputs[1]);
+            match label.op {
+                Op::Label => classes = Some(classes.map_or(k, |c| c.min(k))),
+                _ => {
+                    let value = model
+                        .initial
+                        .iter()
+                        .find(|(id, _)| graph.node(*id).name == label.name)
+                        .map(|(_, v)| v.iter().copied().collect::<Vec<f64>>())
+                        .or(match label.op {
+                            Op::Const(c) => Some(vec![c]),
+                            _ => None,
+                        });
+                    for v in value.unwrap_or_default() {
+                        if v.fract() != 0.0 || v < 0.0 || v >= k as f64 {
+                            return Err(self.err(
+                                "graph.compute",
+                                format!("{}: the class {v} is out of range: it takes classes 0 to {}", n.name, k - 1),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        for (data, key) in [(&model.train_data, "train".to_string()), (&model.test_data, model.test_key.clone())] {
+            let Some(data) = data else { continue };
+            let locate_row = |i: usize, message: String| -> Error {
+                if data.source == "inline rows" {
+                    self.err(&format!("data.{key}.rows[{i}]"), message)
+                } else {
+                    Error::Data { file: data.source.clone(), row: i + 1, message }
+                }
+            };
+            if data.width() != width {
+                return Err(locate_row(
+                    0,
+                    format!(
+                        "expected {} features after the label (the model's input x has {}), got {}",
+                        width,
+                        width,
+                        data.width()
+                    ),
+                ));
+            }
+            if let Some(k) = classes {
+                for (i, &label) in data.labels.iter().enumerate() {
+                    if label.fract() != 0.0 || label < 0.0 || label >= k as f64 {
+                        let what = if k == 2 {
+                            "binary_cross_entropy needs labels 0 or 1".to_string()
+                        } else {
+                            format!("cross_entropy over {k} classes needs labels 0 to {}", k - 1)
+                        };
+                        return Err(locate_row(i, format!("label {label} is out of range: {what}")));
+                    }
+                }
+            }
+            if classes.is_none() {
+                if let Some(i) = data.labels.iter().position(|l| !l.is_finite()) {
+                    let label = py_repr(data.labels[i]);
+                    return Err(locate_row(i, format!("label {label}: expected a finite number")));
+                }
+            }
+            for (i, row) in data.features.rows().into_iter().enumerate() {
+                if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+                    return Err(locate_row(i, format!("feature {} is {}: expected a finite number", j + 1, row[j])));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,123 @@
+//! Graph models (`graph:`): named inputs (numbers, or each example's features or label),
+//! parameters with their shapes and starting values, and the lines of `compute` that
+//! [`expr`](super::expr) reads into nodes.
+
+use rand_chacha::ChaCha8Rng;
+
+use crate::data::Dataset;
+use crate::engine::{shape_str, Graph, GraphBuilder, Op};
+use crate::error::{Error, Result};
+
+use super::init::Param;
+use super::{element_count, expr, locate, max_numbers, spec, too_big, Ctx, Initial};
+
+impl Ctx<'_> {
+    /// The graph of a `graph:` section, and the starting values of its parameters and inputs.
+    pub(super) fn build_graph(
+        &self,
+        spec: &spec::GraphSpec,
+        data: Option<&Dataset>,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<(Graph, Initial)> {
+        let mut g = GraphBuilder::new();
+        let mut b = expr::ExprBuilder::default();
+        let mut initial = Vec::new();
+        for (name, value) in &spec.inputs.0 {
+            let at = format!("graph.inputs.{name}");
+            check_name(name).map_err(|m| self.err(&at, m))?;
+            let id = match value.as_str() {
+                Some("features") => {
+                    let Some(data) = data else {
+                        return Err(self.err(
+                            &at,
+                            format!("`{name}` is bound to each example's features, but the model has no data.train"),
+                        ));
+                    };
+                    g.leaf(name, Op::Features, vec![data.width()])
+                }
+                Some("label") => g.leaf(name, Op::Label, vec![]),
+                Some(other) => {
+                    return Err(self.err(
+                        &at,
+                        format!("expected a number, a nested list of numbers, `features` or `label`, got {other:?}"),
+                    ));
+                }
+                None => {
+                    let array = crate::nested::array(value).map_err(|m| self.err(&at, m))?;
+                    let id = g.leaf(name, Op::Input, array.shape().to_vec());
+                    initial.push((id, array));
+                    id
+                }
+            };
+            b.declare(name, id);
+        }
+        for (name, param) in &spec.params.0 {
+            let at = format!("graph.params.{name}");
+            check_name(name).map_err(|m| self.err(&at, m))?;
+            if b.names.contains_key(name) {
+                return Err(self.err(&at, format!("`{name}` is already an input")));
+            }
+            let count = element_count(&param.shape);
+            if count.is_none_or(|n| n > max_numbers()) {
+                return Err(self.err(
+                    &format!("{at}.shape"),
+                    too_big(&format!("shape {} of `{name}`", shape_str(&param.shape)), count),
+                ));
+            }
+            let id = g.leaf(name, Op::Param, param.shape.clone());
+            let init = Param { name, shape: &param.shape, folded: false, at: &format!("{at}.init") };
+            let value = self.init_value(param.init.as_ref(), &init, rng)?;
+            initial.push((id, value));
+            b.declare(name, id);
+        }
+        for (i, line) in spec.compute.iter().enumerate() {
+            let at = format!("graph.compute[{i}]");
+            b.assignment(&mut g, line).map_err(|e| {
+                let (l, c) = locate::locate(self.source, &locate::path(&at));
+                let quoted = self
+                    .source
+                    .lines()
+                    .nth(l - 1)
+                    .and_then(|t| t.chars().nth(c - 1))
+                    .is_some_and(|ch| ch == '"' || ch == '\'');
+                Error::Model {
+                    file: self.file.clone(),
+                    line: l,
+                    column: c + e.column + usize::from(quoted),
+                    message: e.message,
+                }
+            })?;
+        }
+        let Some(&output) = b.names.get(&spec.output) else {
+            return Err(self
+                .err("graph.output", format!("output `{}` is not defined by inputs, params or compute", spec.output)));
+        };
+        if !g.node(output).shape.is_empty() {
+            return Err(self.err(
+                "graph.output",
+                format!(
+                    "output `{}` has shape {}; backpropagation needs a scalar output (wrap it in sum(...))",
+                    spec.output,
+                    shape_str(&g.node(output).shape)
+                ),
+            ));
+        }
+        if data.is_some() && !(0..g.len()).any(|i| g.node(i).op == Op::Features) {
+            return Err(self.err("graph.inputs", "the model has data but no input is bound to `features`"));
+        }
+        Ok((g.finish(output), initial))
+    }
+}
+
+/// What is wrong with `name` as the name of an input or parameter, if anything.
+fn check_name(name: &str) -> std::result::Result<(), String> {
+    let ok = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if !ok {
+        return Err(format!("`{name}` is not a usable name: letters, digits and _, starting with a letter"));
+    }
+    if expr::is_function(name) {
+        return Err(format!("`{name}` is a function name"));
+    }
+    Ok(())
+}
