@@ -1,7 +1,12 @@
 //! bptui: a terminal debugger that steps through backpropagation one number at a time.
 //!
-//! The engine ([`engine`], [`model`], [`data`], [`session`], [`trace`]) knows nothing of
-//! terminals; [`tui`] and [`cli`] drive the same [`session::Session`].
+//! The engine knows nothing of terminals: [`engine`] (the graph, its ops and their rules),
+//! [`model`] (model files validated into a graph), [`data`], [`session`] (the stepping state
+//! machine), [`trace`] (traces written and read) and [`diff`] (another implementation's trace
+//! compared value by value, and its first difference diagnosed). [`tui`] (the debugger) and
+//! [`cli`] (the headless commands) drive the same [`session::Session`]. The rest is input and
+//! output: [`error`], [`input`], [`output`], [`npy`], [`nested`], [`numfmt`], [`numpy_rng`],
+//! [`signals`].
 
 pub mod cli;
 pub mod data;

@@ -215,7 +215,7 @@ pub enum GraphFormat {
 fn count_at_least_1(text: &str) -> std::result::Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),
-        _ => Err(format!("expected a whole number, at least 1, got {}", crate::trace::clip(text))),
+        _ => Err(format!("expected a whole number, at least 1, got {}", crate::error::clip(text))),
     }
 }
 
@@ -223,7 +223,7 @@ fn count_at_least_1(text: &str) -> std::result::Result<usize, String> {
 fn at_least_0(text: &str) -> std::result::Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
-        _ => Err(format!("expected a finite number ≥ 0, got {}", crate::trace::clip(text))),
+        _ => Err(format!("expected a finite number ≥ 0, got {}", crate::error::clip(text))),
     }
 }
 
@@ -231,7 +231,7 @@ fn at_least_0(text: &str) -> std::result::Result<f64, String> {
 fn positive(text: &str) -> std::result::Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-        _ => Err(format!("expected a positive finite number, got {}", crate::trace::clip(text))),
+        _ => Err(format!("expected a positive finite number, got {}", crate::error::clip(text))),
     }
 }
 
@@ -240,7 +240,7 @@ fn positive(text: &str) -> std::result::Result<f64, String> {
 fn alias(text: &str) -> std::result::Result<(String, String), String> {
     match text.split_once('=') {
         Some((theirs, ours)) => Ok((theirs.trim().to_string(), ours.trim().to_string())),
-        None => Err(format!("expected THEIRS=OURS, got {:?}", crate::trace::clip(text))),
+        None => Err(format!("expected THEIRS=OURS, got \"{}\"", crate::error::clip(text))),
     }
 }
 

@@ -10,8 +10,9 @@ use std::sync::{Arc, Mutex};
 use ndarray::ArrayD;
 
 use crate::engine::{Graph, NodeId, Op};
+use crate::error::clip;
 use crate::error::{Error, Result};
-use crate::trace::{self, clip, EpochRecord, ExampleRecord, Named, Numbered, Record};
+use crate::trace::{self, EpochRecord, ExampleRecord, Named, Numbered, Record};
 
 use super::layout::{align, numpy_shape, Layout};
 

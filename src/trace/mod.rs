@@ -10,7 +10,7 @@ use ndarray::ArrayD;
 
 use crate::engine::Op;
 /// Kept here for the modules that quote user text by this path.
-pub use crate::error::clip;
+use crate::error::clip;
 use crate::error::{Error, Result};
 use crate::nested;
 use crate::numfmt::push_json_number;
