@@ -122,7 +122,7 @@ impl Divergence {
         }
     }
 
-    /// "[2,3]" for the worst entry, "" for a scalar.
+    /// `"[2,3]"` for the worst entry, "" for a scalar.
     pub fn index_text(&self) -> String {
         match &self.place {
             Place::Value { index, .. } if !index.is_empty() => {

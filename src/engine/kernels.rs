@@ -211,8 +211,8 @@ with_avx2! {
 }
 
 with_avx2! {
-    /// θᵀ[c·m + i] ← θᵀ[c·m + i] − γ(0 + g_i x_c) over x's nonzero entries c (shifted by `off`),
-    /// and the bias column θᵀ[i] ← θᵀ[i] − γ(0 + g_i) when `off` is 1: the micro-steps' gradient
+    /// `θᵀ[c·m + i]` ← `θᵀ[c·m + i]` − γ(0 + g_i x_c) over x's nonzero entries c (shifted by `off`),
+    /// and the bias column `θᵀ[i]` ← `θᵀ[i]` − γ(0 + g_i) when `off` is 1: the micro-steps' gradient
     /// (which starts at +0) and SGD step, fused, on a transposed parameter.
     pub fn sgd_outer_t(wt: &mut [f64], m: usize, off: usize, g: &[f64], x: Sparse, lr: f64) {
         if off == 1 {

@@ -800,7 +800,7 @@ pub enum Local {
     OneMinusSquare,
     /// u(1 − u) (σ's, from its output)
     Logistic,
-    /// [x > 0]
+    /// `[x > 0]`
     Step,
     /// 1/(2u) (√'s, from its output)
     HalfRecip,

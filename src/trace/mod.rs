@@ -708,7 +708,7 @@ fn number(v: &serde_json::Value) -> Option<f64> {
     }
 }
 
-/// JSON's numbers (and the markers [`quote_non_finite`] puts for NaN and the infinities) and
+/// JSON's numbers (and the markers `quote_non_finite` puts for NaN and the infinities) and
 /// arrays. A trace's array may be empty: a node may have no entries.
 impl nested::NestedValue for serde_json::Value {
     const EMPTY_LISTS: bool = true;

@@ -1,7 +1,7 @@
 //! The interactive debugger: `bptui MODEL.yaml`.
 //!
 //! The state lives in [`App`]; [`update`] is the only code that drives the
-//! [`Session`](crate::session::Session); [`action_for`] maps keys to actions; drawing is
+//! [`Session`]; [`keys::action_for`] maps keys to actions; drawing is
 //! `impl Widget for &App`, one module per pane, laid out here. [`run_loop`] is generic over
 //! the ratatui backend so that tests run the real loop under `TestBackend`.
 
