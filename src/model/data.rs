@@ -2,8 +2,10 @@
 //! gives instead, and the check that every example fits the graph (its feature count, and
 //! labels that every classification loss in the graph can take).
 
+use ndarray::{ArrayD, IxDyn};
+
 use crate::data::Dataset;
-use crate::engine::Op;
+use crate::engine::{NodeId, Op};
 use crate::error::{Error, Result};
 use crate::numfmt::py_repr;
 
@@ -74,44 +76,11 @@ impl Ctx<'_> {
     /// Checks every example against the graph: feature count and labels in the loss's range.
     pub(super) fn check_data(&self, model: &Model) -> Result<()> {
         let graph = &model.graph;
+        let classes = self.check_classes(model)?;
         let Some(features) = graph.features() else {
             return Ok(());
         };
         let width = graph.node(features).shape[0];
-        // Every classification loss in the graph, wherever it stands (J = 2 · cross_entropy(..)
-        // too): the number of classes it takes labels for. A class given as a number or an
-        // input is checked here once; the data's labels below.
-        let mut classes: Option<usize> = None;
-        for n in graph.nodes() {
-            let k = match &n.op {
-                Op::BinaryCrossEntropy { .. } => 2,
-                Op::CrossEntropy { .. } => graph.node(n.inputs[0]).shape.iter().product(),
-                _ => continue,
-            };
-            let label = graph.node(n.inputs[1]);
-            match label.op {
-                Op::Label => classes = Some(classes.map_or(k, |c| c.min(k))),
-                _ => {
-                    let value = model
-                        .initial
-                        .iter()
-                        .find(|(id, _)| graph.node(*id).name == label.name)
-                        .map(|(_, v)| v.iter().copied().collect::<Vec<f64>>())
-                        .or(match label.op {
-                            Op::Const(c) => Some(vec![c]),
-                            _ => None,
-                        });
-                    for v in value.unwrap_or_default() {
-                        if v.fract() != 0.0 || v < 0.0 || v >= k as f64 {
-                            return Err(self.err(
-                                "graph.compute",
-                                format!("{}: the class {v} is out of range: it takes classes 0 to {}", n.name, k - 1),
-                            ));
-                        }
-                    }
-                }
-            }
-        }
         for (data, key) in [(&model.train_data, "train".to_string()), (&model.test_data, model.test_key.clone())] {
             let Some(data) = data else { continue };
             let locate_row = |i: usize, message: String| -> Error {
@@ -158,4 +127,78 @@ impl Ctx<'_> {
         }
         Ok(())
     }
+
+    /// Every classification loss in the graph, wherever it stands (J = 2 · cross_entropy(..)
+    /// too), checked once: a class given as a number or an input must be one of its classes,
+    /// a class `cross_entropy` reads is fixed (a number, an input or the data's label y*);
+    /// returns the fewest classes a loss takes the data's labels for (checked by the caller).
+    fn check_classes(&self, model: &Model) -> Result<Option<usize>> {
+        let graph = &model.graph;
+        let mut classes: Option<usize> = None;
+        for n in graph.nodes() {
+            let k = match &n.op {
+                Op::BinaryCrossEntropy { .. } => 2,
+                Op::CrossEntropy { .. } => graph.node(n.inputs[0]).shape.iter().product(),
+                _ => continue,
+            };
+            let label = graph.node(n.inputs[1]);
+            match label.op {
+                Op::Label => classes = Some(classes.map_or(k, |c| c.min(k))),
+                _ => {
+                    let Some(value) = fixed_value(model, n.inputs[1]) else {
+                        if matches!(n.op, Op::BinaryCrossEntropy { .. }) {
+                            continue;
+                        }
+                        return Err(self.err(
+                            "graph.compute",
+                            format!(
+                                "{}: its class `{}` depends on a parameter; cross_entropy takes a fixed class: a \
+                                 number, an input or the data's label",
+                                n.name, label.name
+                            ),
+                        ));
+                    };
+                    for v in value {
+                        if v.fract() != 0.0 || v < 0.0 || v >= k as f64 {
+                            return Err(self.err(
+                                "graph.compute",
+                                format!("{}: the class {v} is out of range: it takes classes 0 to {}", n.name, k - 1),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(classes)
+    }
+}
+
+/// The value of node `id` when no parameter and no data reaches it (so it never changes as the
+/// run goes): computed from the numbers and inputs it is made of.
+fn fixed_value(model: &Model, id: NodeId) -> Option<Vec<f64>> {
+    let graph = &model.graph;
+    let mut needed = vec![false; id + 1];
+    needed[id] = true;
+    for u in (0..=id).rev() {
+        if !needed[u] {
+            continue;
+        }
+        match graph.node(u).op {
+            Op::Param | Op::Features | Op::Label => return None,
+            _ => graph.node(u).inputs.iter().for_each(|&i| needed[i] = true),
+        }
+    }
+    let mut values: Vec<ArrayD<f64>> = vec![ArrayD::zeros(IxDyn(&[0])); id + 1];
+    for (u, n) in graph.nodes()[..=id].iter().enumerate().filter(|&(u, _)| needed[u]) {
+        values[u] = match n.op {
+            Op::Const(c) => ArrayD::from_elem(n.shape.clone(), c),
+            Op::Input => model.initial.iter().find(|(i, _)| *i == u).map(|(_, v)| v.clone())?,
+            _ => {
+                let mut out = ArrayD::zeros(n.shape.clone());
+                n.op.forward(&n.inputs, &values, &mut out);
+                out
+            }
+        };
+    }
+    Some(values[id].iter().copied().collect())
 }

@@ -604,6 +604,39 @@ fn labels_out_of_range_for_a_loss_inside_the_output() {
     says(&err, &["label -1.5 is out of range"]);
 }
 
+/// A graph without data: its class is a number, a computation of numbers and inputs, or
+/// something that trains (refused: it could leave the classes); `run` on these panicked before.
+#[test]
+fn classes_of_a_graph_without_data_are_checked_before_it_runs() {
+    let graph = |class: &str| {
+        format!(
+            "name: g\ngraph:\n  inputs: {{v: [1.0, 2.0, 3.0], c: 1.0}}\n  params:\n    w: {{shape: [3]}}\n  compute:\n    \
+             - \"u = w * v\"\n    - \"J = 2 * cross_entropy(softmax(u), {class})\"\n  output: J\n"
+        )
+    };
+    for (class, phrases) in [
+        ("5", &["the class 5 is out of range", "classes 0 to 2"][..]),
+        ("-1.5", &["the class -1.5 is out of range"]),
+        ("c + 3", &["the class 4 is out of range"]),
+        ("sum(w)", &["depends on a parameter", "a fixed class"]),
+    ] {
+        let (_dir, path) = model(&graph(class));
+        for command in ["check", "run"] {
+            let err = fails([Path::new(command), &path]);
+            says(&err, phrases);
+            assert!(err.starts_with(&format!("error: {}:7:", path.display())), "{class}: located: {err}");
+        }
+    }
+    // A class made of numbers and inputs that is in range runs, with J = 2 · log 3 when the
+    // weights start at zero (every class equally likely).
+    for class in ["2", "c + 1", "-(1 - 3)"] {
+        let (_dir, path) = model(&graph(class));
+        let out = bptui().arg("run").arg(&path).assert().success().get_output().stdout.clone();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains(&format!("J = {}", 2.0 * 3f64.ln())), "{class}: {out}");
+    }
+}
+
 #[test]
 fn a_trace_is_not_written_as_csv() {
     let dir = tempfile::tempdir().unwrap();
