@@ -38,6 +38,17 @@ impl<'a> Scan<'a> {
         self.s.get(self.i).copied()
     }
 
+    /// After an item of a list or object that `close` ends: `Some(true)` past a comma (another
+    /// item follows), `Some(false)` past `close`, `None` at anything else.
+    fn more(&mut self, close: u8) -> Option<bool> {
+        let c = self.peek()?;
+        if c != b',' && c != close {
+            return None;
+        }
+        self.i += 1;
+        Some(c == b',')
+    }
+
     /// A string without escapes or control characters.
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
@@ -168,13 +179,8 @@ impl<'a> Scan<'a> {
                 }
                 self.walk(depth + 1, shape, out)?;
                 n += 1;
-                match self.peek()? {
-                    b',' => self.i += 1,
-                    b']' => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return None,
+                if !self.more(b']')? {
+                    break;
                 }
             }
         }
@@ -206,13 +212,8 @@ impl<'a> Scan<'a> {
                 return None;
             }
             items.push((name.to_string(), self.array()?));
-            match self.peek()? {
-                b',' => self.i += 1,
-                b'}' => {
-                    self.i += 1;
-                    return Some(items);
-                }
-                _ => return None,
+            if !self.more(b'}')? {
+                return Some(items);
             }
         }
     }
@@ -270,13 +271,8 @@ pub fn record(line: &str, numbers: bool) -> Option<Record> {
                         let v = p.number()?;
                         p.numbers = saved;
                         m.push((k.to_string(), v));
-                        match p.peek()? {
-                            b',' => p.i += 1,
-                            b'}' => {
-                                p.i += 1;
-                                break;
-                            }
-                            _ => return None,
+                        if !p.more(b'}')? {
+                            break;
                         }
                     }
                 }
@@ -284,13 +280,8 @@ pub fn record(line: &str, numbers: bool) -> Option<Record> {
             }
             _ => return None,
         }
-        match p.peek()? {
-            b',' => p.i += 1,
-            b'}' => {
-                p.i += 1;
-                break;
-            }
-            _ => return None,
+        if !p.more(b'}')? {
+            break;
         }
     }
     p.ws();
