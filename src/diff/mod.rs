@@ -519,7 +519,7 @@ pub fn step_differs(theirs: &Theirs, tol: f64, s: &Session, event: crate::sessio
         _ => &ws.values[node],
     };
     let tolerance = Tolerance { tol, float32: theirs.float32 };
-    match layout::align(ours, their, |o, t| tolerance.agree(o, t)) {
+    match layout::align(ours, &their, |o, t| tolerance.agree(o, t)) {
         Some((_, a)) if tolerance.agree(ours, &a) => None,
         _ => Some(format!(
             "{} of epoch {epoch} example {example} differs from THEIRS",

@@ -49,6 +49,9 @@ struct Lazy {
     source: Source,
     /// Their name → our name.
     alias: HashMap<String, String>,
+    /// The record [`Theirs::value`] read last: the debugger asks for its values again at
+    /// every frame and step.
+    last: Mutex<Option<Arc<ExampleRecord>>>,
 }
 
 #[derive(Debug)]
@@ -75,8 +78,9 @@ impl Reading {
 impl Theirs {
     /// Reads a JSON Lines or .npz trace and renames their names to ours with `aliases`
     /// (their name, our name); every remaining name must be a node of `graph`, and every
-    /// value must be one bptui computes. Holds every record in memory (the debugger's
-    /// `--against` looks values up at random); `diff` uses [`Theirs::load_streaming`].
+    /// value must be one bptui computes. Holds every record in memory: a trace from a pipe,
+    /// which cannot be read twice, and the tests' small traces; `diff` and the debugger's
+    /// `--against` use [`Theirs::load_streaming`].
     pub fn load(path: &Path, graph: &Graph, aliases: &[(String, String)]) -> Result<Theirs> {
         let records = trace::read_file(path)?;
         let mut theirs = Theirs { file: path.display().to_string(), records: records.len(), ..Default::default() };
@@ -106,7 +110,7 @@ impl Theirs {
                 theirs.take(graph, &mut reading, number, record, false)
             })?;
             let source = Source::Npz(Mutex::new(npz));
-            theirs.lazy = Some(Arc::new(Lazy { source, alias: reading.alias.clone() }));
+            theirs.lazy = Some(Arc::new(Lazy { source, alias: reading.alias.clone(), last: Mutex::new(None) }));
             return theirs.finish(path, reading);
         }
         let mut offsets = BTreeMap::new();
@@ -120,7 +124,7 @@ impl Theirs {
             Ok(!reading.numbers.decided())
         })?;
         let source = Source::Jsonl { path: path.to_path_buf(), offsets, cursor: Mutex::new(None) };
-        theirs.lazy = Some(Arc::new(Lazy { source, alias: reading.alias.clone() }));
+        theirs.lazy = Some(Arc::new(Lazy { source, alias: reading.alias.clone(), last: Mutex::new(None) }));
         theirs.finish(path, reading)
     }
 
@@ -287,9 +291,25 @@ impl Theirs {
     }
 
     /// Their value of `name` in `section` of an example.
-    pub fn value(&self, epoch: usize, example: usize, section: super::Section, name: &str) -> Option<&ArrayD<f64>> {
-        let r = self.example(epoch, example)?;
-        section.of(r).iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    /// Their value of `name` in `section` of an example; read from the file (one record kept)
+    /// when the trace was loaded streaming.
+    pub fn value(
+        &self,
+        epoch: usize,
+        example: usize,
+        section: super::Section,
+        name: &str,
+    ) -> Option<Cow<'_, ArrayD<f64>>> {
+        let find = |r: &ExampleRecord| section.of(r).iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        let Some(lazy) = &self.lazy else {
+            let r = self.example(epoch, example)?;
+            return section.of(r).iter().find(|(n, _)| n == name).map(|(_, v)| Cow::Borrowed(v));
+        };
+        let mut last = lazy.last.lock().unwrap_or_else(|e| e.into_inner());
+        if last.as_ref().is_none_or(|r| (r.epoch, r.example) != (epoch, example)) {
+            *last = Some(Arc::new(self.fetch(epoch, example)?.into_owned()));
+        }
+        last.as_deref().and_then(find).map(Cow::Owned)
     }
 
     /// The last epoch they recorded anything of.

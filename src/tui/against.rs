@@ -79,7 +79,7 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
     let mut aligned = None;
     let mut mismatch = Vec::new();
     let tol = Tolerance { tol: app.compare.tol, float32: theirs.float32 };
-    match align(ours, t, |o, a| tol.agree(o, a)) {
+    match align(ours, &t, |o, a| tol.agree(o, a)) {
         None => {
             let msg = format!(
                 "{who}{after}: shape {} where bptui's is {} — compare with `bptui diff`",

@@ -273,3 +273,41 @@ fn d_again_goes_to_the_next_differing_value_in_the_same_example() {
     press_d(&mut a);
     assert!(last(&a).starts_with("no divergence from here on"), "{}", last(&a));
 }
+
+/// The debugger reads `--against` streaming (one record at a time, from the file): every value
+/// of every example is the one the whole trace held in memory gives, in JSON Lines and .npz,
+/// asked for in any order.
+#[test]
+fn a_streamed_trace_gives_every_value_the_whole_trace_gives() {
+    use bptui::diff::Section;
+    let dir = tempfile::tempdir().unwrap();
+    let m = model();
+    let mut session = Session::new(m.clone(), Backward::B);
+    let mut records = Vec::new();
+    record_run(&mut session, None, |r| {
+        records.push(r);
+        Ok(())
+    })
+    .unwrap();
+    for name in ["theirs.jsonl", "theirs.npz"] {
+        let path = dir.path().join(name);
+        write_file(&path, &records).unwrap();
+        let whole = Theirs::load(&path, &m.graph, &[]).unwrap();
+        let streamed = Theirs::load_streaming(&path, &m.graph, &[]).unwrap();
+        let mut asked = 0;
+        // Backwards through the examples, so that the reader seeks.
+        let places: Vec<(usize, usize)> = whole.examples().map(|(at, _, _)| at).collect();
+        for &(epoch, example) in places.iter().rev() {
+            let r = whole.example(epoch, example).unwrap();
+            for section in [Section::Forward, Section::Adjoint, Section::Param] {
+                for (node, value) in section.of(r) {
+                    let got = streamed.value(epoch, example, section, node).expect("a streamed value");
+                    assert_eq!(got.as_ref(), value, "{name}: epoch {epoch} example {example} {node}");
+                    asked += 1;
+                }
+            }
+        }
+        assert!(asked > 100, "{name}: {asked} values compared");
+        assert!(streamed.value(1, places.len() + 99, Section::Forward, "a").is_none(), "{name}: no such example");
+    }
+}
