@@ -76,6 +76,9 @@ pub fn read(r: &mut impl Read, available: u64) -> Result<ArrayD<f64>, String> {
     array.map_err(|e| format!("the .npy data does not fit its shape: {e}"))
 }
 
+/// The number types bptui reads (after the byte-order character).
+const KINDS: [&str; 10] = ["f8", "f4", "i8", "i4", "i2", "i1", "u8", "u4", "u2", "u1"];
+
 fn unsupported(descr: &str) -> String {
     format!("the .npy array holds '{descr}'; expected float64, float32 or integers (such as '<f8')")
 }
@@ -102,6 +105,10 @@ fn header(r: &mut impl Read, available: u64) -> Result<Header, String> {
     r.read_exact(&mut text).map_err(|_| "the .npy header is cut short".to_string())?;
     let text = String::from_utf8_lossy(&text);
     let descr = descr(&text).ok_or("the .npy header has no readable 'descr' (such as '<f8')")?;
+    // The type is checked before any data is read: a claim is counted in bytes of that type.
+    if !KINDS.contains(&descr.get(1..).unwrap_or("")) || !matches!(descr.get(..1), Some("<" | ">" | "|" | "=")) {
+        return Err(unsupported(descr));
+    }
     let item = item_size(descr).ok_or("the .npy header has no readable 'descr' (such as '<f8')")?;
     let shape = shape(&text).ok_or("the .npy header has no readable 'shape' (such as (3, 4))")?;
     let numbers = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
@@ -221,5 +228,9 @@ mod tests {
         }
         let complex = npy("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", 16);
         assert!(read(&mut complex.as_slice(), complex.len() as u64).unwrap_err().contains("'<c16'"));
+        // A type is refused from the header alone, before its data is counted or read: a
+        // gigabyte "void" item in a file of a few bytes.
+        let void = npy("{'descr': '|V1000000000', 'fortran_order': False, 'shape': (1,), }", 0);
+        assert!(check(&mut void.as_slice(), void.len() as u64).unwrap_err().contains("'|V1000000000'"));
     }
 }

@@ -51,21 +51,13 @@ impl Dataset {
         };
         let width = first.len();
         if width < 2 {
-            return Err(row_error(0, format!("a row needs a label and at least one feature, got {} number(s)", width)));
+            return Err(row_error(0, too_narrow(width)));
         }
         let mut features = Array2::zeros((rows.len(), width - 1));
         let mut labels = Vec::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
             if row.len() != width {
-                return Err(row_error(
-                    i,
-                    format!(
-                        "expected {} numbers (the label and {} features, as in the first row), got {}",
-                        width,
-                        width - 1,
-                        row.len()
-                    ),
-                ));
+                return Err(row_error(i, ragged(width, row.len())));
             }
             labels.push(row[0]);
             for (j, &v) in row[1..].iter().enumerate() {
@@ -104,22 +96,16 @@ impl Dataset {
             if rows == 0 {
                 width = record.len();
                 if width < 2 {
-                    let got = format!("a row needs a label and at least one feature, got {width} number(s)");
-                    return Err(data_error(line, got));
+                    return Err(data_error(line, too_narrow(width)));
                 }
-                // The file's size over the first row's bytes: room for every row at once.
+                // The file's size over the first row's bytes: room for every row at once (and
+                // never more than the file can hold: a number takes at least two bytes).
                 let per_row = record.as_slice().len() + record.len();
-                let rows_expected = bytes.len() / per_row.max(1) + 1;
+                let rows_expected = (bytes.len() / per_row.max(1)).min(bytes.len() / (2 * width)) + 1;
                 features.reserve(rows_expected * (width - 1));
                 labels.reserve(rows_expected);
             } else if record.len() != width {
-                let message = format!(
-                    "expected {} numbers (the label and {} features, as in the first row), got {}",
-                    width,
-                    width - 1,
-                    record.len()
-                );
-                return Err(data_error(line, message));
+                return Err(data_error(line, ragged(width, record.len())));
             }
             for (col, cell) in record.iter().enumerate() {
                 let value = parse_cell(cell).ok_or_else(|| {
@@ -142,6 +128,16 @@ impl Dataset {
         let features = Array2::from_shape_vec((rows, width - 1), features).expect("every row has width - 1 features");
         Ok(Dataset { source: file, features, labels })
     }
+}
+
+/// The first row has too few numbers for a label and a feature.
+fn too_narrow(width: usize) -> String {
+    format!("a row needs a label and at least one feature, got {width} number(s)")
+}
+
+/// A row whose count of numbers is not the first row's.
+fn ragged(width: usize, got: usize) -> String {
+    format!("expected {width} numbers (the label and {} features, as in the first row), got {got}", width - 1)
 }
 
 /// One CSV cell as a number, spaces around it allowed; the same value `str::parse::<f64>` gives.

@@ -49,9 +49,9 @@ struct Lazy {
     source: Source,
     /// Their name → our name.
     alias: HashMap<String, String>,
-    /// The record [`Theirs::value`] read last: the debugger asks for its values again at
-    /// every frame and step.
-    last: Mutex<Option<Arc<ExampleRecord>>>,
+    /// The two records [`Theirs::value`] read last: the debugger asks for their values again
+    /// at every frame and step.
+    kept: Mutex<Vec<ExampleRecord>>,
 }
 
 #[derive(Debug)]
@@ -110,7 +110,7 @@ impl Theirs {
                 theirs.take(graph, &mut reading, number, record, false)
             })?;
             let source = Source::Npz(Mutex::new(npz));
-            theirs.lazy = Some(Arc::new(Lazy { source, alias: reading.alias.clone(), last: Mutex::new(None) }));
+            theirs.lazy = Some(Arc::new(Lazy { source, alias: reading.alias.clone(), kept: Mutex::new(Vec::new()) }));
             return theirs.finish(path, reading);
         }
         let mut offsets = BTreeMap::new();
@@ -124,7 +124,7 @@ impl Theirs {
             Ok(!reading.numbers.decided())
         })?;
         let source = Source::Jsonl { path: path.to_path_buf(), offsets, cursor: Mutex::new(None) };
-        theirs.lazy = Some(Arc::new(Lazy { source, alias: reading.alias.clone(), last: Mutex::new(None) }));
+        theirs.lazy = Some(Arc::new(Lazy { source, alias: reading.alias.clone(), kept: Mutex::new(Vec::new()) }));
         theirs.finish(path, reading)
     }
 
@@ -290,9 +290,9 @@ impl Theirs {
         self.epochs.values().map(|(n, r)| (*n, r))
     }
 
-    /// Their value of `name` in `section` of an example.
-    /// Their value of `name` in `section` of an example; read from the file (one record kept)
-    /// when the trace was loaded streaming.
+    /// Their value of `name` in `section` of an example; read from the file when the trace was
+    /// loaded streaming (the two records read last are kept: the debugger shows an example's
+    /// values beside the parameters the example before it left).
     pub fn value(
         &self,
         epoch: usize,
@@ -300,16 +300,25 @@ impl Theirs {
         section: super::Section,
         name: &str,
     ) -> Option<Cow<'_, ArrayD<f64>>> {
-        let find = |r: &ExampleRecord| section.of(r).iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        let find = |r: &ExampleRecord| section.of(r).iter().position(|(n, _)| n == name);
         let Some(lazy) = &self.lazy else {
             let r = self.example(epoch, example)?;
-            return section.of(r).iter().find(|(n, _)| n == name).map(|(_, v)| Cow::Borrowed(v));
+            return find(r).map(|i| Cow::Borrowed(&section.of(r)[i].1));
         };
-        let mut last = lazy.last.lock().unwrap_or_else(|e| e.into_inner());
-        if last.as_ref().is_none_or(|r| (r.epoch, r.example) != (epoch, example)) {
-            *last = Some(Arc::new(self.fetch(epoch, example)?.into_owned()));
-        }
-        last.as_deref().and_then(find).map(Cow::Owned)
+        let mut kept = lazy.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let at = match kept.iter().position(|r| (r.epoch, r.example) == (epoch, example)) {
+            Some(at) => at,
+            None => {
+                let record = self.fetch(epoch, example)?.into_owned();
+                if kept.len() == 2 {
+                    kept.remove(0);
+                }
+                kept.push(record);
+                kept.len() - 1
+            }
+        };
+        let r = &kept[at];
+        find(r).map(|i| Cow::Owned(section.of(r)[i].1.clone()))
     }
 
     /// The last epoch they recorded anything of.

@@ -101,7 +101,20 @@ impl Ctx<'_> {
                     ),
                 ));
             }
-            if let Some(k) = classes {
+            for &(class, k) in &classes.computed {
+                for i in 0..data.len() {
+                    let value = class_value(model, class, Some((data, i))).unwrap_or_default();
+                    if let Some(&v) = value.iter().find(|&&v| !in_range(v, k)) {
+                        let name = &graph.node(class).name;
+                        let what = if k == 0 { "no classes".to_string() } else { format!("classes 0 to {}", k - 1) };
+                        return Err(locate_row(
+                            i,
+                            format!("the class `{name}` is {v} for this row; its loss takes {what}"),
+                        ));
+                    }
+                }
+            }
+            if let Some(k) = classes.labels {
                 for (i, &label) in data.labels.iter().enumerate() {
                     if label.fract() != 0.0 || label < 0.0 || label >= k as f64 {
                         let what = if k == 2 {
@@ -113,7 +126,7 @@ impl Ctx<'_> {
                     }
                 }
             }
-            if classes.is_none() {
+            if classes.labels.is_none() {
                 if let Some(i) = data.labels.iter().position(|l| !l.is_finite()) {
                     let label = py_repr(data.labels[i]);
                     return Err(locate_row(i, format!("label {label}: expected a finite number")));
@@ -129,76 +142,113 @@ impl Ctx<'_> {
     }
 
     /// Every classification loss in the graph, wherever it stands (J = 2 · cross_entropy(..)
-    /// too), checked once: a class given as a number or an input must be one of its classes,
-    /// a class `cross_entropy` reads is fixed (a number, an input or the data's label y*);
-    /// returns the fewest classes a loss takes the data's labels for (checked by the caller).
-    fn check_classes(&self, model: &Model) -> Result<Option<usize>> {
+    /// too), checked once: a class given as a number, an input or a computation of them must
+    /// be one of its classes; a class computed from the data is checked for every row; a class
+    /// `cross_entropy` reads must not depend on a parameter (it could leave the classes as they
+    /// train).
+    fn check_classes(&self, model: &Model) -> Result<Classes> {
         let graph = &model.graph;
-        let mut classes: Option<usize> = None;
+        let mut classes = Classes::default();
         for n in graph.nodes() {
             let k = match &n.op {
                 Op::BinaryCrossEntropy { .. } => 2,
                 Op::CrossEntropy { .. } => graph.node(n.inputs[0]).shape.iter().product(),
                 _ => continue,
             };
+            let out_of_range = |v: f64| {
+                let what =
+                    if k == 0 { "it has no classes".to_string() } else { format!("it takes classes 0 to {}", k - 1) };
+                self.err("graph.compute", format!("{}: the class {v} is out of range: {what}", n.name))
+            };
             let label = graph.node(n.inputs[1]);
-            match label.op {
-                Op::Label => classes = Some(classes.map_or(k, |c| c.min(k))),
-                _ => {
-                    let Some(value) = fixed_value(model, n.inputs[1]) else {
-                        if matches!(n.op, Op::BinaryCrossEntropy { .. }) {
-                            continue;
-                        }
-                        return Err(self.err(
-                            "graph.compute",
-                            format!(
-                                "{}: its class `{}` depends on a parameter; cross_entropy takes a fixed class: a \
-                                 number, an input or the data's label",
-                                n.name, label.name
-                            ),
-                        ));
-                    };
-                    for v in value {
-                        if v.fract() != 0.0 || v < 0.0 || v >= k as f64 {
-                            return Err(self.err(
-                                "graph.compute",
-                                format!("{}: the class {v} is out of range: it takes classes 0 to {}", n.name, k - 1),
-                            ));
-                        }
+            if label.op == Op::Label {
+                if k == 0 {
+                    return Err(out_of_range(0.0));
+                }
+                classes.labels = Some(classes.labels.map_or(k, |c: usize| c.min(k)));
+                continue;
+            }
+            match class_value(model, n.inputs[1], None) {
+                Ok(value) => {
+                    if let Some(&v) = value.iter().find(|&&v| !in_range(v, k)) {
+                        return Err(out_of_range(v));
                     }
                 }
+                Err(Reaches::Data) => classes.computed.push((n.inputs[1], k)),
+                Err(Reaches::Param) if matches!(n.op, Op::CrossEntropy { .. }) => {
+                    return Err(self.err(
+                        "graph.compute",
+                        format!(
+                            "{}: its class `{}` depends on a parameter; cross_entropy takes a fixed class: a \
+                             number, an input, the data's label or a computation of these",
+                            n.name, label.name
+                        ),
+                    ));
+                }
+                // binary_cross_entropy reads its target as a number, never as an index.
+                Err(Reaches::Param) => {}
             }
         }
         Ok(classes)
     }
 }
 
-/// The value of node `id` when no parameter and no data reaches it (so it never changes as the
-/// run goes): computed from the numbers and inputs it is made of.
-fn fixed_value(model: &Model, id: NodeId) -> Option<Vec<f64>> {
+/// What the classification losses of a graph take as classes.
+#[derive(Default)]
+struct Classes {
+    /// The fewest classes a loss takes the data's labels y* for, as they are.
+    labels: Option<usize>,
+    /// Classes computed from the data (`y - 1`): the node and its loss's number of classes.
+    computed: Vec<(NodeId, usize)>,
+}
+
+/// Whether `v` is one of the classes 0 to k − 1.
+fn in_range(v: f64, k: usize) -> bool {
+    v.fract() == 0.0 && v >= 0.0 && v < k as f64
+}
+
+/// Why a node has no value before the run: what reaches it.
+#[derive(Debug, PartialEq)]
+enum Reaches {
+    Param,
+    Data,
+}
+
+/// The value of node `id` from the numbers, inputs and (with `row`) the data row it is made
+/// of; `Err` says what else reaches it: a parameter, or the data when no row is given.
+fn class_value(model: &Model, id: NodeId, row: Option<(&Dataset, usize)>) -> std::result::Result<Vec<f64>, Reaches> {
     let graph = &model.graph;
     let mut needed = vec![false; id + 1];
     needed[id] = true;
+    let mut data = false;
     for u in (0..=id).rev() {
         if !needed[u] {
             continue;
         }
         match graph.node(u).op {
-            Op::Param | Op::Features | Op::Label => return None,
+            Op::Param => return Err(Reaches::Param),
+            Op::Features | Op::Label => data = true,
             _ => graph.node(u).inputs.iter().for_each(|&i| needed[i] = true),
         }
     }
+    if data && row.is_none() {
+        return Err(Reaches::Data);
+    }
     let mut values: Vec<ArrayD<f64>> = vec![ArrayD::zeros(IxDyn(&[0])); id + 1];
     for (u, n) in graph.nodes()[..=id].iter().enumerate().filter(|&(u, _)| needed[u]) {
-        values[u] = match n.op {
-            Op::Const(c) => ArrayD::from_elem(n.shape.clone(), c),
-            Op::Input => model.initial.iter().find(|(i, _)| *i == u).map(|(_, v)| v.clone())?,
-            _ => {
-                let mut out = ArrayD::zeros(n.shape.clone());
-                n.op.forward(&n.inputs, &values, &mut out);
-                out
+        let mut out = ArrayD::zeros(n.shape.clone());
+        match (&n.op, row) {
+            (Op::Const(c), _) => out.fill(*c),
+            (Op::Features, Some((data, i))) => data.features_into(i, &mut out),
+            (Op::Label, Some((data, i))) => data.label_into(i, &mut out),
+            (Op::Input, _) => {
+                if let Some((_, v)) = model.initial.iter().find(|(i, _)| *i == u) {
+                    out.assign(v);
+                }
             }
-        };
+            _ => n.op.forward(&n.inputs, &values, &mut out),
+        }
+        values[u] = out;
     }
-    Some(values[id].iter().copied().collect())
+    Ok(values[id].iter().copied().collect())
 }

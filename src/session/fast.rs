@@ -33,7 +33,7 @@ use crate::engine::optim::Optimizer;
 use crate::engine::{Graph, NodeId, Op, Workspace};
 use crate::model::Model;
 
-use super::{load_row, predicted_label, EpochMetrics, NonFinite, Phase, Score, Session};
+use super::{load_row, mean, predicted_label, EpochMetrics, NonFinite, Phase, Score, Session};
 
 /// Far enough below overflow (1.8e308) that a bound under it, with its roundings, proves
 /// the numbers it bounds finite.
@@ -183,6 +183,16 @@ impl Plan {
             fused_node,
             skip,
             copy_features,
+        }
+    }
+
+    /// Row `row` of `data` into `ws`: its label, and its features when a rule reads them from
+    /// the workspace.
+    fn load_row(&self, graph: &Graph, ws: &mut Workspace, data: &Dataset, row: usize) {
+        if self.copy_features {
+            load_row(graph, ws, data, row);
+        } else if let Some(l) = graph.label() {
+            data.label_into(row, &mut ws.values[l]);
         }
     }
 
@@ -336,11 +346,7 @@ impl<'p> Scorer<'p> {
         let data = data.expect("the data evaluated");
         let mut wrong = 0;
         for (i, loss) in rows.zip(losses) {
-            if self.plan.copy_features {
-                load_row(graph, &mut self.ws, data, i);
-            } else if let Some(l) = graph.label() {
-                data.label_into(i, &mut self.ws.values[l]);
-            }
+            self.plan.load_row(graph, &mut self.ws, data, i);
             forward(graph, self.plan, &self.states, &mut self.acc, &mut self.ws, row_of(nz, i), true, false);
             *loss = self.ws.loss_value(graph);
             if predicted_label(graph, &self.ws).is_some_and(|pred| pred as f64 != data.labels[i]) {
@@ -391,22 +397,14 @@ impl<'p> Scorer<'p> {
                 let wrong = self.losses(false, 0..d.len(), &mut losses);
                 mean(&model.graph, &losses, wrong)
             });
-            (wrong, test, worker.ok().and_then(|h| h.join().ok()))
+            // A worker that panicked has the panic of the same code here: propagate it.
+            let theirs_wrong = worker.ok().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            (wrong, test, theirs_wrong)
         });
         // Without a second thread, the rest here.
         wrong += theirs_wrong.unwrap_or_else(|| self.losses(true, half..n, &mut losses[half..]));
         (Some(mean(&model.graph, &losses, wrong)), test)
     }
-}
-
-/// Mean loss (and error rate) from each row's loss, summed in order as `score` sums them.
-fn mean(graph: &Graph, losses: &[f64], wrong: usize) -> Score {
-    let mut total = 0.0;
-    for &loss in losses {
-        total += loss;
-    }
-    let n = losses.len() as f64;
-    Score { loss: total / n, error: graph.prediction().map(|_| wrong as f64 / n) }
 }
 
 /// An evaluation running on another thread: the epoch it evaluates, and its scores to come.
@@ -416,8 +414,8 @@ impl Session {
     /// Runs to the end as [`Session::run_to_end`] does, with the same parameters, losses,
     /// metrics and first NaN/Inf (see the module's notes), calling `after` after each example
     /// and each evaluation. An epoch's evaluation runs on a second thread while the next epoch
-    /// trains (its metrics appear during that epoch); the last one shares its rows between
-    /// two threads.
+    /// trains (its metrics appear after the first example that ends once it is done); the last
+    /// one shares its rows between two threads.
     pub fn run_fast(&mut self, mut after: impl FnMut(&Session)) {
         while self.phase != Phase::Finished && !self.at_boundary() {
             self.step();
@@ -434,7 +432,8 @@ impl Session {
         std::thread::scope(|scope| {
             let mut pending: Option<Pending> = None;
             while self.phase != Phase::Finished {
-                if self.phase == Phase::Evaluate {
+                // The evaluation's metrics as soon as it is done, and always before the next one.
+                if self.phase == Phase::Evaluate || pending.as_ref().is_some_and(|(_, h)| h.is_finished()) {
                     self.record(pending.take());
                 }
                 let fast = params_finite && self.first_non_finite.is_none();
@@ -538,13 +537,9 @@ impl Session {
             Some(z) => (z.row(row), z.finite[row]),
             None => (row_of(None, 0), true),
         };
-        if plan.copy_features {
-            load_row(graph, &mut self.ws, data, row);
-            if let Some(f) = graph.features() {
-                finite_x = kernels::all_finite(self.ws.values[f].as_slice().expect("contiguous"));
-            }
-        } else if let Some(l) = graph.label() {
-            data.label_into(row, &mut self.ws.values[l]);
+        plan.load_row(graph, &mut self.ws, data, row);
+        if let Some(f) = graph.features().filter(|_| plan.copy_features) {
+            finite_x = kernels::all_finite(self.ws.values[f].as_slice().expect("contiguous"));
         }
         if let Some(outcome) = fast_passes(graph, plan, states, acc, &mut self.ws, x, finite_x) {
             return outcome;

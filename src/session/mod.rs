@@ -595,17 +595,25 @@ impl Session {
 
 /// Mean loss (and error rate) on a dataset of the parameters held in `ws`.
 fn score(graph: &Graph, ws: &mut Workspace, data: &Dataset) -> Score {
-    let mut total = 0.0;
+    let mut losses = Vec::with_capacity(data.len());
     let mut wrong = 0usize;
     for i in 0..data.len() {
-        total += evaluate_row(graph, ws, data, i);
-        if let Some(pred) = predicted_label(graph, ws) {
-            if pred as f64 != data.labels[i] {
-                wrong += 1;
-            }
+        losses.push(evaluate_row(graph, ws, data, i));
+        if predicted_label(graph, ws).is_some_and(|pred| pred as f64 != data.labels[i]) {
+            wrong += 1;
         }
     }
-    let n = data.len() as f64;
+    mean(graph, &losses, wrong)
+}
+
+/// Mean loss (and error rate, `wrong` rows misclassified) from each row's loss, summed in
+/// order: the same sum however the losses were computed (one thread or two).
+fn mean(graph: &Graph, losses: &[f64], wrong: usize) -> Score {
+    let mut total = 0.0;
+    for &loss in losses {
+        total += loss;
+    }
+    let n = losses.len() as f64;
     Score { loss: total / n, error: graph.prediction().map(|_| wrong as f64 / n) }
 }
 

@@ -458,7 +458,10 @@ fn read_npz(path: &Path) -> Result<Vec<Numbered>> {
 #[derive(Debug, Clone)]
 struct NpzKey {
     number: usize,
+    /// The key without `.npy`, as messages name it.
     key: String,
+    /// Its entry's index in the archive.
+    entry: usize,
 }
 
 /// Where an array of an example record goes.
@@ -496,13 +499,14 @@ impl NpzTrace {
         let unreadable = |e: String| Error::file(path, format!("not a readable .npz: {e}"));
         let file = std::fs::File::open(path).map_err(|e| Error::file(path, format!("cannot read the trace: {e}")))?;
         let zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| unreadable(e.to_string()))?;
-        let names: Vec<String> = zip.file_names().map(str::to_string).collect();
+        let names: Vec<String> =
+            (0..zip.len()).map(|i| zip.name_for_index(i).unwrap_or_default().to_string()).collect();
         let mut trace =
             NpzTrace { path: path.to_path_buf(), zip, init: None, examples: BTreeMap::new(), epochs: BTreeMap::new() };
         let mut numbers = 0u64;
         for (i, name) in names.iter().enumerate() {
             let bad = |message: String| Error::Trace { file: path.display().to_string(), record: i + 1, message };
-            numbers += npz_entry_claim(&mut trace.zip, name).map_err(|e| bad(format!("key `{}`: {e}", clip(name))))?;
+            numbers += npz_entry_claim(&mut trace.zip, i).map_err(|e| bad(format!("key `{}`: {e}", clip(name))))?;
             if numbers > crate::model::max_numbers() as u64 {
                 return Err(bad(format!(
                     "the archive holds more than {} numbers, bptui's limit (raise it with --max-numbers N)",
@@ -510,7 +514,9 @@ impl NpzTrace {
                 )));
             }
             let key = name.strip_suffix(".npy").unwrap_or(name);
-            trace.file(NpzKey { number: i + 1, key: key.to_string() }).map_err(|e| bad(format!("key `{key}`: {e}")))?;
+            trace
+                .file(NpzKey { number: i + 1, key: key.to_string(), entry: i })
+                .map_err(|e| bad(format!("key `{key}`: {e}")))?;
         }
         Ok(trace)
     }
@@ -597,15 +603,12 @@ impl NpzTrace {
     }
 
     fn array(&mut self, key: &NpzKey) -> Result<ArrayD<f64>> {
-        let array = match self.zip.index_for_name(&format!("{}.npy", key.key)).or(self.zip.index_for_name(&key.key)) {
-            Some(index) => match self.zip.by_index(index) {
-                Ok(mut entry) => {
-                    let size = entry.size();
-                    crate::npy::read(&mut entry, size)
-                }
-                Err(e) => Err(e.to_string()),
-            },
-            None => Err("not in the archive's directory".to_string()),
+        let array = match self.zip.by_index(key.entry) {
+            Ok(mut entry) => {
+                let size = entry.size();
+                crate::npy::read(&mut entry, size)
+            }
+            Err(e) => Err(e.to_string()),
         };
         array.map_err(|e| self.bad(key, &e))
     }
@@ -623,12 +626,8 @@ impl NpzTrace {
 /// (itself at most what deflate can make of the compressed bytes).
 fn npz_entry_claim<R: std::io::Read + std::io::Seek>(
     zip: &mut zip::ZipArchive<R>,
-    name: &str,
+    index: usize,
 ) -> std::result::Result<u64, String> {
-    let index = zip
-        .index_for_name(name)
-        .or_else(|| zip.index_for_name(&format!("{name}.npy")))
-        .ok_or("not in the archive's directory")?;
     let mut entry = zip.by_index(index).map_err(|e| e.to_string())?;
     let (size, compressed) = (entry.size(), entry.compressed_size());
     // Deflate expands at most about 1032 to 1.

@@ -627,6 +627,20 @@ fn classes_of_a_graph_without_data_are_checked_before_it_runs() {
             assert!(err.starts_with(&format!("error: {}:7:", path.display())), "{class}: located: {err}");
         }
     }
+    // A class computed from the data's label is checked row by row, where the row is.
+    let data = |rows: &str| {
+        format!(
+            "name: t\ngraph:\n  inputs: {{x: features, t: label}}\n  params: {{w: {{shape: [3, 3], init: zeros}}}}\n  \
+             compute:\n    - v = linear(w, x)\n    - J = cross_entropy(softmax(v), t - 1)\n  output: J\ndata:\n  \
+             train: {{rows: {rows}}}\n"
+        )
+    };
+    let (_dir, path) = model(&data("[[1, 1.0, 2.0], [3, 0.5, 0.1]]"));
+    bptui().arg("run").arg(&path).assert().success();
+    let (_dir, path) = model(&data("[[1, 1.0, 2.0], [4, 0.5, 0.1]]"));
+    let err = fails([Path::new("run"), &path]);
+    says(&err, &["the class `t - 1` is 3 for this row", "classes 0 to 2"]);
+    assert!(err.contains("rows[1]") || err.contains(&format!("{}:10:", path.display())), "located: {err}");
     // A class made of numbers and inputs that is in range runs, with J = 2 · log 3 when the
     // weights start at zero (every class equally likely).
     for class in ["2", "c + 1", "-(1 - 3)"] {
