@@ -307,6 +307,13 @@ impl Graph {
         let loss = &self.nodes[self.loss];
         loss.op.is_classifier_loss().then(|| loss.inputs[0])
     }
+
+    /// The node holding the class the classification loss J reads (y*, or what the model
+    /// computes from it, such as `t - 1`), if J is one.
+    pub fn class(&self) -> Option<NodeId> {
+        let loss = &self.nodes[self.loss];
+        loss.op.is_classifier_loss().then(|| loss.inputs[1])
+    }
 }
 
 /// The numbers of one evaluation of a graph: a value and an adjoint for every node.

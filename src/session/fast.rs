@@ -33,7 +33,7 @@ use crate::engine::optim::Optimizer;
 use crate::engine::{Graph, NodeId, Op, Workspace};
 use crate::model::Model;
 
-use super::{load_row, mean, predicted_label, EpochMetrics, NonFinite, Phase, Score, Session};
+use super::{load_row, mean, misclassified, EpochMetrics, NonFinite, Phase, Score, Session};
 
 /// Far enough below overflow (1.8e308) that a bound under it, with its roundings, proves
 /// the numbers it bounds finite.
@@ -349,7 +349,7 @@ impl<'p> Scorer<'p> {
             self.plan.load_row(graph, &mut self.ws, data, i);
             forward(graph, self.plan, &self.states, &mut self.acc, &mut self.ws, row_of(nz, i), true, false);
             *loss = self.ws.loss_value(graph);
-            if predicted_label(graph, &self.ws).is_some_and(|pred| pred as f64 != data.labels[i]) {
+            if misclassified(graph, &self.ws) {
                 wrong += 1;
             }
         }

@@ -599,7 +599,7 @@ fn score(graph: &Graph, ws: &mut Workspace, data: &Dataset) -> Score {
     let mut wrong = 0usize;
     for i in 0..data.len() {
         losses.push(evaluate_row(graph, ws, data, i));
-        if predicted_label(graph, ws).is_some_and(|pred| pred as f64 != data.labels[i]) {
+        if misclassified(graph, ws) {
             wrong += 1;
         }
     }
@@ -645,6 +645,13 @@ pub fn epoch_order(shuffle: Shuffle, seed: u64, epoch: usize, n: usize) -> Vec<u
         }
         Shuffle::NumpyEpoch => NumpyRandomState::new((epoch - 1) as u32).permutation(n),
     }
+}
+
+/// Whether the prediction in `ws` misses the class the loss read there (the row's label y*,
+/// or what the model computes from it).
+pub fn misclassified(graph: &Graph, ws: &Workspace) -> bool {
+    let truth = graph.class().and_then(|c| ws.values[c].iter().next().copied());
+    predicted_label(graph, ws).zip(truth).is_some_and(|(pred, t)| pred as f64 != t)
 }
 
 /// The predicted class: argmax of the prediction (ties to the smallest index), or for a
