@@ -1,6 +1,7 @@
 //! End to end in a real pseudo-terminal: start `bptui two_layer.yaml` at 120×40, step, read
 //! numbers off the screen, check them against the headless trace, quit, and check that the
-//! terminal was restored (alternate screen off).
+//! terminal was restored (alternate screen off); and with `--against` a tampered trace, read
+//! from the file as the debugger streams it, find where it differs.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -74,26 +75,7 @@ fn steps_in_a_real_terminal_match_the_headless_trace() {
     let a0 = record["forward"]["a"][0].as_f64().unwrap();
     let j = record["forward"]["J"].as_f64().unwrap();
 
-    let pty = native_pty_system();
-    let pair = pty.openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).expect("a pty");
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_bptui"));
-    cmd.arg(model.to_str().unwrap());
-    cmd.env("TERM", "xterm-256color");
-    cmd.env("NO_COLOR", "1");
-    let mut child = pair.slave.spawn_command(cmd).expect("bptui starts");
-    drop(pair.slave);
-    let mut reader = pair.master.try_clone_reader().expect("reader");
-    let mut writer = pair.master.take_writer().expect("writer");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut screen = Screen { parser: vt100::Parser::new(ROWS, COLS, 0), rx };
+    let (mut child, mut writer, mut screen) = start(&[model.to_str().unwrap()]);
     screen.wait_for("the first frame", |p| p.screen().contents().contains("n: load x"));
     assert!(screen.parser.screen().alternate_screen(), "the debugger draws on the alternate screen");
 
@@ -111,6 +93,35 @@ fn steps_in_a_real_terminal_match_the_headless_trace() {
     let shown = number_after(&screen.text(), "│ J = ").expect("J on screen");
     assert!((shown - j).abs() <= printed_tolerance(j), "J: screen {shown}, trace {j}");
 
+    quit(&mut *child, &mut writer, &mut screen);
+}
+
+/// `bptui ARGS` in a pseudo-terminal of ROWS × COLS: the child, its input, its screen.
+fn start(args: &[&str]) -> (Box<dyn portable_pty::Child + Send + Sync>, Box<dyn Write + Send>, Screen) {
+    let pty = native_pty_system();
+    let pair = pty.openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).expect("a pty");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_bptui"));
+    cmd.args(args);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("NO_COLOR", "1");
+    let child = pair.slave.spawn_command(cmd).expect("bptui starts");
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().expect("reader");
+    let writer = pair.master.take_writer().expect("writer");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    (child, writer, Screen { parser: vt100::Parser::new(ROWS, COLS, 0), rx })
+}
+
+/// `q`, then the exit status 0 and the terminal restored.
+fn quit(child: &mut (dyn portable_pty::Child + Send + Sync), writer: &mut Box<dyn Write + Send>, screen: &mut Screen) {
     writer.write_all(b"q").unwrap();
     writer.flush().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -123,4 +134,46 @@ fn steps_in_a_real_terminal_match_the_headless_trace() {
     };
     assert!(status.success(), "exit status {status:?}");
     screen.wait_for("the terminal restored", |p| !p.screen().alternate_screen());
+}
+
+/// `--against` a trace whose a[0] of example 1 was changed by 0.5: the debugger reads it from
+/// the file (streaming), shows theirs beside bptui's a as differing, and `d` goes there.
+#[test]
+fn against_a_tampered_trace_shows_where_it_differs() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let model = root.join("models/two_layer.yaml");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let trace = dir.path().join("theirs.jsonl");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_bptui"))
+        .args(["trace", model.to_str().unwrap(), "--out", trace.to_str().unwrap()])
+        .status()
+        .expect("bptui trace runs");
+    assert!(status.success());
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut first: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    let a0 = first["forward"]["a"][0].as_f64().unwrap();
+    first["forward"]["a"][0] = serde_json::json!(a0 + 0.5);
+    lines[0] = first.to_string();
+    std::fs::write(&trace, lines.join("\n") + "\n").unwrap();
+
+    // `d` from the start: the first differing value, with both numbers.
+    let (mut child, mut writer, mut screen) = start(&[model.to_str().unwrap(), "--against", trace.to_str().unwrap()]);
+    screen.wait_for("the first frame", |p| p.screen().contents().contains("n: load x"));
+    writer.write_all(b"d").unwrap();
+    writer.flush().unwrap();
+    screen.wait_for("d at the divergence", |p| {
+        p.screen().contents().contains("DIFFERS at epoch 1 example 1: forward value a[0]")
+    });
+    let shown = number_after(&screen.text(), "yours ").expect("their a[0] on the status line");
+    assert!((shown - (a0 + 0.5)).abs() <= printed_tolerance(a0 + 0.5), "theirs: screen {shown}, file {}", a0 + 0.5);
+    quit(&mut *child, &mut writer, &mut screen);
+
+    // Stepping by hand: theirs beside bptui's a, in the values pane.
+    let (mut child, mut writer, mut screen) = start(&[model.to_str().unwrap(), "--against", trace.to_str().unwrap()]);
+    screen.wait_for("the first frame", |p| p.screen().contents().contains("n: load x"));
+    writer.write_all(b"nn").unwrap();
+    writer.flush().unwrap();
+    screen.wait_for("theirs beside a", |p| p.screen().contents().contains("yours: DIFFERS at [0]"));
+    quit(&mut *child, &mut writer, &mut screen);
 }
