@@ -15,10 +15,10 @@ pub fn render(app: &App, scroll: usize, area: Rect, buf: &mut Buffer) {
     let h = area.height.saturating_sub(2).min(KEYS.len() as u16 + 8);
     let r = Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h);
     Clear.render(r, buf);
-    let key_w = KEYS.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(1) + 2;
+    let key_w = KEYS.iter().map(|k| k.keys.chars().count()).max().unwrap_or(1) + 2;
     let mut lines: Vec<Line> = KEYS
         .iter()
-        .map(|(k, what)| Line::from(vec![Span::styled(format!(" {k:<key_w$}"), theme.key()), Span::raw(*what)]))
+        .map(|k| Line::from(vec![Span::styled(format!(" {:<key_w$}", k.keys), theme.key()), Span::raw(k.does)]))
         .collect();
     // Generic letters that are none of the model's own names.
     let graph = app.session.graph();

@@ -4,38 +4,77 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, Mo
 
 use super::app::{Action, Finish, Mode};
 
-/// Every key the debugger knows, as the help overlay lists them: (keys, what they do).
-pub const KEYS: &[(&str, &str)] = &[
-    ("n  space  →", "one micro-step: one node, or one parameter update"),
-    ("p  ←", "one micro-step back (exactly as it was)"),
-    ("P", "back to the start of the example (again: the one before)"),
-    ("r", "restart the run (asks first when far along)"),
-    ("f", "finish the phase (forward, backward or update)"),
-    ("e", "finish the example (forward, backward, update)"),
-    ("E", "finish the epoch (then train/test mean loss)"),
-    ("R", "run to the end of training"),
-    ("c", "continue to the next breakpoint (NaN/Inf always)"),
-    ("g  :", "go to, or a command: e 2 x 17, row 208, break J > 2"),
-    ("b", "breakpoint on the selected node (when it is computed)"),
-    ("B", "the breakpoint list: space on/off, x delete"),
-    ("w", "watch the selected node (health line stays shown)"),
-    ("G", "check the selected node: backprop vs central diff."),
-    ("d", "jump to the next divergence from THEIRS (--against)"),
-    ("Esc", "cancel a running command; close a window"),
-    ("↑ ↓  k j", "select the previous / next node"),
-    (".", "selection follows the steps again"),
-    ("Tab  Shift-Tab", "focus the next / previous pane"),
-    ("Enter", "zoom the focused pane (again or Esc: unzoom)"),
-    ("PgUp PgDn  h l", "scroll the focused pane (rows / columns)"),
-    ("Home End", "first / last rows of the focused pane"),
-    ("=", "5 significant digits ↔ full precision"),
-    ("y", "copy the selected value (or adjoint) for numpy"),
-    ("s", "save this step's numbers to an .npz"),
-    ("a", "backward Version A ↔ B (from the next backward)"),
-    ("C  ?", "show / hide the loss chart / this help"),
-    ("q  Ctrl-C", "quit"),
-    ("mouse", "click: select node / focus pane; wheel scrolls"),
+/// One row of the key table: the keys, what they do, and the word the status line shows
+/// beside the first key, if it shows one.
+pub struct Key {
+    pub keys: &'static str,
+    pub does: &'static str,
+    pub hint: Option<&'static str>,
+}
+
+const fn key(keys: &'static str, does: &'static str) -> Key {
+    Key { keys, does, hint: None }
+}
+
+const fn hinted(keys: &'static str, does: &'static str, hint: &'static str) -> Key {
+    Key { keys, does, hint: Some(hint) }
+}
+
+/// Every key the debugger knows, as the help overlay and the README list them; the status
+/// line's hints are read from here too.
+pub const KEYS: &[Key] = &[
+    key("n  space  →", "one micro-step: one node, or one parameter update"),
+    hinted("p  ←", "one micro-step back (exactly as it was)", "back"),
+    key("P", "back to the start of the example (again: the one before)"),
+    key("r", "restart the run (asks first when far along)"),
+    key("f", "finish the phase (forward, backward or update)"),
+    hinted("e", "finish the example (forward, backward, update)", "example"),
+    hinted("E", "finish the epoch (then train/test mean loss)", "epoch"),
+    key("R", "run to the end of training"),
+    hinted("c", "continue to the next breakpoint (NaN/Inf always)", "continue"),
+    hinted("g  :", "go to, or a command: e 2 x 17, row 208, break J > 2", "go to"),
+    hinted("b", "breakpoint on the selected node (when it is computed)", "break"),
+    key("B", "the breakpoint list: space on/off, x delete"),
+    key("w", "watch the selected node (health line stays shown)"),
+    key("G", "check the selected node: backprop vs central diff."),
+    hinted("d", "jump to the next divergence from THEIRS (--against)", "divergence"),
+    key("Esc", "cancel a running command; close a window"),
+    key("↑ ↓  k j", "select the previous / next node"),
+    key(".", "selection follows the steps again"),
+    key("Tab  Shift-Tab", "focus the next / previous pane"),
+    key("Enter", "zoom the focused pane (again or Esc: unzoom)"),
+    key("PgUp PgDn  h l", "scroll the focused pane (rows / columns)"),
+    key("Home End", "first / last rows of the focused pane"),
+    key("=", "5 significant digits ↔ full precision"),
+    key("y", "copy the selected value (or adjoint) for numpy"),
+    key("s", "save this step's numbers to an .npz"),
+    key("a", "backward Version A ↔ B (from the next backward)"),
+    hinted("C  ?", "show / hide the loss chart / this help", "chart"),
+    hinted("q  Ctrl-C", "quit", "quit"),
+    key("mouse", "click: select node / focus pane; wheel scrolls"),
 ];
+
+/// The status line's hints in the table's order ("p back · e example · … · ? help · q
+/// quit"); with another implementation's trace (`theirs`), `d divergence` first, else
+/// without it. `? help` comes from the chart's row, which is also the help key's.
+pub fn hints(theirs: bool) -> String {
+    let mut words: Vec<(char, &str)> = Vec::new();
+    for k in KEYS {
+        let (Some(hint), Some(c)) = (k.hint, k.keys.chars().next()) else { continue };
+        words.push((c, hint));
+        if k.keys.starts_with("C  ?") {
+            words.push(('?', "help"));
+        }
+    }
+    if let Some(at) = words.iter().position(|&(c, _)| c == 'd') {
+        let d = words.remove(at);
+        if theirs {
+            words.insert(0, d);
+        }
+    }
+    let words: Vec<String> = words.iter().map(|(c, w)| format!("{c} {w}")).collect();
+    format!("   {}", words.join(" · "))
+}
 
 /// The action for a key press in a mode, if the key means anything there.
 pub fn action_for(key: KeyEvent, mode: Mode) -> Option<Action> {

@@ -200,11 +200,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let next = next_action(s);
     let next = if next.chars().count() + 14 > width { fit(&next, width.saturating_sub(14)) } else { next };
     let mut second = vec![Span::styled(" n", theme.key()), Span::raw(": "), Span::styled(next, theme.key())];
-    let rest = if app.compare.theirs.is_some() {
-        "   d divergence · p back · g go to · c continue · E epoch · C chart · ? help · q quit"
-    } else {
-        "   p back · e example · E epoch · g go to · c continue · b break · C chart · ? help · q quit"
-    };
+    let rest = super::keys::hints(app.compare.theirs.is_some());
     let used: usize = second.iter().map(|sp| sp.content.chars().count()).sum();
     if used + rest.chars().count() <= width {
         second.push(Span::styled(rest, theme.dim()));

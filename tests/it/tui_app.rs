@@ -314,7 +314,24 @@ fn keys_typed_while_a_command_runs_wait_for_it() {
 #[test]
 fn readme_lists_every_key_as_the_help_does() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    for (keys, what) in bptui::tui::keys::KEYS {
-        assert!(readme.contains(&format!("| {keys} | {what} |")), "README lacks the key row `{keys}`");
+    for k in bptui::tui::keys::KEYS {
+        assert!(readme.contains(&format!("| {} | {} |", k.keys, k.does)), "README lacks the key row `{}`", k.keys);
     }
+}
+
+/// The status line's hints come from the key table, and each names a key that does something
+/// where the hints are shown (the panes, no window open).
+#[test]
+fn every_hint_on_the_status_line_is_a_key_that_acts() {
+    let line = bptui::tui::keys::hints(true);
+    let mut shown = 0;
+    for word in line.trim().split(" · ") {
+        let c = word.chars().next().unwrap();
+        let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        assert!(action_for(key, Mode::Normal).is_some(), "the hint `{word}` names a key that does nothing");
+        shown += 1;
+    }
+    assert!(shown >= 8, "{line}");
+    assert!(line.trim_start().starts_with("d divergence"), "{line}");
+    assert!(!bptui::tui::keys::hints(false).contains("divergence"), "d means nothing without --against");
 }
