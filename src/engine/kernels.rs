@@ -213,18 +213,31 @@ with_avx2! {
 with_avx2! {
     /// `θᵀ[c·m + i]` ← `θᵀ[c·m + i]` − γ(0 + g_i x_c) over x's nonzero entries c (shifted by `off`),
     /// and the bias column `θᵀ[i]` ← `θᵀ[i]` − γ(0 + g_i) when `off` is 1: the micro-steps' gradient
-    /// (which starts at +0) and SGD step, fused, on a transposed parameter.
-    pub fn sgd_outer_t(wt: &mut [f64], m: usize, off: usize, g: &[f64], x: Sparse, lr: f64) {
+    /// (which starts at +0) and SGD step, fused, on a transposed parameter. The step
+    /// γ(0 + g_i x_c) of a column is kept in `step` and reused, bit for bit, by the next column
+    /// whose x_c is the same number (binary data: every column after the first).
+    pub fn sgd_outer_t(wt: &mut [f64], m: usize, off: usize, g: &[f64], x: Sparse, lr: f64, step: &mut Vec<f64>) {
         if off == 1 {
             for (w, &gi) in wt[..m].iter_mut().zip(g) {
                 *w = *w - lr * (0.0 + gi);
             }
         }
+        step.clear();
+        step.resize(m, 0.0);
+        let mut step_of: Option<u64> = None;
         for (&j, &xj) in x.index.iter().zip(x.value) {
             let j = j as usize;
             let col = &mut wt[(off + j) * m..(off + j + 1) * m];
-            for (w, &gi) in col.iter_mut().zip(g) {
-                *w = *w - lr * (0.0 + gi * xj);
+            if step_of == Some(xj.to_bits()) {
+                for (w, &s) in col.iter_mut().zip(step.iter()) {
+                    *w = *w - s;
+                }
+            } else {
+                for ((w, s), &gi) in col.iter_mut().zip(step.iter_mut()).zip(g) {
+                    *s = lr * (0.0 + gi * xj);
+                    *w = *w - *s;
+                }
+                step_of = Some(xj.to_bits());
             }
         }
     }
@@ -253,6 +266,37 @@ mod tests {
             nonzeros(&x, &mut index, &mut value);
             let sparse = Sparse { index: &index, value: &value, len: n };
             assert_eq!(dot8_sparse(&w, sparse).to_bits(), expected.to_bits(), "dot8_sparse, n = {n}");
+        }
+    }
+
+    /// The fused update on θᵀ is the micro-steps' gradient g xᵀ (from +0) and SGD step,
+    /// entry by entry, with binary data (one step reused) and with any numbers.
+    #[test]
+    fn the_transposed_update_is_the_gradient_step() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for (m, n, binary) in [(3, 9, true), (50, 128, true), (7, 20, false), (10, 17, false)] {
+            let theta = random(&mut rng, m * (n + 1), false);
+            let g = random(&mut rng, m, false);
+            let x: Vec<f64> =
+                random(&mut rng, n, true).into_iter().map(|v| if binary && v != 0.0 { 1.0 } else { v }).collect();
+            let lr = 0.1;
+            let mut expected = theta.clone();
+            for i in 0..m {
+                expected[i] = expected[i] - lr * (0.0 + g[i]);
+                for (c, &xc) in x.iter().enumerate().filter(|(_, &xc)| xc != 0.0) {
+                    let e = &mut expected[(1 + c) * m + i];
+                    *e = *e - lr * (0.0 + g[i] * xc);
+                }
+            }
+            let (mut index, mut value) = (Vec::new(), Vec::new());
+            nonzeros(&x, &mut index, &mut value);
+            let mut wt = theta.clone();
+            sgd_outer_t(&mut wt, m, 1, &g, Sparse { index: &index, value: &value, len: n }, lr, &mut Vec::new());
+            assert_eq!(
+                wt.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "{m}×{n} binary {binary}"
+            );
         }
     }
 

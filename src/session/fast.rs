@@ -68,6 +68,8 @@ struct FusedState {
     xmax: f64,
     /// θᵀ when the parameter is kept transposed, else empty.
     wt: Vec<f64>,
+    /// Scratch for [`kernels::sgd_outer_t`].
+    step: Vec<f64>,
 }
 
 /// The nonzero entries of every row of a dataset, and whether the row is finite.
@@ -582,7 +584,7 @@ impl Session {
     ) -> bool {
         let g = self.ws.adjoints[f.node].as_slice().expect("contiguous");
         if f.transposed {
-            kernels::sgd_outer_t(&mut state.wt, f.rows, f.off, g, x, lr);
+            kernels::sgd_outer_t(&mut state.wt, f.rows, f.off, g, x, lr, &mut state.step);
         } else {
             let x_id = self.graph().node(f.node).inputs[1];
             let (lo, hi) = self.ws.values.split_at_mut(id.max(x_id));
