@@ -335,3 +335,37 @@ fn every_hint_on_the_status_line_is_a_key_that_acts() {
     assert!(line.trim_start().starts_with("d divergence"), "{line}");
     assert!(!bptui::tui::keys::hints(false).contains("divergence"), "d means nothing without --against");
 }
+
+/// Every key the key table lists does something in the panes (no window open): the table the
+/// help, the README and the status line show is the key map's.
+#[test]
+fn every_key_in_the_table_acts() {
+    for k in bptui::tui::keys::KEYS {
+        for token in k.keys.split_whitespace() {
+            let (code, mods) = match token {
+                "space" => (KeyCode::Char(' '), KeyModifiers::NONE),
+                "→" => (KeyCode::Right, KeyModifiers::NONE),
+                "←" => (KeyCode::Left, KeyModifiers::NONE),
+                "↑" => (KeyCode::Up, KeyModifiers::NONE),
+                "↓" => (KeyCode::Down, KeyModifiers::NONE),
+                "Enter" => (KeyCode::Enter, KeyModifiers::NONE),
+                "Tab" => (KeyCode::Tab, KeyModifiers::NONE),
+                "Shift-Tab" => (KeyCode::BackTab, KeyModifiers::SHIFT),
+                "PgUp" => (KeyCode::PageUp, KeyModifiers::NONE),
+                "PgDn" => (KeyCode::PageDown, KeyModifiers::NONE),
+                "Home" => (KeyCode::Home, KeyModifiers::NONE),
+                "End" => (KeyCode::End, KeyModifiers::NONE),
+                "Ctrl-C" => (KeyCode::Char('c'), KeyModifiers::CONTROL),
+                // Esc acts while a command runs or a window is open; the mouse is not a key.
+                "Esc" | "mouse" => continue,
+                t if t.chars().count() == 1 => (KeyCode::Char(t.chars().next().unwrap()), KeyModifiers::NONE),
+                t => panic!("the key table names `{t}`, which this test cannot press"),
+            };
+            assert!(
+                action_for(KeyEvent::new(code, mods), Mode::Normal).is_some(),
+                "`{token}` ({}) does nothing",
+                k.does
+            );
+        }
+    }
+}
