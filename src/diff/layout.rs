@@ -35,16 +35,12 @@ impl Layout {
         Layout::WithOneLast,
     ];
 
-    pub const ALL: [Layout; 8] = [
-        Layout::Same,
-        Layout::Transposed,
-        Layout::BiasLast,
-        Layout::BiasLastTransposed,
-        Layout::WithOneFirst,
-        Layout::WithOneLast,
-        Layout::NoBias,
-        Layout::NoBiasTransposed,
-    ];
+    /// The conventions, then a weight matrix stored without its bias column (a mistake the
+    /// report names).
+    pub const ALL: [Layout; 8] = {
+        let c = Self::CONVENTIONS;
+        [c[0], c[1], c[2], c[3], c[4], c[5], Layout::NoBias, Layout::NoBiasTransposed]
+    };
 
     /// Our array in this layout, if it applies to its shape. Matrices are laid out as
     /// matrices; a vector with unit axes (a column) counts as a vector.
