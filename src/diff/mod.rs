@@ -243,7 +243,7 @@ fn recover_init(session: &Session, theirs: &Theirs, tol: &Tolerance) -> HashMap<
         }
         return out;
     }
-    let Some(first) = theirs.fetch(1, 1) else { return out };
+    let Ok(Some(first)) = theirs.fetch(1, 1) else { return out };
     let lr = model.config.learning_rate;
     for &p in graph.params() {
         let name = &graph.node(p).name;
@@ -347,7 +347,15 @@ fn compare_from(session: &mut Session, theirs: &Theirs, tol: f64, from: Cursor, 
                 continue;
             }
         };
-        let Some(their) = theirs.fetch(at.epoch, at.example) else { continue };
+        let their = match theirs.fetch(at.epoch, at.example) {
+            Ok(Some(their)) => their,
+            Ok(None) => continue,
+            // Said in the report, whose count of records compared then falls short.
+            Err(why) => {
+                report.notes.push(why);
+                continue;
+            }
+        };
         report.compared_examples += 1;
         let here = Cursor { epoch: at.epoch, example: at.example, position: 0 };
         let start = if (at.epoch, at.example) == (from.epoch, from.example) { from.position } else { 0 };
@@ -513,7 +521,11 @@ pub fn step_differs(theirs: &Theirs, tol: f64, s: &Session, event: crate::sessio
         _ => (s.epoch(), s.position().example),
     };
     let name = &graph.node(node).name;
-    let their = theirs.value(epoch, example, section, name)?;
+    let their = match theirs.value(epoch, example, section, name) {
+        Ok(Some(their)) => their,
+        Ok(None) => return None,
+        Err(why) => return Some(why),
+    };
     let ours = match section {
         Section::Adjoint => &ws.adjoints[node],
         _ => &ws.values[node],

@@ -218,25 +218,33 @@ impl Theirs {
     }
 
     /// Their record of an example with its numbers: from memory, or read again from the file
-    /// (names renamed to ours) when the trace was loaded streaming. `None` when they did not
-    /// record it (or the file can no longer be read).
-    pub fn fetch(&self, epoch: usize, example: usize) -> Option<Cow<'_, ExampleRecord>> {
-        let Some(lazy) = &self.lazy else { return self.example(epoch, example).map(Cow::Borrowed) };
+    /// (names renamed to ours) when the trace was loaded streaming. `Ok(None)` when they did
+    /// not record it; `Err` when the file can no longer be read as it was (changed or removed
+    /// while bptui reads it).
+    pub fn fetch(&self, epoch: usize, example: usize) -> std::result::Result<Option<Cow<'_, ExampleRecord>>, String> {
+        let Some(lazy) = &self.lazy else { return Ok(self.example(epoch, example).map(Cow::Borrowed)) };
+        let again = |e: &dyn std::fmt::Display| {
+            format!("could not read their record of epoch {epoch} example {example} again ({e}): was the file changed?")
+        };
         let record = match &lazy.source {
             Source::Jsonl { path, offsets, cursor } => {
-                let &(number, offset) = offsets.get(&(epoch, example))?;
+                let Some(&(number, offset)) = offsets.get(&(epoch, example)) else { return Ok(None) };
                 let mut cursor = cursor.lock().unwrap_or_else(|e| e.into_inner());
                 if cursor.is_none() {
-                    *cursor = trace::JsonlCursor::open(path).ok();
+                    *cursor = Some(trace::JsonlCursor::open(path).map_err(|e| again(&e))?);
                 }
-                cursor.as_mut()?.read_at(offset, number).ok()?
+                let cursor = cursor.as_mut().expect("opened");
+                cursor.read_at(offset, number).map_err(|e| again(&e))?
             }
             Source::Npz(npz) => {
                 let mut npz = npz.lock().unwrap_or_else(|e| e.into_inner());
-                npz.example(epoch, example).ok()??.record
+                match npz.example(epoch, example).map_err(|e| again(&e))? {
+                    Some(numbered) => numbered.record,
+                    None => return Ok(None),
+                }
             }
         };
-        let Record::Example(mut r) = record else { return None };
+        let Record::Example(mut r) = record else { return Err(again(&"not an example record")) };
         for list in [&mut r.forward, &mut r.adjoints, &mut r.params] {
             for (name, _) in list.iter_mut() {
                 if let Some(ours) = lazy.alias.get(name) {
@@ -244,7 +252,7 @@ impl Theirs {
                 }
             }
         }
-        Some(Cow::Owned(r))
+        Ok(Some(Cow::Owned(r)))
     }
 
     /// Our name for their `name`, remembered for messages.
@@ -299,26 +307,26 @@ impl Theirs {
         example: usize,
         section: super::Section,
         name: &str,
-    ) -> Option<Cow<'_, ArrayD<f64>>> {
+    ) -> std::result::Result<Option<Cow<'_, ArrayD<f64>>>, String> {
         let find = |r: &ExampleRecord| section.of(r).iter().position(|(n, _)| n == name);
         let Some(lazy) = &self.lazy else {
-            let r = self.example(epoch, example)?;
-            return find(r).map(|i| Cow::Borrowed(&section.of(r)[i].1));
+            let Some(r) = self.example(epoch, example) else { return Ok(None) };
+            return Ok(find(r).map(|i| Cow::Borrowed(&section.of(r)[i].1)));
         };
         let mut kept = lazy.kept.lock().unwrap_or_else(|e| e.into_inner());
         let at = match kept.iter().position(|r| (r.epoch, r.example) == (epoch, example)) {
             Some(at) => at,
             None => {
-                let record = self.fetch(epoch, example)?.into_owned();
+                let Some(record) = self.fetch(epoch, example)? else { return Ok(None) };
                 if kept.len() == 2 {
                     kept.remove(0);
                 }
-                kept.push(record);
+                kept.push(record.into_owned());
                 kept.len() - 1
             }
         };
         let r = &kept[at];
-        find(r).map(|i| Cow::Owned(section.of(r)[i].1.clone()))
+        Ok(find(r).map(|i| Cow::Owned(section.of(r)[i].1.clone())))
     }
 
     /// The last epoch they recorded anything of.

@@ -62,8 +62,11 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
     let name = app.session.graph().node(id).name.clone();
     let their_name = theirs.their_name_in(section, &name);
     let who = if their_name != name { format!("yours (`{their_name}`)") } else { "yours".to_string() };
-    let Some(t) = theirs.value(epoch, example, section, &name) else {
-        let why = if theirs.example(epoch, example).is_none() {
+    let found = theirs.value(epoch, example, section, &name);
+    let Ok(Some(t)) = found else {
+        let why = if let Err(why) = found {
+            format!("{who}: {why}")
+        } else if theirs.example(epoch, example).is_none() {
             format!("{who}: THEIRS has no record of epoch {epoch} example {example}")
         } else {
             format!(

@@ -301,13 +301,25 @@ fn a_streamed_trace_gives_every_value_the_whole_trace_gives() {
             let r = whole.example(epoch, example).unwrap();
             for section in [Section::Forward, Section::Adjoint, Section::Param] {
                 for (node, value) in section.of(r) {
-                    let got = streamed.value(epoch, example, section, node).expect("a streamed value");
+                    let got = streamed.value(epoch, example, section, node).unwrap().expect("a streamed value");
                     assert_eq!(got.as_ref(), value, "{name}: epoch {epoch} example {example} {node}");
                     asked += 1;
                 }
             }
         }
         assert!(asked > 100, "{name}: {asked} values compared");
-        assert!(streamed.value(1, places.len() + 99, Section::Forward, "a").is_none(), "{name}: no such example");
+        assert!(
+            streamed.value(1, places.len() + 99, Section::Forward, "a").unwrap().is_none(),
+            "{name}: no such example"
+        );
+        // The file cut short after it was read: its records cannot be read again, and that is
+        // said (not "they did not record it").
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
+        let again = Theirs::load_streaming(&path, &m.graph, &[]);
+        assert!(again.is_err(), "{name}: a cut trace is refused when it is read");
+        let (epoch, example) = places[places.len() - 1];
+        let why = streamed.value(epoch, example, Section::Forward, "a").unwrap_err();
+        assert!(why.contains("was the file changed?"), "{name}: {why}");
     }
 }
