@@ -14,6 +14,7 @@ use crate::error::clip;
 use crate::error::{Error, Result};
 use crate::trace::{self, EpochRecord, ExampleRecord, Named, Numbered, Record};
 
+use super::compare::Tolerance;
 use super::layout::{align, numpy_shape, Layout};
 
 /// The metric keys a trace may hold (`validation_*` is read as `test_*`).
@@ -369,9 +370,8 @@ impl Theirs {
             // Which arrangement: the one their first recorded value of the parameter confirms,
             // else the most natural one that fits.
             let confirmed = self.param_shapes.get(name).map(|(_, s)| crate::engine::shape_str(s));
-            let Some((layout, value)) = align(&ArrayD::zeros(shape.as_slice()), a, |_, _| false)
-                .filter(|_| a.len() == shape.iter().product::<usize>())
-            else {
+            let natural = self.init_layout(graph, id, a);
+            let Some((layout, value)) = natural else {
                 return Err(Error::Trace {
                     file: self.file.clone(),
                     record: *number,
@@ -387,6 +387,60 @@ impl Theirs {
             out.push((id, value, layout));
         }
         Ok(out)
+    }
+}
+
+impl Theirs {
+    /// The arrangement of their initial value `a` of parameter `p`: of those that fit its
+    /// shape (bias column first or last, transposed or not: a (4, 4) or an (n, n + 1) array
+    /// fits several), the one under which their first example's value of the linear map that
+    /// reads it, u = θ·[1; x], comes out from their x; else the most natural one that fits.
+    fn init_layout(&self, graph: &Graph, p: NodeId, a: &ArrayD<f64>) -> Option<(Layout, ArrayD<f64>)> {
+        let shape = graph.node(p).shape.as_slice();
+        if a.len() != shape.iter().product::<usize>() {
+            return None;
+        }
+        let fits: Vec<(Layout, ArrayD<f64>)> =
+            Layout::CONVENTIONS.iter().filter_map(|&l| l.undo(shape, a).map(|v| (l, v))).collect();
+        if fits.len() > 1 {
+            if let Some(best) = self.reproducing(graph, p, &fits) {
+                return fits.into_iter().nth(best);
+            }
+        }
+        fits.into_iter().next()
+    }
+
+    /// Which of `fits` (arrangements of parameter `p`) gives their first recorded value of the
+    /// linear map reading it from their recorded input, within float32 precision; `None` when
+    /// the records cannot tell.
+    fn reproducing(&self, graph: &Graph, p: NodeId, fits: &[(Layout, ArrayD<f64>)]) -> Option<usize> {
+        let [(u, 0)] = graph.consumers(p) else { return None };
+        let node = graph.node(*u);
+        if node.op != Op::Linear {
+            return None;
+        }
+        let first = self.examples.keys().next().and_then(|&(e, x)| self.fetch(e, x).ok().flatten())?;
+        let recorded = |id: NodeId| {
+            let n = graph.node(id);
+            let (_, theirs) = first.forward.iter().find(|(name, _)| *name == n.name)?;
+            align(&ArrayD::zeros(n.shape.as_slice()), theirs, |_, _| false).map(|(_, v)| v)
+        };
+        let (x, their_u) = (recorded(node.inputs[1])?, recorded(*u)?);
+        let scale = their_u.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+        let mut values: Vec<ArrayD<f64>> = vec![ArrayD::zeros(ndarray::IxDyn(&[0])); graph.len()];
+        values[node.inputs[1]] = x;
+        let errors: Vec<f64> = fits
+            .iter()
+            .map(|(_, theta)| {
+                values[p] = theta.clone();
+                let mut out = ArrayD::zeros(node.shape.as_slice());
+                node.op.forward(&node.inputs, &values, &mut out);
+                out.iter().zip(their_u.iter()).fold(0.0f64, |m, (o, t)| m.max((o - t).abs())) / scale
+            })
+            .collect();
+        let (best, &error) = errors.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1))?;
+        (error <= Tolerance::FLOAT32 && errors.iter().filter(|&&e| e <= Tolerance::FLOAT32).count() == 1)
+            .then_some(best)
     }
 }
 

@@ -132,6 +132,49 @@ fn an_init_record_replaces_the_models_init() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("started from your initial alpha, beta (your init record)"), "{out}");
     assert!(out.contains(&format!("{0} of its {0} records compared", with_init.len())), "{out}");
+
+    // alpha (4 × 4: square, with its bias column) recorded with the bias column last, or
+    // transposed: the same shape, so the arrangement is the one under which their first value
+    // of a = α·[1; x] comes out, and everything agrees (these were false alarms).
+    let bias_last = json!([[0.2, 0.3, 0.4, 0.1], [0, 0, 0.5, 0], [-0.2, 0, 0, -0.1], [0, 0, 0, 0.3]]);
+    let transposed = json!([[0.1, 0, -0.1, 0.3], [0.2, 0, -0.2, 0], [0.3, 0, 0, 0], [0.4, 0.5, 0, 0]]);
+    let bias_column_last = |m: &Value| -> Value {
+        Value::Array(
+            m.as_array()
+                .unwrap()
+                .iter()
+                .map(|row| {
+                    let mut r = row.as_array().unwrap().clone();
+                    let bias = r.remove(0);
+                    r.push(bias);
+                    Value::Array(r)
+                })
+                .collect(),
+        )
+    };
+    let transpose = |m: &Value| -> Value {
+        let rows = m.as_array().unwrap();
+        let n = rows[0].as_array().unwrap().len();
+        Value::Array((0..n).map(|j| Value::Array(rows.iter().map(|r| r[j].clone()).collect())).collect())
+    };
+    type Arrange = Box<dyn Fn(&Value) -> Value>;
+    let cases: [(&str, Value, Arrange); 2] =
+        [("bias column last", bias_last, Box::new(bias_column_last)), ("transposed", transposed, Box::new(transpose))];
+    for (how, alpha, arrange) in cases {
+        // Their code keeps alpha, and so its gradient, in its own arrangement throughout.
+        let mut with_init = vec![json!({"init": {"alpha": alpha, "beta": beta_column.clone()}})];
+        for r in &records {
+            let mut r = r.clone();
+            for section in ["adjoints", "params"] {
+                if let Some(a) = r.get_mut(section).and_then(|s| s.get_mut("alpha")) {
+                    *a = arrange(a);
+                }
+            }
+            with_init.push(r);
+        }
+        let (code, out) = diff(&write(dir.path(), "init2.jsonl", &with_init));
+        assert_eq!(code, 0, "alpha {how}: {out}");
+    }
 }
 
 /// Numbers that are all exactly float32 are compared at float32 precision, and said to be.
