@@ -105,7 +105,7 @@ pub enum InitVerdict {
 type Check = fn(&Context) -> Option<String>;
 
 /// The checks, in the order their sentences are printed.
-const CHECKS: [Check; 18] = [
+const CHECKS: [Check; 19] = [
     initial_weights,
     shapes,
     data_row,
@@ -116,6 +116,7 @@ const CHECKS: [Check; 18] = [
     one_hot,
     softmax_elementwise,
     missing_local_derivative,
+    sigmoid_derivative_at_input,
     bias_slice,
     update_before_backprop,
     stale_gradient,
@@ -604,22 +605,50 @@ fn bias_slice(ctx: &Context) -> Option<String> {
     ))
 }
 
+/// dJ/da = dJ/dz ⊙ a(1 − a): the sigmoid's derivative taken at its input a instead of its
+/// output z = σ(a).
+fn sigmoid_derivative_at_input(ctx: &Context) -> Option<String> {
+    if ctx.section != Section::Adjoint {
+        return None;
+    }
+    let graph = ctx.session.graph();
+    let &(z, _) = graph.consumers(ctx.id).iter().find(|&&(u, k)| graph.node(u).op == Op::Sigmoid && k == 0)?;
+    let a = ctx.value(ctx.id);
+    let candidate = ctx.adjoint(z) * &a.mapv(|v| v * (1.0 - v));
+    if !ctx.is(&candidate) {
+        return None;
+    }
+    let (an, zn) = (greek(ctx.name()), greek(&graph.node(z).name));
+    Some(format!(
+        "σ′ taken at {an} instead of {zn}: your {} = {} ⊙ {an}(1 − {an}), but σ′({an}) = σ({an})(1 − σ({an})) = \
+         {zn}(1 − {zn}), the sigmoid's output.",
+        ctx.d(ctx.name()),
+        ctx.d(&graph.node(z).name)
+    ))
+}
+
 /// dJ/dz computed with β after this example's update.
 fn update_before_backprop(ctx: &Context) -> Option<String> {
     if ctx.section != Section::Adjoint {
         return None;
     }
-    let (u, w) = linear_consumer(ctx)?;
+    // The map that reads this node with weights W: [1; x] (the bias in column 0) or W x + b.
+    let graph = ctx.session.graph();
+    let (u, w, first) = graph.consumers(ctx.id).iter().find_map(|&(u, k)| match graph.node(u).op {
+        Op::Linear if k == 1 => Some((u, graph.node(u).inputs[0], 1)),
+        Op::Affine if k == 1 => Some((u, graph.node(u).inputs[0], 0)),
+        _ => None,
+    })?;
     let after = ctx.value(w);
     let cols = after.shape()[1];
-    let candidate = through_linear(after, ctx.adjoint(u), 1..cols)?;
-    if !ctx.is(&candidate) || ctx.is(&through_linear(ctx.before(w), ctx.adjoint(u), 1..cols)?) {
+    let candidate = through_linear(after, ctx.adjoint(u), first..cols)?;
+    if !ctx.is(&candidate) || ctx.is(&through_linear(ctx.before(w), ctx.adjoint(u), first..cols)?) {
         return None;
     }
-    let graph = ctx.session.graph();
     let wn = greek(&graph.node(w).name);
+    let slice = if first == 1 { format!("{wn}[:, 1:]ᵀ") } else { format!("{wn}ᵀ") };
     Some(format!(
-        "updated before backpropagating: your {} = {wn}[:, 1:]ᵀ · {} uses {wn} after this example's update. Compute every \
+        "updated before backpropagating: your {} = {slice} · {} uses {wn} after this example's update. Compute every \
          gradient of the example with the parameters of its forward pass, then update them all.",
         ctx.d(ctx.name()),
         ctx.d(&graph.node(u).name)
@@ -741,9 +770,14 @@ fn update_step(ctx: &Context) -> Option<String> {
     }
     let lr = ctx.learning_rate();
     let name = ctx.name();
+    let other_rate = format!("is learning_rate in the model {} (it says {})?", short(c * lr), short(lr));
     let hint = match named_factor(ctx, c) {
+        // A step η times bptui's is η² · g: η applied twice, or a learning rate of η².
+        Some(_) if (c - lr).abs() <= 1e-6 * lr.abs() => {
+            format!("the factor is the learning rate η = {}: was η applied twice, or {other_rate}", short(lr))
+        }
         Some(h) => h,
-        None => format!("is learning_rate in the model {} (it says {})?", short(c * lr), short(lr)),
+        None => other_rate,
     };
     Some(format!("your step of {name} is {} × bptui's: {hint}", short(c)))
 }

@@ -456,10 +456,13 @@ pub fn render(report: &Report, theirs: &Theirs) -> String {
                 }
             }
             if let (Some(o), Some(t)) = (d.ours, d.theirs) {
-                let name = d.value().map(|(_, n)| n).unwrap_or("");
+                // A value's worst entry, or an epoch metric (one number).
+                let what = match d.value() {
+                    Some((_, name)) => format!("worst element {name}{}", d.index_text()),
+                    None => "the value".to_string(),
+                };
                 out += &format!(
-                    "  worst element {name}{}: bptui {}, yours {} (difference {:.3e}, tolerance {tol})\n",
-                    d.index_text(),
+                    "  {what}: bptui {}, yours {} (difference {:.3e}, tolerance {tol})\n",
                     py_repr(o),
                     py_repr(t),
                     (o - t).abs(),

@@ -249,3 +249,57 @@ fn a_trace_from_a_pipe_is_compared() {
     assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.starts_with("agree: "), "{text}");
 }
+
+/// dJ/da written as dJ/dz ⊙ a(1 − a), the sigmoid's derivative at its input: found at dJ/da
+/// and named (the numbers worked here from the record's own a and dJ/dz).
+#[test]
+fn a_sigmoid_derivative_taken_at_its_input_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = own_trace(dir.path());
+    let first = &mut records[0];
+    let a: Vec<f64> = first["forward"]["a"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let dz: Vec<f64> = first["adjoints"]["z"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let wrong: Vec<f64> = a.iter().zip(&dz).map(|(a, g)| g * (a * (1.0 - a))).collect();
+    first["adjoints"]["a"] = json!(wrong);
+    let (code, out) = diff(&write(dir.path(), "sigmoid_at_a.jsonl", &records));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("first divergence: epoch 1, example 1 (data row 0), adjoint dJ/da"), "{out}");
+    assert!(out.contains("σ′ taken at a instead of z"), "{out}");
+}
+
+/// With separate biases (b = β z + β_bias), dJ/dz computed with β after the example's update
+/// is named too: bptui's own trace with dJ/dz replaced by β_afterᵀ · dJ/db (worked here from
+/// the record's own numbers).
+#[test]
+fn an_update_before_backprop_is_named_with_separate_biases() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = repo("tests/homework/models/separate_bias_f32.yaml");
+    let path = dir.path().join("own.jsonl");
+    let (code, out) = bptui(&[
+        "trace".as_ref(),
+        model.as_os_str(),
+        "--out".as_ref(),
+        path.as_os_str(),
+        "--examples".as_ref(),
+        "2".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let mut records: Vec<Value> =
+        std::fs::read_to_string(&path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let first = &mut records[0];
+    let beta: Vec<Vec<f64>> = first["params"]["beta"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect())
+        .collect();
+    let db: Vec<f64> = first["adjoints"]["b"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let dz: Vec<f64> = (0..beta[0].len()).map(|j| (0..beta.len()).map(|i| beta[i][j] * db[i]).sum()).collect();
+    first["adjoints"]["z"] = json!(dz);
+    let bad = dir.path().join("update_before.jsonl");
+    std::fs::write(&bad, records.iter().map(|r| r.to_string() + "\n").collect::<String>()).unwrap();
+    let (code, out) = bptui(&["diff".as_ref(), model.as_os_str(), bad.as_os_str()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("adjoint dJ/dz"), "{out}");
+    assert!(out.contains("updated before backpropagating: your dJ/dz = βᵀ · dJ/db uses β after"), "{out}");
+}
