@@ -213,6 +213,9 @@ impl<'t> Comparer<'t> {
                 Some(a) => worst(ours, a, &self.tol),
                 None => (vec![], None, None),
             };
+            let their_at = (layout != Layout::Same && !index.is_empty())
+                .then(|| layout.their_index(ours.shape(), &index, their.shape()))
+                .flatten();
             let p = graph.param_index(id);
             let ctx = Context {
                 session,
@@ -240,7 +243,7 @@ impl<'t> Comparer<'t> {
                 epoch,
                 example: Some(example),
                 row,
-                place: Place::Value { section, name: name.clone(), index },
+                place: Place::Value { section, name: name.clone(), theirs_at: their_at, index },
                 what: section.describe(name, &graph.node(graph.loss()).name),
                 ours: o,
                 theirs: t,

@@ -80,17 +80,8 @@ impl Layout {
     /// Their array in our `shape`, undoing this layout; `None` when their numbers cannot be
     /// an array of ours stored this way (other count, or a bias entry that is not 1).
     pub fn undo(self, shape: &[usize], theirs: &ArrayD<f64>) -> Option<ArrayD<f64>> {
-        // Lay out the positions of our entries (offset by 2, so that an inserted bias entry
-        // 1 stands out) and read back where each of theirs comes from.
         let n: usize = shape.iter().product();
-        let positions = ArrayD::from_shape_fn(IxDyn(shape), |i| {
-            let mut flat = 0;
-            for (d, &k) in ndarray::Dimension::slice(&i).iter().enumerate() {
-                flat = flat * shape[d] + k;
-            }
-            flat as f64 + 2.0
-        });
-        let mapped = self.apply(&positions)?;
+        let mapped = self.apply(&positions(shape))?;
         if squeezed(mapped.shape()) != squeezed(theirs.shape()) {
             return None;
         }
@@ -105,6 +96,15 @@ impl Layout {
             }
         }
         ArrayD::from_shape_vec(IxDyn(shape), out).ok()
+    }
+
+    /// Where our entry `index` (of an array of our `shape`) stands in theirs, of `their_shape`,
+    /// stored this way: `alpha[3,90]` is their `W1[90,3]` when they store it transposed.
+    pub fn their_index(self, shape: &[usize], index: &[usize], their_shape: &[usize]) -> Option<Vec<usize>> {
+        let flat = index.iter().zip(shape).fold(0, |f, (&k, &d)| f * d + k);
+        let mapped = self.apply(&positions(shape))?;
+        let at = mapped.iter().position(|&p| p == flat as f64 + 2.0)?;
+        (mapped.len() == their_shape.iter().product::<usize>()).then(|| super::compare::unravel(their_shape, at))
     }
 
     /// How a student would say it.
@@ -123,6 +123,18 @@ impl Layout {
 }
 
 /// A shape without its unit axes: `(4, 1)`, `(1, 4)` and `(4,)` are all `[4]`.
+/// The positions of our entries, flat and offset by 2 (so that an inserted bias entry 1
+/// stands out), in our shape: laid out by a layout, they say where each of theirs comes from.
+fn positions(shape: &[usize]) -> ArrayD<f64> {
+    ArrayD::from_shape_fn(IxDyn(shape), |i| {
+        let mut flat = 0;
+        for (d, &k) in ndarray::Dimension::slice(&i).iter().enumerate() {
+            flat = flat * shape[d] + k;
+        }
+        flat as f64 + 2.0
+    })
+}
+
 pub fn squeezed(shape: &[usize]) -> Vec<usize> {
     shape.iter().copied().filter(|&d| d != 1).collect()
 }
@@ -185,5 +197,20 @@ mod tests {
         assert_eq!(Layout::Same.undo(j.shape(), &arr2(&[[0.5]]).into_dyn()).unwrap(), j);
         let exact = |a: &ArrayD<f64>, b: &ArrayD<f64>| a == b;
         assert_eq!(align(&z, &column, exact).unwrap().0, Layout::WithOneFirst);
+    }
+
+    #[test]
+    fn an_entry_is_found_where_their_layout_puts_it() {
+        // W (2 × 3, bias in column 0) and their storage of it.
+        assert_eq!(Layout::Same.their_index(&[2, 3], &[1, 2], &[2, 3]), Some(vec![1, 2]));
+        assert_eq!(Layout::Transposed.their_index(&[2, 3], &[1, 2], &[3, 2]), Some(vec![2, 1]));
+        assert_eq!(Layout::BiasLast.their_index(&[2, 3], &[1, 0], &[2, 3]), Some(vec![1, 2]));
+        assert_eq!(Layout::BiasLast.their_index(&[2, 3], &[1, 2], &[2, 3]), Some(vec![1, 1]));
+        assert_eq!(Layout::BiasLastTransposed.their_index(&[2, 3], &[1, 0], &[3, 2]), Some(vec![2, 1]));
+        // x (3) stored with its 1: first, or last.
+        assert_eq!(Layout::WithOneFirst.their_index(&[3], &[0], &[4]), Some(vec![1]));
+        assert_eq!(Layout::WithOneLast.their_index(&[3], &[2], &[4]), Some(vec![2]));
+        // A column vector (3, 1) of ours (3).
+        assert_eq!(Layout::Same.their_index(&[3], &[2], &[3, 1]), Some(vec![2, 0]));
     }
 }

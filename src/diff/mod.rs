@@ -83,7 +83,14 @@ impl Section {
 pub enum Place {
     /// A value of an example: a node's forward value, adjoint, or updated parameter; `index`
     /// is the worst entry in bptui's shape (empty for a scalar or when shapes differ).
-    Value { section: Section, name: String, index: Vec<usize> },
+    Value {
+        section: Section,
+        name: String,
+        index: Vec<usize>,
+        /// The same entry in their array, when they store it another way (transposed, bias
+        /// last, a column): `[90,3]` for our `[3,90]`.
+        theirs_at: Option<Vec<usize>>,
+    },
     /// The data row of an example: the order of examples.
     Row,
     /// An epoch's metric.
@@ -125,10 +132,16 @@ impl Divergence {
     /// `"[2,3]"` for the worst entry, "" for a scalar.
     pub fn index_text(&self) -> String {
         match &self.place {
-            Place::Value { index, .. } if !index.is_empty() => {
-                format!("[{}]", index.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","))
-            }
+            Place::Value { index, .. } if !index.is_empty() => index_text(index),
             _ => String::new(),
+        }
+    }
+
+    /// `"[3,2]"`: the worst entry in their array, when they store it another way.
+    pub fn their_index_text(&self) -> Option<String> {
+        match &self.place {
+            Place::Value { index, theirs_at: Some(at), .. } if at != index && !at.is_empty() => Some(index_text(at)),
+            _ => None,
         }
     }
 }
@@ -458,7 +471,13 @@ pub fn render(report: &Report, theirs: &Theirs) -> String {
             if let (Some(o), Some(t)) = (d.ours, d.theirs) {
                 // A value's worst entry, or an epoch metric (one number).
                 let what = match d.value() {
-                    Some((_, name)) => format!("worst element {name}{}", d.index_text()),
+                    Some((section, name)) => {
+                        let yours = match d.their_index_text() {
+                            Some(at) => format!(" (your {}{at})", theirs.their_name_in(section, name)),
+                            None => String::new(),
+                        };
+                        format!("worst element {name}{}{yours}", d.index_text())
+                    }
                     None => "the value".to_string(),
                 };
                 out += &format!(
@@ -541,4 +560,9 @@ pub fn step_differs(theirs: &Theirs, tol: f64, s: &Session, event: crate::sessio
             section.describe(name, &graph.node(graph.loss()).name)
         )),
     }
+}
+
+/// `[2,3]`.
+fn index_text(index: &[usize]) -> String {
+    format!("[{}]", index.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","))
 }
