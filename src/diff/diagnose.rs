@@ -14,7 +14,7 @@ use crate::session::Session;
 use crate::trace::ExampleRecord;
 
 use super::compare::{unverified_params, Tolerance};
-use super::layout::{numpy_shape, squeezed, Layout};
+use super::layout::{align, numpy_shape, squeezed, Layout};
 use super::{Section, Theirs};
 
 /// Everything a check may look at: the finished example, their value, and the history.
@@ -589,12 +589,31 @@ fn bias_slice(ctx: &Context) -> Option<String> {
     let (u, w) = linear_consumer(ctx)?;
     let before = ctx.before(w);
     let cols = before.shape()[1];
+    let graph = ctx.session.graph();
+    let (wn, un, v) = (greek(&graph.node(w).name), graph.node(u).name.clone(), ctx.name().to_string());
+    // Their W stored with the bias column last ([W | b]): their [:, 1:] keeps the bias and
+    // drops the first weight column, which in bptui's columns is 2, 3, …, then 0.
+    let theirs_bias_last = ctx.record.params.iter().find(|(n, _)| *n == graph.node(w).name).is_some_and(|(_, t)| {
+        align(ctx.value(w), t, |o, a| ctx.tol.agree(o, a)).is_some_and(|(l, _)| l == Layout::BiasLast)
+    });
+    if theirs_bias_last && cols > 1 {
+        let order: Vec<usize> = (2..cols).chain([0]).collect();
+        let w2 = before.view().into_dimensionality::<Ix2>().ok()?;
+        let g = ctx.adjoint(u).view().into_dimensionality::<Ix1>().ok()?;
+        let candidate = w2.select(ndarray::Axis(1), &order).t().dot(&g).into_dyn();
+        if ctx.is(&candidate) {
+            return Some(format!(
+                "the bias slice is off by one: your {wn} keeps its bias in the last column, so its weights are \
+                 {wn}[:, :-1]; your {} = {wn}[:, 1:]ᵀ · {} takes the bias column and drops the first weight column.",
+                ctx.d(&v),
+                ctx.d(&un)
+            ));
+        }
+    }
     let candidate = through_linear(before, ctx.adjoint(u), 0..cols - 1)?;
     if !ctx.is(&candidate) {
         return None;
     }
-    let graph = ctx.session.graph();
-    let (wn, un, v) = (greek(&graph.node(w).name), graph.node(u).name.clone(), ctx.name().to_string());
     Some(format!(
         "the bias slice is off by one: your {} = {wn}[:, :-1]ᵀ · {} drops the last column of {wn}; the bias is column 0 \
          ({un} = {wn}·[1; {v}]), so {} = {wn}[:, 1:]ᵀ · {}.",

@@ -303,3 +303,56 @@ fn an_update_before_backprop_is_named_with_separate_biases() {
     assert!(out.contains("adjoint dJ/dz"), "{out}");
     assert!(out.contains("updated before backpropagating: your dJ/dz = βᵀ · dJ/db uses β after"), "{out}");
 }
+
+/// A student who keeps β's bias in its last column and slices β[:, 1:] for dJ/dz (taking the
+/// bias, dropping the first weight): named in their arrangement (numbers worked here from the
+/// record's own β and dJ/db).
+#[test]
+fn a_bias_slice_off_by_one_is_named_in_a_bias_last_arrangement() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = own_trace(dir.path());
+    let bias_last = |m: &Value| -> Value {
+        let mut rows: Vec<Value> = m.as_array().unwrap().clone();
+        for row in rows.iter_mut() {
+            let mut r = row.as_array().unwrap().clone();
+            let bias = r.remove(0);
+            r.push(bias);
+            *row = Value::Array(r);
+        }
+        Value::Array(rows)
+    };
+    for r in records.iter_mut() {
+        for section in ["adjoints", "params"] {
+            if let Some(b) = r.get_mut(section).and_then(|s| s.get_mut("beta")) {
+                *b = bias_last(b);
+            }
+        }
+    }
+    // β before the first update, θ₀ = θ₁ + η g₁, in their bias-last columns.
+    let first = &mut records[0];
+    let after: Vec<f64> = first["params"]["beta"][0].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let grad: Vec<f64> = first["adjoints"]["beta"][0].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let text = std::fs::read_to_string(repo("models/two_layer.yaml")).unwrap();
+    let lr: f64 = text
+        .split("learning_rate:")
+        .nth(1)
+        .unwrap()
+        .trim_start()
+        .split([',', '}', ' '])
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let before: Vec<f64> = after.iter().zip(&grad).map(|(a, g)| a + lr * g).collect();
+    let db = first["adjoints"]["b"]
+        .as_array()
+        .map(|a| a[0].as_f64().unwrap())
+        .unwrap_or_else(|| first["adjoints"]["b"].as_f64().unwrap());
+    // Their β[:, 1:] in bias-last columns: w2, w3, w4, bias.
+    let wrong: Vec<f64> = before[1..].iter().map(|w| w * db).collect();
+    first["adjoints"]["z"] = json!(wrong);
+    let (code, out) = diff(&write(dir.path(), "slice.jsonl", &records));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("first divergence: epoch 1, example 1 (data row 0), adjoint dJ/dz"), "{out}");
+    assert!(out.contains("your β keeps its bias in the last column"), "{out}");
+}
