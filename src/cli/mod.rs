@@ -269,8 +269,24 @@ fn load(path: &Path, data: &DataArgs, given: &[(String, String)]) -> Result<(Mod
     for (theirs, ours) in &aliases {
         if model.graph.find(ours).is_none() {
             let known: Vec<&str> = model.graph.nodes().iter().map(|n| n.name.as_str()).collect();
+            // `alpha_bias` where the model folds alpha's bias into its column 0.
+            let folded = ours.strip_suffix("_bias").and_then(|w| model.graph.find(w)).filter(|&w| {
+                model
+                    .graph
+                    .consumers(w)
+                    .iter()
+                    .any(|&(u, k)| k == 0 && model.graph.node(u).op == crate::engine::Op::Linear)
+            });
+            let hint = match folded {
+                Some(w) => format!(
+                    "; this model keeps {0}'s bias in its column 0 ({0}·[1; x]): for a bias vector of its own, \
+                     write bias: separate on that layer",
+                    model.graph.node(w).name
+                ),
+                None => String::new(),
+            };
             return Err(Error::Usage(format!(
-                "alias {theirs}={ours}: bptui has no node `{ours}` (its nodes: {})",
+                "alias {theirs}={ours}: bptui has no node `{ours}` (its nodes: {}){hint}",
                 known.join(", ")
             )));
         }

@@ -268,7 +268,7 @@ impl Theirs {
         if graph.find(&ours).is_none() {
             let known: Vec<&str> = graph.nodes().iter().map(|n| n.name.as_str()).collect();
             return Err(format!(
-                "{key}: `{}` is not a node of the model (its nodes: {}); map it with --alias {}=OURS",
+                "{key}: `{}` is not a node of the model (its nodes: {}); map it to one of them with --alias {}=NODE",
                 clip(name),
                 known.join(", "),
                 clip(name)

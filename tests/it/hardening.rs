@@ -443,6 +443,11 @@ fn aliases_are_checked_by_every_command() {
     let good = root().join("models/two_layer.yaml");
     fails(&[Path::new("diff"), &good, &theirs, Path::new("--alias"), Path::new("W2=nosuch")], &["W2=nosuch"]);
     fails(&[good.as_path(), Path::new("--alias"), Path::new("W2=nosuch")], &["W2=nosuch"]);
+    // A bias vector of their own where the model folds it into the weights' column 0.
+    fails(
+        &[Path::new("diff"), &good, &theirs, Path::new("--alias"), Path::new("b1=alpha_bias")],
+        &["no node `alpha_bias`", "keeps alpha's bias in its column 0", "bias: separate"],
+    );
 }
 
 #[test]
