@@ -101,12 +101,8 @@ impl Dataset {
                 if width < 2 {
                     return Err(data_error(line, too_narrow(width)));
                 }
-                // The file's size over the first row's bytes: room for every row at once (and
-                // never more than the file can hold: a number takes at least two bytes).
-                let per_row = record.as_slice().len() + record.len();
-                let rows_expected = (bytes.len() / per_row.max(1)).min(bytes.len() / (2 * width)) + 1;
-                features.reserve(rows_expected * (width - 1));
-                labels.reserve(rows_expected);
+                let first_row = record.as_slice().len() + record.len();
+                reserve_rows(&mut features, &mut labels, bytes.len(), first_row, width);
             } else if record.len() != width {
                 return Err(data_error(line, ragged(width, record.len())));
             }
@@ -160,10 +156,7 @@ fn plain_numbers(bytes: &[u8]) -> Option<Dataset> {
         let got = features.len() - start + 1;
         if width == 0 {
             width = got;
-            // Room for every row at once, as the CSV reader makes it.
-            let rows = (bytes.len() / (line.len() + 1)).min(bytes.len() / (2 * width)) + 1;
-            features.reserve(rows * (width - 1));
-            labels.reserve(rows);
+            reserve_rows(&mut features, &mut labels, bytes.len(), line.len() + 1, width);
         }
         if got != width || width < 2 {
             return None;
@@ -175,6 +168,15 @@ fn plain_numbers(bytes: &[u8]) -> Option<Dataset> {
         features: Array2::from_shape_vec((rows, width - 1), features).expect("every row has width - 1 features"),
         labels,
     })
+}
+
+/// Room for every row of a file of `file` bytes at once, from the first row's bytes and width
+/// (`width` numbers, the label first): never more than the file can hold, since a number
+/// takes at least two bytes.
+fn reserve_rows(features: &mut Vec<f64>, labels: &mut Vec<f64>, file: usize, first_row: usize, width: usize) {
+    let rows = (file / first_row.max(1)).min(file / (2 * width).max(1)) + 1;
+    features.reserve(rows * width.saturating_sub(1));
+    labels.reserve(rows);
 }
 
 /// The first row has too few numbers for a label and a feature.

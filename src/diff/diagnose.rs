@@ -571,14 +571,15 @@ fn through_linear(w: &ArrayD<f64>, g: &ArrayD<f64>, columns: std::ops::Range<usi
     Some(w.slice(s![.., columns]).t().dot(&g).into_dyn())
 }
 
-/// The consumer that multiplies this node by a folded-bias weight matrix: (u, W).
-fn linear_consumer(ctx: &Context) -> Option<(NodeId, NodeId)> {
+/// The consumer that multiplies this node by a weight matrix: (u, W, the first column of W
+/// that multiplies it): 1 for u = W·[1; x] (the bias in column 0), 0 for u = W x + b.
+fn linear_consumer(ctx: &Context) -> Option<(NodeId, NodeId, usize)> {
     let graph = ctx.session.graph();
-    graph
-        .consumers(ctx.id)
-        .iter()
-        .find(|&&(u, k)| graph.node(u).op == Op::Linear && k == 1)
-        .map(|&(u, _)| (u, graph.node(u).inputs[0]))
+    graph.consumers(ctx.id).iter().find_map(|&(u, k)| match graph.node(u).op {
+        Op::Linear if k == 1 => Some((u, graph.node(u).inputs[0], 1)),
+        Op::Affine if k == 1 => Some((u, graph.node(u).inputs[0], 0)),
+        _ => None,
+    })
 }
 
 /// dJ/dz = β[:, :-1]ᵀ·dJ/db: the slice drops the last column instead of the bias column.
@@ -586,7 +587,7 @@ fn bias_slice(ctx: &Context) -> Option<String> {
     if ctx.section != Section::Adjoint {
         return None;
     }
-    let (u, w) = linear_consumer(ctx)?;
+    let (u, w, 1) = linear_consumer(ctx)? else { return None };
     let before = ctx.before(w);
     let cols = before.shape()[1];
     let graph = ctx.session.graph();
@@ -651,13 +652,8 @@ fn update_before_backprop(ctx: &Context) -> Option<String> {
     if ctx.section != Section::Adjoint {
         return None;
     }
-    // The map that reads this node with weights W: [1; x] (the bias in column 0) or W x + b.
     let graph = ctx.session.graph();
-    let (u, w, first) = graph.consumers(ctx.id).iter().find_map(|&(u, k)| match graph.node(u).op {
-        Op::Linear if k == 1 => Some((u, graph.node(u).inputs[0], 1)),
-        Op::Affine if k == 1 => Some((u, graph.node(u).inputs[0], 0)),
-        _ => None,
-    })?;
+    let (u, w, first) = linear_consumer(ctx)?;
     let after = ctx.value(w);
     let cols = after.shape()[1];
     let candidate = through_linear(after, ctx.adjoint(u), first..cols)?;

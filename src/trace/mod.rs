@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 use ndarray::ArrayD;
 
 use crate::engine::Op;
-/// Kept here for the modules that quote user text by this path.
-use crate::error::clip;
-use crate::error::{Error, Result};
+use crate::error::{clip, Error, Result};
 use crate::nested;
 use crate::numfmt::push_json_number;
 use crate::session::{EpochMetrics, Finished, Position, Session};

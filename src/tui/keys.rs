@@ -57,7 +57,13 @@ pub const KEYS: &[Key] = &[
 /// The status line's hints in the table's order ("p back · e example · … · ? help · q
 /// quit"); with another implementation's trace (`theirs`), `d divergence` first, else
 /// without it. `? help` comes from the chart's row, which is also the help key's.
-pub fn hints(theirs: bool) -> String {
+/// Worked out once: the status line asks at every frame.
+pub fn hints(theirs: bool) -> &'static str {
+    static HINTS: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
+    &HINTS.get_or_init(|| [hint_line(false), hint_line(true)])[usize::from(theirs)]
+}
+
+fn hint_line(theirs: bool) -> String {
     let mut words: Vec<(char, &str)> = Vec::new();
     for k in KEYS {
         let (Some(hint), Some(c)) = (k.hint, k.keys.chars().next()) else { continue };

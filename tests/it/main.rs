@@ -14,6 +14,7 @@ mod model_init;
 mod numpy_compat;
 mod op_gradients;
 mod output_files;
+mod screen;
 mod traces;
 mod tui_against;
 mod tui_app;

@@ -10,11 +10,8 @@ use bptui::model::Model;
 use bptui::session::{Phase, Session};
 use bptui::trace::{record_run, write_file, ExampleRecord, Record};
 use bptui::tui::{action_for, update, Action, App, Mode, Theme};
-use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::layout::Rect;
 use ratatui::style::Modifier;
-use ratatui::Terminal;
 
 fn model() -> Model {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join("two_layer.yaml");
@@ -208,17 +205,8 @@ fn a_long_way_to_the_divergence_is_chunked_and_esc_cancels() {
 
 /// The screen as text, one line per row, trailing spaces trimmed.
 fn screen(app: &mut App, w: u16, h: u16) -> (String, ratatui::buffer::Buffer) {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    app.area = Rect::new(0, 0, w, h);
-    terminal.draw(|f| f.render_widget(&*app, f.area())).expect("draw");
-    let buf = terminal.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    (out, buf)
+    let buf = crate::screen::draw(app, w, h);
+    (crate::screen::text(&buf), buf)
 }
 
 #[test]

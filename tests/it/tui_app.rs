@@ -12,6 +12,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 
+use crate::screen::screen;
+
 fn app(name: &str) -> App {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join(name);
     App::new(Session::new(Model::load(&path).expect("model loads"), Backward::B), Theme { color: false })
@@ -170,21 +172,6 @@ fn a_long_run_is_chunked_and_esc_cancels_at_a_step_boundary() {
     assert_eq!(a.mode(), Mode::Normal);
     assert_ne!(a.session.phase(), Phase::Finished);
     assert!(a.session.metrics().is_empty());
-}
-
-/// The screen as text, one line per row, trailing spaces trimmed.
-fn screen(app: &mut App, w: u16, h: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    app.area = Rect::new(0, 0, w, h);
-    terminal.draw(|f| f.render_widget(&*app, f.area())).expect("draw");
-    let buf = terminal.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 /// The gauge's "DONE / TOTAL examples" label.

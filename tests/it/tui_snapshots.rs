@@ -8,7 +8,6 @@ use bptui::session::Session;
 use bptui::tui::{action_for, run_loop, update, App, Mode, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use ratatui::layout::Rect;
 use ratatui::Terminal;
 
 fn model_path(name: &str) -> PathBuf {
@@ -43,24 +42,7 @@ fn press(app: &mut App, keys: &str) {
 
 /// The screen as text, one line per row, trailing spaces trimmed.
 fn screen(app: &mut App, w: u16, h: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    app.area = Rect::new(0, 0, w, h);
-    terminal.draw(|f| f.render_widget(&*app, f.area())).expect("draw");
-    buffer_text(terminal.backend())
-}
-
-fn buffer_text(backend: &TestBackend) -> String {
-    let buf = backend.buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let mut line = String::new();
-        for x in 0..buf.area.width {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    crate::screen::screen(app, w, h)
 }
 
 #[test]
@@ -164,5 +146,5 @@ fn real_loop_with_scripted_events() {
     run_loop(&mut terminal, &mut a, |_| Ok(script.pop())).expect("loop");
     assert!(a.outbox.quit);
     assert_eq!(a.session.steps(), 3);
-    insta::assert_snapshot!("tui_loop_three_steps_120x40", buffer_text(terminal.backend()));
+    insta::assert_snapshot!("tui_loop_three_steps_120x40", crate::screen::text(terminal.backend().buffer()));
 }

@@ -7,31 +7,13 @@ use std::path::PathBuf;
 use bptui::engine::Backward;
 use bptui::model::Model;
 use bptui::session::Session;
-use bptui::tui::{action_for, update, App, Mode, Theme};
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::layout::Rect;
-use ratatui::Terminal;
+use bptui::tui::{App, Theme};
+
+use crate::screen::{press, screen};
 
 fn app(name: &str, backward: Backward) -> App {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join(name);
     App::new(Session::new(Model::load(&path).expect("model loads"), backward), Theme { color: false })
-}
-
-fn press(app: &mut App, keys: &str) {
-    for c in keys.chars() {
-        let code = match c {
-            '\n' => KeyCode::Enter,
-            '\x1b' => KeyCode::Esc,
-            '\t' => KeyCode::Tab,
-            c => KeyCode::Char(c),
-        };
-        if let Some(a) = action_for(KeyEvent::new(code, KeyModifiers::NONE), app.mode()) {
-            update(app, a);
-        }
-        app.finish_job();
-        assert_ne!(app.mode(), Mode::Running);
-    }
 }
 
 fn select(app: &mut App, name: &str) {
@@ -42,20 +24,6 @@ fn select(app: &mut App, name: &str) {
     while app.view.selected < id {
         press(app, "j");
     }
-}
-
-fn screen(app: &mut App, w: u16, h: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    app.area = Rect::new(0, 0, w, h);
-    terminal.draw(|f| f.render_widget(&*app, f.area())).expect("draw");
-    let buf = terminal.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 /// simple.yaml has a node called u: the generic consumer is written with another letter.

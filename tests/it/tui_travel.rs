@@ -6,12 +6,10 @@ use std::path::{Path, PathBuf};
 use bptui::engine::Backward;
 use bptui::model::Model;
 use bptui::session::Session;
-use bptui::tui::{action_for, update, App, Mode, Theme};
+use bptui::tui::{update, App, Mode, Theme};
+
+use crate::screen::{press, screen};
 use proptest::prelude::*;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::layout::Rect;
-use ratatui::Terminal;
 
 const MODELS: [&str; 7] = [
     "simple.yaml",
@@ -34,42 +32,6 @@ fn app_of(path: &Path) -> App {
 
 fn app(name: &str) -> App {
     app_of(&model_path(name))
-}
-
-fn key(code: KeyCode) -> KeyEvent {
-    KeyEvent::new(code, KeyModifiers::NONE)
-}
-
-/// Presses keys through the real key map (a string of characters; `\n` Enter, `\x1b` Esc,
-/// `\t` Tab) and waits for coarse commands.
-fn press(app: &mut App, keys: &str) {
-    for c in keys.chars() {
-        let code = match c {
-            '\n' => KeyCode::Enter,
-            '\x1b' => KeyCode::Esc,
-            '\t' => KeyCode::Tab,
-            c => KeyCode::Char(c),
-        };
-        if let Some(a) = action_for(key(code), app.mode()) {
-            update(app, a);
-        }
-        app.finish_job();
-        assert_ne!(app.mode(), Mode::Running);
-    }
-}
-
-fn screen(app: &mut App, w: u16, h: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    app.area = Rect::new(0, 0, w, h);
-    terminal.draw(|f| f.render_widget(&*app, f.area())).expect("draw");
-    let buf = terminal.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 /// Every number and position of the session, bit for bit.
