@@ -202,6 +202,20 @@ struct Classes {
     computed: Vec<(NodeId, usize)>,
 }
 
+impl Model {
+    /// The class the classification loss J reads for training row `row`: the row's label y*,
+    /// or what the graph computes from it (`t - 1`); `None` when J is no classification loss
+    /// or there is no training data.
+    pub fn class_of_row(&self, row: usize) -> Option<f64> {
+        let class = self.graph.class()?;
+        let data = self.train_data.as_ref()?;
+        match self.graph.node(class).op {
+            Op::Label => data.labels.get(row).copied(),
+            _ => class_value(self, class, Some((data, row))).ok()?.first().copied(),
+        }
+    }
+}
+
 /// Whether `v` is one of the classes 0 to k − 1.
 fn in_range(v: f64, k: usize) -> bool {
     v.fract() == 0.0 && v >= 0.0 && v < k as f64

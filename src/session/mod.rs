@@ -244,6 +244,12 @@ impl Session {
         self.model.train_data.as_ref().map(|d| d.labels[self.row()])
     }
 
+    /// The class the loss reads for the current example: its label, or what the model
+    /// computes from it (`t - 1`); `None` without a classification loss or data.
+    pub fn class(&self) -> Option<f64> {
+        self.model.class_of_row(self.row())
+    }
+
     pub fn phase(&self) -> Phase {
         self.phase
     }

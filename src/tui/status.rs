@@ -162,7 +162,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             s.examples_per_epoch(),
             s.row(),
             short(l),
-            class_name(s.model(), l).map(|c| format!(" '{c}'")).unwrap_or_default()
+            match s.class() {
+                // The class the loss reads is computed from y* (`t - 1`).
+                Some(c) if c != l => {
+                    format!(
+                        ", class {}{}",
+                        short(c),
+                        class_name(s.model(), c).map(|n| format!(" '{n}'")).unwrap_or_default()
+                    )
+                }
+                _ => class_name(s.model(), l).map(|c| format!(" '{c}'")).unwrap_or_default(),
+            }
         ),
         None => format!("example {}/{}", s.position().example, s.examples_per_epoch()),
     };

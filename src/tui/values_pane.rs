@@ -12,6 +12,7 @@ use crate::session::Phase;
 
 use super::app::{App, Kind, Pane};
 use super::grid::{health, scrolled, wrapped, Viewport};
+use super::status::class_name;
 
 /// Whether `id` is the weight matrix of a folded-bias linear layer (column 0 is the bias).
 /// For a weight matrix with a folded bias, the name of the input it multiplies (z for β in
@@ -146,7 +147,9 @@ fn domain_view(app: &App, id: usize, width: usize) -> Option<Vec<Line<'static>>>
     if !is_prediction {
         return None;
     }
-    let label = s.label().map(|l| l as usize);
+    // The class the loss reads (the label, or what the model computes from it).
+    let label = s.class().map(|l| l as usize);
+    let what = if s.class() == s.label() { "label" } else { "class" };
     let argmax = a.iter().enumerate().fold(0, |best, (i, &v)| if v > a[[best]] { i } else { best });
     let name_w =
         s.model().classes.as_ref().map(|c| c.iter().map(|n| n.chars().count()).max().unwrap_or(0)).unwrap_or(0);
@@ -154,8 +157,7 @@ fn domain_view(app: &App, id: usize, width: usize) -> Option<Vec<Line<'static>>>
     // Bars relative to the largest probability, which fills the width.
     let top = a.iter().copied().fold(f64::MIN_POSITIVE, f64::max);
     for (i, &p) in a.iter().enumerate() {
-        let name =
-            s.model().classes.as_ref().and_then(|c| c.get(i)).map(|n| format!(" {n:<name_w$}")).unwrap_or_default();
+        let name = class_name(s.model(), i as f64).map(|n| format!(" {n:<name_w$}")).unwrap_or_default();
         let filled = ((p / top).clamp(0.0, 1.0) * bar_w as f64).round() as usize;
         let bar: String = "█".repeat(filled) + &" ".repeat(bar_w - filled);
         let mut mark = String::new();
@@ -163,7 +165,7 @@ fn domain_view(app: &App, id: usize, width: usize) -> Option<Vec<Line<'static>>>
             mark.push_str(" ◀ argmax");
         }
         if Some(i) == label {
-            mark.push_str(" (y*)");
+            mark.push_str(if what == "label" { " (y*)" } else { " (the class)" });
         }
         let style = if Some(i) == label {
             theme.done()
@@ -179,18 +181,12 @@ fn domain_view(app: &App, id: usize, width: usize) -> Option<Vec<Line<'static>>>
         out.push(Line::styled(
             format!(
                 "prediction {argmax}{}: {}",
-                s.model().classes.as_ref().and_then(|c| c.get(argmax)).map(|n| format!(" '{n}'")).unwrap_or_default(),
+                class_name(s.model(), argmax as f64).map(|n| format!(" '{n}'")).unwrap_or_default(),
                 if right {
                     "right".to_string()
                 } else {
-                    let name = s
-                        .model()
-                        .classes
-                        .as_ref()
-                        .and_then(|c| c.get(l))
-                        .map(|n| format!(" '{n}'"))
-                        .unwrap_or_default();
-                    format!("wrong (the label is {l}{name})")
+                    let name = class_name(s.model(), l as f64).map(|n| format!(" '{n}'")).unwrap_or_default();
+                    format!("wrong (the {what} is {l}{name})")
                 }
             ),
             if right { theme.done() } else { theme.bad() },
