@@ -41,7 +41,7 @@ impl Dataset {
 
     /// Row `row`'s label into `dst`, a label node's value.
     pub fn label_into(&self, row: usize, dst: &mut ArrayD<f64>) {
-        dst.fill(self.labels[row]);
+        crate::engine::fill(dst, self.labels[row]);
     }
 
     /// Builds a dataset from rows `[label, x1, x2, …]`; `row_error` locates a bad row.

@@ -7,8 +7,7 @@
 //! - [`dot8_sparse`] is the same sum visiting only the nonzero entries of x. Skipping an exact
 //!   zero x_j changes nothing when w_j is finite: w_j · 0 is ±0, and a partial sum that starts
 //!   at +0 is never −0 (a sum is −0 only when both terms are), so adding ±0 leaves it as it is.
-//! - [`col_dot`] is the strided dot of a matrix column (a transposed matrix's row), which
-//!   `ndarray` sums in order from +0.
+//! - [`add_wt_g`] sums Wᵀg as `ndarray` sums each strided column of W, in order from +0.
 
 // Additions are spelled `s = s + t`, as in the ndarray code they reproduce (`+=` is the same).
 #![allow(clippy::assign_op_pattern)]
@@ -77,21 +76,6 @@ pub fn dot8_sparse(w: &[f64], x: Sparse) -> f64 {
     sum
 }
 
-/// Σ_i a[i·stride + col] g_i, added in order from +0 (`ndarray`'s dot of a strided view).
-#[inline]
-pub fn col_dot(a: &[f64], stride: usize, col: usize, g: &[f64]) -> f64 {
-    if g.len() == 1 {
-        // A one-element view is contiguous: unrolled_dot, which for fewer than 8 entries
-        // is the same sum.
-        return dot8(&a[col..col + 1], g);
-    }
-    let mut sum = 0.0;
-    for (i, &gi) in g.iter().enumerate() {
-        sum = sum + a[i * stride + col] * gi;
-    }
-    sum
-}
-
 /// x's nonzero entries (−0 counts as zero), appended to `index` and `value`.
 pub fn nonzeros(x: &[f64], index: &mut Vec<u32>, value: &mut Vec<f64>) {
     for (j, &v) in x.iter().enumerate() {
@@ -99,14 +83,6 @@ pub fn nonzeros(x: &[f64], index: &mut Vec<u32>, value: &mut Vec<f64>) {
             index.push(j as u32);
             value.push(v);
         }
-    }
-}
-
-/// out_i = base_i + Σ_j W[i, off + j] x_j for a row-major W with `cols` columns, as
-/// `general_mat_vec_mul(1, W[:, off..], x, 1, out)` after `out = base`.
-pub fn affine(out: &mut [f64], w: &[f64], cols: usize, off: usize, base: impl Fn(usize) -> f64, x: &[f64]) {
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = base(i) * 1.0 + dot8(&w[i * cols + off..(i + 1) * cols], x) * 1.0;
     }
 }
 
@@ -172,6 +148,16 @@ macro_rules! with_avx2 {
 }
 
 with_avx2! {
+    /// out_i = base_i + Σ_j W[i, off + j] x_j for a row-major W with `cols` columns, as
+    /// `general_mat_vec_mul(1, W[:, off..], x, 1, out)` after `out = base`.
+    pub fn affine(out: &mut [f64], w: &[f64], cols: usize, off: usize, base: impl Fn(usize) -> f64, x: &[f64]) {
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = base(i) * 1.0 + dot8(&w[i * cols + off..(i + 1) * cols], x) * 1.0;
+        }
+    }
+}
+
+with_avx2! {
     /// [`affine_sparse`] from Wᵀ (`wt[c·m + i]` = W[i, c], m rows): the same sums, with row
     /// i's eight partial sums kept side by side for every row so that each nonzero x_j adds a
     /// contiguous column of W. `acc` is scratch.
@@ -192,20 +178,82 @@ with_avx2! {
             let j = j as usize;
             let col = &wt[(off + j) * m..(off + j + 1) * m];
             let p = &mut acc[(j & 7) * m..((j & 7) + 1) * m];
-            for (p, &c) in p.iter_mut().zip(col) {
-                *p = *p + c * xj;
+            if xj == 1.0 {
+                // c · 1 = c for the finite c of W (binary data: every nonzero).
+                for (p, &c) in p.iter_mut().zip(col) {
+                    *p = *p + c;
+                }
+            } else {
+                for (p, &c) in p.iter_mut().zip(col) {
+                    *p = *p + c * xj;
+                }
             }
         }
-        for (i, o) in out.iter_mut().enumerate().take(m) {
+        // Row i's sum is dot8's, computed for every row at once (lane i of each chunk).
+        let out = &mut out[..m];
+        let (lo, hi) = acc.split_at(4 * m);
+        let (p0, p1, p2, p3) = (&lo[..m], &lo[m..2 * m], &lo[2 * m..3 * m], &lo[3 * m..4 * m]);
+        let (p4, p5, p6, p7) = (&hi[..m], &hi[m..2 * m], &hi[2 * m..3 * m], &hi[3 * m..4 * m]);
+        for i in 0..m {
             let mut sum = 0.0;
-            sum = sum + (acc[i] + acc[4 * m + i]);
-            sum = sum + (acc[m + i] + acc[5 * m + i]);
-            sum = sum + (acc[2 * m + i] + acc[6 * m + i]);
-            sum = sum + (acc[3 * m + i] + acc[7 * m + i]);
-            for (&j, &xj) in x.index[split..].iter().zip(&x.value[split..]) {
-                sum = sum + wt[(off + j as usize) * m + i] * xj;
+            sum = sum + (p0[i] + p4[i]);
+            sum = sum + (p1[i] + p5[i]);
+            sum = sum + (p2[i] + p6[i]);
+            sum = sum + (p3[i] + p7[i]);
+            out[i] = sum;
+        }
+        for (&j, &xj) in x.index[split..].iter().zip(&x.value[split..]) {
+            let col = &wt[(off + j as usize) * m..(off + j as usize + 1) * m];
+            for (o, &c) in out.iter_mut().zip(col) {
+                *o = *o + c * xj;
             }
-            *o = base(i) * 1.0 + sum * 1.0;
+        }
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = base(i) * 1.0 + *o * 1.0;
+        }
+    }
+}
+
+with_avx2! {
+    /// σ(a_i) = 1 / (1 + e^−a_i) for every entry, with two branches so that exp never
+    /// overflows (σ(a) = e^a / (1 + e^a) for a < 0): the exponentials first, then the
+    /// divisions, which do not wait for each other.
+    pub fn sigmoid(a: &[f64], out: &mut [f64]) {
+        let out = &mut out[..a.len()];
+        for (o, &x) in out.iter_mut().zip(a) {
+            // e^−x for x ≥ 0, e^x otherwise (NaN takes the second branch, as it did).
+            *o = if x >= 0.0 { -x } else { x };
+        }
+        super::exp::exp_in_place(out);
+        for (o, &x) in out.iter_mut().zip(a) {
+            let e = *o;
+            let num = if x >= 0.0 { 1.0 } else { e };
+            *o = num / (1.0 + e);
+        }
+    }
+}
+
+with_avx2! {
+    /// acc_j ← acc_j·1 + (Σ_i W[i, off + j] g_i)·1 for a row-major W with `cols` columns: the
+    /// input's share through a linear map, Wᵀg as `ndarray` sums each strided column (in
+    /// order of i from +0), for a block of columns at a time so that the sums go side by side.
+    pub fn add_wt_g(acc: &mut [f64], w: &[f64], cols: usize, off: usize, g: &[f64]) {
+        const BLOCK: usize = 32;
+        let mut start = 0;
+        while start < acc.len() {
+            let end = (start + BLOCK).min(acc.len());
+            let mut sum = [0.0f64; BLOCK];
+            let sum = &mut sum[..end - start];
+            for (i, &gi) in g.iter().enumerate() {
+                let row = &w[i * cols + off + start..i * cols + off + end];
+                for (s, &wij) in sum.iter_mut().zip(row) {
+                    *s = *s + wij * gi;
+                }
+            }
+            for (a, &s) in acc[start..end].iter_mut().zip(sum.iter()) {
+                *a = *a * 1.0 + s * 1.0;
+            }
+            start = end;
         }
     }
 }
@@ -239,6 +287,36 @@ with_avx2! {
                 }
                 step_of = Some(xj.to_bits());
             }
+        }
+    }
+}
+
+with_avx2! {
+    /// θ_ij ← θ_ij − γ(0 + g_i x_j), and the bias column θ_i0 ← θ_i0 − γ(0 + g_i) when `off` is
+    /// 1: the micro-steps' gradient (which starts at +0) and SGD step, fused.
+    pub fn sgd_outer(theta: &mut [f64], cols: usize, off: usize, g: &[f64], x: &[f64], lr: f64) {
+        for (i, &gi) in g.iter().enumerate() {
+            let row = &mut theta[i * cols..(i + 1) * cols];
+            if off == 1 {
+                row[0] = row[0] - lr * (0.0 + gi);
+            }
+            for (r, &xj) in row[off..].iter_mut().zip(x) {
+                *r = *r - lr * (0.0 + gi * xj);
+            }
+        }
+    }
+}
+
+/// [`sgd_outer`] over x's nonzero entries (the others are left as they are: g is finite).
+pub fn sgd_outer_sparse(theta: &mut [f64], cols: usize, off: usize, g: &[f64], x: Sparse, lr: f64) {
+    for (i, &gi) in g.iter().enumerate() {
+        let row = &mut theta[i * cols..(i + 1) * cols];
+        if off == 1 {
+            row[0] = row[0] - lr * (0.0 + gi);
+        }
+        let row = &mut row[off..];
+        for (&j, &xj) in x.index.iter().zip(x.value) {
+            row[j as usize] = row[j as usize] - lr * (0.0 + gi * xj);
         }
     }
 }
@@ -300,6 +378,29 @@ mod tests {
         }
     }
 
+    /// σ four ways at once is σ one at a time: 1/(1 + e^−a) for a ≥ 0, e^a/(1 + e^a) below.
+    #[test]
+    fn sigmoid_is_the_two_branch_formula() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(13);
+        let mut a: Vec<f64> = (0..997).map(|_| rng.random_range(-800.0..800.0)).collect();
+        a.extend((0..997).map(|_| rng.random_range(-5.0..5.0)));
+        a.extend([0.0, -0.0, 1e-300, -1e-300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 36.7, -745.5]);
+        let mut out = vec![0.0; a.len()];
+        sigmoid(&a, &mut out);
+        for (&x, &got) in a.iter().zip(&out) {
+            let expected = if x >= 0.0 {
+                1.0 / (1.0 + crate::engine::exp::exp(-x))
+            } else {
+                let e = crate::engine::exp::exp(x);
+                e / (1.0 + e)
+            };
+            assert!(
+                got.to_bits() == expected.to_bits() || (got.is_nan() && expected.is_nan()),
+                "σ({x:e}) = {got:e}, not {expected:e}"
+            );
+        }
+    }
+
     #[test]
     fn matrix_kernels_are_ndarrays() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
@@ -334,15 +435,18 @@ mod tests {
                 expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 "affine_t {rows}×{cols}"
             );
-            // A column's dot with g, as ndarray's dot of the strided column.
+            // acc·1 + (Wᵀg)·1 over the columns from `off`, each sum as ndarray's dot of the
+            // strided column.
             let g = random(&mut rng, rows, false);
-            for col in 0..cols {
-                let expected = a.column(col).dot(&Array1::from(g.clone()));
-                assert_eq!(
-                    col_dot(&flat, cols, col, &g).to_bits(),
-                    expected.to_bits(),
-                    "col_dot {rows}×{cols} col {col}"
-                );
+            for off in [0, 1] {
+                let before = random(&mut rng, cols - off, false);
+                let mut acc = before.clone();
+                add_wt_g(&mut acc, &flat, cols, off, &g);
+                let g1 = Array1::from(g.clone());
+                for (j, (&got, &was)) in acc.iter().zip(&before).enumerate() {
+                    let expected = was * 1.0 + a.column(off + j).dot(&g1) * 1.0;
+                    assert_eq!(got.to_bits(), expected.to_bits(), "add_wt_g {rows}×{cols} column {}", off + j);
+                }
             }
             // acc += g xᵀ, row by row as scaled_add.
             let mut acc = flat.clone();

@@ -5,6 +5,7 @@
 //! [`GraphBuilder`], its numbers live in a [`Workspace`] that is allocated once and reused for
 //! every example.
 
+pub mod exp;
 pub mod kernels;
 pub mod ops;
 pub mod optim;
@@ -316,6 +317,12 @@ impl Graph {
     }
 }
 
+/// Sets every entry of a workspace array (contiguous, row-major) to `v`: `ArrayD::fill`
+/// takes longer to find that the array is contiguous than to fill a short one.
+pub fn fill(a: &mut ArrayD<f64>, v: f64) {
+    a.as_slice_mut().expect("workspace arrays are contiguous").fill(v);
+}
+
 /// The numbers of one evaluation of a graph: a value and an adjoint for every node.
 ///
 /// Allocated once with every node's shape; forward and backward write into it in place.
@@ -358,10 +365,10 @@ impl Workspace {
     /// Prepares adjoints for a backward pass: every adjoint 0, and for Version B dJ/dJ = 1.
     pub fn begin_backward(&mut self, graph: &Graph, algorithm: Backward) {
         for &id in &graph.backward_order {
-            self.adjoints[id].fill(0.0);
+            fill(&mut self.adjoints[id], 0.0);
         }
         if algorithm == Backward::B {
-            self.adjoints[graph.loss].fill(1.0);
+            fill(&mut self.adjoints[graph.loss], 1.0);
         }
     }
 
@@ -371,10 +378,10 @@ impl Workspace {
         match algorithm {
             Backward::A => {
                 if id == graph.loss {
-                    self.adjoints[id].fill(1.0);
+                    fill(&mut self.adjoints[id], 1.0);
                     return;
                 }
-                self.adjoints[id].fill(0.0);
+                fill(&mut self.adjoints[id], 0.0);
                 for &(u, k) in &graph.consumers[id] {
                     let node = &graph.nodes[u];
                     let (lo, hi) = self.adjoints.split_at_mut(u);

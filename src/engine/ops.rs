@@ -15,6 +15,7 @@ use std::borrow::Cow;
 
 use ndarray::{linalg::general_mat_vec_mul, s, ArrayD, ArrayViewD, Ix1, Ix2, Zip};
 
+use super::exp::{exp, exp_in_place, sum_exp};
 use super::kernels;
 use super::rules::{factor, Entry};
 use super::{Node, NodeId};
@@ -245,19 +246,9 @@ pub fn shape_str(s: &[usize]) -> String {
     }
 }
 
-fn sigmoid(x: f64) -> f64 {
-    // Two branches so that exp never overflows: σ(x) = e^x / (1 + e^x) for x < 0.
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
-
 /// log(1 + e^x) without overflow.
 fn softplus(x: f64) -> f64 {
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
+    x.max(0.0) + exp(-x.abs()).ln_1p()
 }
 
 fn sum_all(a: &ArrayD<f64>) -> f64 {
@@ -444,21 +435,21 @@ impl Op {
                 unary(out, x(0), |a| a.powf(c))
             }
             // u = e^a, log a, sin a, cos a, tanh a
-            Op::Exp => unary(out, x(0), f64::exp),
+            Op::Exp => unary(out, x(0), exp),
             Op::Log => unary(out, x(0), f64::ln),
             Op::Sin => unary(out, x(0), f64::sin),
             Op::Cos => unary(out, x(0), f64::cos),
             Op::Tanh => unary(out, x(0), f64::tanh),
             // u = σ(a) = 1 / (1 + e^−a)
-            Op::Sigmoid => unary(out, x(0), sigmoid),
+            Op::Sigmoid => kernels::sigmoid(sl(x(0)), sl_mut(out)),
             // u = max(a, 0)
             Op::Relu => unary(out, x(0), |a| if a > 0.0 { a } else { 0.0 }),
             // u = √a
             Op::Sqrt => unary(out, x(0), f64::sqrt),
             // u = Σ_i a_i
-            Op::Sum => out[[]] = sum_all(x(0)),
+            Op::Sum => sl_mut(out)[0] = sum_all(x(0)),
             // u = Σ_i a_i b_i
-            Op::Dot => out[[]] = view1(x(0)).dot(&view1(x(1))),
+            Op::Dot => sl_mut(out)[0] = view1(x(0)).dot(&view1(x(1))),
             // u = A b
             Op::MatMul => {
                 let a = view2(x(0));
@@ -478,8 +469,9 @@ impl Op {
                 let (a, o) = (sl(x(0)), sl_mut(out));
                 let m = a.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 for (o, &ai) in o.iter_mut().zip(a) {
-                    *o = (ai - m).exp();
+                    *o = ai - m;
                 }
+                exp_in_place(o);
                 let total: f64 = o.iter().sum();
                 for v in o.iter_mut() {
                     *v /= total;
@@ -522,16 +514,16 @@ impl Op {
                         }
                     };
                 }
-                out[[]] = j;
+                sl_mut(out)[0] = j;
             }
             // J = −log ŷ_{y*}; from the logits b of ŷ = softmax(b) it is logsumexp(b) − b_{y*}.
             Op::CrossEntropy { logit } => {
-                let label = x(1)[[]] as usize;
-                out[[]] = match logit {
+                let label = sl(x(1))[0] as usize;
+                sl_mut(out)[0] = match logit {
                     Some(b) => {
                         let b = sl(&values[*b]);
                         let m = b.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                        let lse = m + b.iter().map(|&v| (v - m).exp()).sum::<f64>().ln();
+                        let lse = m + sum_exp(b, m).ln();
                         lse - b.get(label).copied().unwrap_or(f64::NAN)
                     }
                     None => -at(x(0), label).ln(),
@@ -540,7 +532,7 @@ impl Op {
             // J = ½ Σ (y − y*)²
             Op::SquaredError => {
                 let (y, t) = (x(0), x(1));
-                out[[]] = (0..y.len()).map(|i| 0.5 * (at(y, i) - at(t, i)).powi(2)).sum();
+                sl_mut(out)[0] = (0..y.len()).map(|i| 0.5 * (at(y, i) - at(t, i)).powi(2)).sum();
             }
         }
     }
@@ -605,12 +597,12 @@ impl Op {
             (Op::Sqrt, _) => add_elementwise(acc, g, |gi, i| gi / (2.0 * fu.at(i))),
             // ∂(Σ a_i)/∂a_i = 1
             (Op::Sum, _) => {
-                let gs = g[[]];
+                let gs = sl(g)[0];
                 acc.mapv_inplace(|a| a + gs);
             }
             // ∂(a·b)/∂a = b, ∂(a·b)/∂b = a
             (Op::Dot, _) => {
-                let gs = g[[]];
+                let gs = sl(g)[0];
                 let other = x(1 - k);
                 Zip::from(acc).and(other).for_each(|a, &o| *a += gs * o);
             }
@@ -635,18 +627,17 @@ impl Op {
             (Op::Affine, 0 | 1) => layer_vjp(k, 0, x(0), x(1), g, acc),
             (Op::Affine, _) => Zip::from(acc).and(g).for_each(|a, &gi| *a += gi),
             // ∂J/∂y = −y*/y + (1 − y*)/(1 − y), ∂J/∂y* = log(1 − y) − log y
-            (Op::BinaryCrossEntropy { .. }, _) => binary_cross_entropy_vjp(k, x(0), x(1), g[[]], acc),
+            (Op::BinaryCrossEntropy { .. }, _) => binary_cross_entropy_vjp(k, x(0), x(1), sl(g)[0], acc),
             // ∂J/∂ŷ_{y*} = −1/ŷ_{y*}, zero for every other class
             (Op::CrossEntropy { .. }, 0) => {
-                let label = x(1)[[]] as usize;
+                let label = sl(x(1))[0] as usize;
                 let yhat = at(x(0), label);
-                let mut a1 = acc.view_mut().into_dimensionality::<Ix1>().expect("vector");
-                a1[label] += -g[[]] / yhat;
+                sl_mut(acc)[label] += -sl(g)[0] / yhat;
             }
             // a class index has no derivative
             (Op::CrossEntropy { .. }, _) => {}
             // ∂J/∂y = y − y*, ∂J/∂y* = −(y − y*)
-            (Op::SquaredError, _) => squared_error_vjp(k, x(0), x(1), g[[]], acc),
+            (Op::SquaredError, _) => squared_error_vjp(k, x(0), x(1), sl(g)[0], acc),
         }
     }
 }
@@ -718,9 +709,7 @@ fn layer_vjp(k: usize, off: usize, w: &ArrayD<f64>, x: &ArrayD<f64>, g: &ArrayD<
         kernels::add_outer(a, cols, off, g, sl(x));
     } else {
         let w = sl(w);
-        for (j, a) in sl_mut(acc).iter_mut().enumerate() {
-            *a = *a * 1.0 + kernels::col_dot(w, cols, j + off, g) * 1.0;
-        }
+        kernels::add_wt_g(sl_mut(acc), w, cols, off, g);
     }
 }
 
@@ -939,7 +928,7 @@ impl Op {
             }
             Op::Softmax => {
                 let i = e.entry();
-                let total: f64 = e.value(0).iter().map(|v| v.exp()).sum();
+                let total: f64 = e.value(0).iter().map(|&v| exp(v)).sum();
                 Some(e.equation(
                     &format!("e^{} / Σ_j e^{}[j]", e.idx(0, i), e.name(0)),
                     &format!("e^{} / {}", factor(e.at(0, i)?), short(total)),

@@ -30,7 +30,7 @@ use std::thread::ScopedJoinHandle;
 use crate::data::Dataset;
 use crate::engine::kernels::{self, Sparse};
 use crate::engine::optim::Optimizer;
-use crate::engine::{Graph, NodeId, Op, Workspace};
+use crate::engine::{self, Graph, NodeId, Op, Workspace};
 use crate::model::Model;
 
 use super::{load_row, mean, misclassified, EpochMetrics, NonFinite, Phase, Score, Session};
@@ -591,9 +591,9 @@ impl Session {
             let (theta, xv) = if id > x_id { (&mut hi[0], &lo[x_id]) } else { (&mut lo[id], &hi[0]) };
             let theta = theta.as_slice_mut().expect("contiguous");
             if sparse {
-                sgd_outer_sparse(theta, f.cols, f.off, g, x, lr);
+                kernels::sgd_outer_sparse(theta, f.cols, f.off, g, x, lr);
             } else {
-                sgd_outer(theta, f.cols, f.off, g, xv.as_slice().expect("contiguous"), lr);
+                kernels::sgd_outer(theta, f.cols, f.off, g, xv.as_slice().expect("contiguous"), lr);
             }
         }
         // |θ − γ(0 + g x)| ≤ |θ| + γ·max|g|·max(1, max|x|), with room for the roundings:
@@ -627,10 +627,10 @@ fn fast_passes(
     let computed = |id: NodeId| !plan.fused_node[id] && !plan.skip[id];
     for &id in graph.backward_order() {
         if computed(id) {
-            ws.adjoints[id].fill(0.0);
+            engine::fill(&mut ws.adjoints[id], 0.0);
         }
     }
-    ws.adjoints[graph.loss()].fill(1.0);
+    engine::fill(&mut ws.adjoints[graph.loss()], 1.0);
     for &id in graph.backward_order() {
         if !computed(id) {
             continue;
@@ -667,32 +667,4 @@ fn fast_passes(
         }
     }
     None
-}
-
-/// θ_ij ← θ_ij − γ(0 + g_i x_j), and the bias column θ_i0 ← θ_i0 − γ(0 + g_i) when `off` is
-/// 1: the micro-steps' gradient (which starts at +0) and SGD step, fused.
-fn sgd_outer(theta: &mut [f64], cols: usize, off: usize, g: &[f64], x: &[f64], lr: f64) {
-    for (i, &gi) in g.iter().enumerate() {
-        let row = &mut theta[i * cols..(i + 1) * cols];
-        if off == 1 {
-            row[0] = row[0] - lr * (0.0 + gi);
-        }
-        for (r, &xj) in row[off..].iter_mut().zip(x) {
-            *r = *r - lr * (0.0 + gi * xj);
-        }
-    }
-}
-
-/// [`sgd_outer`] over x's nonzero entries (the others are left as they are: g is finite).
-fn sgd_outer_sparse(theta: &mut [f64], cols: usize, off: usize, g: &[f64], x: Sparse, lr: f64) {
-    for (i, &gi) in g.iter().enumerate() {
-        let row = &mut theta[i * cols..(i + 1) * cols];
-        if off == 1 {
-            row[0] = row[0] - lr * (0.0 + gi);
-        }
-        let row = &mut row[off..];
-        for (&j, &xj) in x.index.iter().zip(x.value) {
-            row[j as usize] = row[j as usize] - lr * (0.0 + gi * xj);
-        }
-    }
 }
