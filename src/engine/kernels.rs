@@ -121,6 +121,45 @@ pub fn all_finite(a: &[f64]) -> bool {
     s[0] + s[1] + s[2] + s[3] == 0.0
 }
 
+/// max |v| over the entries (+0 when there are none), or NaN when one is not finite. The
+/// maximum does not depend on the order the entries are visited in, so four run side by side.
+pub fn max_abs(values: &[f64]) -> f64 {
+    let mut m = [0.0f64; 4];
+    let chunks = values.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..4 {
+            let a = c[k].abs();
+            m[k] = if a > m[k] { a } else { m[k] };
+        }
+    }
+    for &v in rest {
+        let a = v.abs();
+        m[0] = if a > m[0] { a } else { m[0] };
+    }
+    let best = m.iter().fold(0.0f64, |b, &a| if a > b { a } else { b });
+    if best.is_finite() && all_finite(values) {
+        best
+    } else {
+        f64::NAN
+    }
+}
+
+/// Asks the CPU to bring a slice's memory into cache ahead of its use: a hint, which changes
+/// no number (and does nothing on CPUs other than x86_64).
+#[inline]
+pub fn prefetch<T>(data: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let start = data.as_ptr().cast::<i8>();
+        for offset in (0..std::mem::size_of_val(data)).step_by(64) {
+            // SAFETY: a prefetch never faults, and the address lies inside `data`.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.add(offset)) }
+        }
+    }
+}
+
 /// `pub fn $name` whose body is compiled twice: for AVX2, run when the CPU has it, and for
 /// any x86_64. The operations are the same, four lanes wide with AVX2 (Rust never fuses a
 /// multiply and an add), so the numbers are the same.
@@ -229,6 +268,15 @@ with_avx2! {
             let e = *o;
             let num = if x >= 0.0 { 1.0 } else { e };
             *o = num / (1.0 + e);
+        }
+    }
+}
+
+with_avx2! {
+    /// acc_i += g_i · u_i · (1 − u_i): σ's local derivative u(1 − u) from its value u.
+    pub fn sigmoid_vjp(acc: &mut [f64], g: &[f64], u: &[f64]) {
+        for ((a, &gi), &ui) in acc.iter_mut().zip(g).zip(u) {
+            *a += gi * ui * (1.0 - ui);
         }
     }
 }

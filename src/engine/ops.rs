@@ -12,6 +12,7 @@
 //!   their numbers).
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 
 use ndarray::{linalg::general_mat_vec_mul, s, ArrayD, ArrayViewD, Ix1, Ix2, Zip};
 
@@ -552,10 +553,11 @@ impl Op {
         acc: &mut ArrayD<f64>,
     ) {
         let x = |j: usize| &values[inputs[j]];
-        // Each input's numbers and the node's own, read once.
-        let flats: [Option<Flat>; 3] = std::array::from_fn(|j| inputs.get(j).map(|&i| Flat::of(&values[i])));
-        let f = |j: usize| flats[j].as_ref().expect("an input of the op");
-        let fu = Flat::of(u);
+        // Each input's numbers and the node's own, read once when a rule first needs them.
+        let flats: [OnceCell<Flat>; 3] = Default::default();
+        let f = |j: usize| flats[j].get_or_init(|| Flat::of(x(j)));
+        let own = OnceCell::new();
+        let fu = || own.get_or_init(|| Flat::of(u));
         match (self, k) {
             (Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_), _) => {}
             // ∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1
@@ -580,7 +582,7 @@ impl Op {
                 add_elementwise(acc, g, |gi, i| gi * c * f(0).at(i).powf(c - 1.0))
             }
             // ∂e^a/∂a = e^a = u
-            (Op::Exp, _) => add_elementwise(acc, g, |gi, i| gi * fu.at(i)),
+            (Op::Exp, _) => add_elementwise(acc, g, |gi, i| gi * fu().at(i)),
             // ∂ log a/∂a = 1/a
             (Op::Log, _) => add_elementwise(acc, g, |gi, i| gi / f(0).at(i)),
             // ∂ sin a/∂a = cos a
@@ -588,13 +590,13 @@ impl Op {
             // ∂ cos a/∂a = −sin a
             (Op::Cos, _) => add_elementwise(acc, g, |gi, i| -gi * f(0).at(i).sin()),
             // ∂ tanh a/∂a = 1 − u²
-            (Op::Tanh, _) => add_elementwise(acc, g, |gi, i| gi * (1.0 - fu.at(i) * fu.at(i))),
+            (Op::Tanh, _) => add_elementwise(acc, g, |gi, i| gi * (1.0 - fu().at(i) * fu().at(i))),
             // ∂σ(a)/∂a = u(1 − u)
-            (Op::Sigmoid, _) => add_elementwise(acc, g, |gi, i| gi * fu.at(i) * (1.0 - fu.at(i))),
+            (Op::Sigmoid, _) => kernels::sigmoid_vjp(sl_mut(acc), sl(g), sl(u)),
             // ∂ max(a, 0)/∂a = 1 where a > 0, else 0
             (Op::Relu, _) => add_elementwise(acc, g, |gi, i| if f(0).at(i) > 0.0 { gi } else { 0.0 }),
             // ∂√a/∂a = 1/(2u)
-            (Op::Sqrt, _) => add_elementwise(acc, g, |gi, i| gi / (2.0 * fu.at(i))),
+            (Op::Sqrt, _) => add_elementwise(acc, g, |gi, i| gi / (2.0 * fu().at(i))),
             // ∂(Σ a_i)/∂a_i = 1
             (Op::Sum, _) => {
                 let gs = sl(g)[0];

@@ -210,7 +210,7 @@ impl Plan {
         for ((f, state), &p) in self.fused.iter().zip(&mut states).zip(s.graph().params()) {
             let Some(f) = f else { continue };
             let theta = s.ws.values[p].as_slice().expect("contiguous");
-            state.bound = max_abs(theta);
+            state.bound = kernels::max_abs(theta);
             if f.transposed {
                 state.wt = vec![0.0; theta.len()];
                 for i in 0..f.rows {
@@ -235,16 +235,6 @@ impl Plan {
                 }
             }
         }
-    }
-}
-
-/// max |v|, or NaN when one is not finite.
-fn max_abs(values: &[f64]) -> f64 {
-    let m = values.iter().fold(0.0f64, |m, &v| m.max(v.abs()));
-    if m.is_finite() && kernels::all_finite(values) {
-        m
-    } else {
-        f64::NAN
     }
 }
 
@@ -539,6 +529,12 @@ impl Session {
             Some(z) => (z.row(row), z.finite[row]),
             None => (row_of(None, 0), true),
         };
+        // The next example's nonzeros: a random row of a dataset larger than the cache.
+        if let (Some(z), Some(&next)) = (&plan.train_nz, self.order.get(self.example + 1)) {
+            let next = z.row(next);
+            kernels::prefetch(next.index);
+            kernels::prefetch(next.value);
+        }
         plan.load_row(graph, &mut self.ws, data, row);
         if let Some(f) = graph.features().filter(|_| plan.copy_features) {
             finite_x = kernels::all_finite(self.ws.values[f].as_slice().expect("contiguous"));
@@ -604,7 +600,7 @@ impl Session {
             return true;
         }
         let theta = if f.transposed { &state.wt[..] } else { self.ws.values[id].as_slice().expect("contiguous") };
-        state.bound = max_abs(theta);
+        state.bound = kernels::max_abs(theta);
         !state.bound.is_nan()
     }
 }
@@ -654,8 +650,8 @@ fn fast_passes(
         let node = graph.node(f.node);
         let g = ws.adjoints[f.node].as_slice().expect("contiguous");
         let xv = if plan.sparse[f.node] { x.value } else { ws.values[node.inputs[1]].as_slice().expect("contiguous") };
-        state.gmax = max_abs(g);
-        state.xmax = max_abs(xv).max(1.0);
+        state.gmax = kernels::max_abs(g);
+        state.xmax = kernels::max_abs(xv).max(1.0);
         if !safe(state.gmax * state.xmax) {
             return Some(Outcome::Backward);
         }
