@@ -148,11 +148,7 @@ fn plain_numbers(bytes: &[u8]) -> Option<Dataset> {
             continue;
         }
         let start = features.len();
-        let mut cells = line.split(|&b| b == b',');
-        labels.push(parse_cell(cells.next()?)?);
-        for cell in cells {
-            features.push(parse_cell(cell)?);
-        }
+        parse_row(line, &mut labels, &mut features)?;
         let got = features.len() - start + 1;
         if width == 0 {
             width = got;
@@ -168,6 +164,34 @@ fn plain_numbers(bytes: &[u8]) -> Option<Dataset> {
         features: Array2::from_shape_vec((rows, width - 1), features).expect("every row has width - 1 features"),
         labels,
     })
+}
+
+/// A line's comma-separated cells as numbers, in one pass, the first appended to `labels` and
+/// the others to `features`: a cell of up to 15 digits is converted as [`parse_cell`] converts
+/// it, any other goes through [`parse_cell`].
+fn parse_row(line: &[u8], labels: &mut Vec<f64>, features: &mut Vec<f64>) -> Option<()> {
+    let mut i = 0;
+    let mut out = labels;
+    loop {
+        let start = i;
+        let mut n = 0u64;
+        while i < line.len() && line[i].is_ascii_digit() {
+            n = n.wrapping_mul(10).wrapping_add(u64::from(line[i] - b'0'));
+            i += 1;
+        }
+        if i == start || i - start > 15 || (i < line.len() && line[i] != b',') {
+            let end = line[i..].iter().position(|&b| b == b',').map_or(line.len(), |p| i + p);
+            out.push(parse_cell(&line[start..end])?);
+            i = end;
+        } else {
+            out.push(n as f64);
+        }
+        if i == line.len() {
+            return Some(());
+        }
+        i += 1;
+        out = features;
+    }
 }
 
 /// Room for every row of a file of `file` bytes at once, from the first row's bytes and width

@@ -78,12 +78,20 @@ pub fn dot8_sparse(w: &[f64], x: Sparse) -> f64 {
 
 /// x's nonzero entries (−0 counts as zero), appended to `index` and `value`.
 pub fn nonzeros(x: &[f64], index: &mut Vec<u32>, value: &mut Vec<f64>) {
+    // Every entry is written and the end moves past the nonzero ones: no branch to mispredict
+    // on data whose zeros fall anywhere.
+    let start = index.len();
+    index.resize(start + x.len(), 0);
+    value.resize(start + x.len(), 0.0);
+    let (index_out, value_out) = (&mut index[start..], &mut value[start..]);
+    let mut k = 0;
     for (j, &v) in x.iter().enumerate() {
-        if v != 0.0 {
-            index.push(j as u32);
-            value.push(v);
-        }
+        index_out[k] = j as u32;
+        value_out[k] = v;
+        k += usize::from(v != 0.0);
     }
+    index.truncate(start + k);
+    value.truncate(start + k);
 }
 
 /// [`affine`] over x's nonzero entries (W finite).
@@ -152,10 +160,12 @@ pub fn prefetch<T>(data: &[T]) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let start = data.as_ptr().cast::<i8>();
-        for offset in (0..std::mem::size_of_val(data)).step_by(64) {
+        let (start, bytes) = (data.as_ptr().cast::<i8>(), std::mem::size_of_val(data));
+        let mut offset = 0;
+        while offset < bytes {
             // SAFETY: a prefetch never faults, and the address lies inside `data`.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(start.add(offset)) }
+            offset += 64;
         }
     }
 }

@@ -418,6 +418,9 @@ impl Session {
             return;
         }
         let plan = Plan::new(self);
+        // The model, shared with the session, held here so that an example need not count a
+        // reference to it.
+        let model = self.model.clone();
         let mut states = plan.load(self);
         let mut acc = Vec::new();
         let mut params_finite = self.params_finite();
@@ -451,7 +454,7 @@ impl Session {
                         self.skip_empty_phases();
                     }
                     Phase::Forward if fast && self.index == 0 => {
-                        match self.fast_example(&plan, &mut states, &mut acc) {
+                        match self.fast_example(&model, &plan, &mut states, &mut acc) {
                             Outcome::Done => {}
                             outcome => {
                                 plan.store(&states, self);
@@ -520,8 +523,7 @@ impl Session {
     }
 
     /// One example: forward, backward (Version B's pushes; A adds in the same order), update.
-    fn fast_example(&mut self, plan: &Plan, states: &mut [FusedState], acc: &mut Vec<f64>) -> Outcome {
-        let model = self.model.clone();
+    fn fast_example(&mut self, model: &Model, plan: &Plan, states: &mut [FusedState], acc: &mut Vec<f64>) -> Outcome {
         let graph = &model.graph;
         let data = model.train_data.as_ref().expect("training data");
         let row = self.order[self.example];
