@@ -250,6 +250,7 @@ mod tests {
             "1,0.5,-2e-3,7\n\n   \n0, 1 ,1,1",
             "3,0,0,0,0,0,0,0,0,1\n12,1,1,1,1,1,1,1,1,0\n",
             "1,123456789012345,0.1,1e308\n0,-0,nan,inf\n",
+            "2,12345678901234567890123,0012,1.\n1,+3,7 ,1e3\n",
         ] {
             let fast = plain_numbers(text.as_bytes()).unwrap_or_else(|| panic!("fast path for {text:?}"));
             let slow = by_csv(text.as_bytes()).unwrap();
@@ -264,7 +265,7 @@ mod tests {
             }
         }
         // Anything else goes to the CSV reader, which locates the problem.
-        for text in ["1,2\n3\n", "1\n", "", "1,x\n", "1,\"2\"\n", "1,2\r3,4\n", "1,,2\n"] {
+        for text in ["1,2\n3\n", "1\n", "", "1,x\n", "1,\"2\"\n", "1,2\r3,4\n", "1,,2\n", "1,2,\n", "1,2x\n"] {
             assert!(plain_numbers(text.as_bytes()).is_none(), "{text:?}");
         }
     }
