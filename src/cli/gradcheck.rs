@@ -3,7 +3,7 @@
 //! first example.
 
 use super::{emit, load, GradcheckArgs};
-use crate::engine::{shape_str, Backward, Op, Workspace};
+use crate::engine::{numbers, numbers_mut, shape_str, Backward, Op, Workspace};
 use crate::error::Result;
 use crate::model::Model;
 use crate::numfmt::{py_repr, short};
@@ -52,14 +52,14 @@ pub fn gradcheck(model: &Model, eps: f64, tol: f64, all: bool) -> (String, bool)
             shape_str(&node.shape)
         );
         for i in 0..n {
-            let original = ws.values[id].as_slice_mut().expect("contiguous")[i];
-            ws.values[id].as_slice_mut().expect("contiguous")[i] = original + eps;
+            let original = numbers_mut(&mut ws.values[id])[i];
+            numbers_mut(&mut ws.values[id])[i] = original + eps;
             let plus = ws.forward_all(g);
-            ws.values[id].as_slice_mut().expect("contiguous")[i] = original - eps;
+            numbers_mut(&mut ws.values[id])[i] = original - eps;
             let minus = ws.forward_all(g);
-            ws.values[id].as_slice_mut().expect("contiguous")[i] = original;
+            numbers_mut(&mut ws.values[id])[i] = original;
             let numeric = (plus - minus) / (2.0 * eps);
-            let a = analytic.as_slice().expect("contiguous")[i];
+            let a = numbers(&analytic)[i];
             let rel = (a - numeric).abs() / a.abs().max(numeric.abs()).max(1e-8);
             let rel = if rel.is_nan() { f64::INFINITY } else { rel };
             if rel > worst.0 || i == 0 {

@@ -317,10 +317,21 @@ impl Graph {
     }
 }
 
-/// Sets every entry of a workspace array (contiguous, row-major) to `v`: `ArrayD::fill`
-/// takes longer to find that the array is contiguous than to fill a short one.
+/// A workspace array's numbers in row-major order (workspace arrays are contiguous). Loops over
+/// these slices rather than `ndarray`'s iterators, which on a short array of dynamic rank take
+/// longer to set up than to run.
+pub fn numbers(a: &ArrayD<f64>) -> &[f64] {
+    a.as_slice().expect("workspace arrays are contiguous")
+}
+
+/// [`numbers`], to write.
+pub fn numbers_mut(a: &mut ArrayD<f64>) -> &mut [f64] {
+    a.as_slice_mut().expect("workspace arrays are contiguous")
+}
+
+/// Sets every entry of a workspace array to `v`.
 pub fn fill(a: &mut ArrayD<f64>, v: f64) {
-    a.as_slice_mut().expect("workspace arrays are contiguous").fill(v);
+    numbers_mut(a).fill(v);
 }
 
 /// The numbers of one evaluation of a graph: a value and an adjoint for every node.
@@ -418,6 +429,6 @@ impl Workspace {
 
     /// J's value.
     pub fn loss_value(&self, graph: &Graph) -> f64 {
-        self.values[graph.loss].iter().sum()
+        numbers(&self.values[graph.loss]).iter().sum()
     }
 }

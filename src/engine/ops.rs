@@ -19,7 +19,7 @@ use ndarray::{linalg::general_mat_vec_mul, s, ArrayD, ArrayViewD, Ix1, Ix2, Zip}
 use super::exp::{exp, exp_in_place, sum_exp};
 use super::kernels;
 use super::rules::{factor, Entry};
-use super::{Node, NodeId};
+use super::{numbers as sl, numbers_mut as sl_mut, Node, NodeId};
 use crate::numfmt::short;
 
 /// What a node computes from its inputs.
@@ -308,15 +308,6 @@ impl<'a> Flat<'a> {
             Flat::Slice(s) => s.get(i).copied().unwrap_or(f64::NAN),
         }
     }
-}
-
-/// A workspace array's numbers (always contiguous, row-major).
-fn sl(a: &ArrayD<f64>) -> &[f64] {
-    a.as_slice().expect("workspace arrays are contiguous")
-}
-
-fn sl_mut(a: &mut ArrayD<f64>) -> &mut [f64] {
-    a.as_slice_mut().expect("workspace arrays are contiguous")
 }
 
 fn view1(a: &ArrayD<f64>) -> ndarray::ArrayView1<'_, f64> {

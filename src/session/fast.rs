@@ -209,7 +209,7 @@ impl Plan {
         let mut states = vec![FusedState::default(); self.fused.len()];
         for ((f, state), &p) in self.fused.iter().zip(&mut states).zip(s.graph().params()) {
             let Some(f) = f else { continue };
-            let theta = s.ws.values[p].as_slice().expect("contiguous");
+            let theta = engine::numbers(&s.ws.values[p]);
             state.bound = kernels::max_abs(theta);
             if f.transposed {
                 state.wt = vec![0.0; theta.len()];
@@ -228,7 +228,7 @@ impl Plan {
         let params: Vec<NodeId> = s.graph().params().to_vec();
         for ((f, state), &p) in self.fused.iter().zip(states).zip(&params) {
             let Some(f) = f.as_ref().filter(|f| f.transposed) else { continue };
-            let theta = s.ws.values[p].as_slice_mut().expect("contiguous");
+            let theta = engine::numbers_mut(&mut s.ws.values[p]);
             for i in 0..f.rows {
                 for c in 0..f.cols {
                     theta[i * f.cols + c] = state.wt[c * f.rows + i];
@@ -274,8 +274,8 @@ fn forward(
             Op::Label => {}
             _ if plan.sparse[id] => {
                 let (before, rest) = ws.values.split_at_mut(id);
-                let out = rest[0].as_slice_mut().expect("contiguous");
-                let b = |i: usize| before[node.inputs[2]].as_slice().expect("contiguous")[i];
+                let out = engine::numbers_mut(&mut rest[0]);
+                let b = |i: usize| engine::numbers(&before[node.inputs[2]])[i];
                 match plan.transposed(id) {
                     Some((k, f)) => {
                         let wt = &states[k].wt;
@@ -288,7 +288,7 @@ fn forward(
                     None => {
                         let w = &before[node.inputs[0]];
                         let cols = w.shape()[1];
-                        let w = w.as_slice().expect("contiguous");
+                        let w = engine::numbers(w);
                         if node.op == Op::Linear {
                             kernels::affine_sparse(out, w, cols, 1, |i| w[i * cols], x);
                         } else {
@@ -299,7 +299,7 @@ fn forward(
             }
             _ => ws.forward_node(graph, id),
         }
-        if check && !kernels::all_finite(ws.values[id].as_slice().expect("contiguous")) {
+        if check && !kernels::all_finite(engine::numbers(&ws.values[id])) {
             return Some(pos);
         }
     }
@@ -539,7 +539,7 @@ impl Session {
         }
         plan.load_row(graph, &mut self.ws, data, row);
         if let Some(f) = graph.features().filter(|_| plan.copy_features) {
-            finite_x = kernels::all_finite(self.ws.values[f].as_slice().expect("contiguous"));
+            finite_x = kernels::all_finite(engine::numbers(&self.ws.values[f]));
         }
         if let Some(outcome) = fast_passes(graph, plan, states, acc, &mut self.ws, x, finite_x) {
             return outcome;
@@ -552,7 +552,7 @@ impl Session {
                 None => {
                     let (values, adjoints) = (&mut self.ws.values, &self.ws.adjoints);
                     model.config.optimizer.step(&mut values[id], &adjoints[id], lr, &mut self.optimizer_state[p]);
-                    kernels::all_finite(values[id].as_slice().expect("contiguous"))
+                    kernels::all_finite(engine::numbers(&values[id]))
                 }
             };
             if !finite && self.first_non_finite.is_none() {
@@ -580,18 +580,18 @@ impl Session {
         x: Sparse,
         lr: f64,
     ) -> bool {
-        let g = self.ws.adjoints[f.node].as_slice().expect("contiguous");
+        let g = engine::numbers(&self.ws.adjoints[f.node]);
         if f.transposed {
             kernels::sgd_outer_t(&mut state.wt, f.rows, f.off, g, x, lr, &mut state.step);
         } else {
             let x_id = self.graph().node(f.node).inputs[1];
             let (lo, hi) = self.ws.values.split_at_mut(id.max(x_id));
             let (theta, xv) = if id > x_id { (&mut hi[0], &lo[x_id]) } else { (&mut lo[id], &hi[0]) };
-            let theta = theta.as_slice_mut().expect("contiguous");
+            let theta = engine::numbers_mut(theta);
             if sparse {
                 kernels::sgd_outer_sparse(theta, f.cols, f.off, g, x, lr);
             } else {
-                kernels::sgd_outer(theta, f.cols, f.off, g, xv.as_slice().expect("contiguous"), lr);
+                kernels::sgd_outer(theta, f.cols, f.off, g, engine::numbers(xv), lr);
             }
         }
         // |θ − γ(0 + g x)| ≤ |θ| + γ·max|g|·max(1, max|x|), with room for the roundings:
@@ -601,7 +601,7 @@ impl Session {
             state.bound = bound;
             return true;
         }
-        let theta = if f.transposed { &state.wt[..] } else { self.ws.values[id].as_slice().expect("contiguous") };
+        let theta = if f.transposed { &state.wt[..] } else { engine::numbers(&self.ws.values[id]) };
         state.bound = kernels::max_abs(theta);
         !state.bound.is_nan()
     }
@@ -641,7 +641,7 @@ fn fast_passes(
             let (lo, hi) = ws.adjoints.split_at_mut(id);
             node.op.accumulate_vjp(k, &node.inputs, &ws.values, &ws.values[id], &hi[0], &mut lo[v]);
         }
-        if !kernels::all_finite(ws.adjoints[id].as_slice().expect("contiguous")) {
+        if !kernels::all_finite(engine::numbers(&ws.adjoints[id])) {
             return Some(Outcome::Backward);
         }
     }
@@ -650,8 +650,8 @@ fn fast_passes(
     for (f, state) in plan.fused.iter().zip(states.iter_mut()) {
         let Some(f) = f else { continue };
         let node = graph.node(f.node);
-        let g = ws.adjoints[f.node].as_slice().expect("contiguous");
-        let xv = if plan.sparse[f.node] { x.value } else { ws.values[node.inputs[1]].as_slice().expect("contiguous") };
+        let g = engine::numbers(&ws.adjoints[f.node]);
+        let xv = if plan.sparse[f.node] { x.value } else { engine::numbers(&ws.values[node.inputs[1]]) };
         state.gmax = kernels::max_abs(g);
         state.xmax = kernels::max_abs(xv).max(1.0);
         if !safe(state.gmax * state.xmax) {

@@ -20,7 +20,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::Dataset;
-use crate::engine::{Backward, Graph, NodeId, Op, Workspace};
+use crate::engine::{numbers, Backward, Graph, NodeId, Op, Workspace};
 use crate::model::spec::Shuffle;
 use crate::model::Model;
 use crate::numpy_rng::NumpyRandomState;
@@ -513,11 +513,7 @@ impl Session {
             return;
         }
         let a = if adjoint { &self.ws.adjoints[id] } else { &self.ws.values[id] };
-        let finite = match a.as_slice() {
-            Some(s) => crate::engine::kernels::all_finite(s),
-            None => a.iter().all(|v| v.is_finite()),
-        };
-        if !finite {
+        if !crate::engine::kernels::all_finite(numbers(a)) {
             self.first_non_finite =
                 Some(NonFinite { epoch: self.epoch, example: self.example + 1, phase: self.phase, node: id });
         }
@@ -656,17 +652,16 @@ pub fn epoch_order(shuffle: Shuffle, seed: u64, epoch: usize, n: usize) -> Vec<u
 /// Whether the prediction in `ws` misses the class the loss read there (the row's label y*,
 /// or what the model computes from it).
 pub fn misclassified(graph: &Graph, ws: &Workspace) -> bool {
-    let truth = graph.class().and_then(|c| ws.values[c].iter().next().copied());
+    let truth = graph.class().and_then(|c| numbers(&ws.values[c]).first().copied());
     predicted_label(graph, ws).zip(truth).is_some_and(|(pred, t)| pred as f64 != t)
 }
 
 /// The predicted class: argmax of the prediction (ties to the smallest index), or for a
 /// single sigmoid output 1 when y ≥ 0.5.
 pub fn predicted_label(graph: &Graph, ws: &Workspace) -> Option<usize> {
-    let y = &ws.values[graph.prediction()?];
+    let y = numbers(&ws.values[graph.prediction()?]);
     if y.len() == 1 {
-        let v = y.iter().next().copied().unwrap_or(0.0);
-        return Some(usize::from(v >= 0.5));
+        return Some(usize::from(y[0] >= 0.5));
     }
     let mut best = (0, f64::NEG_INFINITY);
     for (i, &v) in y.iter().enumerate() {
