@@ -307,6 +307,9 @@ impl ExprBuilder {
         if self.names.contains_key(&target) {
             return err(tcol, format!("`{target}` is already defined; each name is assigned once"));
         }
+        if let Some(message) = super::clashes_with_notation(&target) {
+            return err(tcol, message);
+        }
         let before = g.len();
         let id = self.build(g, &expr)?;
         let text = self.text(&expr);

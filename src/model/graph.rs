@@ -119,5 +119,5 @@ fn check_name(name: &str) -> std::result::Result<(), String> {
     if expr::is_function(name) {
         return Err(format!("`{name}` is a function name"));
     }
-    Ok(())
+    super::clashes_with_notation(name).map_or(Ok(()), Err)
 }

@@ -302,16 +302,16 @@ impl Ctx<'_> {
     }
 }
 
-/// A parameter name as the lecture writes it: alpha → α.
+/// A parameter name as the lecture writes it: alpha → α. (sigma stays sigma: σ is the
+/// sigmoid's symbol, see [`clashes_with_notation`].)
 pub fn greek(name: &str) -> String {
-    const LETTERS: [(&str, &str); 8] = [
+    const LETTERS: [(&str, &str); 7] = [
         ("alpha", "α"),
         ("beta", "β"),
         ("gamma", "γ"),
         ("theta", "θ"),
         ("omega", "ω"),
         ("lambda", "λ"),
-        ("sigma", "σ"),
         ("delta", "δ"),
     ];
     for (word, letter) in LETTERS {
@@ -320,6 +320,17 @@ pub fn greek(name: &str) -> String {
         }
     }
     name.to_string()
+}
+
+/// Why a node may not be called `name`, if it reads as one of bptui's own symbols in the
+/// formulas it shows: σ(·) is the sigmoid and η the learning rate, everywhere.
+pub fn clashes_with_notation(name: &str) -> Option<String> {
+    let (letter, what) = match greek(name).chars().next()? {
+        'σ' => ('σ', "the sigmoid, σ(a)"),
+        'η' => ('η', "the learning rate, θ ← θ − η·g"),
+        _ => return None,
+    };
+    Some(format!("`{name}` starts with {letter}, which bptui's formulas use for {what}; choose a name that does not"))
 }
 
 /// YAML's numbers and sequences, as a model file writes an array (`values:`, a graph's

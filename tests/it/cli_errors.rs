@@ -131,6 +131,29 @@ fn units_on_a_sigmoid_layer() {
     assert_yaml_error(&err, &path, at(&yaml, 6, "4}"), &["units", "linear"]);
 }
 
+/// σ and η are bptui's own symbols (the sigmoid, the learning rate) in every formula it shows,
+/// so no node may read as them: a layer, a weight (sigma would be written σ) or a computed name.
+#[test]
+fn names_that_read_as_bptuis_symbols() {
+    let yaml = format!(
+        "{NET_HEAD}  layers:\n    - {{op: linear, units: 2}}\n    - {{op: sigmoid, name: σ1}}\n  loss: {{op: binary_cross_entropy}}\n"
+    );
+    let (_d, path) = model(&yaml);
+    assert_yaml_error(&check_fails(&path), &path, at(&yaml, 6, "σ1"), &["`σ1` starts with σ", "the sigmoid"]);
+
+    let yaml = format!(
+        "{NET_HEAD}  layers:\n    - {{op: linear, weights: sigma, units: 1}}\n    - {{op: sigmoid}}\n  loss: {{op: binary_cross_entropy}}\n"
+    );
+    let (_d, path) = model(&yaml);
+    let out = bptui().args([Path::new("check"), &path]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("= sigma·[1; x]") && !text.contains("σ·[1; x]"), "{text}");
+
+    let yaml = "name: bad\ngraph:\n  inputs: {x: 2.0}\n  compute:\n    - \"η = x * x\"\n    - y = η + 1\n  output: y\n";
+    let (_d, path) = model(yaml);
+    assert_yaml_error(&check_fails(&path), &path, at(yaml, 5, "η"), &["`η` starts with η", "the learning rate"]);
+}
+
 #[test]
 fn softmax_not_the_last_layer() {
     let yaml = format!(
