@@ -35,14 +35,25 @@ pub const DEFAULT_MAX_NUMBERS: usize = 1 << 26;
 
 static MAX_NUMBERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_NUMBERS);
 
-/// The most numbers a model (or an array read from a file) may hold.
-pub fn max_numbers() -> usize {
-    MAX_NUMBERS.load(std::sync::atomic::Ordering::Relaxed)
+thread_local! {
+    /// This thread's own limit, over the process's: tests that load models side by side on
+    /// several threads each set theirs without changing the others'.
+    static THREAD_MAX_NUMBERS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
 }
 
-/// Sets [`max_numbers`] (the command line's `--max-numbers`).
+/// The most numbers a model (or an array read from a file) may hold.
+pub fn max_numbers() -> usize {
+    THREAD_MAX_NUMBERS.with(|n| n.get()).unwrap_or_else(|| MAX_NUMBERS.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// Sets [`max_numbers`] for the whole process (the command line's `--max-numbers`).
 pub fn set_max_numbers(n: usize) {
     MAX_NUMBERS.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Sets [`max_numbers`] for the calling thread only (`None`: the process's again).
+pub fn set_thread_max_numbers(n: Option<usize>) {
+    THREAD_MAX_NUMBERS.with(|t| t.set(n));
 }
 
 /// The largest model file bptui reads: 16 MiB.

@@ -19,9 +19,10 @@ fn config() -> ProptestConfig {
     ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
 }
 
-/// Keeps fuzzed models small: a mutated `units: 4` may become `units: 49999999`.
+/// Keeps fuzzed models small: a mutated `units: 4` may become `units: 49999999`. The limit is
+/// this test thread's, so the tests running beside it keep the default.
 fn small_limit() {
-    bptui::model::set_max_numbers(1 << 20);
+    bptui::model::set_thread_max_numbers(Some(1 << 20));
 }
 
 /// Fragments that tend to break things, spliced into the seeds.
