@@ -105,7 +105,7 @@ pub enum InitVerdict {
 type Check = fn(&Context) -> Option<String>;
 
 /// The checks, in the order their sentences are printed.
-const CHECKS: [Check; 19] = [
+const CHECKS: [Check; 20] = [
     initial_weights,
     shapes,
     data_row,
@@ -117,6 +117,7 @@ const CHECKS: [Check; 19] = [
     softmax_elementwise,
     missing_local_derivative,
     sigmoid_derivative_at_input,
+    sigmoid_derivative_half,
     bias_slice,
     update_before_backprop,
     stale_gradient,
@@ -642,6 +643,27 @@ fn sigmoid_derivative_at_input(ctx: &Context) -> Option<String> {
     Some(format!(
         "σ′ taken at {an} instead of {zn}: your {} = {} ⊙ {an}(1 − {an}), but σ′({an}) = σ({an})(1 − σ({an})) = \
          {zn}(1 − {zn}), the sigmoid's output.",
+        ctx.d(ctx.name()),
+        ctx.d(&graph.node(z).name)
+    ))
+}
+
+/// dJ/da = dJ/dz ⊙ z or dJ/dz ⊙ (1 − z): one of the two factors of the sigmoid's derivative
+/// z(1 − z) left out.
+fn sigmoid_derivative_half(ctx: &Context) -> Option<String> {
+    if ctx.section != Section::Adjoint {
+        return None;
+    }
+    let graph = ctx.session.graph();
+    let &(z, _) = graph.consumers(ctx.id).iter().find(|&&(u, k)| graph.node(u).op == Op::Sigmoid && k == 0)?;
+    let (an, zn) = (greek(ctx.name()), greek(&graph.node(z).name));
+    let zv = ctx.value(z);
+    let halves = [(zn.clone(), zv.clone()), (format!("(1 − {zn})"), zv.mapv(|v| 1.0 - v))];
+    let (factor, _) = halves.iter().find(|(_, f)| ctx.is(&(ctx.adjoint(z) * f)))?;
+    Some(format!(
+        "half of σ′: your {} = {} ⊙ {factor}, but σ′({an}) = {zn}(1 − {zn}), both factors: {} = {} ⊙ {zn}(1 − {zn}).",
+        ctx.d(ctx.name()),
+        ctx.d(&graph.node(z).name),
         ctx.d(ctx.name()),
         ctx.d(&graph.node(z).name)
     ))

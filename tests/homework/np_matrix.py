@@ -28,7 +28,7 @@ from bptui_trace import Trace  # noqa: E402
 
 warnings.simplefilter("ignore", PendingDeprecationWarning)  # np.matrix
 
-BUGS = ["update_before_backprop", "gradient_ascent", "loss_mean_over_classes"]
+BUGS = ["update_before_backprop", "gradient_ascent", "loss_mean_over_classes", "sigmoid_derivative_z_only"]
 K = 10
 BUG = None
 
@@ -123,7 +123,10 @@ def main():
             if BUG == "update_before_backprop":
                 W2 = W2 - lr * dW2
             dh = d_net_o * W2[1:, :].T
-            d_net_h = np.multiply(dh, np.multiply(h[:, 1:], 1 - h[:, 1:]))
+            if BUG == "sigmoid_derivative_z_only":
+                d_net_h = np.multiply(dh, h[:, 1:])
+            else:
+                d_net_h = np.multiply(dh, np.multiply(h[:, 1:], 1 - h[:, 1:]))
             dW1 = x.T * d_net_h
 
             if BUG == "gradient_ascent":

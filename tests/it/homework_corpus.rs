@@ -59,6 +59,7 @@ fn diagnosis_of(bug: &str) -> &'static str {
     match bug {
         "bias_slice_off_by_one" => "the bias slice is off by one",
         "missing_sigmoid_derivative" => "σ'(·) = z(1 − z) was left out",
+        "sigmoid_derivative_z_only" => "half of σ′: your dJ/da = dJ/dz ⊙ z, but σ′(a) = z(1 − z)",
         "no_hidden_bias" => "the bias is missing",
         "update_before_backprop" => "updated before backpropagating",
         "gradient_ascent" => "gradient ascent",
