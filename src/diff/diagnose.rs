@@ -171,12 +171,27 @@ fn backward_rule(ctx: &Context) -> String {
     } else {
         format!(" Your {} agreed, so the mistake is in this step.", inputs_ok.join(" and "))
     };
+    // The rule slices bptui's W (the bias in column 0); where theirs keeps it last, the same
+    // rule in their columns.
+    let theirs: Vec<String> = consumers
+        .iter()
+        .filter(|&&(u, k)| graph.node(u).op == Op::Linear && k == 1 && stored_bias_last(ctx, graph.node(u).inputs[0]))
+        .map(|&(u, _)| {
+            let wn = greek(&graph.node(graph.node(u).inputs[0]).name);
+            format!(
+                " ({wn}[:,1:] slices bptui's {wn}, whose bias is column 0; yours keeps it in the last column, so in \
+                 your code this is {wn}[:,:-1]ᵀ · {}.)",
+                ctx.d(&graph.node(u).name)
+            )
+        })
+        .collect();
     format!(
-        "bptui's rule (from {}): {} = {}{}.{agreed}",
+        "bptui's rule (from {}): {} = {}{}.{}{agreed}",
         from.join(" and "),
         ctx.d(ctx.name()),
         symbols.join(" + "),
-        with_numbers
+        with_numbers,
+        theirs.concat()
     )
 }
 
@@ -595,10 +610,7 @@ fn bias_slice(ctx: &Context) -> Option<String> {
     let (wn, un, v) = (greek(&graph.node(w).name), graph.node(u).name.clone(), ctx.name().to_string());
     // Their W stored with the bias column last ([W | b]): their [:, 1:] keeps the bias and
     // drops the first weight column, which in bptui's columns is 2, 3, …, then 0.
-    let theirs_bias_last = ctx.record.params.iter().find(|(n, _)| *n == graph.node(w).name).is_some_and(|(_, t)| {
-        align(ctx.value(w), t, |o, a| ctx.tol.agree(o, a)).is_some_and(|(l, _)| l == Layout::BiasLast)
-    });
-    if theirs_bias_last && cols > 1 {
+    if stored_bias_last(ctx, w) && cols > 1 {
         let order: Vec<usize> = (2..cols).chain([0]).collect();
         let w2 = before.view().into_dimensionality::<Ix2>().ok()?;
         let g = ctx.adjoint(u).view().into_dimensionality::<Ix1>().ok()?;
@@ -624,6 +636,14 @@ fn bias_slice(ctx: &Context) -> Option<String> {
         ctx.d(&v),
         ctx.d(&un)
     ))
+}
+
+/// Whether their record of the folded-bias weights `w` keeps the bias in the last column.
+fn stored_bias_last(ctx: &Context, w: NodeId) -> bool {
+    let name = &ctx.session.graph().node(w).name;
+    ctx.record.params.iter().find(|(n, _)| n == name).is_some_and(|(_, t)| {
+        align(ctx.value(w), t, |o, a| ctx.tol.agree(o, a)).is_some_and(|(l, _)| l == Layout::BiasLast)
+    })
 }
 
 /// dJ/da = dJ/dz ⊙ a(1 − a): the sigmoid's derivative taken at its input a instead of its

@@ -355,4 +355,9 @@ fn a_bias_slice_off_by_one_is_named_in_a_bias_last_arrangement() {
     assert_eq!(code, 1, "{out}");
     assert!(out.starts_with("first divergence: epoch 1, example 1 (data row 0), adjoint dJ/dz"), "{out}");
     assert!(out.contains("your β keeps its bias in the last column"), "{out}");
+    // bptui's rule, written for its own columns, says what it is in theirs.
+    assert!(
+        out.contains("dJ/dz = β[:,1:]ᵀ · dJ/db") && out.contains("so in your code this is β[:,:-1]ᵀ · dJ/db"),
+        "{out}"
+    );
 }
