@@ -232,7 +232,7 @@ fn adjoint(app: &App, v: NodeId, text: Vec<Line<'static>>, inner: Rect, buf: &mu
     }
     // The rules come first; the array takes the rest of the pane (zoom with Enter for more).
     let text_h = (text.len() as u16).min(inner.height.saturating_sub(lines.len().min(3) as u16));
-    let text = super::grid::clip_with_marker(text, text_h as usize, theme);
+    let text = super::grid::clip_with_marker(text, text_h as usize, app.overlay.zoom, theme);
     Paragraph::new(text).render(Rect::new(inner.x, inner.y, inner.width, text_h), buf);
     let rest = Rect::new(inner.x, inner.y + text_h, inner.width, inner.height - text_h);
     Paragraph::new(lines).render(rest, buf);
@@ -265,7 +265,7 @@ fn beside_theirs(app: &App, v: NodeId, cmp: Beside, text: Vec<Line<'static>>, in
     let g = scrolled(a, before, theirs, Viewport::new(scroll, width, grid_h), theme);
     app.set_limit(Pane::Adjoints, g.limit);
     lines.extend(g.lines);
-    let text = super::grid::clip_with_marker(text, text_h, theme);
+    let text = super::grid::clip_with_marker(text, text_h, app.overlay.zoom, theme);
     let text_h = text_h as u16;
     Paragraph::new(text).render(Rect::new(inner.x, inner.y, inner.width, text_h), buf);
     let rest = Rect::new(inner.x, inner.y + text_h, inner.width, inner.height - text_h);

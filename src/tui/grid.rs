@@ -293,17 +293,21 @@ pub fn health(a: &ArrayD<f64>, theme: &Theme) -> Line<'static> {
     Line::from(spans)
 }
 
-/// At most `height` lines; when some do not fit, the last one says how many more there are.
-pub fn clip_with_marker(mut lines: Vec<Line<'static>>, height: usize, theme: &Theme) -> Vec<Line<'static>> {
+/// At most `height` lines; when some do not fit, the last one says how many more there are,
+/// and how to see them: zoom the pane, or when it is `zoomed` already, a taller terminal.
+pub fn clip_with_marker(
+    mut lines: Vec<Line<'static>>,
+    height: usize,
+    zoomed: bool,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     if lines.len() <= height || height == 0 {
         return lines;
     }
     let hidden = lines.len() - (height - 1);
     lines.truncate(height - 1);
-    lines.push(Line::styled(
-        format!("▼ {hidden} more line{}: Enter zooms this pane", if hidden == 1 { "" } else { "s" }),
-        theme.dim(),
-    ));
+    let how = if zoomed { "a taller terminal shows them" } else { "Enter zooms this pane" };
+    lines.push(Line::styled(format!("▼ {hidden} more line{}: {how}", if hidden == 1 { "" } else { "s" }), theme.dim()));
     lines
 }
 

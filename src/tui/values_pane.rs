@@ -80,7 +80,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     // The homework's domain: the pixels as the image they are, class probabilities as bars.
     if let Some(view) = domain_view(app, id, width) {
         lines.extend(view);
-        let lines = super::grid::clip_with_marker(lines, inner.height as usize, theme);
+        let lines = super::grid::clip_with_marker(lines, inner.height as usize, app.overlay.zoom, theme);
         app.set_limit(Pane::Values, Default::default());
         Paragraph::new(lines).render(inner, buf);
         return;
@@ -106,7 +106,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     for n in notes {
         lines.extend(wrapped(&n, width, 2, theme.dim()));
     }
-    let lines = super::grid::clip_with_marker(lines, inner.height as usize, theme);
+    let lines = super::grid::clip_with_marker(lines, inner.height as usize, app.overlay.zoom, theme);
     Paragraph::new(lines).render(inner, buf);
 }
 
