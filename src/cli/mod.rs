@@ -58,7 +58,7 @@ pub struct TuiArgs {
     #[arg(long, value_name = "THEIRS=OURS", value_parser = alias)]
     pub alias: Vec<(String, String)>,
     /// Tolerance for --against, absolute + relative: |ours − theirs| ≤ T + T·|theirs|.
-    #[arg(long, value_name = "T", default_value_t = 1e-6, value_parser = at_least_0)]
+    #[arg(long, value_name = "T", default_value_t = crate::diff::Tolerance::DEFAULT, value_parser = at_least_0)]
     pub tol: f64,
     #[command(flatten)]
     pub data: DataArgs,
@@ -159,7 +159,7 @@ pub struct DiffArgs {
     /// Their trace: JSON Lines or .npz, any subset of epochs, examples, nodes and sections.
     pub theirs: PathBuf,
     /// Tolerance, absolute + relative: |ours − theirs| ≤ T + T·|theirs|.
-    #[arg(long, value_name = "T", default_value_t = 1e-6, value_parser = at_least_0)]
+    #[arg(long, value_name = "T", default_value_t = crate::diff::Tolerance::DEFAULT, value_parser = at_least_0)]
     pub tol: f64,
     /// Their name for one of bptui's nodes (repeatable), e.g. --alias W1=alpha.
     #[arg(long, value_name = "THEIRS=OURS", value_parser = alias)]

@@ -27,6 +27,17 @@ impl Tolerance {
     /// Relative precision float32 code keeps over a run (float32's ε is 1.2e-7).
     pub const FLOAT32: f64 = 1e-4;
 
+    /// `--tol` when it is not given.
+    pub const DEFAULT: f64 = 1e-6;
+
+    /// The tolerance a diagnosis holds their value to: never looser than the default, so that
+    /// a `--tol` loosened to look past small differences does not let a mistake's numbers match
+    /// by coincidence (the differences let through add up, and a loose match names a mistake
+    /// that was not made).
+    pub fn for_diagnosis(&self) -> Tolerance {
+        Tolerance { tol: self.tol.min(Self::DEFAULT), float32: self.float32 }
+    }
+
     pub fn new(tol: f64) -> Tolerance {
         Tolerance { tol, float32: false }
     }
@@ -227,7 +238,7 @@ impl<'t> Comparer<'t> {
                 their_raw: their,
                 their: their_ours.as_ref(),
                 layout,
-                tol: self.tol,
+                tol: self.tol.for_diagnosis(),
                 agreed: &agreed,
                 previous_grad: self.previous_grad.get(&id),
                 epoch_grad_sum: p.and_then(|_| self.epoch_grad_sum.get(&id)),

@@ -105,7 +105,7 @@ pub enum InitVerdict {
 type Check = fn(&Context) -> Option<String>;
 
 /// The checks, in the order their sentences are printed.
-const CHECKS: [Check; 20] = [
+const CHECKS: [Check; 22] = [
     initial_weights,
     shapes,
     data_row,
@@ -125,6 +125,8 @@ const CHECKS: [Check; 20] = [
     gradient_factor,
     update_step,
     missing_bias,
+    bias_gradient_missing,
+    other_activation,
     equals_another_value,
 ];
 
@@ -185,8 +187,20 @@ fn backward_rule(ctx: &Context) -> String {
             )
         })
         .collect();
+    // Softmax then cross-entropy: the form the homework writes, ŷ − onehot(y*).
+    let identity = graph.softmax_cross_entropy(ctx.id).map_or(String::new(), |(softmax, loss)| {
+        let star = ws.values[graph.node(loss).inputs[1]].iter().next().copied().unwrap_or(f64::NAN);
+        let numbers = crate::numfmt::inline(ctx.ours, 6).map_or(String::new(), |v| format!(" = {v}"));
+        format!(
+            " With the cross-entropy after the softmax the two rules multiply out to {} = {} − onehot(y*){numbers} \
+             (y* = {}).",
+            ctx.d(ctx.name()),
+            greek(&graph.node(softmax).name),
+            short(star)
+        )
+    });
     format!(
-        "bptui's rule (from {}): {} = {}{}.{}{agreed}",
+        "bptui's rule (from {}): {} = {}{}.{}{identity}{agreed}",
         from.join(" and "),
         ctx.d(ctx.name()),
         symbols.join(" + "),
@@ -811,6 +825,10 @@ fn gradient_factor(ctx: &Context) -> Option<String> {
     }
     let (o, t) = compared(ctx)?;
     let c = factor(&o, &t, &ctx.tol)?;
+    if (c + 1.0).abs() < 1e-9 {
+        // −1 is the sign check's.
+        return None;
+    }
     let hint = named_factor(ctx, c).map(|h| format!(" ({h})")).unwrap_or_default();
     Some(format!("a constant factor: your {} is {} × bptui's{hint}.", ctx.d(ctx.name()), short(c)))
 }
@@ -827,6 +845,9 @@ fn update_step(ctx: &Context) -> Option<String> {
     }
     let lr = ctx.learning_rate();
     let name = ctx.name();
+    if let Some(changed) = rate_changed(ctx, c) {
+        return Some(changed);
+    }
     let other_rate = format!("is learning_rate in the model {} (it says {})?", short(c * lr), short(lr));
     let hint = match named_factor(ctx, c) {
         // A step η times bptui's is η² · g: η applied twice, or a learning rate of η².
@@ -837,6 +858,76 @@ fn update_step(ctx: &Context) -> Option<String> {
         None => other_rate,
     };
     Some(format!("your step of {name} is {} × bptui's: {hint}", short(c)))
+}
+
+/// A step c times bptui's where their parameter after the previous example was bptui's (their
+/// trace has it, and it agrees with the value this update starts from): the learning rate
+/// changed during their run.
+fn rate_changed(ctx: &Context, c: f64) -> Option<String> {
+    let (epoch, example) = (ctx.record.epoch, ctx.record.example);
+    let previous = match example {
+        1 if epoch > 1 => (epoch - 1, ctx.session.examples_per_epoch()),
+        1 => return None,
+        _ => (epoch, example - 1),
+    };
+    let theirs = ctx.theirs.value(previous.0, previous.1, Section::Param, ctx.name()).ok()??;
+    align(ctx.before(ctx.id), &theirs, |o, t| ctx.tol.agree(o, t))?;
+    let lr = ctx.learning_rate();
+    let schedule = if example == 1 && (c * epoch as f64 - 1.0).abs() < 1e-6 {
+        format!(": η/epoch from epoch {epoch} on?")
+    } else {
+        "?".to_string()
+    };
+    Some(format!(
+        "your learning rate changed during the run: your {} after the example before agreed with bptui's (η = {}), \
+         and this step is {} × bptui's. The model's learning_rate is the same in every epoch; a schedule that makes \
+         it {}{schedule}",
+        greek(ctx.name()),
+        short(lr),
+        short(c),
+        short(c * lr)
+    ))
+}
+
+/// Their gradient of a bias is zero where bptui's is not: column 0 of a folded-bias dJ/dW (the
+/// rest agreeing), or a separate bias's whole gradient. The bias is then never trained.
+fn bias_gradient_missing(ctx: &Context) -> Option<String> {
+    let graph = ctx.session.graph();
+    if ctx.section != Section::Adjoint || graph.node(ctx.id).op != Op::Param {
+        return None;
+    }
+    let (wn, dw) = (greek(ctx.name()), ctx.d(ctx.name()));
+    for &(u, k) in graph.consumers(ctx.id) {
+        let consumer = graph.node(u);
+        let du = ctx.d(&consumer.name);
+        match (&consumer.op, k) {
+            (Op::Linear, 0) => {
+                let mut candidate = ctx.ours.view().into_dimensionality::<Ix2>().ok()?.to_owned();
+                if candidate.column(0).iter().all(|v| *v == 0.0) {
+                    continue;
+                }
+                candidate.column_mut(0).fill(0.0);
+                if ctx.is(&candidate.into_dyn()) {
+                    let x = &graph.node(consumer.inputs[1]).name;
+                    return Some(format!(
+                        "the bias's gradient is missing: column 0 of your {dw} is zero and the rest is bptui's. \
+                         {dw} = {du} · [1; {x}]ᵀ, and its column 0 (the bias column of {wn}, times the 1 of [1; {x}]) \
+                         is {du} itself; left at zero, the bias is never trained."
+                    ));
+                }
+            }
+            (Op::Affine, 2)
+                if ctx.ours.iter().any(|v| *v != 0.0) && ctx.their.is_some_and(|t| t.iter().all(|v| *v == 0.0)) =>
+            {
+                return Some(format!(
+                    "the bias's gradient is missing: your {dw} is zero. {dw} = {du} (the bias is added as it is); \
+                     left at zero, the bias is never trained."
+                ));
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// W·[1; x] computed as W[:, 1:]·x: the bias column never applied.
@@ -873,9 +964,39 @@ fn missing_bias(ctx: &Context) -> Option<String> {
     ))
 }
 
+/// Their activation is another one than the model's (tanh where the model has σ): a model
+/// that is not theirs rather than a mistake in their code.
+fn other_activation(ctx: &Context) -> Option<String> {
+    let graph = ctx.session.graph();
+    let node = graph.node(ctx.id);
+    if ctx.section != Section::Forward || !matches!(node.op, Op::Sigmoid | Op::Tanh | Op::Relu) {
+        return None;
+    }
+    let a = ctx.value(node.inputs[0]);
+    let sigmoid = |v: f64| 1.0 / (1.0 + crate::engine::exp::exp(-v));
+    let candidates: [(Op, &str, ArrayD<f64>); 3] = [
+        (Op::Sigmoid, "sigmoid", a.mapv(sigmoid)),
+        (Op::Tanh, "tanh", a.mapv(f64::tanh)),
+        (Op::Relu, "relu", a.mapv(|v| v.max(0.0))),
+    ];
+    let (_, word, _) = candidates.iter().find(|(op, _, c)| *op != node.op && ctx.is(c))?;
+    let input = &graph.node(node.inputs[0]).name;
+    Some(format!(
+        "your {} is {word}({input}), where the model computes {}: if your network uses {word}, the model should say \
+         so (op: {word} for that layer); if it should be {}, your code applies the wrong function.",
+        ctx.name(),
+        node.equation,
+        node.op.name()
+    ))
+}
+
 /// Their value is another of our values: an op skipped or applied to the wrong input.
 fn equals_another_value(ctx: &Context) -> Option<String> {
     if ctx.section != Section::Forward {
+        return None;
+    }
+    // Zeros equal to zeros say nothing about which step was taken.
+    if ctx.their.is_none_or(|t| t.iter().all(|v| *v == 0.0)) {
         return None;
     }
     let graph = ctx.session.graph();
@@ -922,6 +1043,17 @@ fn shuffle_hint(session: &Session, epoch: usize, example: usize, their_row: usiz
                 shuffle.name()
             );
         }
+    }
+    // The homework's permutation seeded with the epoch counted from 1 instead of 0.
+    let from_one = crate::numpy_rng::NumpyRandomState::new(epoch as u32).permutation(n);
+    if from_one.get(example - 1) == Some(&their_row) {
+        return format!(
+            " Your row is the one np.random.seed({epoch}); np.random.permutation(N) gives: the seed is the epoch counted \
+             from 1. The homework seeds epoch e with e counted from 0 (np.random.seed({}) for epoch {epoch}; \
+             shuffle: {} in the model).",
+            epoch - 1,
+            Shuffle::NumpyEpoch.name()
+        );
     }
     format!(
         " The homework shuffles with np.random.seed(e); np.random.permutation(N) for epoch e counted from 0 \

@@ -468,7 +468,10 @@ pub fn render(report: &Report, theirs: &Theirs) -> String {
                     )
                 }
             }
-            if let (Some(o), Some(t)) = (d.ours, d.theirs) {
+            if let (Place::Row, Some(o), Some(t)) = (&d.place, d.ours, d.theirs) {
+                // Row numbers: no difference and tolerance to speak of.
+                out += &format!("  bptui's row {o}, yours {t}\n");
+            } else if let (Some(o), Some(t)) = (d.ours, d.theirs) {
                 // A value's worst entry, or an epoch metric (one number).
                 let what = match d.value() {
                     Some((section, name)) => {

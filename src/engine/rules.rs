@@ -33,7 +33,7 @@ pub enum Tok {
         of: NodeId,
         map: Local,
     },
-    /// `[1; x]`; with numbers, the vector with 1 in front (`[1, 0.3, −0.2]`).
+    /// `[1; x]`; with numbers, the column with 1 in front (`[1; 0.3; −0.2]`).
     WithOne(NodeId),
 }
 
@@ -136,7 +136,9 @@ pub fn substituted(graph: &Graph, ws: &Workspace, toks: &[Tok], max: usize) -> S
                 let mut v = vec![1.0];
                 v.extend(x.iter().copied());
                 let with_one = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[v.len()]), v).expect("a vector");
-                inline(&with_one, max).unwrap_or_else(|| format!("[1; {}]", sym(graph, *id)))
+                // A column, as its symbol [1; x] writes it: entries separated by semicolons, so
+                // that a ᵀ after it reads as a row.
+                inline(&with_one, max).map_or_else(|| format!("[1; {}]", sym(graph, *id)), |s| s.replace(", ", "; "))
             }
         })
         .collect()

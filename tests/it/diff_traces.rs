@@ -361,3 +361,99 @@ fn a_bias_slice_off_by_one_is_named_in_a_bias_last_arrangement() {
         "{out}"
     );
 }
+
+/// The record of (epoch, example).
+fn record_of(records: &mut [Value], epoch: u64, example: u64) -> &mut Value {
+    records
+        .iter_mut()
+        .find(|r| r["epoch"] == json!(epoch) && r["example"] == json!(example))
+        .unwrap_or_else(|| panic!("no record of epoch {epoch} example {example}"))
+}
+
+fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+/// A hidden layer computed with tanh where the model has σ is named as another activation;
+/// with a loosened --tol, a value only near tanh(a) is not said to be tanh(a) (a diagnosis
+/// holds their number to the default tolerance, so that a loose --tol names no mistake by
+/// coincidence).
+#[test]
+fn another_activation_is_named_and_a_loose_tol_names_nothing_by_coincidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = own_trace(dir.path());
+    let first = record_of(&mut records, 1, 1);
+    let a = numbers(&first["forward"]["a"]);
+    first["forward"]["z"] = json!(a.iter().map(|v| v.tanh()).collect::<Vec<_>>());
+    let (code, out) = diff(&write(dir.path(), "tanh.jsonl", &records));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("first divergence: epoch 1, example 1 (data row 0), forward value z"), "{out}");
+    assert!(out.contains("your z is tanh(a), where the model computes z = σ(a)"), "{out}");
+
+    let first = record_of(&mut records, 1, 1);
+    first["forward"]["z"] = json!(a.iter().map(|v| v.tanh() + 0.01).collect::<Vec<_>>());
+    let path = write(dir.path(), "near.jsonl", &records);
+    let (code, out) = bptui(&[
+        "diff".as_ref(),
+        repo("models/two_layer.yaml").as_os_str(),
+        path.as_os_str(),
+        "--tol".as_ref(),
+        "0.1".as_ref(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("first divergence: epoch 1, example 1 (data row 0), forward value z"), "{out}");
+    assert!(!out.contains("tanh"), "a value within 0.1 of tanh(a) is not tanh(a):\n{out}");
+}
+
+/// A learning rate that halves in epoch 2 (η/epoch), after a first epoch whose updates were
+/// bptui's: named as a rate that changed during the run, not as a wrong learning_rate.
+#[test]
+fn a_decaying_learning_rate_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = own_trace(dir.path());
+    let rows = |v: &Value| -> Vec<Vec<f64>> { v.as_array().unwrap().iter().map(numbers).collect() };
+    let before = rows(&record_of(&mut records, 1, 16)["params"]["alpha"]);
+    let record = record_of(&mut records, 2, 1);
+    let g = rows(&record["adjoints"]["alpha"]);
+    // θ − (η/2) g, with the model's η = 0.1.
+    let after: Vec<Vec<f64>> =
+        before.iter().zip(&g).map(|(t, g)| t.iter().zip(g).map(|(t, g)| t - 0.05 * g).collect()).collect();
+    record["params"]["alpha"] = json!(after);
+    let (code, out) = diff(&write(dir.path(), "decay.jsonl", &records));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("first divergence: epoch 2, example 1 (data row 0), parameter alpha after the update"),
+        "{out}"
+    );
+    assert!(out.contains("your learning rate changed during the run"), "{out}");
+    assert!(out.contains("this step is 0.5 × bptui's") && out.contains("η/epoch from epoch 2 on?"), "{out}");
+    assert!(!out.contains("is learning_rate in the model"), "{out}");
+}
+
+/// dJ/dβ whose bias column was left at zero (the bias never trained) is named, and dJ/db's
+/// sign flipped is said once (as a sign, not also as a factor of −1).
+#[test]
+fn a_missing_bias_gradient_and_a_flipped_sign_are_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = own_trace(dir.path());
+    let first = record_of(&mut records, 1, 1);
+    for row in first["adjoints"]["beta"].as_array_mut().unwrap() {
+        row[0] = json!(0.0);
+    }
+    let (code, out) = diff(&write(dir.path(), "bias.jsonl", &records));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("first divergence: epoch 1, example 1 (data row 0), adjoint dJ/dbeta"), "{out}");
+    assert!(
+        out.contains("the bias's gradient is missing: column 0 of your dJ/dβ is zero and the rest is bptui's"),
+        "{out}"
+    );
+
+    let mut records = own_trace(dir.path());
+    let first = record_of(&mut records, 1, 1);
+    let flipped: Vec<f64> = numbers(&first["adjoints"]["b"]).iter().map(|v| -v).collect();
+    first["adjoints"]["b"] = json!(flipped);
+    let (code, out) = diff(&write(dir.path(), "sign.jsonl", &records));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("sign flipped: your adjoint dJ/db is the negative of bptui's"), "{out}");
+    assert!(!out.contains("a constant factor"), "{out}");
+}
