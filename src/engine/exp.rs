@@ -1,14 +1,15 @@
-//! e^x, the same number on every machine and four at a time.
+//! e^x, the same number on every machine, and four at a time.
 //!
 //! bptui's exponentials (sigmoid, softmax, the cross-entropy's log-sum-exp, `exp`) come from
-//! here, so that a run's numbers do not depend on the system's maths library and the fast
-//! path can compute four at once. The algorithm is the one glibc (since 2.28) and musl use,
-//! from Arm's optimized-routines (MIT licence): e^x = 2^(k/128) · e^r with |r| ≤ ln 2 / 256,
-//! 2^(k/128) from a table and e^r from a polynomial, evaluated with fused multiply-adds as
-//! glibc's x86_64 build for CPUs with FMA does it, special cases included. On such a system
-//! every result is bit for bit the system's `exp` (a test checks it); on any other machine it
-//! is the same number still (within 0.51 ulp of e^x), since a fused multiply-add is exactly
-//! rounded wherever it is computed.
+//! here, so that they do not depend on the system's maths library and the fast path can
+//! compute four at once. The algorithm is the one glibc (since 2.28) and musl use, from Arm's
+//! optimized-routines (MIT licence): e^x = 2^(k/128) · e^r with |r| ≤ ln 2 / 256, 2^(k/128)
+//! from a table and e^r from a polynomial, evaluated with fused multiply-adds as glibc's x86_64
+//! build for CPUs with FMA and AVX2 does it, special cases included. On such a system every
+//! result is bit for bit the system's `exp` (a test checks it). Elsewhere the result is the
+//! same number still (within 0.51 ulp of e^x), given an exactly rounded `fma` where the CPU has
+//! none (glibc's, musl's and macOS's are); the system's own `exp` may differ there in the last
+//! bit.
 
 /// N/ln 2 with N = 128 table entries.
 const INV_LN2_N: f64 = f64::from_bits(0x40671547652b82fe);
@@ -421,7 +422,8 @@ mod avx2 {
     pub fn exp_in_place(v: &mut [f64]) {
         let mut chunks = v.chunks_exact_mut(4);
         for c in &mut chunks {
-            if c.iter().all(|&x| in_range(x)) {
+            // ±0 (the max of a softmax less itself) also gives [`core`]'s 1 in four lanes.
+            if c.iter().all(|&x| in_range(x) || x == 0.0) {
                 // SAFETY: the chunk holds four f64.
                 unsafe { _mm256_storeu_pd(c.as_mut_ptr(), exp4(_mm256_loadu_pd(c.as_ptr()))) };
             } else {

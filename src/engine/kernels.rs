@@ -161,13 +161,18 @@ pub fn prefetch<T>(data: &[T]) {
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         let (start, bytes) = (data.as_ptr().cast::<i8>(), std::mem::size_of_val(data));
+        // Every cache line the slice touches: from the line its first byte is on.
         let mut offset = 0;
-        while offset < bytes {
-            // SAFETY: a prefetch never faults, and the address lies inside `data`.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.add(offset)) }
+        let lead = start as usize % 64;
+        while offset < bytes + lead {
+            // SAFETY: a prefetch never faults; the address is inside `data`, or at most 63
+            // bytes before it, on the line its first byte shares (never dereferenced).
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_sub(lead).wrapping_add(offset)) }
             offset += 64;
         }
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
 }
 
 /// `pub fn $name` whose body is compiled twice: for AVX2, run when the CPU has it, and for

@@ -24,7 +24,7 @@ impl Ctx<'_> {
         let mut initial = Vec::new();
         for (name, value) in &spec.inputs.0 {
             let at = format!("graph.inputs.{name}");
-            check_name(name).map_err(|m| self.err(&at, m))?;
+            super::check_name(name).map_err(|m| self.err_at_key(&at, m))?;
             let id = match value.as_str() {
                 Some("features") => {
                     let Some(data) = data else {
@@ -53,7 +53,7 @@ impl Ctx<'_> {
         }
         for (name, param) in &spec.params.0 {
             let at = format!("graph.params.{name}");
-            check_name(name).map_err(|m| self.err(&at, m))?;
+            super::check_name(name).map_err(|m| self.err_at_key(&at, m))?;
             if b.names.contains_key(name) {
                 return Err(self.err(&at, format!("`{name}` is already an input")));
             }
@@ -107,17 +107,4 @@ impl Ctx<'_> {
         }
         Ok((g.finish(output), initial))
     }
-}
-
-/// What is wrong with `name` as the name of an input or parameter, if anything.
-fn check_name(name: &str) -> std::result::Result<(), String> {
-    let ok = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_alphanumeric() || c == '_');
-    if !ok {
-        return Err(format!("`{name}` is not a usable name: letters, digits and _, starting with a letter"));
-    }
-    if expr::is_function(name) {
-        return Err(format!("`{name}` is a function name"));
-    }
-    super::clashes_with_notation(name).map_or(Ok(()), Err)
 }

@@ -334,14 +334,37 @@ pub fn greek(name: &str) -> String {
 }
 
 /// Why a node may not be called `name`, if it reads as one of bptui's own symbols in the
-/// formulas it shows: σ(·) is the sigmoid and η the learning rate, everywhere.
+/// formulas it shows: σ(·) is the sigmoid and η the learning rate, everywhere (their accented
+/// and mathematical look-alikes too).
 pub fn clashes_with_notation(name: &str) -> Option<String> {
-    let (letter, what) = match greek(name).chars().next()? {
-        'σ' => ('σ', "the sigmoid, σ(a)"),
-        'η' => ('η', "the learning rate, θ ← θ − η·g"),
-        _ => return None,
+    const SIGMA: &str = "σςϭ𝛔𝛓𝜎𝜍𝝈𝝇𝞂𝞁𝞼𝞻";
+    const ETA: &str = "ηήὴῆἠἡἢἣἤἥἦἧᾐᾑᾖᾗῃῄῇ𝛈𝜂𝜼𝝶𝞰";
+    let first = greek(name).chars().next()?;
+    let (letter, what) = if SIGMA.contains(first) {
+        ('σ', "the sigmoid, σ(a)")
+    } else if ETA.contains(first) {
+        ('η', "the learning rate, θ ← θ − η·g")
+    } else {
+        return None;
     };
-    Some(format!("`{name}` starts with {letter}, which bptui's formulas use for {what}; choose a name that does not"))
+    let looks = if first == letter { String::new() } else { format!(" (or looks like it: {first})") };
+    Some(format!(
+        "`{name}` starts with {letter}{looks}, which bptui's formulas use for {what}; choose a name that does not"
+    ))
+}
+
+/// What is wrong with `name` as the name of a node (a layer, weight, input, parameter or
+/// assignment), if anything.
+pub(super) fn check_name(name: &str) -> std::result::Result<(), String> {
+    let ok = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if !ok {
+        return Err(format!("`{name}` is not a usable name: letters, digits and _, starting with a letter"));
+    }
+    if expr::is_function(name) {
+        return Err(format!("`{name}` is a function name"));
+    }
+    clashes_with_notation(name).map_or(Ok(()), Err)
 }
 
 /// YAML's numbers and sequences, as a model file writes an array (`values:`, a graph's

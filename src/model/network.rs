@@ -43,9 +43,7 @@ impl Ctx<'_> {
 
     /// Takes `name` (given at `at`) for a node, or says that another node has it.
     fn claim(&self, parts: &mut Parts, name: &str, at: &str) -> Result<()> {
-        if let Some(message) = super::clashes_with_notation(name) {
-            return Err(self.err(at, message));
-        }
+        super::check_name(name).map_err(|m| self.err(at, m))?;
         if parts.names.iter().any(|n| n == name) {
             return Err(self.err(at, format!("the name `{name}` is used twice; every node needs its own name")));
         }

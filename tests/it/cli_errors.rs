@@ -152,6 +152,16 @@ fn names_that_read_as_bptuis_symbols() {
     let yaml = "name: bad\ngraph:\n  inputs: {x: 2.0}\n  compute:\n    - \"η = x * x\"\n    - y = η + 1\n  output: y\n";
     let (_d, path) = model(yaml);
     assert_yaml_error(&check_fails(&path), &path, at(yaml, 5, "η"), &["`η` starts with η", "the learning rate"]);
+
+    // A look-alike, and a layer name that hides σ behind a space.
+    let yaml = "name: bad\ngraph:\n  inputs: {ή: 2.0}\n  compute:\n    - y = ή * ή\n  output: y\n";
+    let (_d, path) = model(yaml);
+    assert_yaml_error(&check_fails(&path), &path, at(yaml, 3, "ή"), &["`ή` starts with η (or looks like it: ή)"]);
+    let yaml = format!(
+        "{NET_HEAD}  layers:\n    - {{op: linear, units: 2}}\n    - {{op: sigmoid, name: \" σ1\"}}\n  loss: {{op: binary_cross_entropy}}\n"
+    );
+    let (_d, path) = model(&yaml);
+    assert_yaml_error(&check_fails(&path), &path, at(&yaml, 6, "\" σ1"), &["not a usable name"]);
 }
 
 #[test]
