@@ -303,8 +303,13 @@ fn report_non_finite(session: &Session) {
             Phase::Update => "updated value",
             _ => "value",
         };
+        let by = if nf.by == nf.node {
+            String::new()
+        } else {
+            format!(", pushed into it by the backward step at `{}`", session.graph().node(nf.by).name)
+        };
         eprintln!(
-            "warning: the first NaN or infinity arose in the {what} of `{node}` at epoch {}, example {} ({} phase)",
+            "warning: the first NaN or infinity arose in the {what} of `{node}` at epoch {}, example {} ({} phase{by})",
             nf.epoch,
             nf.example,
             nf.phase.label()

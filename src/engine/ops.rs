@@ -931,8 +931,8 @@ impl Op {
             Op::Dot => Some(dot_text(e)),
             Op::Linear => linear_text(e),
             Op::Affine => affine_text(e),
-            Op::CrossEntropy { .. } => cross_entropy_text(e, &self.written(&[&e.name(0)])?),
-            Op::BinaryCrossEntropy { .. } => binary_cross_entropy_text(e),
+            Op::CrossEntropy { logit } => cross_entropy_text(e, &self.written(&[&e.name(0)])?, *logit),
+            Op::BinaryCrossEntropy { logit } => binary_cross_entropy_text(e, *logit),
             Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_) => None,
             Op::MatMul | Op::Prepend1 | Op::SquaredError => None,
         }
@@ -978,19 +978,63 @@ fn affine_text(e: &Entry) -> Option<String> {
     Some(e.sum(terms))
 }
 
-/// `J = −log ŷ[y*] = −log ŷ[2] = −log(0.7)`, and the result; `symbols` is the first part.
-fn cross_entropy_text(e: &Entry, symbols: &str) -> Option<String> {
-    let k = e.at(1, 0)? as usize;
-    let y = e.name(0);
-    Some(e.equation(symbols, &format!("−log {y}[{k}] = −log({})", short(e.at(0, k)?))))
+/// Whether `lecture`, the loss by the lecture's formula from the rounded-looking numbers on
+/// screen, is the value computed: not so where the prediction rounded to exactly 0 or 1 and
+/// the loss was computed from its logits.
+fn shows_result(lecture: f64, result: f64) -> bool {
+    lecture.is_finite() && (lecture - result).abs() <= 1e-9 * result.abs().max(1e-300)
 }
 
-/// `J = −[y* log y + (1 − y*) log(1 − y)]` with numbers.
-fn binary_cross_entropy_text(e: &Entry) -> Option<String> {
+/// `J = −log ŷ[y*] = −log ŷ[2] = −log(0.7)`, and the result; `symbols` is the first part. When
+/// ŷ[y*] rounded to 0, the value computed from the logits b: logsumexp(b) − b[y*].
+fn cross_entropy_text(e: &Entry, symbols: &str, logit: Option<NodeId>) -> Option<String> {
+    let k = e.at(1, 0)? as usize;
+    let y = e.name(0);
+    let p = e.at(0, k)?;
+    let lecture = e.equation(symbols, &format!("−log {y}[{k}] = −log({})", short(p)));
+    match logit {
+        Some(b) if !shows_result(-p.ln(), e.result()) => {
+            let (bv, bn) = e.node(b);
+            let bk = bv.iter().nth(k).copied()?;
+            Some(format!(
+                "{lecture}: {y}[{k}] is {} in floating point, so J is computed from the logits {bn} ({y} = \
+                 softmax({bn})) as logsumexp({bn}) − {bn}[{k}] = {} − {} = {}",
+                short(p),
+                short(e.result() + bk),
+                factor(bk),
+                short(e.result())
+            ))
+        }
+        _ => Some(lecture),
+    }
+}
+
+/// `J = −[y* log y + (1 − y*) log(1 − y)]` with numbers. When y rounded to 0 or 1, the value
+/// computed from the logit b (y = σ(b)): y*·softplus(−b) + (1 − y*)·softplus(b).
+fn binary_cross_entropy_text(e: &Entry, logit: Option<NodeId>) -> Option<String> {
     let (yv, tv) = (e.at(0, 0)?, e.at(1, 0)?);
     let yn = e.name(0);
-    Some(e.equation(
-        &format!("−[y* log {yn} + (1 − y*) log(1 − {yn})]"),
-        &format!("−[{} log {} + {} log {}]", short(tv), short(yv), short(1.0 - tv), short(1.0 - yv)),
-    ))
+    let symbols = format!("−[y* log {yn} + (1 − y*) log(1 − {yn})]");
+    let lecture = -(tv * yv.ln() + (1.0 - tv) * (-yv).ln_1p());
+    match logit {
+        Some(b) if !shows_result(lecture, e.result()) => {
+            let (bv, bn) = e.node(b);
+            let b0 = bv.iter().next().copied()?;
+            Some(format!(
+                "{} = {symbols}: {yn} = {} in floating point, so J is computed from the logit {bn} ({yn} = σ({bn})) as \
+                 y*·softplus(−{bn}) + (1 − y*)·softplus({bn}) = {}·softplus({}) + {}·softplus({}) = {}",
+                e.name_of_self(),
+                short(yv),
+                short(tv),
+                short(-b0),
+                short(1.0 - tv),
+                short(b0),
+                short(e.result())
+            ))
+        }
+        _ => Some(e.equation(
+            &symbols,
+            &format!("−[{} log {} + {} log {}]", short(tv), short(yv), short(1.0 - tv), short(1.0 - yv)),
+        )),
+    }
 }

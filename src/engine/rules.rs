@@ -210,6 +210,21 @@ impl<'a> Entry<'a> {
         sym(self.graph, self.input(k))
     }
 
+    /// Any node's value and symbol (a loss's logits, which are not among its inputs).
+    pub fn node(&self, id: NodeId) -> (&'a ArrayD<f64>, String) {
+        (&self.ws.values[id], sym(self.graph, id))
+    }
+
+    /// The entry's value, as computed.
+    pub fn result(&self) -> f64 {
+        self.result
+    }
+
+    /// The entry as written: `J`, `a[1]`.
+    pub fn name_of_self(&self) -> String {
+        indexed(self.graph, self.ws, self.id, self.entry)
+    }
+
     /// Entry i of input k; a scalar stands for every entry.
     pub fn at(&self, k: usize, i: usize) -> Option<f64> {
         let a = self.value(k);

@@ -5,7 +5,7 @@ use crate::engine::rules::Kind;
 use crate::engine::{Graph, NodeId, Op};
 use crate::numfmt::short;
 
-use super::{Event, Phase, Session};
+use super::{Event, NonFinite, Phase, Session};
 
 /// How an array is measured against a threshold.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,7 +64,7 @@ impl Condition {
                 if had_non_finite {
                     return None;
                 }
-                s.first_non_finite().map(|nf| non_finite_story(s, nf.node, nf.phase))
+                s.first_non_finite().map(|nf| non_finite_story(s, nf))
             }
             Condition::Node(id) => (event.node() == Some(id)).then(|| format!("{} computed", graph.node(id).name)),
             Condition::Threshold { node, kind, measure, above, limit } => {
@@ -189,27 +189,30 @@ impl Breakpoints {
     }
 }
 
-/// Where a NaN or infinity arose: the node, its rule, and the inputs that produced it.
-pub fn non_finite_story(s: &Session, node: NodeId, phase: Phase) -> String {
+/// Where a NaN or infinity arose: the node, the step that made it, and that step's inputs.
+pub fn non_finite_story(s: &Session, nf: &NonFinite) -> String {
     let graph = s.graph();
     let ws = s.workspace();
-    let n = graph.node(node);
-    let (a, what) = match phase {
-        Phase::Backward => (&ws.adjoints[node], format!("d{}/d{}", graph.node(graph.loss()).name, n.name)),
-        _ => (&ws.values[node], n.name.clone()),
+    let n = graph.node(nf.node);
+    let out = &graph.node(graph.loss()).name;
+    let (a, what) = match nf.phase {
+        Phase::Backward => (&ws.adjoints[nf.node], format!("d{out}/d{}", n.name)),
+        _ => (&ws.values[nf.node], n.name.clone()),
     };
     let Some(i) = a.iter().position(|v| !v.is_finite()) else {
         return format!("NaN/Inf at {what}");
     };
     let value = a.iter().nth(i).copied().unwrap_or(f64::NAN);
     let at = if a.ndim() == 0 { String::new() } else { format!("[{i}]") };
-    let inputs: Vec<String> = n
+    // The step's node: its inputs produced the number.
+    let step = graph.node(nf.by);
+    let inputs: Vec<String> = step
         .inputs
         .iter()
         .filter(|&&v| !matches!(graph.node(v).op, Op::Const(_)))
         .map(|&v| {
             let x = &ws.values[v];
-            let shown = if x.len() == a.len() {
+            if x.len() == a.len() {
                 format!("{}{at} = {}", graph.node(v).name, short(x.iter().nth(i).copied().unwrap_or(f64::NAN)))
             } else if x.len() == 1 {
                 format!("{} = {}", graph.node(v).name, short(x.iter().next().copied().unwrap_or(f64::NAN)))
@@ -217,11 +220,11 @@ pub fn non_finite_story(s: &Session, node: NodeId, phase: Phase) -> String {
                 let min = x.iter().copied().fold(f64::INFINITY, f64::min);
                 let max = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 format!("{} in [{}, {}]", graph.node(v).name, short(min), short(max))
-            };
-            shown
+            }
         })
         .collect();
-    let rule = match phase {
+    let rule = match nf.phase {
+        Phase::Backward if nf.by != nf.node => format!("the backward step at {} (its push into {what})", step.name),
         Phase::Backward => format!("the backward step at {}", n.name),
         Phase::Update => format!("the update of {}", n.name),
         _ => n.equation.clone(),

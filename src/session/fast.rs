@@ -561,6 +561,7 @@ impl Session {
                     example: self.position().example,
                     phase: Phase::Update,
                     node: id,
+                    by: id,
                 });
             }
         }

@@ -127,7 +127,11 @@ pub struct NonFinite {
     /// Counted from 1 within the epoch.
     pub example: usize,
     pub phase: Phase,
+    /// The node whose value (or adjoint) holds it.
     pub node: NodeId,
+    /// The node whose step made it: `node` itself, or in Version B the consumer that pushed
+    /// into `node`'s adjoint.
+    pub by: NodeId,
 }
 
 /// A training run that advances one micro-step at a time.
@@ -417,7 +421,17 @@ impl Session {
     fn backward_step(&mut self) -> Event {
         let id = self.model.graph.backward_order()[self.index];
         self.ws.backward_node(&self.model.graph, id, self.algorithm);
-        self.note_non_finite(id, true);
+        match self.algorithm {
+            // The step computed this node's adjoint.
+            Backward::A => self.note_non_finite(id, true),
+            // The step added into its inputs' adjoints: a NaN arises there, at this step.
+            Backward::B => {
+                let graph = self.model.clone();
+                for (_, v) in graph.graph.pushes(id) {
+                    self.note_non_finite_by(v, true, id);
+                }
+            }
+        }
         self.index += 1;
         if self.index == self.model.graph.backward_order().len() {
             self.enter_update();
@@ -509,13 +523,19 @@ impl Session {
     }
 
     fn note_non_finite(&mut self, id: NodeId, adjoint: bool) {
+        self.note_non_finite_by(id, adjoint, id);
+    }
+
+    /// Records the first NaN/Inf, if node `id`'s value (or adjoint) holds one, made by the step
+    /// at `by`.
+    fn note_non_finite_by(&mut self, id: NodeId, adjoint: bool, by: NodeId) {
         if self.first_non_finite.is_some() {
             return;
         }
         let a = if adjoint { &self.ws.adjoints[id] } else { &self.ws.values[id] };
         if !crate::engine::kernels::all_finite(numbers(a)) {
             self.first_non_finite =
-                Some(NonFinite { epoch: self.epoch, example: self.example + 1, phase: self.phase, node: id });
+                Some(NonFinite { epoch: self.epoch, example: self.example + 1, phase: self.phase, node: id, by });
         }
     }
 

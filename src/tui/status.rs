@@ -224,7 +224,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         third.push(Span::styled(
             format!(
                 " ⚠ first NaN/Inf: {} (epoch {}, example {}, {})",
-                graph.node(nf.node).name,
+                match nf.phase {
+                    Phase::Backward => crate::engine::rules::d_of(graph, nf.node),
+                    _ => graph.node(nf.node).name.clone(),
+                },
                 nf.epoch,
                 nf.example,
                 nf.phase.label()

@@ -203,3 +203,36 @@ proptest! {
         assert_same_run(&model, algorithm, &yaml);
     }
 }
+
+/// A NaN that a Version B push writes into an input's adjoint is noticed at the step that
+/// pushed it, and names that step; in Version A, at the step that pulls it. (The lecture's
+/// dJ/dy = −y*/y + (1 − y*)/(1 − y) is 0/0 once σ(b) rounds to 1.)
+#[test]
+fn a_nan_is_noticed_at_the_step_that_made_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("saturated.yaml");
+    std::fs::write(
+        &path,
+        "name: saturated\nnetwork:\n  inputs: 1\n  layers:\n    - {op: linear, name: b, weights: beta, units: 1, init: {values: [[0.0, 60.0]]}}\n    - {op: sigmoid, name: y}\n  loss: {op: binary_cross_entropy, name: J}\ndata:\n  train: {rows: [[1, 1.0]]}\ntrain: {learning_rate: 0.1, epochs: 1}\n",
+    )
+    .unwrap();
+    let model = Model::load(&path).unwrap();
+    let graph = model.graph.clone();
+    let (y, j) = (graph.find("y").unwrap(), graph.find("J").unwrap());
+    for (algorithm, step_at, by) in [(Backward::B, j, j), (Backward::A, y, y)] {
+        let mut s = Session::new(model.clone(), algorithm);
+        let event = loop {
+            let event = s.step();
+            if s.first_non_finite().is_some() {
+                break event;
+            }
+        };
+        let nf = s.first_non_finite().unwrap();
+        assert_eq!(event.node(), Some(step_at), "{algorithm:?}: noticed at the step that made it");
+        assert_eq!((nf.node, nf.by, nf.phase), (y, by, bptui::session::Phase::Backward), "{algorithm:?}");
+        // J itself is finite, computed from b: its text says so rather than −[1 log 1 + 0 log 0].
+        let story = bptui::engine::rules::forward_story(&graph, s.workspace(), j, 0).unwrap();
+        assert!(story.contains("y = 1 in floating point, so J is computed from the logit b"), "{story}");
+        assert!(!story.contains("log 0"), "{story}");
+    }
+}
