@@ -105,7 +105,8 @@ fn submit(app: &mut App) {
     if line.is_empty() {
         return;
     }
-    let parsed = prompt::parse(&line, app.session.graph());
+    let sizes = prompt::Sizes { epochs: app.session.epochs(), examples: app.session.examples_per_epoch() };
+    let parsed = prompt::parse(&line, app.session.graph(), sizes);
     let command = match parsed {
         Ok(c) => c,
         Err(why) => {

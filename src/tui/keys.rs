@@ -32,7 +32,7 @@ pub const KEYS: &[Key] = &[
     hinted("E", "finish the epoch (then train/test mean loss)", "epoch"),
     key("R", "run to the end of training"),
     hinted("c", "continue to the next breakpoint (NaN/Inf always)", "continue"),
-    hinted("g  :", "go to, or a command: e 2 x 17, row 208, break J > 2", "go to"),
+    hinted("g  :", "go to, or a command: e E x N, row R, break NAME > T", "go to"),
     hinted("b", "breakpoint on the selected node (when it is computed)", "break"),
     key("B", "the breakpoint list: space on/off, x delete"),
     key("w", "watch the selected node (health line stays shown)"),

@@ -72,7 +72,42 @@ const KEYWORDS: [&str; 16] = [
 ];
 
 /// Reads a command line.
-pub fn parse(line: &str, graph: &Graph) -> Result<Command, String> {
+/// The run's sizes, for examples that fit it in the prompt's messages.
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    pub epochs: usize,
+    /// Examples per epoch (the training data's rows).
+    pub examples: usize,
+}
+
+/// Commands that work on this model and run, to show when a line is not understood.
+pub fn suggestions(graph: &Graph, sizes: Sizes) -> String {
+    let mut out = Vec::new();
+    let (e, x) = (sizes.epochs.min(2), sizes.examples.min(5));
+    out.push(format!("e {e} x {x}"));
+    if sizes.examples > 1 {
+        out.push(format!("row {}", sizes.examples.min(4) - 1));
+    }
+    let nodes = graph.nodes();
+    let computed = |id: &usize| !graph.node(*id).op.is_leaf();
+    if let Some(n) = (0..nodes.len()).rev().find(computed) {
+        out.push(format!("node {}", nodes[n].name));
+    }
+    if let Some(n) = (0..nodes.len()).find(|id| computed(id) && graph.needs_grad(*id)) {
+        out.push(format!("backward {}", nodes[n].name));
+    }
+    if let Some(&p) = graph.params().first() {
+        out.push(format!("update {}", nodes[p].name));
+    }
+    out.push("break nan".into());
+    if let Some(n) = (0..nodes.len()).find(computed) {
+        out.push(format!("watch {}", nodes[n].name));
+    }
+    out.push("index 0".into());
+    out.join(", ")
+}
+
+pub fn parse(line: &str, graph: &Graph, sizes: Sizes) -> Result<Command, String> {
     let line = line.trim();
     let words: Vec<&str> = line.split_whitespace().collect();
     let Some(&first) = words.first() else { return Err("type a command, or Esc".into()) };
@@ -93,7 +128,7 @@ pub fn parse(line: &str, graph: &Graph) -> Result<Command, String> {
                 _ => Err("index I or index I,J: the entry's indices, from 0".into()),
             }
         }
-        _ => parse_goto(&words, graph).map(Command::Goto),
+        _ => parse_goto(&words, graph, sizes).map(Command::Goto),
     }
 }
 
@@ -108,7 +143,7 @@ fn number<T: std::str::FromStr>(words: &[&str], i: usize, what: &str) -> Result<
     words.get(i).and_then(|w| w.parse().ok()).ok_or_else(|| format!("{what} needs a number after it"))
 }
 
-fn parse_goto(words: &[&str], graph: &Graph) -> Result<Goto, String> {
+fn parse_goto(words: &[&str], graph: &Graph, sizes: Sizes) -> Result<Goto, String> {
     let mut goto = Goto::default();
     let mut i = 0;
     while i < words.len() {
@@ -135,11 +170,7 @@ fn parse_goto(words: &[&str], graph: &Graph) -> Result<Goto, String> {
                 i += 1;
                 continue;
             }
-            _ => {
-                return Err(format!(
-                    "`{w}` not understood: try e 2 x 17, row 208, node b, backward a, update beta, break nan, watch z, index 3"
-                ))
-            }
+            _ => return Err(format!("`{w}` not understood: try {}", suggestions(graph, sizes))),
         }
         i += 2;
     }
@@ -255,6 +286,8 @@ impl Prompt {
 mod tests {
     use super::*;
 
+    const SIZES: Sizes = Sizes { epochs: 3, examples: 16 };
+
     fn graph() -> Graph {
         let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/two_layer.yaml");
         crate::model::Model::load(&path).unwrap().graph
@@ -266,22 +299,22 @@ mod tests {
         let b = g.find("b").unwrap();
         let a = g.find("a").unwrap();
         assert_eq!(
-            parse("e 2 x 17", &g).unwrap(),
+            parse("e 2 x 17", &g, SIZES).unwrap(),
             Command::Goto(Goto { epoch: Some(2), example: Some(17), ..Goto::default() })
         );
-        assert_eq!(parse("epoch 2 example 17", &g), parse("e 2 x 17", &g));
-        assert_eq!(parse("row 208", &g).unwrap(), Command::Goto(Goto { row: Some(208), ..Goto::default() }));
+        assert_eq!(parse("epoch 2 example 17", &g, SIZES), parse("e 2 x 17", &g, SIZES));
+        assert_eq!(parse("row 208", &g, SIZES).unwrap(), Command::Goto(Goto { row: Some(208), ..Goto::default() }));
         assert_eq!(
-            parse("node b", &g).unwrap(),
+            parse("node b", &g, SIZES).unwrap(),
             Command::Goto(Goto { step: Some((StepOf::Forward, b)), ..Goto::default() })
         );
         assert_eq!(
-            parse("e 1 x 5 backward a", &g).unwrap(),
+            parse("e 1 x 5 backward a", &g, SIZES).unwrap(),
             Command::Goto(Goto { epoch: Some(1), example: Some(5), row: None, step: Some((StepOf::Backward, a)) })
         );
-        assert!(parse("update a", &g).unwrap_err().contains("not a parameter"));
-        assert!(parse("x 0", &g).unwrap_err().contains("count from 1"));
-        assert!(parse("frobnicate", &g).is_err());
+        assert!(parse("update a", &g, SIZES).unwrap_err().contains("not a parameter"));
+        assert!(parse("x 0", &g, SIZES).unwrap_err().contains("count from 1"));
+        assert!(parse("frobnicate", &g, SIZES).is_err());
     }
 
     #[test]
@@ -289,9 +322,9 @@ mod tests {
         let g = graph();
         let z = g.find("z").unwrap();
         let j = g.find("J").unwrap();
-        assert_eq!(parse("break nan", &g).unwrap(), Command::Break(Condition::NonFinite));
+        assert_eq!(parse("break nan", &g, SIZES).unwrap(), Command::Break(Condition::NonFinite));
         assert_eq!(
-            parse("break |dJ/dz| > 10", &g).unwrap(),
+            parse("break |dJ/dz| > 10", &g, SIZES).unwrap(),
             Command::Break(Condition::Threshold {
                 node: z,
                 kind: Kind::Adjoint,
@@ -301,7 +334,7 @@ mod tests {
             })
         );
         assert_eq!(
-            parse("break J > 2", &g).unwrap(),
+            parse("break J > 2", &g, SIZES).unwrap(),
             Command::Break(Condition::Threshold {
                 node: j,
                 kind: Kind::Value,
@@ -311,15 +344,15 @@ mod tests {
             })
         );
         assert_eq!(
-            parse("break ratio alpha > 0.1", &g).unwrap(),
+            parse("break ratio alpha > 0.1", &g, SIZES).unwrap(),
             Command::Break(Condition::Ratio { node: g.find("alpha").unwrap(), limit: 0.1 })
         );
         assert_eq!(
-            parse("break saturated z > 0.99", &g).unwrap(),
+            parse("break saturated z > 0.99", &g, SIZES).unwrap(),
             Command::Break(Condition::Saturated { node: z, limit: 0.99 })
         );
-        assert_eq!(parse("break diverge", &g).unwrap(), Command::Break(Condition::Diverge));
-        assert!(parse("break |dJ/dq| > 1", &g).unwrap_err().contains("no node `q`"));
+        assert_eq!(parse("break diverge", &g, SIZES).unwrap(), Command::Break(Condition::Diverge));
+        assert!(parse("break |dJ/dq| > 1", &g, SIZES).unwrap_err().contains("no node `q`"));
     }
 
     #[test]

@@ -145,6 +145,11 @@ pub fn resolve(app: &App, goto: &Goto) -> Result<Spot, String> {
             example = 0;
             epoch += 1;
         }
+        if epoch > epochs {
+            return Err("no later step like it: the run is at its last example (p steps back; e 1 x 1 with the \
+                        step goes to the first)"
+                .into());
+        }
     }
     if epoch > epochs {
         return Err(format!("epoch {epoch}: the run has {epochs}"));

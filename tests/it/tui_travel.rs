@@ -140,6 +140,33 @@ fn go_to_an_example_a_node_a_row() {
     );
 }
 
+/// What the prompt suggests works on the model it is open on, and a step that never comes again
+/// (at the run's end) is said so, not as an epoch the run does not have.
+#[test]
+fn the_prompt_suggests_what_works_here() {
+    let message = |a: &bptui::tui::App| a.overlay.prompt().and_then(|p| p.message.clone()).unwrap_or_default();
+    let mut a = app("two_layer.yaml");
+    press(&mut a, "gfrobnicate\n");
+    let m = message(&a);
+    assert!(m.contains("try e 2 x 5, row 3, node J, backward a, update alpha, break nan, watch a, index 0"), "{m}");
+    // Every suggestion parses and (from the start) can be reached.
+    let suggested = m.split("try ").nth(1).unwrap().to_string();
+    for command in suggested.split(", ") {
+        press(&mut a, "\x1b");
+        let mut b = app("two_layer.yaml");
+        press(&mut b, &format!("g{command}\n"));
+        assert!(b.overlay.prompt().is_none(), "`{command}` was refused: {}", message(&b));
+    }
+    let mut q = app("quiz1.yaml");
+    press(&mut q, "gfrobnicate\n");
+    let m = message(&q);
+    assert!(m.contains("try e 1 x 1, node y") && !m.contains("row") && !m.contains("update"), "{m}");
+    // At the run's end.
+    press(&mut a, "\x1bR");
+    press(&mut a, "gnode b\n");
+    assert!(message(&a).contains("no later step like it: the run is at its last example"), "{}", message(&a));
+}
+
 fn nan_model(dir: &Path) -> PathBuf {
     let path = dir.join("nan.yaml");
     std::fs::write(
