@@ -36,6 +36,8 @@ pub fn state(s: &Session, p: usize) -> UpdateState {
     match s.phase() {
         Phase::Update if s.index() > p => UpdateState::Done,
         Phase::Update => UpdateState::Pending { next: s.index() == p },
+        // Its adjoint is final before the backward pass ends (as the adjoint pane says).
+        Phase::Backward if s.adjoint_ready(s.graph().params()[p]) => UpdateState::Pending { next: false },
         Phase::Backward if any_done => UpdateState::Recomputing,
         Phase::Backward => UpdateState::None,
         _ if any_done => UpdateState::Done,
@@ -65,10 +67,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let s = &app.session;
     let theme = &app.theme;
     let config = &s.model().config;
-    let title = Line::from(vec![
-        Span::styled(" Parameter updates ", theme.heading()),
-        Span::raw(format!("{}  η = {} ", config.optimizer.rule(), short(config.learning_rate))),
-    ]);
+    let rule = format!("{}  η = {} ", config.optimizer.rule(), short(config.learning_rate));
+    // A narrow pane keeps the rule and η's value, and shortens its name.
+    let name = if 20 + rule.chars().count() + 2 <= area.width as usize { " Parameter updates " } else { " Updates " };
+    let title = Line::from(vec![Span::styled(name, theme.heading()), Span::raw(rule)]);
     let block = super::pane_block(app, Pane::Updates, title);
     let inner = block.inner(area);
     block.render(area, buf);
@@ -222,10 +224,15 @@ fn table(app: &App, d: &Detail, lines: &mut Vec<Line<'static>>, inner: Rect) {
     let shape = d.before.shape().to_vec();
     let idx_w = shape.iter().map(|d| d.to_string().len() + 1).sum::<usize>() + 2;
     let width = inner.width as usize;
-    let w = if idx_w + 3 * (cell_w() + 2) <= width { cell_w() + 2 } else { cell_w() };
     let flat_t: Option<Vec<f64>> = d.cmp.as_ref().and_then(|c| c.theirs.as_ref()).map(|t| t.iter().copied().collect());
     let columns = if flat_t.is_some() { 3 } else { 2 };
-    let show_before = idx_w + (columns + 1) * w <= width;
+    // θ before, g and θ after side by side, so that θ − η·g can be checked: the numbers get
+    // fewer digits before a column goes (at 11 characters, 5 significant digits; zoomed, every
+    // digit).
+    let fit = width.saturating_sub(idx_w) / (columns + 1);
+    let show_before = fit >= 11;
+    let w =
+        if show_before { fit.min(cell_w() + 2) } else { width.saturating_sub(idx_w) / columns }.clamp(4, cell_w() + 2);
     let mut head = vec![Span::styled(format!("{:<idx_w$}", "entry"), theme.dim())];
     if show_before {
         head.push(Span::styled(format!("{:>w$}", "θ before"), theme.dim()));
@@ -260,7 +267,7 @@ fn table(app: &App, d: &Detail, lines: &mut Vec<Line<'static>>, inner: Rect) {
             if bias && index.last() == Some(&0) { "*" } else { "" }
         );
         let num = |x: Option<f64>| match x {
-            Some(x) => format!("{:>w$}", cell(x, cell_w())),
+            Some(x) => format!("{:>w$}", cell(x, w - 1)),
             None => format!("{:>w$}", "—"),
         };
         let changed = flat_a.as_ref().is_some_and(|a| a[i].to_bits() != flat_b[i].to_bits());
