@@ -849,7 +849,7 @@ impl Op {
             }
             (Op::BinaryCrossEntropy { .. }, _) => vec![G, T(" · (log(1 − "), x(0), T(") − log "), x(0), T(")")],
             (Op::CrossEntropy { .. }, _) => {
-                vec![G, T(" · (−1/"), x(0), T("[y*]) at entry y* = "), x(1), T(", 0 elsewhere")]
+                vec![G, T(" · (−1/"), x(0), T("["), x(1), T("]) at entry "), x(1), T(", 0 elsewhere")]
             }
             (Op::SquaredError, 0) => vec![G, T(" · ("), x(0), T(" − "), x(1), T(")")],
             (Op::SquaredError, _) => vec![T("−"), G, T(" · ("), x(0), T(" − "), x(1), T(")")],

@@ -40,7 +40,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let all = per_example.iter().chain(&train).chain(&test).map(|p| p.1);
     let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
     let pad = ((hi - lo) * 0.05).max(1e-3);
-    let (lo, hi) = (lo - pad, hi + pad);
+    // A loss that is never negative keeps its axis at 0 and above.
+    let (lo, hi) = (if lo >= 0.0 { (lo - pad).max(0.0) } else { lo - pad }, hi + pad);
     let x_max = (per_example.len() as f64).max(n);
     let style = |c: ratatui::style::Color| if theme.color { Style::default().fg(c) } else { Style::default() };
     use ratatui::style::Color;
@@ -50,8 +51,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .graph_type(GraphType::Scatter)
         .style(style(Color::Gray))
         .data(&per_example)];
-    let mean_lines =
-        [(&train, "█ train mean", Marker::Block, Color::Green), (&test, "• test mean", Marker::Dot, Color::Magenta)];
+    let test_name = format!("• {} mean", s.model().test_key);
+    let mean_lines = [
+        (&train, "█ train mean".to_string(), Marker::Block, Color::Green),
+        (&test, test_name, Marker::Dot, Color::Magenta),
+    ];
     for (data, name, marker, color) in mean_lines {
         if !data.is_empty() {
             sets.push(

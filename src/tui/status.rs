@@ -81,9 +81,10 @@ pub fn next_action(s: &Session) -> String {
             format!("update {}: {t} ← {t} − η·{}", graph.node(id).name, crate::engine::rules::d_of(graph, id))
         }
         (Phase::Evaluate, _) => format!(
-            "evaluate epoch {}: mean {} on the train and test data",
+            "evaluate epoch {}: mean {} on the train and {} data",
             s.epoch(),
-            crate::engine::rules::out(graph)
+            crate::engine::rules::out(graph),
+            s.model().test_key
         ),
         _ => "nothing: training is finished (q quits)".to_string(),
     }
@@ -124,7 +125,7 @@ pub fn epoch_means(s: &Session, width: usize) -> String {
                 p.push_str(&format!(" train {}", score(t)));
             }
             if let Some(t) = m.test {
-                p.push_str(&format!(" test {}", score(t)));
+                p.push_str(&format!(" {} {}", s.model().test_key, score(t)));
             }
             p
         })
