@@ -66,7 +66,14 @@ impl Condition {
                 }
                 s.first_non_finite().map(|nf| non_finite_story(s, nf))
             }
-            Condition::Node(id) => (event.node() == Some(id)).then(|| format!("{} computed", graph.node(id).name)),
+            Condition::Node(id) => (event.node() == Some(id)).then(|| {
+                let name = &graph.node(id).name;
+                match event {
+                    Event::Backward { .. } => format!("backward step at {name}"),
+                    Event::Update { .. } => format!("{name} updated"),
+                    _ => format!("{name} computed"),
+                }
+            }),
             Condition::Threshold { node, kind, measure, above, limit } => {
                 let done = match (kind, event) {
                     (

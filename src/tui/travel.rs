@@ -61,7 +61,15 @@ pub fn back_to_example(app: &mut App) {
 
 /// `r`: back to the very start.
 pub fn restart(app: &mut App) {
+    // The backward version chosen with `a` is a setting, kept across the restart.
+    let chosen = app.session.next_algorithm();
     to_steps(app, 0);
+    if app.session.next_algorithm() != chosen {
+        match &mut app.history {
+            Some(h) => h.set_algorithm(&mut app.session, chosen),
+            None => app.session.set_algorithm(chosen),
+        }
+    }
     app.view.last = Some("restarted: back at the start of the run".into());
 }
 

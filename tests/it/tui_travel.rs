@@ -294,6 +294,15 @@ fn restart_asks_first_when_far_along() {
     assert!(a.session.steps() > 0);
     press(&mut a, "ry");
     assert_eq!(a.session.steps(), 0);
+    // The backward version chosen with `a` is kept across a restart (a setting, not a step).
+    press(&mut a, "nna");
+    assert_eq!(a.session.next_algorithm(), bptui::engine::Backward::A);
+    press(&mut a, "r");
+    assert_eq!(a.session.steps(), 0);
+    assert_eq!(a.session.next_algorithm(), bptui::engine::Backward::A, "the chosen version survives the restart");
+    press(&mut a, "f");
+    press(&mut a, "n");
+    assert_eq!(a.session.algorithm(), bptui::engine::Backward::A, "and the first backward pass uses it");
 }
 
 #[test]
