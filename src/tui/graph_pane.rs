@@ -100,16 +100,30 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let s = &app.session;
     let graph = s.graph();
     let theme = &app.theme;
-    let title = Line::from(vec![Span::styled(" Graph ", theme.heading()), Span::raw("(↑↓ select · . follow) ")]);
+    let n = graph.len();
+    let inner_height = area.height.saturating_sub(2) as usize;
+    let rows = list_rows(n, inner_height);
+    let offset = list_offset(n, rows, app.view.selected);
+    // Nodes the list cannot show, above and below it (↑↓ bring them in).
+    let (above, below) = (offset, n.saturating_sub(offset + rows));
+    let mut more = String::new();
+    if above > 0 {
+        more += &format!("▲{above} ");
+    }
+    if below > 0 {
+        more += &format!("▼{below} ");
+    }
+    let title = Line::from(vec![
+        Span::styled(" Graph ", theme.heading()),
+        Span::raw("(↑↓ select · . follow) "),
+        Span::styled(more, theme.current()),
+    ]);
     let block = super::pane_block(app, Pane::Graph, title);
     let inner = block.inner(area);
     block.render(area, buf);
     let width = inner.width as usize;
     let next = s.next_node();
     let mut lines = vec![Line::from(Span::styled("▶ next step  v value  ∂ adjoint  ~ partial", theme.dim()))];
-    let n = graph.len();
-    let rows = list_rows(n, inner.height as usize);
-    let offset = list_offset(n, rows, app.view.selected);
     let name_w = graph.nodes().iter().map(|x| x.name.chars().count()).max().unwrap_or(1).min(14);
     let op_w = graph.nodes().iter().map(|x| x.op.name().len()).max().unwrap_or(1);
     let shape_w = graph.nodes().iter().map(|x| shape_str(&x.shape).chars().count()).max().unwrap_or(1);
@@ -142,7 +156,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     if let Some(d) = dag(graph, next) {
         let room = (inner.height as usize).saturating_sub(lines.len() + 1);
-        if d.width <= width && d.rows.len() <= room {
+        if (d.width > width || d.rows.len() > room) && room >= 1 {
+            // Say where the drawing went rather than leave the space blank.
+            let how = if app.overlay.zoom { "a larger terminal shows it" } else { "Enter zooms" };
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                format!("(drawing: {} × {} characters; {how})", d.width, d.rows.len()),
+                theme.dim(),
+            ));
+        } else if d.width <= width && d.rows.len() <= room {
             lines.push(Line::raw(""));
             for (r, row) in d.rows.iter().enumerate() {
                 let mut spans = Vec::new();
