@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
 
 use crate::diff::unravel;
+use crate::engine::Op;
 use crate::numfmt::short;
 
 use crate::session::nodecheck::NodeCheck;
@@ -75,11 +76,21 @@ pub fn breakpoints(app: &App, at: usize, area: Rect, buf: &mut Buffer) {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(" ↑↓ move · space on/off · x delete · Esc closes", theme.dim()));
-    lines.push(Line::styled(
-        " add: b (selected node) or g break nan | diverge | |dJ/dz| > 10 | J > 2 | ratio alpha > 0.1 | saturated z > 0.99",
-        theme.dim(),
-    ));
-    let r = centred(area, 84, lines.len() as u16 + 2);
+    // The forms, with this model's own names.
+    let out = &graph.node(graph.loss()).name;
+    let node =
+        (0..graph.len()).find(|&id| !graph.node(id).op.is_leaf()).map_or(out.as_str(), |id| &graph.node(id).name);
+    let mut forms = vec!["nan".to_string(), "diverge".into(), format!("|d{out}/d{node}| > 10"), format!("{out} > 2")];
+    if let Some(&p) = graph.params().first() {
+        forms.push(format!("ratio {} > 0.1", graph.node(p).name));
+    }
+    if let Some(id) = (0..graph.len()).find(|&id| graph.node(id).op == Op::Sigmoid) {
+        forms.push(format!("saturated {} > 0.99", graph.node(id).name));
+    }
+    lines.push(Line::styled(format!(" add: b (selected node) or g break {}", forms.join(" | ")), theme.dim()));
+    let inner_w = area.width.min(84).saturating_sub(2).max(1) as usize;
+    let height: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner_w)).sum();
+    let r = centred(area, 84, height as u16 + 2);
     Clear.render(r, buf);
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
@@ -94,7 +105,7 @@ pub fn check(app: &App, c: &NodeCheck, area: Rect, buf: &mut Buffer) {
     let out = &graph.node(graph.loss()).name;
     let name = &graph.node(c.node).name;
     let r = centred(area, 84, area.height.saturating_sub(2));
-    let rows = (r.height as usize).saturating_sub(7);
+    let rows = (r.height as usize).saturating_sub(8);
     let verdict = if c.agrees() {
         Line::styled(
             format!(
@@ -116,12 +127,10 @@ pub fn check(app: &App, c: &NodeCheck, area: Rect, buf: &mut Buffer) {
     };
     let mut lines = vec![
         Line::styled(
-            format!(
-                " epoch {} example {}: J(v + ε) − J(v − ε) over 2ε, ε = {}, with everything before {name} held fixed",
-                c.epoch, c.example, c.eps
-            ),
+            format!(" epoch {} example {}: {out}(v + ε) − {out}(v − ε) over 2ε, ε = {},", c.epoch, c.example, c.eps),
             theme.dim(),
         ),
+        Line::styled(format!("   with everything before {name} held fixed"), theme.dim()),
         verdict,
         Line::styled(
             format!(
