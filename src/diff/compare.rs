@@ -182,7 +182,7 @@ impl<'t> Comparer<'t> {
         let mut agreed: Vec<(Section, NodeId)> = Vec::new();
         if let (Some(t), Some(o), 0) = (record.row, row, from) {
             if t != o {
-                let diagnosis = diagnose::data_order(session, epoch, example, t, o);
+                let diagnosis = diagnose::data_order(session, self.theirs, self.rows.as_ref(), (epoch, example), t, o);
                 return Some(Divergence {
                     epoch,
                     example: Some(example),

@@ -341,7 +341,8 @@ fn data_row(ctx: &Context) -> Option<String> {
                  the order of examples differs.",
                 ctx.record.example, ctx.record.epoch
             );
-            text += &shuffle_hint(ctx.session, ctx.record.epoch, ctx.record.example, r);
+            let known = their_rows(ctx.theirs, Some((rows, ctx.layout)), ctx.session, ctx.record.epoch);
+            text += &shuffle_hint(ctx.session, ctx.record.epoch, &[(ctx.record.example, r)], &known);
             Some(text)
         }
         None => Some(format!(
@@ -667,7 +668,10 @@ fn sigmoid_derivative_at_input(ctx: &Context) -> Option<String> {
         return None;
     }
     let graph = ctx.session.graph();
-    let &(z, _) = graph.consumers(ctx.id).iter().find(|&&(u, k)| graph.node(u).op == Op::Sigmoid && k == 0)?;
+    let &[(z, 0)] = graph.consumers(ctx.id) else { return None };
+    if graph.node(z).op != Op::Sigmoid {
+        return None;
+    }
     let a = ctx.value(ctx.id);
     let candidate = ctx.adjoint(z) * &a.mapv(|v| v * (1.0 - v));
     if !ctx.is(&candidate) {
@@ -689,7 +693,11 @@ fn sigmoid_derivative_half(ctx: &Context) -> Option<String> {
         return None;
     }
     let graph = ctx.session.graph();
-    let &(z, _) = graph.consumers(ctx.id).iter().find(|&&(u, k)| graph.node(u).op == Op::Sigmoid && k == 0)?;
+    // dJ/da is dJ/dz ⊙ σ′ only when the sigmoid is a's one consumer.
+    let &[(z, 0)] = graph.consumers(ctx.id) else { return None };
+    if graph.node(z).op != Op::Sigmoid {
+        return None;
+    }
     let (an, zn) = (greek(ctx.name()), greek(&graph.node(z).name));
     let zv = ctx.value(z);
     let halves = [(zn.clone(), zv.clone()), (format!("(1 − {zn})"), zv.mapv(|v| 1.0 - v))];
@@ -801,6 +809,16 @@ fn factor(ours: &ArrayD<f64>, theirs: &ArrayD<f64>, tol: &Tolerance) -> Option<f
     strict.agree(&scaled, theirs).then_some(c)
 }
 
+/// A factor as a number of times: 5 significant digits, more where those would read as 1.
+fn times(c: f64) -> String {
+    let s = short(c);
+    if s == "1" || s == "-1" {
+        format!("{c:.9}")
+    } else {
+        s
+    }
+}
+
 /// How a factor reads: "the learning rate", "1/N", or nothing recognisable.
 fn named_factor(ctx: &Context, c: f64) -> Option<String> {
     let lr = ctx.learning_rate();
@@ -830,7 +848,7 @@ fn gradient_factor(ctx: &Context) -> Option<String> {
         return None;
     }
     let hint = named_factor(ctx, c).map(|h| format!(" ({h})")).unwrap_or_default();
-    Some(format!("a constant factor: your {} is {} × bptui's{hint}.", ctx.d(ctx.name()), short(c)))
+    Some(format!("a constant factor: your {} is {} × bptui's{hint}.", ctx.d(ctx.name()), times(c)))
 }
 
 /// The update's step is a multiple of bptui's: the learning rate differs or is applied twice.
@@ -839,6 +857,10 @@ fn update_step(ctx: &Context) -> Option<String> {
         return None;
     }
     let (o, t) = compared(ctx)?;
+    // A single moved number is a multiple of any other: no factor to speak of.
+    if o.iter().filter(|v| **v != 0.0).count() < 2 {
+        return None;
+    }
     let c = factor(&o, &t, &ctx.tol)?;
     if (c + 1.0).abs() < 1e-9 {
         return None;
@@ -848,7 +870,9 @@ fn update_step(ctx: &Context) -> Option<String> {
     if let Some(changed) = rate_changed(ctx, c) {
         return Some(changed);
     }
-    let other_rate = format!("is learning_rate in the model {} (it says {})?", short(c * lr), short(lr));
+    // The rate that gives their step, with the digits that tell it from the model's.
+    let theirs = if short(c * lr) == short(lr) { format!("{:.9}", c * lr) } else { short(c * lr) };
+    let other_rate = format!("is learning_rate in the model {theirs} (it says {})?", short(lr));
     let hint = match named_factor(ctx, c) {
         // A step η times bptui's is η² · g: η applied twice, or a learning rate of η².
         Some(_) if (c - lr).abs() <= 1e-6 * lr.abs() => {
@@ -857,13 +881,18 @@ fn update_step(ctx: &Context) -> Option<String> {
         Some(h) => h,
         None => other_rate,
     };
-    Some(format!("your step of {name} is {} × bptui's: {hint}", short(c)))
+    Some(format!("your step of {name} is {} × bptui's: {hint}", times(c)))
 }
 
 /// A step c times bptui's where their parameter after the previous example was bptui's (their
 /// trace has it, and it agrees with the value this update starts from): the learning rate
 /// changed during their run.
 fn rate_changed(ctx: &Context, c: f64) -> Option<String> {
+    // SGD's step is η·g; a factor within 1 % of 1 would have shown in earlier steps already
+    // only if they were large enough, so it is not called a change.
+    if ctx.session.model().config.optimizer != crate::engine::optim::Optimizer::Sgd || (c - 1.0).abs() < 0.01 {
+        return None;
+    }
     let (epoch, example) = (ctx.record.epoch, ctx.record.example);
     let previous = match example {
         1 if epoch > 1 => (epoch - 1, ctx.session.examples_per_epoch()),
@@ -884,7 +913,7 @@ fn rate_changed(ctx: &Context, c: f64) -> Option<String> {
          it {}{schedule}",
         greek(ctx.name()),
         short(lr),
-        short(c),
+        times(c),
         short(c * lr)
     ))
 }
@@ -896,7 +925,7 @@ fn bias_gradient_missing(ctx: &Context) -> Option<String> {
     if ctx.section != Section::Adjoint || graph.node(ctx.id).op != Op::Param {
         return None;
     }
-    let (wn, dw) = (greek(ctx.name()), ctx.d(ctx.name()));
+    let dw = ctx.d(ctx.name());
     for &(u, k) in graph.consumers(ctx.id) {
         let consumer = graph.node(u);
         let du = ctx.d(&consumer.name);
@@ -910,9 +939,9 @@ fn bias_gradient_missing(ctx: &Context) -> Option<String> {
                 if ctx.is(&candidate.into_dyn()) {
                     let x = &graph.node(consumer.inputs[1]).name;
                     return Some(format!(
-                        "the bias's gradient is missing: column 0 of your {dw} is zero and the rest is bptui's. \
-                         {dw} = {du} · [1; {x}]ᵀ, and its column 0 (the bias column of {wn}, times the 1 of [1; {x}]) \
-                         is {du} itself; left at zero, the bias is never trained."
+                        "the bias's gradient is missing: the bias column of your {dw} is zero and the rest is \
+                         bptui's. {dw} = {du} · [1; {x}]ᵀ, and its bias column (times the 1 of [1; {x}]) is {du} \
+                         itself."
                     ));
                 }
             }
@@ -920,8 +949,7 @@ fn bias_gradient_missing(ctx: &Context) -> Option<String> {
                 if ctx.ours.iter().any(|v| *v != 0.0) && ctx.their.is_some_and(|t| t.iter().all(|v| *v == 0.0)) =>
             {
                 return Some(format!(
-                    "the bias's gradient is missing: your {dw} is zero. {dw} = {du} (the bias is added as it is); \
-                     left at zero, the bias is never trained."
+                    "the bias's gradient is missing: your {dw} is zero, where {dw} = {du} (the bias is added as it is)."
                 ));
             }
             _ => {}
@@ -979,7 +1007,10 @@ fn other_activation(ctx: &Context) -> Option<String> {
         (Op::Tanh, "tanh", a.mapv(f64::tanh)),
         (Op::Relu, "relu", a.mapv(|v| v.max(0.0))),
     ];
-    let (_, word, _) = candidates.iter().find(|(op, _, c)| *op != node.op && ctx.is(c))?;
+    // A candidate that is its input (relu of positives) or all zeros (tanh of zeros) tells
+    // nothing about which function was applied.
+    let telling = |c: &ArrayD<f64>| c != a && c.iter().any(|v| *v != 0.0);
+    let (_, word, _) = candidates.iter().find(|(op, _, c)| *op != node.op && telling(c) && ctx.is(c))?;
     let input = &graph.node(node.inputs[0]).name;
     Some(format!(
         "your {} is {word}({input}), where the model computes {}: if your network uses {word}, the model should say \
@@ -1015,19 +1046,59 @@ fn equals_another_value(ctx: &Context) -> Option<String> {
     ))
 }
 
-/// The order of examples differs: which shuffle setting gives their row here, if any.
-pub fn data_order(session: &Session, epoch: usize, example: usize, theirs: usize, ours: usize) -> Vec<String> {
+/// The order of examples differs: which shuffle setting gives their rows, if any.
+pub fn data_order(
+    session: &Session,
+    theirs: &Theirs,
+    rows: Option<&RowIndex>,
+    (epoch, example): (usize, usize),
+    their_row: usize,
+    ours: usize,
+) -> Vec<String> {
     let mut text = format!(
-        "your example {example} of epoch {epoch} is data row {theirs}, bptui's is row {ours}: the order of examples differs."
+        "your example {example} of epoch {epoch} is data row {their_row}, bptui's is row {ours}: the order of examples \
+         differs."
     );
-    text += &shuffle_hint(session, epoch, example, theirs);
+    let known = their_rows(theirs, rows.map(|r| (r, Layout::Same)), session, epoch);
+    text += &shuffle_hint(session, epoch, &[(example, their_row)], &known);
     vec![text]
 }
 
-fn shuffle_hint(session: &Session, epoch: usize, example: usize, their_row: usize) -> String {
+/// The rows of the first examples of `epoch` their trace gives (its `row`, or the row whose
+/// features are their x, stored in `layout`): (example, row), at most 32.
+fn their_rows(
+    theirs: &Theirs,
+    rows: Option<(&RowIndex, Layout)>,
+    session: &Session,
+    epoch: usize,
+) -> Vec<(usize, usize)> {
+    let graph = session.graph();
+    let x = graph.features().map(|f| (graph.node(f).name.clone(), graph.node(f).shape.clone()));
+    (1..=session.examples_per_epoch().min(32))
+        .filter_map(|example| {
+            let record = theirs.fetch(epoch, example).ok()??;
+            let row = record.row.or_else(|| {
+                let (name, shape) = x.as_ref()?;
+                let (_, value) = record.forward.iter().find(|(n, _)| n == name)?;
+                let (index, layout) = rows?;
+                index.find(&layout.undo(shape, value)?)
+            })?;
+            Some((example, row))
+        })
+        .collect()
+}
+
+/// Which order gives their rows: a claim only when it gives every row their trace shows, at
+/// least three of them (one row matching is a 1-in-N coincidence).
+fn shuffle_hint(session: &Session, epoch: usize, here: &[(usize, usize)], known: &[(usize, usize)]) -> String {
     use crate::model::spec::Shuffle;
     let n = session.examples_per_epoch();
     let current = session.model().config.shuffle;
+    let mut seen: Vec<(usize, usize)> = known.to_vec();
+    seen.extend_from_slice(here);
+    seen.sort_unstable();
+    seen.dedup();
+    let gives = |order: &[usize]| seen.len() >= 3 && seen.iter().all(|&(x, r)| order.get(x - 1) == Some(&r));
     for (shuffle, gloss) in [
         (Shuffle::None, " (the file's order)"),
         (Shuffle::NumpyEpoch, " (np.random.seed(e); np.random.permutation(N), e from 0)"),
@@ -1037,20 +1108,23 @@ fn shuffle_hint(session: &Session, epoch: usize, example: usize, their_row: usiz
             continue;
         }
         let order = crate::session::epoch_order(shuffle, session.model().config.seed, epoch, n);
-        if order.get(example - 1) == Some(&their_row) {
+        if gives(&order) {
             return format!(
-                " Your order matches shuffle: {}{gloss}: set it in the model's train section.",
-                shuffle.name()
+                " Your order matches shuffle: {}{gloss} (on the {} rows your trace gives for this epoch): set it in \
+                 the model's train section.",
+                shuffle.name(),
+                seen.len()
             );
         }
     }
     // The homework's permutation seeded with the epoch counted from 1 instead of 0.
     let from_one = crate::numpy_rng::NumpyRandomState::new(epoch as u32).permutation(n);
-    if from_one.get(example - 1) == Some(&their_row) {
+    if gives(&from_one) {
         return format!(
-            " Your row is the one np.random.seed({epoch}); np.random.permutation(N) gives: the seed is the epoch counted \
-             from 1. The homework seeds epoch e with e counted from 0 (np.random.seed({}) for epoch {epoch}; \
-             shuffle: {} in the model).",
+            " Your rows are the ones np.random.seed({epoch}); np.random.permutation(N) gives (all {} your trace gives \
+             for this epoch): the seed is the epoch counted from 1. The homework seeds epoch e with e counted from 0 \
+             (np.random.seed({}) for epoch {epoch}; shuffle: {} in the model).",
+            seen.len(),
             epoch - 1,
             Shuffle::NumpyEpoch.name()
         );

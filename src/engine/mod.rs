@@ -217,12 +217,14 @@ impl Graph {
     /// For b whose consumer ŷ = softmax(b) feeds a cross-entropy loss: (ŷ, the loss), where
     /// dJ/db = ŷ − onehot(y*) holds.
     pub fn softmax_cross_entropy(&self, b: NodeId) -> Option<(NodeId, NodeId)> {
-        let &(softmax, _) = self.consumers(b).iter().find(|&&(u, _)| self.node(u).op == Op::Softmax)?;
-        let &(loss, _) = self
-            .consumers(softmax)
-            .iter()
-            .find(|&&(u, k)| k == 0 && matches!(self.node(u).op, Op::CrossEntropy { .. }))?;
-        Some((softmax, loss))
+        // dJ/db = ŷ − onehot(y*) holds only where b reaches J through these two alone: b read by
+        // the softmax only, the softmax by the cross-entropy only, and the cross-entropy is J.
+        let &[(softmax, _)] = self.consumers(b) else { return None };
+        let &[(loss, 0)] = self.consumers(softmax) else { return None };
+        (self.node(softmax).op == Op::Softmax
+            && matches!(self.node(loss).op, Op::CrossEntropy { .. })
+            && loss == self.loss)
+            .then_some((softmax, loss))
     }
 
     /// A parameter's number in [`Graph::params`].

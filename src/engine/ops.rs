@@ -978,11 +978,11 @@ fn affine_text(e: &Entry) -> Option<String> {
     Some(e.sum(terms))
 }
 
-/// Whether `lecture`, the loss by the lecture's formula from the rounded-looking numbers on
-/// screen, is the value computed: not so where the prediction rounded to exactly 0 or 1 and
-/// the loss was computed from its logits.
-fn shows_result(lecture: f64, result: f64) -> bool {
-    lecture.is_finite() && (lecture - result).abs() <= 1e-9 * result.abs().max(1e-300)
+/// Whether the lecture's formula, with the prediction `p` on screen, gives the loss: not so
+/// where p is exactly 0 or 1 in floating point (log 0, or log 1 = 0 for a loss that is not 0)
+/// and the loss was computed from the logits.
+fn shows_result(p: f64) -> bool {
+    p != 0.0 && p != 1.0 && p.is_finite()
 }
 
 /// `J = −log ŷ[y*] = −log ŷ[2] = −log(0.7)`, and the result; `symbols` is the first part. When
@@ -993,7 +993,7 @@ fn cross_entropy_text(e: &Entry, symbols: &str, logit: Option<NodeId>) -> Option
     let p = e.at(0, k)?;
     let lecture = e.equation(symbols, &format!("−log {y}[{k}] = −log({})", short(p)));
     match logit {
-        Some(b) if !shows_result(-p.ln(), e.result()) => {
+        Some(b) if !shows_result(p) => {
             let (bv, bn) = e.node(b);
             let bk = bv.iter().nth(k).copied()?;
             Some(format!(
@@ -1015,9 +1015,8 @@ fn binary_cross_entropy_text(e: &Entry, logit: Option<NodeId>) -> Option<String>
     let (yv, tv) = (e.at(0, 0)?, e.at(1, 0)?);
     let yn = e.name(0);
     let symbols = format!("−[y* log {yn} + (1 − y*) log(1 − {yn})]");
-    let lecture = -(tv * yv.ln() + (1.0 - tv) * (-yv).ln_1p());
     match logit {
-        Some(b) if !shows_result(lecture, e.result()) => {
+        Some(b) if !shows_result(yv) => {
             let (bv, bn) = e.node(b);
             let b0 = bv.iter().next().copied()?;
             Some(format!(

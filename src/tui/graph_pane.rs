@@ -115,8 +115,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let title = Line::from(vec![
         Span::styled(" Graph ", theme.heading()),
-        Span::raw("(↑↓ select · . follow) "),
         Span::styled(more, theme.current()),
+        Span::raw("(↑↓ select · . follow) "),
     ]);
     let block = super::pane_block(app, Pane::Graph, title);
     let inner = block.inner(area);

@@ -78,13 +78,15 @@ pub fn breakpoints(app: &App, at: usize, area: Rect, buf: &mut Buffer) {
     lines.push(Line::styled(" ↑↓ move · space on/off · x delete · Esc closes", theme.dim()));
     // The forms, with this model's own names.
     let out = &graph.node(graph.loss()).name;
-    let node =
-        (0..graph.len()).find(|&id| !graph.node(id).op.is_leaf()).map_or(out.as_str(), |id| &graph.node(id).name);
+    let one_word = |id: usize| !graph.node(id).name.contains(char::is_whitespace);
+    let node = (0..graph.len())
+        .find(|&id| !graph.node(id).op.is_leaf() && one_word(id))
+        .map_or(out.as_str(), |id| &graph.node(id).name);
     let mut forms = vec!["nan".to_string(), "diverge".into(), format!("|d{out}/d{node}| > 10"), format!("{out} > 2")];
     if let Some(&p) = graph.params().first() {
         forms.push(format!("ratio {} > 0.1", graph.node(p).name));
     }
-    if let Some(id) = (0..graph.len()).find(|&id| graph.node(id).op == Op::Sigmoid) {
+    if let Some(id) = (0..graph.len()).find(|&id| graph.node(id).op == Op::Sigmoid && one_word(id)) {
         forms.push(format!("saturated {} > 0.99", graph.node(id).name));
     }
     lines.push(Line::styled(format!(" add: b (selected node) or g break {}", forms.join(" | ")), theme.dim()));

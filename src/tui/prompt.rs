@@ -89,7 +89,8 @@ pub fn suggestions(graph: &Graph, sizes: Sizes) -> String {
         out.push(format!("row {}", sizes.examples.min(4) - 1));
     }
     let nodes = graph.nodes();
-    let computed = |id: &usize| !graph.node(*id).op.is_leaf();
+    // A sub-expression's name (`x * x`) is not one word the prompt can take.
+    let computed = |id: &usize| !graph.node(*id).op.is_leaf() && !nodes[*id].name.contains(char::is_whitespace);
     if let Some(n) = (0..nodes.len()).rev().find(computed) {
         out.push(format!("node {}", nodes[n].name));
     }

@@ -81,10 +81,13 @@ pub fn next_action(s: &Session) -> String {
             format!("update {}: {t} ← {t} − η·{}", graph.node(id).name, crate::engine::rules::d_of(graph, id))
         }
         (Phase::Evaluate, _) => format!(
-            "evaluate epoch {}: mean {} on the train and {} data",
+            "evaluate epoch {}: mean {} on the {} data",
             s.epoch(),
             crate::engine::rules::out(graph),
-            s.model().test_key
+            match s.model().test_data {
+                Some(_) => format!("train and {}", s.model().test_key),
+                None => "train".to_string(),
+            }
         ),
         _ => "nothing: training is finished (q quits)".to_string(),
     }

@@ -444,7 +444,7 @@ fn a_missing_bias_gradient_and_a_flipped_sign_are_named_once() {
     assert_eq!(code, 1, "{out}");
     assert!(out.starts_with("first divergence: epoch 1, example 1 (data row 0), adjoint dJ/dbeta"), "{out}");
     assert!(
-        out.contains("the bias's gradient is missing: column 0 of your dJ/dβ is zero and the rest is bptui's"),
+        out.contains("the bias's gradient is missing: the bias column of your dJ/dβ is zero and the rest is bptui's"),
         "{out}"
     );
 
@@ -456,4 +456,55 @@ fn a_missing_bias_gradient_and_a_flipped_sign_are_named_once() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("sign flipped: your adjoint dJ/db is the negative of bptui's"), "{out}");
     assert!(!out.contains("a constant factor"), "{out}");
+}
+
+/// From a review, three sentences that were not true of the numbers: ŷ − onehot(y*) offered
+/// for a loss that is 2 · cross-entropy; "your z is tanh(a)" for a z of zeros when a = 0 (zero
+/// initial weights); the loss's logit form ("y = 1 in floating point") for a y that is not 1.
+#[test]
+fn sentences_hold_only_where_the_numbers_bear_them_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = |name: &str, yaml: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, yaml).unwrap();
+        bptui::model::Model::load(&path).unwrap()
+    };
+    let twice = model(
+        "twice.yaml",
+        "name: twice\ngraph:\n  inputs: {x: features, t: label}\n  params: {w: {shape: [3, 2], init: {values: [[0.1, 0.2], [0.3, -0.1], [0.0, 0.5]]}}}\n  compute:\n    - v = matmul(w, x)\n    - J = 2 * cross_entropy(softmax(v), t)\n  output: J\ndata:\n  train: {rows: [[1, 1.0, 2.0]]}\n",
+    );
+    let v = twice.graph.find("v").unwrap();
+    assert_eq!(twice.graph.softmax_cross_entropy(v), None, "J is twice the cross-entropy");
+    let hw = bptui::model::Model::load(&repo("models/hw_network.yaml")).unwrap();
+    assert!(hw.graph.softmax_cross_entropy(hw.graph.find("b").unwrap()).is_some());
+
+    // Zero initial weights: a = 0, so tanh(a) = 0 says nothing about a z of zeros.
+    let text = std::fs::read_to_string(repo("models/two_layer.yaml"))
+        .unwrap()
+        .replace("init: {uniform: [-0.1, 0.1]}", "init: zeros");
+    let zero = dir.path().join("zero.yaml");
+    std::fs::write(&zero, text.replace("data/", &format!("{}/models/data/", env!("CARGO_MANIFEST_DIR")))).unwrap();
+    let path = dir.path().join("zero.jsonl");
+    let (code, out) = bptui(&["trace".as_ref(), zero.as_os_str(), "--out".as_ref(), path.as_os_str()]);
+    assert_eq!(code, 0, "{out}");
+    let mut records: Vec<Value> =
+        std::fs::read_to_string(&path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    record_of(&mut records, 1, 1)["forward"]["z"] = json!([0.0, 0.0, 0.0, 0.0]);
+    let trace = write(dir.path(), "zeros.jsonl", &records);
+    let (code, out) = bptui(&["diff".as_ref(), zero.as_os_str(), trace.as_os_str()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("forward value z") && !out.contains("tanh") && !out.contains("equals bptui's"), "{out}");
+
+    // y = σ(20) = 0.999999998: the lecture's formula with its numbers, not the logit form.
+    let sat = model(
+        "sat.yaml",
+        "name: sat\nnetwork:\n  inputs: 1\n  layers:\n    - {op: linear, name: b, weights: beta, units: 1, init: {values: [[0.0, 20.0]]}}\n    - {op: sigmoid, name: y}\n  loss: {op: binary_cross_entropy, name: J}\ndata:\n  train: {rows: [[1, 1.0]]}\n",
+    );
+    let mut s = bptui::session::Session::new(sat, bptui::engine::Backward::B);
+    let j = s.graph().find("J").unwrap();
+    while !s.value_ready(j) {
+        s.step();
+    }
+    let story = bptui::engine::rules::forward_story(s.graph(), s.workspace(), j, 0).unwrap();
+    assert!(story.contains("−[1 log 1 + 0 log 2.0612e-9]") && !story.contains("floating point"), "{story}");
 }
