@@ -211,27 +211,47 @@ pub fn non_finite_story(s: &Session, nf: &NonFinite) -> String {
     };
     let value = a.iter().nth(i).copied().unwrap_or(f64::NAN);
     let at = if a.ndim() == 0 { String::new() } else { format!("[{i}]") };
-    // The step's node: its inputs produced the number.
+    // The numbers the step read: a forward rule's or a pushing consumer's inputs; for a pull
+    // (Version A), each consumer's adjoint and inputs.
     let step = graph.node(nf.by);
-    let inputs: Vec<String> = step
-        .inputs
-        .iter()
-        .filter(|&&v| !matches!(graph.node(v).op, Op::Const(_)))
-        .map(|&v| {
-            let x = &ws.values[v];
-            if x.len() == a.len() {
-                format!("{}{at} = {}", graph.node(v).name, short(x.iter().nth(i).copied().unwrap_or(f64::NAN)))
-            } else if x.len() == 1 {
-                format!("{} = {}", graph.node(v).name, short(x.iter().next().copied().unwrap_or(f64::NAN)))
-            } else {
-                let min = x.iter().copied().fold(f64::INFINITY, f64::min);
-                let max = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                format!("{} in [{}, {}]", graph.node(v).name, short(min), short(max))
-            }
-        })
-        .collect();
+    let show = |name: String, x: &ndarray::ArrayD<f64>| {
+        if x.len() == a.len() && x.ndim() > 0 {
+            format!("{name}{at} = {}", short(x.iter().nth(i).copied().unwrap_or(f64::NAN)))
+        } else if x.len() == 1 {
+            format!("{name} = {}", short(x.iter().next().copied().unwrap_or(f64::NAN)))
+        } else {
+            let min = x.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            format!("{name} in [{}, {}]", short(min), short(max))
+        }
+    };
+    let values_of = |node: &crate::engine::Node| -> Vec<String> {
+        node.inputs
+            .iter()
+            .filter(|&&v| !matches!(graph.node(v).op, Op::Const(_)))
+            .map(|&v| show(graph.node(v).name.clone(), &ws.values[v]))
+            .collect()
+    };
+    let pulled = nf.phase == Phase::Backward && nf.by == nf.node && nf.node != graph.loss();
+    let inputs: Vec<String> = if pulled {
+        graph
+            .consumers(nf.node)
+            .iter()
+            .flat_map(|&(u, _)| {
+                let mut v = vec![show(format!("d{out}/d{}", graph.node(u).name), &ws.adjoints[u])];
+                v.extend(values_of(graph.node(u)));
+                v
+            })
+            .collect()
+    } else {
+        values_of(step)
+    };
     let rule = match nf.phase {
         Phase::Backward if nf.by != nf.node => format!("the backward step at {} (its push into {what})", step.name),
+        Phase::Backward if pulled => {
+            let from: Vec<&str> = graph.consumers(nf.node).iter().map(|&(u, _)| graph.node(u).name.as_str()).collect();
+            format!("the backward step at {} (pulled from {})", n.name, from.join(", "))
+        }
         Phase::Backward => format!("the backward step at {}", n.name),
         Phase::Update => format!("the update of {}", n.name),
         _ => n.equation.clone(),

@@ -230,6 +230,15 @@ fn a_nan_is_noticed_at_the_step_that_made_it() {
         let nf = s.first_non_finite().unwrap();
         assert_eq!(event.node(), Some(step_at), "{algorithm:?}: noticed at the step that made it");
         assert_eq!((nf.node, nf.by, nf.phase), (y, by, bptui::session::Phase::Backward), "{algorithm:?}");
+        // The story names the step and the numbers it read.
+        let story = bptui::session::breakpoints::non_finite_story(&s, nf);
+        let expected = match algorithm {
+            Backward::B => "dJ/dy[0] = NaN from the backward step at J (its push into dJ/dy) with y[0] = 1, y* = 1",
+            Backward::A => {
+                "dJ/dy[0] = NaN from the backward step at y (pulled from J) with dJ/dJ = 1, y[0] = 1, y* = 1"
+            }
+        };
+        assert_eq!(story, expected, "{algorithm:?}");
         // J itself is finite, computed from b: its text says so rather than −[1 log 1 + 0 log 0].
         let story = bptui::engine::rules::forward_story(&graph, s.workspace(), j, 0).unwrap();
         assert!(story.contains("y = 1 in floating point, so J is computed from the logit b"), "{story}");
