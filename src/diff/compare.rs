@@ -278,7 +278,7 @@ impl<'t> Comparer<'t> {
     ) -> Option<String> {
         let graph = session.graph();
         let out = &graph.node(graph.loss()).name;
-        let (mut differ, mut agree) = (Vec::new(), Vec::new());
+        let (mut differ, mut agree, mut zeros) = (Vec::new(), Vec::new(), Vec::new());
         for &(section, id) in rest {
             let name = &graph.node(id).name;
             let Some((_, their)) = section.of(record).iter().find(|(n, _)| n == name) else { continue };
@@ -287,6 +287,9 @@ impl<'t> Comparer<'t> {
                 self.aligned(session, section, id, ours, their, record).is_some_and(|(_, a)| self.tol.agree(ours, &a));
             let label = section.short(name, out);
             if same {
+                if ours.iter().all(|v| *v == 0.0) {
+                    zeros.push(label.clone());
+                }
                 agree.push(label);
             } else {
                 differ.push(label);
@@ -303,6 +306,15 @@ impl<'t> Comparer<'t> {
             text += &format!("{} agrees at {}", if differ.is_empty() { ", yours" } else { "; it" }, list(&agree));
         }
         text.push('.');
+        if !zeros.is_empty() {
+            // Zeros agree with zeros whatever the code that made them (zero initial weights).
+            let (them, are) = if zeros.len() == 1 { ("it", "is") } else { ("they", "are") };
+            text += &format!(
+                " Of these, {} {are} all zeros here (zero initial weights make many values 0), so that {them} agree says \
+                 little about your code.",
+                list(&zeros)
+            );
+        }
         if forward && !differ.is_empty() {
             text += " Fix this one first: what is computed after it depends on it.";
         }

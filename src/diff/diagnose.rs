@@ -105,9 +105,10 @@ pub enum InitVerdict {
 type Check = fn(&Context) -> Option<String>;
 
 /// The checks, in the order their sentences are printed.
-const CHECKS: [Check; 22] = [
+const CHECKS: [Check; 23] = [
     initial_weights,
     shapes,
+    scaled_features,
     data_row,
     arrangement,
     sign,
@@ -324,10 +325,34 @@ fn shapes(ctx: &Context) -> Option<String> {
     Some(format!("shapes differ: {sizes}, and no storage convention turns one into the other."))
 }
 
+/// Their x is the data's times a constant: features scaled (÷ 255) that the model reads as
+/// they are.
+fn scaled_features(ctx: &Context) -> Option<String> {
+    let graph = ctx.session.graph();
+    if graph.node(ctx.id).op != Op::Features || ctx.section != Section::Forward {
+        return None;
+    }
+    let (o, t) = compared(ctx)?;
+    if o.iter().filter(|v| **v != 0.0).count() < 2 {
+        return None;
+    }
+    let c = factor(&o, &t, &ctx.tol)?;
+    let name = ctx.name();
+    Some(format!(
+        "your {name} is the data's × {} (÷ {}): your features are scaled, and the model reads the file's numbers as \
+         they are. Train on the same numbers as bptui (or scale the data file itself).",
+        times(c),
+        short(1.0 / c)
+    ))
+}
+
 /// Their x is not ours: another row of the data (another order), or not a row of it at all.
 fn data_row(ctx: &Context) -> Option<String> {
     let graph = ctx.session.graph();
     if graph.node(ctx.id).op != Op::Features || ctx.section != Section::Forward || ctx.record.row.is_some() {
+        return None;
+    }
+    if scaled_features(ctx).is_some() {
         return None;
     }
     let rows = ctx.rows?;
@@ -450,6 +475,22 @@ fn label_off_by_one_in_loss(ctx: &Context) -> Option<String> {
     let y = y_hat.view().into_dimensionality::<Ix1>().ok()?;
     for k in (0..y.len()).filter(|&k| k != label) {
         if ctx.is(&ndarray::arr0(-y[k].ln()).into_dyn()) {
+            // k may be another row's label: the one at this example's place in the file, when
+            // the rows were shuffled without their labels.
+            let data = ctx.session.model().train_data.as_ref();
+            let at = ctx.record.example - 1;
+            let file_label = data.and_then(|d| d.labels.get(at).copied());
+            if let (Some(l), Some(row)) = (file_label, ctx.row) {
+                if l == k as f64 && row != at {
+                    return Some(format!(
+                        "your {} is −log ŷ[{k}], but this example's x is data row {row}, whose label is y* = {label}; \
+                         {k} is the label of row {at}, the file's example {}: were the rows shuffled without their \
+                         labels (np.random.shuffle(X) alone)? Shuffle x and y with one permutation.",
+                        ctx.name(),
+                        at + 1
+                    ));
+                }
+            }
             let off = k as i64 - label as i64;
             let how = if off.abs() == 1 { format!(" (the label off by {off:+})") } else { String::new() };
             return Some(format!(
@@ -486,6 +527,15 @@ fn loss_factor(ctx: &Context) -> Option<String> {
             "your {name} is bptui's ÷ {n}, the number of training examples: the per-example loss is not divided by N \
              (only the epoch's mean loss is)."
         ));
+    }
+    for (base, function) in [(2.0f64, "np.log2"), (10.0, "np.log10")] {
+        if (c * base.ln() - 1.0).abs() < 1e-6 {
+            return Some(format!(
+                "your {name} is bptui's × 1/ln {base} = {}: a logarithm to base {base} ({function}) where the loss \
+                 takes the natural log (np.log).",
+                short(1.0 / base.ln())
+            ));
+        }
     }
     None
 }
@@ -531,6 +581,12 @@ fn one_hot(ctx: &Context) -> Option<String> {
         return Some(format!(
             "your {d} equals ŷ: the one-hot of the label was left out. For softmax followed by cross-entropy, \
              {d} = ŷ − onehot(y*) (here y* = {label})."
+        ));
+    }
+    if ctx.their.is_some_and(|t| t.iter().all(|v| *v == 0.0)) {
+        return Some(format!(
+            "your {d} is all zeros, as ŷ − ŷ is: the prediction subtracted from itself where the one-hot label belongs. \
+             For softmax followed by cross-entropy, {d} = ŷ − onehot(y*) (here y* = {label})."
         ));
     }
     for k in (0..y_hat.len()).filter(|&k| k != label) {
@@ -809,6 +865,20 @@ fn factor(ours: &ArrayD<f64>, theirs: &ArrayD<f64>, tol: &Tolerance) -> Option<f
     strict.agree(&scaled, theirs).then_some(c)
 }
 
+/// Whether their parameter `p` after this example's update is bptui's (the session is past the
+/// example's updates when a difference is diagnosed).
+fn later_update_agrees(ctx: &Context, p: NodeId) -> bool {
+    let name = &ctx.session.graph().node(p).name;
+    let Some((_, theirs)) = ctx.record.params.iter().find(|(n, _)| n == name) else { return false };
+    agrees_stored_any_way(ctx, ctx.value(p), theirs)
+}
+
+/// Whether their array, under some storage convention, agrees with ours entry by entry
+/// (`align` alone also returns a mere fit of the shape).
+fn agrees_stored_any_way(ctx: &Context, ours: &ArrayD<f64>, theirs: &ArrayD<f64>) -> bool {
+    align(ours, theirs, |o, t| ctx.tol.agree(o, t)).is_some_and(|(_, a)| ctx.tol.agree(ours, &a))
+}
+
 /// A factor as a number of times: 5 significant digits, more where those would read as 1.
 fn times(c: f64) -> String {
     let s = short(c);
@@ -870,6 +940,37 @@ fn update_step(ctx: &Context) -> Option<String> {
     if let Some(changed) = rate_changed(ctx, c) {
         return Some(changed);
     }
+    // Another parameter's update of this example agreed: the rate is right there, so this
+    // parameter's step is not the learning_rate setting's doing.
+    let graph = ctx.session.graph();
+    let right: Vec<&str> = graph
+        .params()
+        .iter()
+        .filter(|&&p| p != ctx.id)
+        .filter(|&&p| {
+            ctx.agreed.contains(&(Section::Param, p))
+                // A later update of this example.
+                || later_update_agrees(ctx, p)
+        })
+        .map(|&p| graph.node(p).name.as_str())
+        .collect();
+    if !right.is_empty() {
+        let how = if (c * lr - 1.0).abs() < 1e-6 {
+            format!(
+                " Your step of {name} is g itself: is η missing from its update ({name} − g instead of {name} − η·g)?"
+            )
+        } else if (c - lr).abs() <= 1e-6 * lr.abs() {
+            format!(" The factor is η = {}: η applied twice to {name}?", short(lr))
+        } else {
+            String::new()
+        };
+        return Some(format!(
+            "your step of {name} is {} × bptui's, while your update of {} agreed: the learning rate is not applied \
+             alike to every parameter.{how}",
+            times(c),
+            right.join(" and ")
+        ));
+    }
     // The rate that gives their step, with the digits that tell it from the model's.
     let theirs = if short(c * lr) == short(lr) { format!("{:.9}", c * lr) } else { short(c * lr) };
     let other_rate = format!("is learning_rate in the model {theirs} (it says {})?", short(lr));
@@ -900,7 +1001,9 @@ fn rate_changed(ctx: &Context, c: f64) -> Option<String> {
         _ => (epoch, example - 1),
     };
     let theirs = ctx.theirs.value(previous.0, previous.1, Section::Param, ctx.name()).ok()??;
-    align(ctx.before(ctx.id), &theirs, |o, t| ctx.tol.agree(o, t))?;
+    if !agrees_stored_any_way(ctx, ctx.before(ctx.id), &theirs) {
+        return None;
+    }
     let lr = ctx.learning_rate();
     let schedule = if example == 1 && (c * epoch as f64 - 1.0).abs() < 1e-6 {
         format!(": η/epoch from epoch {epoch} on?")

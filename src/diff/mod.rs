@@ -230,10 +230,17 @@ pub fn prepare(model: &Model, theirs: &Theirs) -> Result<(Model, Vec<String>)> {
     if !initial.is_empty() {
         let names: Vec<String> =
             initial.iter().map(|(id, _, _)| theirs.their_name(&model.graph.node(*id).name).to_string()).collect();
-        notes.push(format!(
-            "started from your initial {} (your init record) instead of the model's init",
-            names.join(", ")
-        ));
+        // Said as it is: their init may be the model's own, bit for bit.
+        let same = initial.iter().all(|(id, value, _)| {
+            model.initial.iter().find(|(p, _)| p == id).is_some_and(|(_, v)| {
+                v.shape() == value.shape() && v.iter().zip(value.iter()).all(|(a, b)| a.to_bits() == b.to_bits())
+            })
+        });
+        notes.push(if same {
+            format!("started from your initial {} (your init record), the model's init exactly", names.join(", "))
+        } else {
+            format!("started from your initial {} (your init record) instead of the model's init", names.join(", "))
+        });
         for (id, value, _) in initial {
             match model.initial.iter_mut().find(|(p, _)| *p == id) {
                 Some((_, v)) => *v = value,

@@ -508,3 +508,42 @@ fn sentences_hold_only_where_the_numbers_bear_them_out() {
     let story = bptui::engine::rules::forward_story(s.graph(), s.workspace(), j, 0).unwrap();
     assert!(story.contains("−[1 log 1 + 0 log 2.0612e-9]") && !story.contains("floating point"), "{story}");
 }
+
+/// From a third student trial: features scaled by 1/255, η left out of one parameter's update
+/// (the other's agreeing), and a loss in log base 2, each named for what it is.
+#[test]
+fn scaling_a_missing_learning_rate_and_log2_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = own_trace(dir.path());
+    let edit = |name: &str, change: &dyn Fn(&mut Value)| -> String {
+        let mut records = records.clone();
+        change(record_of(&mut records, 1, 1));
+        let (code, out) = diff(&write(dir.path(), name, &records));
+        assert_eq!(code, 1, "{out}");
+        out
+    };
+    let out = edit("scaled.jsonl", &|r| {
+        let x: Vec<f64> = numbers(&r["forward"]["x"]).iter().map(|v| v / 255.0).collect();
+        r["forward"]["x"] = json!(x);
+    });
+    assert!(out.contains("forward value x") && out.contains("your x is the data's × 3.9216e-3 (÷ 255)"), "{out}");
+    assert!(!out.contains("not a row"), "{out}");
+
+    // β − g where bptui steps β − η·g (η = 0.1): their β after = ours + (η − 1)·g.
+    let out = edit("no_eta.jsonl", &|r| {
+        let g: Vec<Vec<f64>> = r["adjoints"]["beta"].as_array().unwrap().iter().map(numbers).collect();
+        let after: Vec<Vec<f64>> = r["params"]["beta"].as_array().unwrap().iter().map(numbers).collect();
+        let theirs: Vec<Vec<f64>> =
+            after.iter().zip(&g).map(|(a, g)| a.iter().zip(g).map(|(a, g)| a + (0.1 - 1.0) * g).collect()).collect();
+        r["params"]["beta"] = json!(theirs);
+    });
+    assert!(out.contains("parameter beta after the update"), "{out}");
+    assert!(out.contains("while your update of alpha agreed") && out.contains("is η missing from its update"), "{out}");
+    assert!(!out.contains("is learning_rate in the model"), "{out}");
+
+    let out = edit("log2.jsonl", &|r| {
+        let j = r["forward"]["J"].as_f64().unwrap();
+        r["forward"]["J"] = json!(j / std::f64::consts::LN_2);
+    });
+    assert!(out.contains("forward value J") && out.contains("a logarithm to base 2 (np.log2)"), "{out}");
+}
