@@ -1089,7 +1089,7 @@ fn missing_bias(ctx: &Context) -> Option<String> {
     let input = &graph.node(node.inputs[1]).name;
     Some(format!(
         "the bias is missing: your {} equals bptui's {} without the bias column, i.e. the 1 prepended to {input} \
-         ({input}₀ = 1) was left out.",
+         (the 1 of [1; {input}]) was left out.",
         ctx.name(),
         node.equation
     ))

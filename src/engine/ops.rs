@@ -838,7 +838,9 @@ impl Op {
             (Op::Dot, _) => vec![G, T(" · "), x(1 - k)],
             (Op::MatMul, 0) => vec![G, T(" · "), x(1), T("ᵀ")],
             (Op::MatMul, _) => vec![x(0), T("ᵀ · "), G],
-            (Op::Softmax, _) => vec![u.clone(), T(" ⊙ ("), G, T(" − "), G, T("·"), u, T(")")],
+            // Σ(·) sums a vector to one number: g·u, the dot product, written so that · keeps
+            // meaning a product of numbers.
+            (Op::Softmax, _) => vec![u.clone(), T(" ⊙ ("), G, T(" − Σ("), G, T(" ⊙ "), u, T("))")],
             (Op::Prepend1, _) => vec![T("("), G, T(")[1:]  (the entry of the 1 is dropped)")],
             (Op::Linear, 0) => vec![G, T(" · "), Piece::WithOne(1), T("ᵀ")],
             (Op::Linear, _) => vec![x(0), T("[:,1:]ᵀ · "), G],

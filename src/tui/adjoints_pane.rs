@@ -112,7 +112,7 @@ fn chain_rule(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
             symbolic(graph, &toks)
         );
         text.extend(wrapped(&rule, width, 4, theme.text()));
-        if visited_backward(s, u) {
+        if visited_backward(s, u) && term_current(s, u, k) {
             text.extend(wrapped(&format!("  = {}", substituted(graph, ws, &toks, inline)), width, 4, theme.dim()));
             let c = preview(&ws.contribution(graph, u, k), inline);
             let line = match algorithm {
@@ -120,6 +120,13 @@ fn chain_rule(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
                 Backward::B => format!("  {} added {c} to {}", graph.node(u).name, d_of(graph, v)),
             };
             text.extend(wrapped(&line, width, 4, theme.changed()));
+        } else if visited_backward(s, u) {
+            text.extend(wrapped(
+                "  (its numbers were the backward pass's; the parameters have been updated since)",
+                width,
+                4,
+                theme.dim(),
+            ));
         } else {
             let when = match algorithm {
                 Backward::A => format!("  waits for {} (visited before {})", d_of(graph, u), graph.node(v).name),
@@ -143,7 +150,7 @@ fn sum_and_identities(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> 
     let consumers = graph.consumers(v);
     let ready = s.adjoint_ready(v);
     let mut text = Vec::new();
-    if consumers.len() > 1 && ready {
+    if consumers.len() > 1 && ready && numbers_current(s, v) {
         // The chain rule's sum written out, with its result.
         let terms: Vec<String> = consumers
             .iter()
@@ -166,7 +173,7 @@ fn sum_and_identities(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> 
     }
     // A big array's rule for one entry, the first one on show, as a scalar computation.
     let a = &ws.adjoints[v];
-    if ready && a.len() > inline && consumers.len() == 1 {
+    if ready && a.len() > inline && consumers.len() == 1 && numbers_current(s, v) {
         let entry = app.scroll_of(Pane::Adjoints).row.min(a.len() - 1);
         if let Some(story) = entry_story(app, v, entry) {
             text.extend(wrapped(&story, width, 4, theme.text()));
@@ -197,12 +204,38 @@ fn own_pushes(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
             symbolic(graph, &toks)
         );
         text.extend(wrapped(&rule, width, 4, theme.text()));
-        if visited_backward(s, v) {
+        if visited_backward(s, v) && term_current(s, v, k) {
             let c = preview(&s.workspace().contribution(graph, v, k), inline);
             text.extend(wrapped(&format!("  added {c}"), width, 4, theme.changed()));
         }
     }
     text
+}
+
+/// Parameters updated since this example's backward pass: a rule that reads one, recomputed
+/// now, would not give the numbers the backward pass used (the adjoints shown stay its own).
+fn updated_params(s: &crate::session::Session) -> &[NodeId] {
+    let params = s.graph().params();
+    match s.phase() {
+        Phase::Update => &params[..s.index().min(params.len())],
+        Phase::Evaluate | Phase::Finished => params,
+        _ => &[],
+    }
+}
+
+/// Whether every number of the term consumer `u` adds for its input `k` is the backward pass's.
+fn term_current(s: &crate::session::Session, u: NodeId, k: usize) -> bool {
+    use crate::engine::rules::Tok;
+    let updated = updated_params(s);
+    term(s.graph(), u, k).iter().all(|t| match t {
+        Tok::Val(id, _) | Tok::Local { of: id, .. } | Tok::WithOne(id) => !updated.contains(id),
+        Tok::Text(_) => true,
+    })
+}
+
+/// Whether every term into `v`'s adjoint is still the backward pass's.
+fn numbers_current(s: &crate::session::Session, v: NodeId) -> bool {
+    s.graph().consumers(v).iter().all(|&(u, k)| term_current(s, u, k))
 }
 
 /// 4. The adjoint itself, in the node's shape, under the rules (`text`).
@@ -223,7 +256,7 @@ fn adjoint(app: &App, v: NodeId, text: Vec<Line<'static>>, inner: Rect, buf: &mu
     if show {
         let grid_h = rows_left.saturating_sub(1).max(2);
         let scroll = app.scroll_of(Pane::Adjoints);
-        lines.push(health(a, theme));
+        lines.push(health(a, width, theme));
         let g = scrolled(a, app.before(v, Kind::Adjoint), None, Viewport::new(scroll, width, grid_h), theme);
         app.set_limit(Pane::Adjoints, g.limit);
         lines.extend(g.lines);
@@ -245,7 +278,7 @@ fn beside_theirs(app: &App, v: NodeId, cmp: Beside, text: Vec<Line<'static>>, in
     let width = inner.width as usize;
     let a = &app.session.workspace().adjoints[v];
     let h = inner.height as usize;
-    let mut lines = vec![health(a, theme)];
+    let mut lines = vec![health(a, width, theme)];
     lines.extend(cmp.lines);
     let diagnosed = !cmp.diagnosis.is_empty();
     lines.extend(cmp.diagnosis);

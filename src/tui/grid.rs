@@ -257,38 +257,59 @@ fn extent(a: &ArrayD<f64>, view: Viewport, limit: Limit) -> Option<String> {
             let (m, n) = (a.shape()[0], a.shape()[1]);
             let (r, c) = (row.min(limit.max_row), col.min(limit.max_col));
             let fit = n - limit.max_col;
-            let rows = format!("rows {r}–{} of {m} (PgUp/PgDn)", (r + limit.page).min(m) - 1);
-            let cols = format!("cols {c}–{} of {n} (h/l)", (c + fit).min(n) - 1);
-            Some(match (limit.max_row > 0, limit.max_col > 0) {
-                (true, true) => format!("{rows} · {cols}"),
-                (true, false) => rows,
-                _ => cols,
-            })
+            let rows = format!("rows {r}–{} of {m}", (r + limit.page).min(m) - 1);
+            let cols = format!("cols {c}–{} of {n}", (c + fit).min(n) - 1);
+            // The longest that fits, so that a count is never cut ("of 12" for 129).
+            let forms: Vec<String> = match (limit.max_row > 0, limit.max_col > 0) {
+                (true, true) => vec![
+                    format!("{rows} (PgUp/PgDn) · {cols} (h/l)"),
+                    format!("{rows} · {cols}"),
+                    format!("{}×{} of {m}×{n}", (r + limit.page).min(m) - r, (c + fit).min(n) - c),
+                ],
+                (true, false) => vec![format!("{rows} (PgUp/PgDn)"), rows],
+                _ => vec![format!("{cols} (h/l)"), cols],
+            };
+            let last = forms.last().cloned();
+            forms.into_iter().find(|f| f.chars().count() <= width).or(last)
         }
         _ => None,
     }
 }
 
-/// Shape, min, max, mean, norm and the count of NaN/Inf of an array.
-pub fn health(a: &ArrayD<f64>, theme: &Theme) -> Line<'static> {
+/// Shape, min, max, mean, norm and the count of NaN/Inf of an array, as many of them as fit in
+/// `width` (a number is shown whole or not at all: cut, −5.6227e-4 would read as −5).
+pub fn health(a: &ArrayD<f64>, width: usize, theme: &Theme) -> Line<'static> {
     let finite: Vec<f64> = a.iter().copied().filter(|x| x.is_finite()).collect();
     let nan = a.iter().filter(|x| x.is_nan()).count();
     let inf = a.iter().filter(|x| x.is_infinite()).count();
     let dim = theme.dim();
-    let mut spans = vec![Span::styled(shape_str(a.shape()), theme.heading())];
+    let mut fields: Vec<Vec<Span<'static>>> = vec![vec![Span::styled(shape_str(a.shape()), theme.heading())]];
+    let bad = nan + inf > 0;
+    if bad {
+        // A NaN or an infinity comes first: it is what the line is for.
+        fields.push(vec![Span::styled(format!("  NaN {nan} Inf {inf}"), theme.bad())]);
+    }
     if a.len() > 1 && !finite.is_empty() {
         let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
         let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let mean = finite.iter().sum::<f64>() / finite.len() as f64;
         let norm = finite.iter().map(|x| x * x).sum::<f64>().sqrt();
         for (k, v) in [("min", min), ("max", max), ("mean", mean), ("‖·‖", norm)] {
-            spans.push(Span::styled(format!("  {k} "), dim));
-            spans.push(Span::raw(short(v)));
+            fields.push(vec![Span::styled(format!("  {k} "), dim), Span::raw(short(v))]);
         }
     }
-    if a.len() > 1 || nan + inf > 0 {
-        let bad_style: Style = if nan + inf > 0 { theme.bad() } else { dim };
-        spans.push(Span::styled(format!("  NaN {nan} Inf {inf}"), bad_style));
+    if a.len() > 1 && !bad {
+        fields.push(vec![Span::styled(format!("  NaN {nan} Inf {inf}"), dim)]);
+    }
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for field in fields {
+        let w: usize = field.iter().map(|s| s.content.chars().count()).sum();
+        if used + w > width && !spans.is_empty() {
+            break;
+        }
+        used += w;
+        spans.extend(field);
     }
     Line::from(spans)
 }

@@ -205,7 +205,8 @@ pub fn watches(app: &App, area: Rect, buf: &mut Buffer) {
         .map(|&id| {
             let n = graph.node(id);
             let mut spans = vec![Span::styled(format!(" w {:<6}", n.name), theme.key())];
-            spans.extend(health(&ws.values[id], theme).spans);
+            let room = (area.width as usize).saturating_sub(9);
+            spans.extend(health(&ws.values[id], room, theme).spans);
             if let Some(p) = graph.param_index(id) {
                 let norm = |a: &ndarray::ArrayD<f64>| a.iter().map(|v| v * v).sum::<f64>().sqrt();
                 let before = s.param_before(p);

@@ -62,7 +62,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         app.set_limit(Pane::Values, Default::default());
         return;
     }
-    lines.push(health(a, theme));
+    lines.push(health(a, width, theme));
     // The computation of the first entry on show, with its numbers.
     let entry = app.scroll_of(Pane::Values).row.min(a.len().saturating_sub(1));
     let entry = if a.ndim() == 2 { entry * a.shape()[1] } else { entry };
@@ -88,7 +88,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let before = app.before(id, Kind::Value);
     let mut notes = Vec::new();
     if let Some(input) = bias_input(graph, id) {
-        notes.push(format!("column 0 multiplies the 1 prepended to {input}: [1; {input}] ({input}₀ = 1)"));
+        notes.push(format!("column 0 multiplies the 1 prepended to {input}: the 1 of [1; {input}]"));
     }
     if before.is_some_and(|b| b != a) {
         notes.push("highlighted: changed by the last step".to_string());

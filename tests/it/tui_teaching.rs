@@ -76,8 +76,9 @@ fn bias_notes_name_the_layers_own_input() {
     select(&mut a, "beta");
     let text = screen(&mut a, 160, 45);
     assert!(text.contains("Value of β"), "{text}");
-    assert!(text.contains("column 0 multiplies the 1 prepended to z: [1; z] (z₀ = 1)"), "{text}");
-    assert!(!text.contains("x₀ = 1"), "{text}");
+    assert!(text.contains("column 0 multiplies the 1 prepended to z: the 1 of [1; z]"), "{text}");
+    // Not z₀: z[0] is z's first entry on screen.
+    assert!(!text.contains("₀ = 1"), "{text}");
     assert!(text.contains("[0,0]*"), "{text}");
     assert!(!text.contains("]b "), "{text}");
 }
