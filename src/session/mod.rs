@@ -272,6 +272,16 @@ impl Session {
         }
     }
 
+    /// The version of this example's backward pass: the one running or done, and before it
+    /// (in the forward phase) the one to come. The adjoints on show are this version's.
+    pub fn backward_version(&self) -> Backward {
+        if self.phase == Phase::Forward {
+            self.next_algorithm
+        } else {
+            self.algorithm
+        }
+    }
+
     /// The version that will be used by the next backward phase.
     pub fn next_algorithm(&self) -> Backward {
         self.next_algorithm

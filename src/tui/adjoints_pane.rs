@@ -51,7 +51,7 @@ fn standing(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
     let s = &app.session;
     let graph = s.graph();
     let theme = &app.theme;
-    let algorithm = s.algorithm();
+    let algorithm = s.backward_version();
     let version = format!("Version {}", algorithm.letter());
     let ready = s.adjoint_ready(v);
     let name = &graph.node(v).name;
@@ -80,7 +80,7 @@ fn chain_rule(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
         return wrapped(&start, width, 2, theme.heading());
     }
     let ws = s.workspace();
-    let algorithm = s.algorithm();
+    let algorithm = s.backward_version();
     let inline = inline_max(width);
     let consumers = graph.consumers(v);
     let names: Vec<String> = consumers.iter().map(|&(u, _)| graph.node(u).name.clone()).collect();
@@ -188,7 +188,7 @@ fn own_pushes(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
     let graph = s.graph();
     let theme = &app.theme;
     let outs: Vec<(usize, NodeId)> = graph.pushes(v).collect();
-    if s.algorithm() != Backward::B || outs.is_empty() {
+    if s.backward_version() != Backward::B || outs.is_empty() {
         return Vec::new();
     }
     let inline = inline_max(width);
@@ -245,7 +245,7 @@ fn adjoint(app: &App, v: NodeId, text: Vec<Line<'static>>, inner: Rect, buf: &mu
     let width = inner.width as usize;
     // Version B before any consumer has pushed: nothing is computed yet (no grid of zeros).
     let show =
-        s.phase() != Phase::Forward && (s.adjoint_ready(v) || (s.algorithm() == Backward::B && pushes_done(s, v) > 0));
+        s.phase() != Phase::Forward && (s.adjoint_ready(v) || (s.backward_version() == Backward::B && pushes_done(s, v) > 0));
     let a = &s.workspace().adjoints[v];
     let cmp = if show { super::against::beside(app, Kind::Adjoint, v, a, width) } else { None };
     if let Some(cmp) = cmp {

@@ -896,6 +896,16 @@ fn run(app: &mut App, action: Action) {
                 Some(h) => h.set_algorithm(&mut app.session, next),
                 None => app.session.set_algorithm(next),
             }
+            let how = match next {
+                Backward::A => "a node pulls its adjoint from its consumers",
+                Backward::B => "a node pushes into its inputs",
+            };
+            let when = if app.session.phase() == crate::session::Phase::Backward || app.session.backward_version() != next {
+                "from the next backward pass"
+            } else {
+                "for this example's backward pass"
+            };
+            app.view.last = Some(format!("Version {} {when}: {how}", next.letter()));
         }
         Action::Quit => {
             // A running worker is told to stop; the app does not wait for it.

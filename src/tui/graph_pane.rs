@@ -38,7 +38,7 @@ fn adjoint_mark(s: &Session, id: NodeId) -> char {
         ' '
     } else if s.adjoint_ready(id) {
         '∂'
-    } else if s.algorithm() == crate::engine::Backward::B && pushes_done(s, id) > 0 {
+    } else if s.backward_version() == crate::engine::Backward::B && pushes_done(s, id) > 0 {
         '~'
     } else {
         '·'

@@ -105,10 +105,10 @@ fn phase_text(s: &Session) -> String {
 }
 
 fn algorithm_text(s: &Session) -> String {
-    if s.algorithm() != s.next_algorithm() {
-        format!("{} ({} from next backward)", s.algorithm().letter(), s.next_algorithm().letter())
+    if s.backward_version() != s.next_algorithm() {
+        format!("{} ({} from next backward)", s.backward_version().letter(), s.next_algorithm().letter())
     } else {
-        s.algorithm().letter().to_string()
+        s.backward_version().letter().to_string()
     }
 }
 

@@ -324,3 +324,18 @@ fn y_copies_a_numpy_literal_and_s_saves_the_step() {
     assert!(files.iter().any(|f| f == "bptui-z.py"), "{files:?}");
     assert!(files.iter().any(|f| f.starts_with("bptui-step-e1-x1-forward") && f.ends_with(".npz")), "{files:?}");
 }
+
+/// `a` after a Version B backward pass switches the next one, and leaves the finished pass
+/// described as it was computed (Version B), saying what it did.
+#[test]
+fn switching_the_version_does_not_relabel_the_finished_pass() {
+    let mut a = app("two_layer.yaml");
+    press(&mut a, "ff");
+    assert_eq!(a.session.phase(), bptui::session::Phase::Update);
+    press(&mut a, "a");
+    let last = a.view.last.clone().unwrap_or_default();
+    assert!(last.starts_with("Version A from the next backward pass"), "{last}");
+    let text = screen(&mut a, 160, 45);
+    assert!(text.contains("final for this example (Version B)"), "{text}");
+    assert!(text.contains("B (A from next backward)"), "{text}");
+}
