@@ -227,6 +227,17 @@ impl Graph {
             .then_some((softmax, loss))
     }
 
+    /// After how many steps of the backward pass dJ/d(id) is final: in Version A, its own step
+    /// (which pulls it); in Version B, its last consumer's (which pushes the last term in), and
+    /// for the output, its own first step. `None` when the pass does not compute it.
+    pub fn adjoint_final_after(&self, id: NodeId, algorithm: Backward) -> Option<usize> {
+        let own = self.backward_position(id)? + 1;
+        if algorithm == Backward::A {
+            return Some(own);
+        }
+        Some(self.consumers(id).iter().filter_map(|&(u, _)| self.backward_position(u)).max().map_or(own, |p| p + 1))
+    }
+
     /// A parameter's number in [`Graph::params`].
     pub fn param_index(&self, id: NodeId) -> Option<usize> {
         self.param_pos.get(id).copied().flatten()

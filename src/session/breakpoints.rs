@@ -66,14 +66,26 @@ impl Condition {
                 }
                 s.first_non_finite().map(|nf| non_finite_story(s, nf))
             }
-            Condition::Node(id) => (event.node() == Some(id)).then(|| {
+            Condition::Node(id) => {
                 let name = &graph.node(id).name;
                 match event {
-                    Event::Backward { .. } => format!("backward step at {name}"),
-                    Event::Update { .. } => format!("{name} updated"),
-                    _ => format!("{name} computed"),
+                    // Its adjoint final: in Version B at its last consumer's push.
+                    Event::Backward { node, algorithm } => {
+                        let step = graph.backward_position(node).map(|p| p + 1);
+                        (step.is_some() && graph.adjoint_final_after(id, algorithm) == step).then(|| {
+                            let out = &graph.node(graph.loss()).name;
+                            if node == id {
+                                format!("d{out}/d{name} final (backward step at {name})")
+                            } else {
+                                format!("d{out}/d{name} final ({}'s push into it)", graph.node(node).name)
+                            }
+                        })
+                    }
+                    _ if event.node() != Some(id) => None,
+                    Event::Update { .. } => Some(format!("{name} updated")),
+                    _ => Some(format!("{name} computed")),
                 }
-            }),
+            }
             Condition::Threshold { node, kind, measure, above, limit } => {
                 let done = match (kind, event) {
                     (

@@ -244,8 +244,8 @@ fn adjoint(app: &App, v: NodeId, text: Vec<Line<'static>>, inner: Rect, buf: &mu
     let theme = &app.theme;
     let width = inner.width as usize;
     // Version B before any consumer has pushed: nothing is computed yet (no grid of zeros).
-    let show =
-        s.phase() != Phase::Forward && (s.adjoint_ready(v) || (s.backward_version() == Backward::B && pushes_done(s, v) > 0));
+    let show = s.phase() != Phase::Forward
+        && (s.adjoint_ready(v) || (s.backward_version() == Backward::B && pushes_done(s, v) > 0));
     let a = &s.workspace().adjoints[v];
     let cmp = if show { super::against::beside(app, Kind::Adjoint, v, a, width) } else { None };
     if let Some(cmp) = cmp {

@@ -294,7 +294,12 @@ impl Spot {
         let (phase, index) = match d.value().map(|(section, name)| (section, g.find(name))) {
             None | Some((_, None)) => (0, 0),
             Some((Section::Forward, Some(id))) => (0, after(g.forward_position(id))),
-            Some((Section::Adjoint, Some(id))) => (1, after(g.backward_position(id))),
+            Some((Section::Adjoint, Some(id))) => {
+                // Where the adjoint is final (Version B: after its last consumer's push).
+                let this_example = d.epoch == s.epoch() && example == s.position().example;
+                let version = if this_example { s.backward_version() } else { s.next_algorithm() };
+                (1, g.adjoint_final_after(id, version).unwrap_or(0))
+            }
             Some((Section::Param, Some(id))) => (2, after(g.param_index(id))),
         };
         Spot { epoch: d.epoch, example: example - 1, phase, index }
@@ -900,11 +905,12 @@ fn run(app: &mut App, action: Action) {
                 Backward::A => "a node pulls its adjoint from its consumers",
                 Backward::B => "a node pushes into its inputs",
             };
-            let when = if app.session.phase() == crate::session::Phase::Backward || app.session.backward_version() != next {
-                "from the next backward pass"
-            } else {
-                "for this example's backward pass"
-            };
+            let when =
+                if app.session.phase() == crate::session::Phase::Backward || app.session.backward_version() != next {
+                    "from the next backward pass"
+                } else {
+                    "for this example's backward pass"
+                };
             app.view.last = Some(format!("Version {} {when}: {how}", next.letter()));
         }
         Action::Quit => {

@@ -105,8 +105,9 @@ fn d_lands_on_the_changed_adjoint_then_finds_nothing_more() {
     press_d(&mut a);
     let s = &a.session;
     assert_eq!((s.epoch(), s.example() + 1, s.phase()), (1, 3, Phase::Backward));
-    // Just after the backward step at a (in Version B the step that pushes into alpha).
-    let pos = s.graph().backward_order().iter().position(|&n| n == node(&a, "a")).unwrap();
+    // Just after the step that made dJ/da final: in Version B, z's push into it (the step
+    // before a's own, which would already push the wrong dJ/da on into alpha).
+    let pos = s.graph().backward_order().iter().position(|&n| n == node(&a, "z")).unwrap();
     assert_eq!(s.index(), pos + 1);
     assert_eq!(a.view.selected, node(&a, "a"));
     assert!(!a.view.follow, "the selection is pinned to the divergence");

@@ -339,3 +339,20 @@ fn switching_the_version_does_not_relabel_the_finished_pass() {
     assert!(text.contains("final for this example (Version B)"), "{text}");
     assert!(text.contains("B (A from next backward)"), "{text}");
 }
+
+/// A node breakpoint stops where the node's adjoint becomes final: in Version B at its last
+/// consumer's push (z's own step comes later and pushes it on).
+#[test]
+fn a_node_breakpoint_stops_where_the_adjoint_is_final() {
+    let mut a = app("two_layer.yaml");
+    press(&mut a, "gbreak node z\n");
+    press(&mut a, "c");
+    assert_eq!(a.session.phase(), bptui::session::Phase::Forward, "first the forward step computing z");
+    press(&mut a, "c");
+    let s = &a.session;
+    let b = s.graph().find("b").unwrap();
+    assert_eq!(s.phase(), bptui::session::Phase::Backward);
+    assert_eq!(s.index(), s.graph().backward_position(b).unwrap() + 1, "right after b's push");
+    let last = a.view.last.clone().unwrap_or_default();
+    assert!(last.contains("dJ/dz final (b's push into it)"), "{last}");
+}
