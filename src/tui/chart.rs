@@ -69,7 +69,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .iter()
         .filter_map(|m| {
             let train = m.train.and_then(|t| t.error)?;
-            let test = m.test.and_then(|t| t.error).map(|e| format!(" test {}", short(e))).unwrap_or_default();
+            let key = &s.model().test_key;
+            let test = m.test.and_then(|t| t.error).map(|e| format!(" {key} {}", short(e))).unwrap_or_default();
             Some(format!("{}: train {}{test}", m.epoch, short(train)))
         })
         .collect();
