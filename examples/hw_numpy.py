@@ -33,7 +33,11 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
-from bptui_trace import Trace  # noqa: E402
+try:
+    from bptui_trace import Trace  # noqa: E402
+except ImportError:
+    sys.exit("hw_numpy.py records its trace with bptui_trace.py: copy python/bptui_trace.py from the bptui "
+             "repository next to this script (it is found in ../python when the script stays in examples/)")
 
 BUGS = [
     "transposed_gradient",

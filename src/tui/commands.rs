@@ -119,7 +119,15 @@ fn submit(app: &mut App) {
     }
     match command {
         Command::Goto(goto) => match travel::resolve(app, &goto) {
-            Ok(target) => travel::go(app, target),
+            Ok(target) => {
+                // A node's step asked for: that node is the one to look at, pinned there (as
+                // `d` pins its divergence) so that the steps do not move the selection on.
+                if let Some((_, id)) = goto.step {
+                    app.view.selected = id;
+                    app.view.follow = false;
+                }
+                travel::go(app, target);
+            }
             Err(why) => app.overlay.open(Window::Prompt(Prompt { text: p.text, browsing: None, message: Some(why) })),
         },
         Command::Break(condition) => {

@@ -161,6 +161,10 @@ fn the_prompt_suggests_what_works_here() {
     press(&mut q, "gfrobnicate\n");
     let m = message(&q);
     assert!(m.contains("try e 1 x 1, node y") && !m.contains("row") && !m.contains("update"), "{m}");
+    // A node's step gone to selects that node.
+    let mut c = app("two_layer.yaml");
+    press(&mut c, "gnode b\n");
+    assert_eq!(c.view.selected, c.session.graph().find("b").unwrap());
     // At the run's end.
     press(&mut a, "\x1bR");
     press(&mut a, "gnode b\n");
