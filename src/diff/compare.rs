@@ -307,11 +307,13 @@ impl<'t> Comparer<'t> {
         }
         text.push('.');
         if !zeros.is_empty() {
-            // Zeros agree with zeros whatever the code that made them (zero initial weights).
+            // Zeros agree with zeros whatever the code that made them; the likely cause is named
+            // only when the numbers show it (a weight matrix all zeros before this example).
             let (them, are) = if zeros.len() == 1 { ("it", "is") } else { ("they", "are") };
+            let zero_weights = (0..graph.params().len()).any(|p| session.param_before(p).iter().all(|v| *v == 0.0));
+            let cause = if zero_weights { " (zero weights make many values 0)" } else { "" };
             text += &format!(
-                " Of these, {} {are} all zeros here (zero initial weights make many values 0), so that {them} agree says \
-                 little about your code.",
+                " Of these, {} {are} all zeros here{cause}, so that {them} agree says little about your code.",
                 list(&zeros)
             );
         }

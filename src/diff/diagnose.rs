@@ -717,17 +717,21 @@ fn stored_bias_last(ctx: &Context, w: NodeId) -> bool {
     })
 }
 
+/// z = σ(a) when an adjoint dJ/da is compared and the sigmoid is a's one consumer, so that
+/// dJ/da = dJ/dz ⊙ σ′ alone.
+fn sole_sigmoid(ctx: &Context) -> Option<NodeId> {
+    let graph = ctx.session.graph();
+    match graph.consumers(ctx.id) {
+        &[(z, 0)] if ctx.section == Section::Adjoint && graph.node(z).op == Op::Sigmoid => Some(z),
+        _ => None,
+    }
+}
+
 /// dJ/da = dJ/dz ⊙ a(1 − a): the sigmoid's derivative taken at its input a instead of its
 /// output z = σ(a).
 fn sigmoid_derivative_at_input(ctx: &Context) -> Option<String> {
-    if ctx.section != Section::Adjoint {
-        return None;
-    }
+    let z = sole_sigmoid(ctx)?;
     let graph = ctx.session.graph();
-    let &[(z, 0)] = graph.consumers(ctx.id) else { return None };
-    if graph.node(z).op != Op::Sigmoid {
-        return None;
-    }
     let a = ctx.value(ctx.id);
     let candidate = ctx.adjoint(z) * &a.mapv(|v| v * (1.0 - v));
     if !ctx.is(&candidate) {
@@ -745,15 +749,8 @@ fn sigmoid_derivative_at_input(ctx: &Context) -> Option<String> {
 /// dJ/da = dJ/dz ⊙ z or dJ/dz ⊙ (1 − z): one of the two factors of the sigmoid's derivative
 /// z(1 − z) left out.
 fn sigmoid_derivative_half(ctx: &Context) -> Option<String> {
-    if ctx.section != Section::Adjoint {
-        return None;
-    }
+    let z = sole_sigmoid(ctx)?;
     let graph = ctx.session.graph();
-    // dJ/da is dJ/dz ⊙ σ′ only when the sigmoid is a's one consumer.
-    let &[(z, 0)] = graph.consumers(ctx.id) else { return None };
-    if graph.node(z).op != Op::Sigmoid {
-        return None;
-    }
     let (an, zn) = (greek(ctx.name()), greek(&graph.node(z).name));
     let zv = ctx.value(z);
     let halves = [(zn.clone(), zv.clone()), (format!("(1 − {zn})"), zv.mapv(|v| 1.0 - v))];
@@ -1104,16 +1101,22 @@ fn other_activation(ctx: &Context) -> Option<String> {
         return None;
     }
     let a = ctx.value(node.inputs[0]);
-    let sigmoid = |v: f64| 1.0 / (1.0 + crate::engine::exp::exp(-v));
-    let candidates: [(Op, &str, ArrayD<f64>); 3] = [
-        (Op::Sigmoid, "sigmoid", a.mapv(sigmoid)),
-        (Op::Tanh, "tanh", a.mapv(f64::tanh)),
-        (Op::Relu, "relu", a.mapv(|v| v.max(0.0))),
-    ];
+    // Each other activation's own forward rule, on the same input.
+    let applied = |op: &Op| {
+        let mut out = ArrayD::zeros(a.raw_dim());
+        op.forward(&node.inputs, &ctx.session.workspace().values, &mut out);
+        out
+    };
     // A candidate that is its input (relu of positives) or all zeros (tanh of zeros) tells
     // nothing about which function was applied.
     let telling = |c: &ArrayD<f64>| c != a && c.iter().any(|v| *v != 0.0);
-    let (_, word, _) = candidates.iter().find(|(op, _, c)| *op != node.op && telling(c) && ctx.is(c))?;
+    let op = [Op::Sigmoid, Op::Tanh, Op::Relu].into_iter().find(|op| {
+        *op != node.op && {
+            let c = applied(op);
+            telling(&c) && ctx.is(&c)
+        }
+    })?;
+    let word = op.name();
     let input = &graph.node(node.inputs[0]).name;
     Some(format!(
         "your {} is {word}({input}), where the model computes {}: if your network uses {word}, the model should say \

@@ -130,23 +130,23 @@ pub fn all_finite(a: &[f64]) -> bool {
 }
 
 /// max |v| over the entries (+0 when there are none), or NaN when one is not finite. The
-/// maximum does not depend on the order the entries are visited in, so four run side by side.
+/// maximum does not depend on the order the entries are visited in, so four run side by side;
+/// a NaN, once met, stays (it is not greater than anything, so it is let in by name).
 pub fn max_abs(values: &[f64]) -> f64 {
+    let larger = |a: f64, m: f64| if a > m || a.is_nan() { a } else { m };
     let mut m = [0.0f64; 4];
     let chunks = values.chunks_exact(4);
     let rest = chunks.remainder();
     for c in chunks {
         for k in 0..4 {
-            let a = c[k].abs();
-            m[k] = if a > m[k] { a } else { m[k] };
+            m[k] = larger(c[k].abs(), m[k]);
         }
     }
     for &v in rest {
-        let a = v.abs();
-        m[0] = if a > m[0] { a } else { m[0] };
+        m[0] = larger(v.abs(), m[0]);
     }
-    let best = m.iter().fold(0.0f64, |b, &a| if a > b { a } else { b });
-    if best.is_finite() && all_finite(values) {
+    let best = m.iter().fold(0.0f64, |b, &a| larger(a, b));
+    if best.is_finite() {
         best
     } else {
         f64::NAN
@@ -438,6 +438,25 @@ mod tests {
                 expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 "{m}×{n} binary {binary}"
             );
+        }
+    }
+
+    /// max |v| is the plain fold's, and NaN as soon as one entry is NaN or infinite, wherever
+    /// it stands among the lanes.
+    #[test]
+    fn max_abs_is_the_largest_magnitude_or_nan() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+        for n in 0..23 {
+            let v = random(&mut rng, n, true);
+            let plain = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            assert_eq!(max_abs(&v).to_bits(), plain.to_bits(), "n = {n}");
+            for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                for at in 0..n {
+                    let mut w = v.clone();
+                    w[at] = bad;
+                    assert!(max_abs(&w).is_nan(), "n = {n}, {bad} at {at}");
+                }
+            }
         }
     }
 

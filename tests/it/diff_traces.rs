@@ -19,9 +19,16 @@ fn bptui(args: &[&std::ffi::OsStr]) -> (i32, String) {
 
 /// bptui's own trace of models/two_layer.yaml (3 epochs of 16 examples), one JSON value a line.
 fn own_trace(dir: &Path) -> Vec<Value> {
-    let path = dir.join("own.jsonl");
-    let (code, out) =
-        bptui(&["trace".as_ref(), repo("models/two_layer.yaml").as_os_str(), "--out".as_ref(), path.as_os_str()]);
+    trace_of(dir, &repo("models/two_layer.yaml"), &[])
+}
+
+/// bptui's own trace of `model` (with `trace`'s extra arguments), one JSON value a line.
+fn trace_of(dir: &Path, model: &Path, args: &[&str]) -> Vec<Value> {
+    let stem = model.file_stem().unwrap().to_string_lossy();
+    let path = dir.join(format!("own_{stem}.jsonl"));
+    let mut all: Vec<&std::ffi::OsStr> = vec!["trace".as_ref(), model.as_os_str(), "--out".as_ref(), path.as_os_str()];
+    all.extend(args.iter().map(|a| std::ffi::OsStr::new(*a)));
+    let (code, out) = bptui(&all);
     assert_eq!(code, 0, "{out}");
     std::fs::read_to_string(&path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
@@ -111,11 +118,7 @@ fn an_init_record_replaces_the_models_init() {
     assert!(text.contains("values"), "the model's init was replaced");
     let other = dir.path().join("other.yaml");
     std::fs::write(&other, &text).unwrap();
-    let path = dir.path().join("other.jsonl");
-    let (code, out) = bptui(&["trace".as_ref(), other.as_os_str(), "--out".as_ref(), path.as_os_str()]);
-    assert_eq!(code, 0, "{out}");
-    let records: Vec<Value> =
-        std::fs::read_to_string(&path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let records = trace_of(dir.path(), &other, &[]);
 
     // Without the init record: the first value that reads alpha differs, and why is said.
     let (code, out) = diff(&write(dir.path(), "no_init.jsonl", &records));
@@ -257,8 +260,7 @@ fn a_sigmoid_derivative_taken_at_its_input_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let mut records = own_trace(dir.path());
     let first = &mut records[0];
-    let a: Vec<f64> = first["forward"]["a"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-    let dz: Vec<f64> = first["adjoints"]["z"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let (a, dz) = (numbers(&first["forward"]["a"]), numbers(&first["adjoints"]["z"]));
     let wrong: Vec<f64> = a.iter().zip(&dz).map(|(a, g)| g * (a * (1.0 - a))).collect();
     first["adjoints"]["a"] = json!(wrong);
     let (code, out) = diff(&write(dir.path(), "sigmoid_at_a.jsonl", &records));
@@ -274,26 +276,10 @@ fn a_sigmoid_derivative_taken_at_its_input_is_named() {
 fn an_update_before_backprop_is_named_with_separate_biases() {
     let dir = tempfile::tempdir().unwrap();
     let model = repo("tests/homework/models/separate_bias_f32.yaml");
-    let path = dir.path().join("own.jsonl");
-    let (code, out) = bptui(&[
-        "trace".as_ref(),
-        model.as_os_str(),
-        "--out".as_ref(),
-        path.as_os_str(),
-        "--examples".as_ref(),
-        "2".as_ref(),
-    ]);
-    assert_eq!(code, 0, "{out}");
-    let mut records: Vec<Value> =
-        std::fs::read_to_string(&path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut records = trace_of(dir.path(), &model, &["--examples", "2"]);
     let first = &mut records[0];
-    let beta: Vec<Vec<f64>> = first["params"]["beta"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect())
-        .collect();
-    let db: Vec<f64> = first["adjoints"]["b"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let beta: Vec<Vec<f64>> = first["params"]["beta"].as_array().unwrap().iter().map(numbers).collect();
+    let db = numbers(&first["adjoints"]["b"]);
     let dz: Vec<f64> = (0..beta[0].len()).map(|j| (0..beta.len()).map(|i| beta[i][j] * db[i]).sum()).collect();
     first["adjoints"]["z"] = json!(dz);
     let bad = dir.path().join("update_before.jsonl");
@@ -330,8 +316,7 @@ fn a_bias_slice_off_by_one_is_named_in_a_bias_last_arrangement() {
     }
     // β before the first update, θ₀ = θ₁ + η g₁, in their bias-last columns.
     let first = &mut records[0];
-    let after: Vec<f64> = first["params"]["beta"][0].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-    let grad: Vec<f64> = first["adjoints"]["beta"][0].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let (after, grad) = (numbers(&first["params"]["beta"][0]), numbers(&first["adjoints"]["beta"][0]));
     let text = std::fs::read_to_string(repo("models/two_layer.yaml")).unwrap();
     let lr: f64 = text
         .split("learning_rate:")
@@ -484,11 +469,7 @@ fn sentences_hold_only_where_the_numbers_bear_them_out() {
         .replace("init: {uniform: [-0.1, 0.1]}", "init: zeros");
     let zero = dir.path().join("zero.yaml");
     std::fs::write(&zero, text.replace("data/", &format!("{}/models/data/", env!("CARGO_MANIFEST_DIR")))).unwrap();
-    let path = dir.path().join("zero.jsonl");
-    let (code, out) = bptui(&["trace".as_ref(), zero.as_os_str(), "--out".as_ref(), path.as_os_str()]);
-    assert_eq!(code, 0, "{out}");
-    let mut records: Vec<Value> =
-        std::fs::read_to_string(&path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut records = trace_of(dir.path(), &zero, &[]);
     record_of(&mut records, 1, 1)["forward"]["z"] = json!([0.0, 0.0, 0.0, 0.0]);
     let trace = write(dir.path(), "zeros.jsonl", &records);
     let (code, out) = bptui(&["diff".as_ref(), zero.as_os_str(), trace.as_os_str()]);

@@ -18,16 +18,22 @@ fn model() -> Model {
     Model::load(&path).expect("model loads")
 }
 
-/// bptui's own trace of the whole run, with `edit` applied, loaded as THEIRS.
-fn theirs(dir: &Path, edit: impl FnOnce(&mut [Record])) -> Theirs {
-    let m = model();
-    let mut session = Session::new(m.clone(), Backward::B);
+/// bptui's own records of the whole run.
+fn own_records() -> Vec<Record> {
+    let mut session = Session::new(model(), Backward::B);
     let mut records = Vec::new();
     record_run(&mut session, None, |r| {
         records.push(r);
         Ok(())
     })
     .expect("records");
+    records
+}
+
+/// bptui's own trace of the whole run, with `edit` applied, loaded as THEIRS.
+fn theirs(dir: &Path, edit: impl FnOnce(&mut [Record])) -> Theirs {
+    let m = model();
+    let mut records = own_records();
     edit(&mut records);
     let path = dir.join("theirs.jsonl");
     write_file(&path, &records).expect("writes the trace");
@@ -271,13 +277,7 @@ fn a_streamed_trace_gives_every_value_the_whole_trace_gives() {
     use bptui::diff::Section;
     let dir = tempfile::tempdir().unwrap();
     let m = model();
-    let mut session = Session::new(m.clone(), Backward::B);
-    let mut records = Vec::new();
-    record_run(&mut session, None, |r| {
-        records.push(r);
-        Ok(())
-    })
-    .unwrap();
+    let records = own_records();
     for name in ["theirs.jsonl", "theirs.npz"] {
         let path = dir.path().join(name);
         write_file(&path, &records).unwrap();

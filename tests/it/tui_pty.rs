@@ -59,17 +59,23 @@ fn printed_tolerance(x: f64) -> f64 {
     (x.abs() * 1e-4).max(1e-5)
 }
 
-#[test]
-fn steps_in_a_real_terminal_match_the_headless_trace() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let model = root.join("models/two_layer.yaml");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let trace = dir.path().join("trace.jsonl");
+/// models/two_layer.yaml, and its headless trace (with `trace`'s extra arguments) in `dir`.
+fn two_layer_trace(dir: &std::path::Path, args: &[&str]) -> (PathBuf, PathBuf) {
+    let model = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/two_layer.yaml");
+    let trace = dir.join("trace.jsonl");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_bptui"))
-        .args(["trace", model.to_str().unwrap(), "--out", trace.to_str().unwrap(), "--examples", "1"])
+        .args(["trace", model.to_str().unwrap(), "--out", trace.to_str().unwrap()])
+        .args(args)
         .status()
         .expect("bptui trace runs");
     assert!(status.success());
+    (model, trace)
+}
+
+#[test]
+fn steps_in_a_real_terminal_match_the_headless_trace() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (model, trace) = two_layer_trace(dir.path(), &["--examples", "1"]);
     let first = std::fs::read_to_string(&trace).expect("trace written");
     let record: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).expect("JSON");
     let a0 = record["forward"]["a"][0].as_f64().unwrap();
@@ -140,15 +146,8 @@ fn quit(child: &mut (dyn portable_pty::Child + Send + Sync), writer: &mut Box<dy
 /// the file (streaming), shows theirs beside bptui's a as differing, and `d` goes there.
 #[test]
 fn against_a_tampered_trace_shows_where_it_differs() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let model = root.join("models/two_layer.yaml");
     let dir = tempfile::tempdir().expect("temp dir");
-    let trace = dir.path().join("theirs.jsonl");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_bptui"))
-        .args(["trace", model.to_str().unwrap(), "--out", trace.to_str().unwrap()])
-        .status()
-        .expect("bptui trace runs");
-    assert!(status.success());
+    let (model, trace) = two_layer_trace(dir.path(), &[]);
     let text = std::fs::read_to_string(&trace).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let mut first: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
