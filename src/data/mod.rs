@@ -1,19 +1,110 @@
 //! Datasets: one example per row, the label first, then the features, from a CSV file (no
 //! header) or from rows written inline in the model file.
+//!
+//! A row's features are kept as its entries other than +0.0, in column order: the usual data
+//! (pixels, counts, one-hot codes) is mostly zeros, and `run` multiplies by the nonzeros only.
+//! A −0.0 is kept, so that every row reads back exactly as written.
 
 use std::path::Path;
 
-use ndarray::{Array2, ArrayD};
+use ndarray::ArrayD;
 
+use crate::engine::kernels::{self, Sparse};
 use crate::error::{Error, Result};
 
-/// Examples as a matrix of features (one row per example) and a label per example.
+/// Examples as rows of features and a label per example.
 #[derive(Debug, Clone)]
 pub struct Dataset {
     /// Where the rows came from, for messages: a file path or `inline rows`.
     pub source: String,
-    pub features: Array2<f64>,
     pub labels: Vec<f64>,
+    rows: Rows,
+}
+
+/// Every row's features other than +0.0: row `i`'s at `start[i]..start[i + 1]` of `index`
+/// (the columns, ascending) and `value`.
+#[derive(Debug, Clone)]
+struct Rows {
+    width: usize,
+    index: Vec<u32>,
+    value: Vec<f64>,
+    start: Vec<usize>,
+    /// Whether each row's features are all finite.
+    finite: Vec<bool>,
+}
+
+impl Rows {
+    fn new(width: usize) -> Rows {
+        Rows { width, index: vec![], value: vec![], start: vec![0], finite: vec![] }
+    }
+
+    /// Room for `rows` more rows and `entries` more features.
+    fn reserve(&mut self, rows: usize, entries: usize) {
+        self.index.reserve(entries);
+        self.value.reserve(entries);
+        self.start.reserve(rows);
+        self.finite.reserve(rows);
+    }
+
+    /// Appends a row of `width` features.
+    fn push(&mut self, row: &[f64]) {
+        debug_assert_eq!(row.len(), self.width);
+        let at = self.index.len();
+        // Every entry is written and the end moves past the kept ones: no branch to mispredict
+        // on data whose zeros fall anywhere.
+        self.index.resize(at + row.len(), 0);
+        self.value.resize(at + row.len(), 0.0);
+        let (index, value) = (&mut self.index[at..], &mut self.value[at..]);
+        let mut k = 0;
+        for (j, &v) in row.iter().enumerate() {
+            index[k] = j as u32;
+            value[k] = v;
+            k += usize::from(v.to_bits() != 0);
+        }
+        self.end_row(at + k, kernels::all_finite(row));
+    }
+
+    /// Appends a row given as its cells "d,d,…,d" of one digit each (the usual pixel row), or
+    /// returns false (and appends nothing) when `cells` is not such a row.
+    fn push_digits(&mut self, cells: &[u8]) -> bool {
+        let width = self.width;
+        if cells.len() + 1 != 2 * width {
+            return false;
+        }
+        // Digits at even positions, commas at odd ones, checked without a branch per cell.
+        let mut bad = 0u8;
+        for (i, &b) in cells.iter().enumerate() {
+            bad |= if i % 2 == 0 { u8::from(!b.is_ascii_digit()) } else { u8::from(b != b',') };
+        }
+        if bad != 0 {
+            return false;
+        }
+        let at = self.index.len();
+        self.index.resize(at + width, 0);
+        self.value.resize(at + width, 0.0);
+        let (index, value) = (&mut self.index[at..], &mut self.value[at..]);
+        let mut k = 0;
+        for j in 0..width {
+            let d = cells[2 * j] - b'0';
+            index[k] = j as u32;
+            value[k] = f64::from(d);
+            k += usize::from(d != 0);
+        }
+        self.end_row(at + k, true);
+        true
+    }
+
+    fn end_row(&mut self, end: usize, finite: bool) {
+        self.index.truncate(end);
+        self.value.truncate(end);
+        self.start.push(end);
+        self.finite.push(finite);
+    }
+
+    fn row(&self, i: usize) -> Sparse<'_> {
+        let (a, b) = (self.start[i], self.start[i + 1]);
+        Sparse { index: &self.index[a..b], value: &self.value[a..b], len: self.width }
+    }
 }
 
 impl Dataset {
@@ -27,15 +118,36 @@ impl Dataset {
 
     /// Features per example.
     pub fn width(&self) -> usize {
-        self.features.ncols()
+        self.rows.width
     }
 
-    /// Row `row`'s features into `dst`, a features node's value.
+    /// Row `row`'s features other than +0.0, in column order (exact: every other is +0.0).
+    pub fn row(&self, row: usize) -> Sparse<'_> {
+        self.rows.row(row)
+    }
+
+    /// Whether row `row`'s features are all finite.
+    pub fn row_finite(&self, row: usize) -> bool {
+        self.rows.finite[row]
+    }
+
+    /// Row `row`'s features, every one of them.
+    pub fn dense_row(&self, row: usize) -> Vec<f64> {
+        let mut out = vec![0.0; self.width()];
+        let r = self.row(row);
+        for (&j, &v) in r.index.iter().zip(r.value) {
+            out[j as usize] = v;
+        }
+        out
+    }
+
+    /// Row `row`'s features into `dst`, a features node's value (as many numbers as the row).
     pub fn features_into(&self, row: usize, dst: &mut ArrayD<f64>) {
-        let src = self.features.row(row);
-        match (dst.as_slice_mut(), src.as_slice()) {
-            (Some(d), Some(s)) => d.copy_from_slice(s),
-            _ => dst.assign(&src.into_dyn()),
+        let out = crate::engine::numbers_mut(dst);
+        out.fill(0.0);
+        let r = self.row(row);
+        for (&j, &v) in r.index.iter().zip(r.value) {
+            out[j as usize] = v;
         }
     }
 
@@ -53,23 +165,21 @@ impl Dataset {
         if width < 2 {
             return Err(row_error(0, too_narrow(width)));
         }
-        let mut features = Array2::zeros((rows.len(), width - 1));
+        let mut features = Rows::new(width - 1);
         let mut labels = Vec::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
             if row.len() != width {
                 return Err(row_error(i, ragged(width, row.len())));
             }
             labels.push(row[0]);
-            for (j, &v) in row[1..].iter().enumerate() {
-                features[[i, j]] = v;
-            }
+            features.push(&row[1..]);
         }
-        Ok(Dataset { source: source.to_string(), features, labels })
+        Ok(Dataset { source: source.to_string(), labels, rows: features })
     }
 
     /// Reads a CSV file without header: label, then features, one example per row. The numbers
-    /// go straight into one flat buffer (no row is allocated on its own): a large data file is
-    /// read in about the time it takes to scan it.
+    /// go straight into the dataset's rows (no row is allocated on its own): a large data file
+    /// is read in about the time it takes to scan it.
     pub fn from_csv(path: &Path) -> Result<Dataset> {
         let file = path.display().to_string();
         let bytes = crate::input::read_bounded(path, "the data file", None)?;
@@ -79,10 +189,10 @@ impl Dataset {
         let data_error = |row: usize, message: String| Error::Data { file: file.clone(), row, message };
         let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes.as_slice());
         let mut record = csv::ByteRecord::new();
-        let mut features: Vec<f64> = Vec::new();
+        let mut features = Rows::new(0);
         let mut labels: Vec<f64> = Vec::new();
+        let mut cells: Vec<f64> = Vec::new();
         let mut width = 0;
-        let mut rows = 0;
         loop {
             match reader.read_byte_record(&mut record) {
                 Ok(true) => {}
@@ -92,20 +202,22 @@ impl Dataset {
                     return Err(data_error(row, format!("not valid CSV: {e}")));
                 }
             }
-            let line = record.position().map(|p| p.line() as usize).unwrap_or(rows + 1);
+            let line = record.position().map(|p| p.line() as usize).unwrap_or(labels.len() + 1);
             if record.len() == 1 && record[0].trim_ascii().is_empty() {
                 continue; // a blank line
             }
-            if rows == 0 {
+            if labels.is_empty() {
                 width = record.len();
                 if width < 2 {
                     return Err(data_error(line, too_narrow(width)));
                 }
+                features = Rows::new(width - 1);
                 let first_row = record.as_slice().len() + record.len();
-                reserve_rows(&mut features, &mut labels, bytes.len(), first_row, width);
+                reserve_rows(&mut features, &mut labels, bytes.len(), first_row);
             } else if record.len() != width {
                 return Err(data_error(line, ragged(width, record.len())));
             }
+            cells.clear();
             for (col, cell) in record.iter().enumerate() {
                 let value = parse_cell(cell).ok_or_else(|| {
                     let cell = String::from_utf8_lossy(cell);
@@ -113,19 +225,15 @@ impl Dataset {
                     let got = crate::error::clip(&cell);
                     data_error(line, format!("column {}: expected a number, got \"{got}\"{header}", col + 1))
                 })?;
-                if col == 0 {
-                    labels.push(value);
-                } else {
-                    features.push(value);
-                }
+                cells.push(value);
             }
-            rows += 1;
+            labels.push(cells[0]);
+            features.push(&cells[1..]);
         }
-        if rows == 0 {
+        if labels.is_empty() {
             return Err(Error::file(path, "no examples: the data file is empty (expected rows: label, x1, x2, ...)"));
         }
-        let features = Array2::from_shape_vec((rows, width - 1), features).expect("every row has width - 1 features");
-        Ok(Dataset { source: file, features, labels })
+        Ok(Dataset { source: file, labels, rows: features })
     }
 }
 
@@ -137,8 +245,9 @@ fn plain_numbers(bytes: &[u8]) -> Option<Dataset> {
     if bytes.contains(&b'"') {
         return None;
     }
-    let (mut features, mut labels) = (Vec::new(), Vec::new());
-    let mut width = 0;
+    let mut features = Rows::new(0);
+    let mut labels = Vec::new();
+    let mut cells = Vec::new();
     for line in bytes.split(|&b| b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.contains(&b'\r') {
@@ -147,31 +256,29 @@ fn plain_numbers(bytes: &[u8]) -> Option<Dataset> {
         if line.trim_ascii().is_empty() {
             continue;
         }
-        let start = features.len();
-        parse_row(line, &mut labels, &mut features)?;
-        let got = features.len() - start + 1;
-        if width == 0 {
-            width = got;
-            reserve_rows(&mut features, &mut labels, bytes.len(), line.len() + 1, width);
+        let comma = line.iter().position(|&b| b == b',')?;
+        if labels.is_empty() {
+            features = Rows::new(line.iter().filter(|&&b| b == b',').count());
+            reserve_rows(&mut features, &mut labels, bytes.len(), line.len() + 1);
         }
-        if got != width || width < 2 {
-            return None;
+        labels.push(parse_cell(&line[..comma])?);
+        let rest = &line[comma + 1..];
+        if !features.push_digits(rest) {
+            cells.clear();
+            parse_cells(rest, &mut cells)?;
+            if cells.len() != features.width {
+                return None;
+            }
+            features.push(&cells);
         }
     }
-    let rows = labels.len();
-    (rows > 0).then(|| Dataset {
-        source: String::new(),
-        features: Array2::from_shape_vec((rows, width - 1), features).expect("every row has width - 1 features"),
-        labels,
-    })
+    (!labels.is_empty()).then(|| Dataset { source: String::new(), labels, rows: features })
 }
 
-/// A line's comma-separated cells as numbers, in one pass, the first appended to `labels` and
-/// the others to `features`: a cell of up to 15 digits is converted as [`parse_cell`] converts
-/// it, any other goes through [`parse_cell`].
-fn parse_row(line: &[u8], labels: &mut Vec<f64>, features: &mut Vec<f64>) -> Option<()> {
+/// A line's comma-separated cells as numbers, in one pass, appended to `out`: a cell of up to
+/// 15 digits is converted as [`parse_cell`] converts it, any other goes through [`parse_cell`].
+fn parse_cells(line: &[u8], out: &mut Vec<f64>) -> Option<()> {
     let mut i = 0;
-    let mut out = labels;
     loop {
         let start = i;
         let mut n = 0u64;
@@ -190,16 +297,16 @@ fn parse_row(line: &[u8], labels: &mut Vec<f64>, features: &mut Vec<f64>) -> Opt
             return Some(());
         }
         i += 1;
-        out = features;
     }
 }
 
-/// Room for every row of a file of `file` bytes at once, from the first row's bytes and width
-/// (`width` numbers, the label first): never more than the file can hold, since a number
-/// takes at least two bytes.
-fn reserve_rows(features: &mut Vec<f64>, labels: &mut Vec<f64>, file: usize, first_row: usize, width: usize) {
-    let rows = (file / first_row.max(1)).min(file / (2 * width).max(1)) + 1;
-    features.reserve(rows * width.saturating_sub(1));
+/// Room for every row of a file of `file` bytes at once, from the first row's bytes (the label
+/// and `features.width` features): never more than the file can hold, since a number takes at
+/// least two bytes. Only what is written is touched.
+fn reserve_rows(features: &mut Rows, labels: &mut Vec<f64>, file: usize, first_row: usize) {
+    let width = features.width + 1;
+    let rows = (file / first_row.max(1)).min(file / (2 * width)) + 1;
+    features.reserve(rows, rows * features.width);
     labels.reserve(rows);
 }
 
@@ -242,6 +349,10 @@ mod tests {
         Dataset::from_csv(&path)
     }
 
+    fn bits(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|v| v.to_bits()).collect()
+    }
+
     #[test]
     fn the_fast_reader_reads_what_the_csv_reader_reads() {
         for text in [
@@ -251,6 +362,8 @@ mod tests {
             "3,0,0,0,0,0,0,0,0,1\n12,1,1,1,1,1,1,1,1,0\n",
             "1,123456789012345,0.1,1e308\n0,-0,nan,inf\n",
             "2,12345678901234567890123,0012,1.\n1,+3,7 ,1e3\n",
+            "1,0,1,0,9\n2,0,0,0,0\n3,1,0,-0,5\n",
+            "1,0,-0.0,0.0,-0\n",
         ] {
             let fast = plain_numbers(text.as_bytes()).unwrap_or_else(|| panic!("fast path for {text:?}"));
             let slow = by_csv(text.as_bytes()).unwrap();
@@ -259,14 +372,38 @@ mod tests {
                 slow.labels.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 "{text:?}"
             );
-            assert_eq!(fast.features.shape(), slow.features.shape(), "{text:?}");
-            for (a, b) in fast.features.iter().zip(slow.features.iter()) {
-                assert_eq!(a.to_bits(), b.to_bits(), "{text:?}");
+            assert_eq!((fast.len(), fast.width()), (slow.len(), slow.width()), "{text:?}");
+            for r in 0..fast.len() {
+                assert_eq!(bits(&fast.dense_row(r)), bits(&slow.dense_row(r)), "{text:?}");
             }
         }
         // Anything else goes to the CSV reader, which locates the problem.
         for text in ["1,2\n3\n", "1\n", "", "1,x\n", "1,\"2\"\n", "1,2\r3,4\n", "1,,2\n", "1,2,\n", "1,2x\n"] {
             assert!(plain_numbers(text.as_bytes()).is_none(), "{text:?}");
         }
+    }
+
+    /// Rows come back exactly as written, through either reader: −0.0 stays −0.0, and a row
+    /// keeps its entries other than +0.0 in column order, with whether it is finite.
+    #[test]
+    fn rows_read_back_exactly() {
+        let rows =
+            vec![vec![1.0, 0.0, -0.0, 3.5, 0.0], vec![0.0, f64::NAN, 0.0, 0.0, 1.0], vec![2.0, 0.0, 0.0, 0.0, 0.0]];
+        let data = Dataset::from_rows("inline rows", &rows, |_, m| Error::Usage(m)).unwrap();
+        for (r, row) in rows.iter().enumerate() {
+            assert_eq!(bits(&data.dense_row(r)), bits(&row[1..]));
+            let mut x = ArrayD::zeros(ndarray::IxDyn(&[2, 2]));
+            data.features_into(r, &mut x);
+            assert_eq!(bits(x.as_slice().unwrap()), bits(&row[1..]));
+        }
+        assert_eq!(data.row(0).index, &[1, 2]);
+        assert_eq!(bits(data.row(0).value), bits(&[-0.0, 3.5]));
+        assert_eq!(data.row(2).index, &[] as &[u32]);
+        assert_eq!((0..3).map(|r| data.row_finite(r)).collect::<Vec<_>>(), [true, false, true]);
+        let csv = plain_numbers(b"1,0,-0,3.5,0\n2,0,0,0,0\n7,0,1,0,9\n").unwrap();
+        assert_eq!(bits(&csv.dense_row(0)), bits(&[0.0, -0.0, 3.5, 0.0]));
+        assert_eq!(csv.row(2).index, &[1, 3]);
+        assert_eq!(bits(csv.row(2).value), bits(&[1.0, 9.0]));
+        assert_eq!(csv.labels, [1.0, 2.0, 7.0]);
     }
 }

@@ -1251,8 +1251,8 @@ pub struct RowIndex {
 impl RowIndex {
     pub fn new(data: &crate::data::Dataset) -> RowIndex {
         let mut by_bits = HashMap::new();
-        for (r, row) in data.features.outer_iter().enumerate() {
-            by_bits.entry(row.iter().map(|v| v.to_bits()).collect()).or_insert(r);
+        for r in 0..data.len() {
+            by_bits.entry(data.dense_row(r).iter().map(|v| v.to_bits()).collect()).or_insert(r);
         }
         RowIndex { by_bits }
     }

@@ -132,12 +132,11 @@ impl Ctx<'_> {
                     return Err(locate_row(i, format!("label {label}: expected a finite number")));
                 }
             }
-            for (i, row) in data.features.rows().into_iter().enumerate() {
-                if row.as_slice().is_some_and(crate::engine::kernels::all_finite) {
-                    continue;
-                }
-                if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-                    return Err(locate_row(i, format!("feature {} is {}: expected a finite number", j + 1, row[j])));
+            for i in (0..data.len()).filter(|&i| !data.row_finite(i)) {
+                let row = data.row(i);
+                if let Some(k) = row.value.iter().position(|v| !v.is_finite()) {
+                    let (j, v) = (row.index[k] as usize, row.value[k]);
+                    return Err(locate_row(i, format!("feature {} is {v}: expected a finite number", j + 1)));
                 }
             }
         }

@@ -72,38 +72,6 @@ struct FusedState {
     step: Vec<f64>,
 }
 
-/// The nonzero entries of every row of a dataset, and whether the row is finite.
-struct Nonzeros {
-    index: Vec<u32>,
-    value: Vec<f64>,
-    start: Vec<usize>,
-    finite: Vec<bool>,
-    len: usize,
-}
-
-impl Nonzeros {
-    fn of(data: &Dataset) -> Nonzeros {
-        let mut z = Nonzeros { index: vec![], value: vec![], start: vec![0], finite: vec![], len: data.width() };
-        for r in data.features.rows() {
-            let r = r.as_slice().expect("contiguous rows");
-            kernels::nonzeros(r, &mut z.index, &mut z.value);
-            z.start.push(z.index.len());
-            z.finite.push(kernels::all_finite(r));
-        }
-        z
-    }
-
-    fn row(&self, i: usize) -> Sparse<'_> {
-        let (a, b) = (self.start[i], self.start[i + 1]);
-        Sparse { index: &self.index[a..b], value: &self.value[a..b], len: self.len }
-    }
-}
-
-/// The features of a row, as nonzeros when the plan has them.
-fn row_of(nz: Option<&Nonzeros>, i: usize) -> Sparse<'_> {
-    nz.map(|z| z.row(i)).unwrap_or(Sparse { index: &[], value: &[], len: 0 })
-}
-
 /// What the fast path does at each node, decided once per run. It does not change while the
 /// run goes on, so the training and an evaluation on another thread read it together.
 struct Plan {
@@ -121,8 +89,6 @@ struct Plan {
     /// Whether a rule reads the features' value from the workspace (other than a sparse map's
     /// forward and fused update).
     copy_features: bool,
-    train_nz: Option<Nonzeros>,
-    test_nz: Option<Nonzeros>,
 }
 
 impl Plan {
@@ -173,19 +139,7 @@ impl Plan {
             // A sparse map whose weights' gradient is materialised reads x in its backward rule.
             copy_features |= graph.consumers(f).iter().any(|&(u, _)| !sparse[u] || fused_at[u].is_none());
         }
-        let any_sparse = sparse.contains(&true);
-        let nonzeros = |d: &Option<Dataset>| d.as_ref().filter(|_| any_sparse).map(Nonzeros::of);
-        let model = s.model();
-        Plan {
-            train_nz: nonzeros(&model.train_data),
-            test_nz: nonzeros(&model.test_data),
-            sparse,
-            fused,
-            fused_at,
-            fused_node,
-            skip,
-            copy_features,
-        }
+        Plan { sparse, fused, fused_at, fused_node, skip, copy_features }
     }
 
     /// Row `row` of `data` into `ws`: its label, and its features when a rule reads them from
@@ -331,15 +285,15 @@ impl<'p> Scorer<'p> {
     fn losses(&mut self, train: bool, rows: Range<usize>, losses: &mut [f64]) -> usize {
         let model = self.model.clone();
         let graph = &model.graph;
-        let (data, nz) = match train {
-            true => (model.train_data.as_ref(), self.plan.train_nz.as_ref()),
-            false => (model.test_data.as_ref(), self.plan.test_nz.as_ref()),
+        let data = match train {
+            true => model.train_data.as_ref(),
+            false => model.test_data.as_ref(),
         };
         let data = data.expect("the data evaluated");
         let mut wrong = 0;
         for (i, loss) in rows.zip(losses) {
             self.plan.load_row(graph, &mut self.ws, data, i);
-            forward(graph, self.plan, &self.states, &mut self.acc, &mut self.ws, row_of(nz, i), true, false);
+            forward(graph, self.plan, &self.states, &mut self.acc, &mut self.ws, data.row(i), true, false);
             *loss = self.ws.loss_value(graph);
             if misclassified(graph, &self.ws) {
                 wrong += 1;
@@ -527,13 +481,10 @@ impl Session {
         let graph = &model.graph;
         let data = model.train_data.as_ref().expect("training data");
         let row = self.order[self.example];
-        let (x, mut finite_x) = match &plan.train_nz {
-            Some(z) => (z.row(row), z.finite[row]),
-            None => (row_of(None, 0), true),
-        };
+        let (x, mut finite_x) = (data.row(row), data.row_finite(row));
         // The next example's nonzeros: a random row of a dataset larger than the cache.
-        if let (Some(z), Some(&next)) = (&plan.train_nz, self.order.get(self.example + 1)) {
-            let next = z.row(next);
+        if let Some(&next) = self.order.get(self.example + 1) {
+            let next = data.row(next);
             kernels::prefetch(next.index);
             kernels::prefetch(next.value);
         }
