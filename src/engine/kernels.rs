@@ -12,6 +12,8 @@
 // Additions are spelled `s = s + t`, as in the ndarray code they reproduce (`+=` is the same).
 #![allow(clippy::assign_op_pattern)]
 
+use super::exp::{exp_in_place, sum_exp};
+
 /// Σ_j w_j x_j in `ndarray`'s `unrolled_dot` order.
 #[inline]
 pub fn dot8(w: &[f64], x: &[f64]) -> f64 {
@@ -368,6 +370,41 @@ pub fn sgd_outer_sparse(theta: &mut [f64], cols: usize, off: usize, g: &[f64], x
 
 /// Each kernel against what ndarray itself computes (the reference the kernels reproduce),
 /// bit for bit, on random arrays of every length around the blocks of eight.
+/// u_i = e^(a_i − max a) / Σ_j e^(a_j − max a): subtracting the max avoids overflow.
+pub fn softmax(a: &[f64], out: &mut [f64]) {
+    let out = &mut out[..a.len()];
+    let m = a.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    for (o, &ai) in out.iter_mut().zip(a) {
+        *o = ai - m;
+    }
+    exp_in_place(out);
+    let total: f64 = out.iter().sum();
+    for v in out.iter_mut() {
+        *v /= total;
+    }
+}
+
+/// acc += u ⊙ (g − (g·u)): the softmax Jacobian diag(u) − u uᵀ applied to g, u = softmax(a).
+pub fn softmax_vjp(acc: &mut [f64], g: &[f64], u: &[f64]) {
+    let gu: f64 = g.iter().zip(u.iter()).map(|(a, b)| a * b).sum();
+    for ((a, &gi), &ui) in acc.iter_mut().zip(g).zip(u) {
+        *a += ui * (gi - gu);
+    }
+}
+
+/// −log softmax(b)_label from the logits b: logsumexp(b) − b_label (NaN for a label past b).
+pub fn cross_entropy_of_logits(b: &[f64], label: usize) -> f64 {
+    let m = b.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let lse = m + sum_exp(b, m).ln();
+    lse - b.get(label).copied().unwrap_or(f64::NAN)
+}
+
+/// acc_label += −g / ŷ_label: ∂J/∂ŷ of J = −log ŷ_label (zero for every other class), times
+/// g = dJ/dJ's share.
+pub fn cross_entropy_vjp(acc: &mut [f64], g: f64, yhat_label: f64, label: usize) {
+    acc[label] += -g / yhat_label;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

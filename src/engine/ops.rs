@@ -16,7 +16,7 @@ use std::cell::OnceCell;
 
 use ndarray::{linalg::general_mat_vec_mul, s, ArrayD, ArrayViewD, Ix1, Ix2, Zip};
 
-use super::exp::{exp, exp_in_place, sum_exp};
+use super::exp::exp;
 use super::kernels;
 use super::rules::{factor, Entry};
 use super::{numbers as sl, numbers_mut as sl_mut, Node, NodeId};
@@ -457,18 +457,7 @@ impl Op {
                 }
             }
             // u_i = e^(a_i − max a) / Σ_j e^(a_j − max a): subtracting the max avoids overflow
-            Op::Softmax => {
-                let (a, o) = (sl(x(0)), sl_mut(out));
-                let m = a.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                for (o, &ai) in o.iter_mut().zip(a) {
-                    *o = ai - m;
-                }
-                exp_in_place(o);
-                let total: f64 = o.iter().sum();
-                for v in o.iter_mut() {
-                    *v /= total;
-                }
-            }
+            Op::Softmax => kernels::softmax(sl(x(0)), sl_mut(out)),
             // u = [1; a]
             Op::Prepend1 => {
                 let a = x(0);
@@ -512,12 +501,7 @@ impl Op {
             Op::CrossEntropy { logit } => {
                 let label = sl(x(1))[0] as usize;
                 sl_mut(out)[0] = match logit {
-                    Some(b) => {
-                        let b = sl(&values[*b]);
-                        let m = b.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                        let lse = m + sum_exp(b, m).ln();
-                        lse - b.get(label).copied().unwrap_or(f64::NAN)
-                    }
+                    Some(b) => kernels::cross_entropy_of_logits(sl(&values[*b]), label),
                     None => -at(x(0), label).ln(),
                 };
             }
@@ -602,13 +586,7 @@ impl Op {
             // ∂(A b)/∂A = g bᵀ (outer product), ∂(A b)/∂b = Aᵀ g
             (Op::MatMul, _) => matmul_vjp(k, x(0), x(1), g, acc),
             // dJ/da = u ⊙ (g − (g·u)): the softmax Jacobian diag(u) − u uᵀ applied to g
-            (Op::Softmax, _) => {
-                let (g, u) = (sl(g), sl(u));
-                let gu: f64 = g.iter().zip(u.iter()).map(|(a, b)| a * b).sum();
-                for ((a, &gi), &ui) in sl_mut(acc).iter_mut().zip(g).zip(u) {
-                    *a += ui * (gi - gu);
-                }
-            }
+            (Op::Softmax, _) => kernels::softmax_vjp(sl_mut(acc), sl(g), sl(u)),
             // ∂[1; a]/∂a drops the first entry
             (Op::Prepend1, _) => {
                 let mut a1 = acc.view_mut().into_dimensionality::<Ix1>().expect("vector");
@@ -624,8 +602,7 @@ impl Op {
             // ∂J/∂ŷ_{y*} = −1/ŷ_{y*}, zero for every other class
             (Op::CrossEntropy { .. }, 0) => {
                 let label = sl(x(1))[0] as usize;
-                let yhat = at(x(0), label);
-                sl_mut(acc)[label] += -sl(g)[0] / yhat;
+                kernels::cross_entropy_vjp(sl_mut(acc), sl(g)[0], at(x(0), label), label);
             }
             // a class index has no derivative
             (Op::CrossEntropy { .. }, _) => {}

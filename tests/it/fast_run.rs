@@ -204,6 +204,36 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+    /// The homework's network (one sigmoid layer, softmax, cross-entropy, SGD), which `run`
+    /// trains in a loop of its own: sparse and dense data, learning rates that overflow.
+    #[test]
+    fn homework_networks_run_the_same_fast(net in net(), units in 1usize..9, a in any::<bool>()) {
+        let net = Net { hidden: vec![(units, "sigmoid", false)], output: 0, adagrad: false, ..net };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("homework.yaml");
+        let yaml = net.yaml();
+        std::fs::write(&path, &yaml).unwrap();
+        let model = Model::load(&path).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+        let algorithm = if a { Backward::A } else { Backward::B };
+        prop_assert!(Session::new(model.clone(), algorithm).runs_as_homework_network(), "{}", yaml);
+        assert_same_run(&model, algorithm, &yaml);
+    }
+}
+
+#[test]
+fn the_bundled_homework_networks_run_in_their_own_loop() {
+    for name in ["hw_network", "ocr_letters"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("models/{name}.yaml"));
+        let model = Model::load(&path).unwrap();
+        assert!(Session::new(model, Backward::B).runs_as_homework_network(), "{name}");
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/two_hidden.yaml");
+    assert!(!Session::new(Model::load(&path).unwrap(), Backward::B).runs_as_homework_network());
+}
+
 /// A NaN that a Version B push writes into an input's adjoint is noticed at the step that
 /// pushed it, and names that step; in Version A, at the step that pulls it. (The lecture's
 /// dJ/dy = −y*/y + (1 − y*)/(1 − y) is 0/0 once σ(b) rounds to 1.)

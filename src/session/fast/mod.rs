@@ -35,6 +35,10 @@ use crate::model::Model;
 
 use super::{load_row, mean, misclassified, EpochMetrics, NonFinite, Phase, Score, Session};
 
+mod homework;
+
+use homework::{Buffers, Homework};
+
 /// Far enough below overflow (1.8e308) that a bound under it, with its roundings, proves
 /// the numbers it bounds finite.
 const SAFE: f64 = 1e300;
@@ -89,6 +93,8 @@ struct Plan {
     /// Whether a rule reads the features' value from the workspace (other than a sparse map's
     /// forward and fused update).
     copy_features: bool,
+    /// The homework's network, run by its own loop, when the graph is that network.
+    homework: Option<Homework>,
 }
 
 impl Plan {
@@ -139,7 +145,9 @@ impl Plan {
             // A sparse map whose weights' gradient is materialised reads x in its backward rule.
             copy_features |= graph.consumers(f).iter().any(|&(u, _)| !sparse[u] || fused_at[u].is_none());
         }
-        Plan { sparse, fused, fused_at, fused_node, skip, copy_features }
+        let mut plan = Plan { sparse, fused, fused_at, fused_node, skip, copy_features, homework: None };
+        plan.homework = Homework::find(graph, &plan);
+        plan
     }
 
     /// Row `row` of `data` into `ws`: its label, and its features when a rule reads them from
@@ -193,6 +201,7 @@ impl Plan {
 }
 
 /// Where the fast path hands an example to the micro-steps.
+#[derive(Debug)]
 enum Outcome {
     Done,
     /// The value at this position of the forward order is not finite.
@@ -266,7 +275,7 @@ struct Scorer<'p> {
     model: Arc<Model>,
     plan: &'p Plan,
     states: Vec<FusedState>,
-    acc: Vec<f64>,
+    buf: Buffers,
     ws: Workspace,
 }
 
@@ -277,7 +286,7 @@ impl<'p> Scorer<'p> {
         for &p in s.graph().params() {
             ws.values[p].assign(&s.ws.values[p]);
         }
-        Scorer { model: s.model.clone(), plan, states: states.to_vec(), acc: Vec::new(), ws }
+        Scorer { model: s.model.clone(), plan, states: states.to_vec(), buf: Buffers::default(), ws }
     }
 
     /// The loss of each row in `rows` of the training (or test) data into `losses`; returns
@@ -293,8 +302,14 @@ impl<'p> Scorer<'p> {
         let mut wrong = 0;
         for (i, loss) in rows.zip(losses) {
             self.plan.load_row(graph, &mut self.ws, data, i);
-            forward(graph, self.plan, &self.states, &mut self.acc, &mut self.ws, data.row(i), true, false);
-            *loss = self.ws.loss_value(graph);
+            *loss = match &self.plan.homework {
+                Some(hw) => hw.evaluate(&self.states, &mut self.ws, &mut self.buf, data.row(i), data.labels[i]),
+                None => {
+                    let (states, acc) = (&self.states, &mut self.buf.acc);
+                    forward(graph, self.plan, states, acc, &mut self.ws, data.row(i), true, false);
+                    self.ws.loss_value(graph)
+                }
+            };
             if misclassified(graph, &self.ws) {
                 wrong += 1;
             }
@@ -318,7 +333,7 @@ impl<'p> Scorer<'p> {
     /// A copy of this scorer for another thread.
     fn fork(&self) -> Scorer<'p> {
         let (model, plan, states) = (self.model.clone(), self.plan, self.states.clone());
-        Scorer { model, plan, states, acc: Vec::new(), ws: self.ws.clone() }
+        Scorer { model, plan, states, buf: Buffers::default(), ws: self.ws.clone() }
     }
 
     /// [`Scorer::score_all`] with the rows shared between this thread and another: each row's
@@ -376,7 +391,7 @@ impl Session {
         // reference to it.
         let model = self.model.clone();
         let mut states = plan.load(self);
-        let mut acc = Vec::new();
+        let mut buf = Buffers::default();
         let mut params_finite = self.params_finite();
         std::thread::scope(|scope| {
             let mut pending: Option<Pending> = None;
@@ -408,7 +423,7 @@ impl Session {
                         self.skip_empty_phases();
                     }
                     Phase::Forward if fast && self.index == 0 => {
-                        match self.fast_example(&model, &plan, &mut states, &mut acc) {
+                        match self.fast_example(&model, &plan, &mut states, &mut buf) {
                             Outcome::Done => {}
                             outcome => {
                                 plan.store(&states, self);
@@ -446,6 +461,12 @@ impl Session {
         plan.store(&states, self);
     }
 
+    /// Whether [`Session::run_fast`] runs this model as the homework's network, in a loop of
+    /// its own (x → α·[1; x] → σ → β·[1; z] → softmax → cross-entropy, trained by SGD).
+    pub fn runs_as_homework_network(&self) -> bool {
+        Plan::new(self).homework.is_some()
+    }
+
     /// The metrics of an evaluation that ran on another thread.
     fn record(&mut self, pending: Option<Pending>) {
         let Some((epoch, worker)) = pending else { return };
@@ -477,7 +498,7 @@ impl Session {
     }
 
     /// One example: forward, backward (Version B's pushes; A adds in the same order), update.
-    fn fast_example(&mut self, model: &Model, plan: &Plan, states: &mut [FusedState], acc: &mut Vec<f64>) -> Outcome {
+    fn fast_example(&mut self, model: &Model, plan: &Plan, states: &mut [FusedState], buf: &mut Buffers) -> Outcome {
         let graph = &model.graph;
         let data = model.train_data.as_ref().expect("training data");
         let row = self.order[self.example];
@@ -492,14 +513,21 @@ impl Session {
         if let Some(f) = graph.features().filter(|_| plan.copy_features) {
             finite_x = kernels::all_finite(engine::numbers(&self.ws.values[f]));
         }
-        if let Some(outcome) = fast_passes(graph, plan, states, acc, &mut self.ws, x, finite_x) {
+        let outcome = match &plan.homework {
+            Some(hw) => hw.passes(plan, states, &mut self.ws, buf, x, finite_x, data.labels[row]),
+            None => fast_passes(graph, plan, states, &mut buf.acc, &mut self.ws, x, finite_x),
+        };
+        if let Some(outcome) = outcome {
             return outcome;
         }
         // The update, parameters in order, each checked where the micro-steps check it.
         let lr = model.config.learning_rate;
         for (p, &id) in graph.params().iter().enumerate() {
             let finite = match &plan.fused[p] {
-                Some(f) => self.fused_update(f, &mut states[p], plan.sparse[f.node], id, x, lr),
+                Some(f) => match &plan.homework {
+                    Some(hw) => hw.update(f, &mut states[p], &mut self.ws, buf, x, lr),
+                    None => self.fused_update(f, &mut states[p], plan.sparse[f.node], id, x, lr),
+                },
                 None => {
                     let (values, adjoints) = (&mut self.ws.values, &self.ws.adjoints);
                     model.config.optimizer.step(&mut values[id], &adjoints[id], lr, &mut self.optimizer_state[p]);
@@ -534,29 +562,43 @@ impl Session {
     ) -> bool {
         let g = engine::numbers(&self.ws.adjoints[f.node]);
         if f.transposed {
-            kernels::sgd_outer_t(&mut state.wt, f.rows, f.off, g, x, lr, &mut state.step);
-        } else {
-            let x_id = self.graph().node(f.node).inputs[1];
-            let (lo, hi) = self.ws.values.split_at_mut(id.max(x_id));
-            let (theta, xv) = if id > x_id { (&mut hi[0], &lo[x_id]) } else { (&mut lo[id], &hi[0]) };
-            let theta = engine::numbers_mut(theta);
-            if sparse {
-                kernels::sgd_outer_sparse(theta, f.cols, f.off, g, x, lr);
-            } else {
-                kernels::sgd_outer(theta, f.cols, f.off, g, engine::numbers(xv), lr);
-            }
+            return fused_step(f, state, None, g, x, &[], sparse, lr);
         }
-        // |θ − γ(0 + g x)| ≤ |θ| + γ·max|g|·max(1, max|x|), with room for the roundings:
-        // while the bound is far below overflow, every entry is finite.
-        let bound = (state.bound + lr * state.gmax * state.xmax) * (1.0 + 1e-12);
-        if safe(bound) {
-            state.bound = bound;
-            return true;
-        }
-        let theta = if f.transposed { &state.wt[..] } else { engine::numbers(&self.ws.values[id]) };
-        state.bound = kernels::max_abs(theta);
-        !state.bound.is_nan()
+        let x_id = self.graph().node(f.node).inputs[1];
+        let (lo, hi) = self.ws.values.split_at_mut(id.max(x_id));
+        let (theta, xv) = if id > x_id { (&mut hi[0], &lo[x_id]) } else { (&mut lo[id], &hi[0]) };
+        fused_step(f, state, Some(engine::numbers_mut(theta)), g, x, engine::numbers(xv), sparse, lr)
     }
+}
+
+/// θ ← θ − γ g [1; x]ᵀ for a fused parameter, g = dJ/du of its linear map: on θᵀ in `state`
+/// when it is kept transposed (`theta` is then `None`), else on `theta`; x as its nonzeros when
+/// the map is `sparse`, else as `xv`. Whether every entry is finite.
+#[allow(clippy::too_many_arguments)]
+fn fused_step(
+    f: &Fused,
+    state: &mut FusedState,
+    mut theta: Option<&mut [f64]>,
+    g: &[f64],
+    x: Sparse,
+    xv: &[f64],
+    sparse: bool,
+    lr: f64,
+) -> bool {
+    match theta.as_deref_mut() {
+        None => kernels::sgd_outer_t(&mut state.wt, f.rows, f.off, g, x, lr, &mut state.step),
+        Some(theta) if sparse => kernels::sgd_outer_sparse(theta, f.cols, f.off, g, x, lr),
+        Some(theta) => kernels::sgd_outer(theta, f.cols, f.off, g, xv, lr),
+    }
+    // |θ − γ(0 + g x)| ≤ |θ| + γ·max|g|·max(1, max|x|), with room for the roundings:
+    // while the bound is far below overflow, every entry is finite.
+    let bound = (state.bound + lr * state.gmax * state.xmax) * (1.0 + 1e-12);
+    if safe(bound) {
+        state.bound = bound;
+        return true;
+    }
+    state.bound = kernels::max_abs(theta.as_deref().unwrap_or(&state.wt));
+    !state.bound.is_nan()
 }
 
 /// Forward and backward of the current example in `ws`; `Some` when the micro-steps must
