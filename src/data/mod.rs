@@ -29,13 +29,13 @@ struct Rows {
     index: Vec<u32>,
     value: Vec<f64>,
     start: Vec<usize>,
-    /// Whether each row's features are all finite.
-    finite: Vec<bool>,
+    /// Each row's max |x| (+0 for a row of zeros), NaN when a feature is not finite.
+    max_abs: Vec<f64>,
 }
 
 impl Rows {
     fn new(width: usize) -> Rows {
-        Rows { width, index: vec![], value: vec![], start: vec![0], finite: vec![] }
+        Rows { width, index: vec![], value: vec![], start: vec![0], max_abs: vec![] }
     }
 
     /// Room for `rows` more rows and `entries` more features.
@@ -43,7 +43,7 @@ impl Rows {
         self.index.reserve(entries);
         self.value.reserve(entries);
         self.start.reserve(rows);
-        self.finite.reserve(rows);
+        self.max_abs.reserve(rows);
     }
 
     /// Appends a row of `width` features.
@@ -61,7 +61,7 @@ impl Rows {
             value[k] = v;
             k += usize::from(v.to_bits() != 0);
         }
-        self.end_row(at + k, kernels::all_finite(row));
+        self.end_row(at + k, kernels::max_abs(row));
     }
 
     /// Appends a row given as its cells "d,d,…,d" of one digit each (the usual pixel row), or
@@ -83,22 +83,23 @@ impl Rows {
         self.index.resize(at + width, 0);
         self.value.resize(at + width, 0.0);
         let (index, value) = (&mut self.index[at..], &mut self.value[at..]);
-        let mut k = 0;
+        let (mut k, mut max) = (0, 0);
         for j in 0..width {
             let d = cells[2 * j] - b'0';
             index[k] = j as u32;
             value[k] = f64::from(d);
             k += usize::from(d != 0);
+            max = max.max(d);
         }
-        self.end_row(at + k, true);
+        self.end_row(at + k, f64::from(max));
         true
     }
 
-    fn end_row(&mut self, end: usize, finite: bool) {
+    fn end_row(&mut self, end: usize, max_abs: f64) {
         self.index.truncate(end);
         self.value.truncate(end);
         self.start.push(end);
-        self.finite.push(finite);
+        self.max_abs.push(max_abs);
     }
 
     fn row(&self, i: usize) -> Sparse<'_> {
@@ -128,7 +129,13 @@ impl Dataset {
 
     /// Whether row `row`'s features are all finite.
     pub fn row_finite(&self, row: usize) -> bool {
-        self.rows.finite[row]
+        !self.rows.max_abs[row].is_nan()
+    }
+
+    /// Row `row`'s max |x| over its features (+0 for a row of zeros), NaN when one is not
+    /// finite: [`kernels::max_abs`] of the row.
+    pub fn row_max_abs(&self, row: usize) -> f64 {
+        self.rows.max_abs[row]
     }
 
     /// Row `row`'s features, every one of them.
@@ -384,7 +391,8 @@ mod tests {
     }
 
     /// Rows come back exactly as written, through either reader: −0.0 stays −0.0, and a row
-    /// keeps its entries other than +0.0 in column order, with whether it is finite.
+    /// keeps its entries other than +0.0 in column order, with its max |x| (NaN when a feature
+    /// is not finite).
     #[test]
     fn rows_read_back_exactly() {
         let rows =
@@ -400,10 +408,12 @@ mod tests {
         assert_eq!(bits(data.row(0).value), bits(&[-0.0, 3.5]));
         assert_eq!(data.row(2).index, &[] as &[u32]);
         assert_eq!((0..3).map(|r| data.row_finite(r)).collect::<Vec<_>>(), [true, false, true]);
+        assert_eq!((0..3).map(|r| data.row_max_abs(r)).filter(|m| !m.is_nan()).collect::<Vec<_>>(), [3.5, 0.0]);
         let csv = plain_numbers(b"1,0,-0,3.5,0\n2,0,0,0,0\n7,0,1,0,9\n").unwrap();
         assert_eq!(bits(&csv.dense_row(0)), bits(&[0.0, -0.0, 3.5, 0.0]));
         assert_eq!(csv.row(2).index, &[1, 3]);
         assert_eq!(bits(csv.row(2).value), bits(&[1.0, 9.0]));
         assert_eq!(csv.labels, [1.0, 2.0, 7.0]);
+        assert_eq!((0..3).map(|r| csv.row_max_abs(r)).collect::<Vec<_>>(), [3.5, 0.0, 9.0]);
     }
 }

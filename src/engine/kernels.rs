@@ -372,6 +372,13 @@ pub fn sgd_outer_sparse(theta: &mut [f64], cols: usize, off: usize, g: &[f64], x
 /// bit for bit, on random arrays of every length around the blocks of eight.
 /// u_i = e^(a_i − max a) / Σ_j e^(a_j − max a): subtracting the max avoids overflow.
 pub fn softmax(a: &[f64], out: &mut [f64]) {
+    softmax_with_sum(a, out);
+}
+
+/// [`softmax`], returning max a and Σ_j e^(a_j − max a): the numbers [`sum_exp`] gives (the
+/// same exponentials, added in the same order), from which [`cross_entropy_from_sum`] takes
+/// the cross-entropy of the same logits without computing them again.
+pub fn softmax_with_sum(a: &[f64], out: &mut [f64]) -> (f64, f64) {
     let out = &mut out[..a.len()];
     let m = a.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     for (o, &ai) in out.iter_mut().zip(a) {
@@ -382,6 +389,7 @@ pub fn softmax(a: &[f64], out: &mut [f64]) {
     for v in out.iter_mut() {
         *v /= total;
     }
+    (m, total)
 }
 
 /// acc += u ⊙ (g − (g·u)): the softmax Jacobian diag(u) − u uᵀ applied to g, u = softmax(a).
@@ -395,7 +403,12 @@ pub fn softmax_vjp(acc: &mut [f64], g: &[f64], u: &[f64]) {
 /// −log softmax(b)_label from the logits b: logsumexp(b) − b_label (NaN for a label past b).
 pub fn cross_entropy_of_logits(b: &[f64], label: usize) -> f64 {
     let m = b.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let lse = m + sum_exp(b, m).ln();
+    cross_entropy_from_sum(b, label, m, sum_exp(b, m))
+}
+
+/// [`cross_entropy_of_logits`] from m = max b and Σ_j e^(b_j − m) ([`softmax_with_sum`]).
+pub fn cross_entropy_from_sum(b: &[f64], label: usize, m: f64, total: f64) -> f64 {
+    let lse = m + total.ln();
     lse - b.get(label).copied().unwrap_or(f64::NAN)
 }
 
@@ -420,6 +433,26 @@ mod tests {
         for (j, &v) in x.iter().enumerate().filter(|&(_, &v)| v != 0.0) {
             index.push(j as u32);
             value.push(v);
+        }
+    }
+
+    /// The softmax's max and sum of exponentials are those the cross-entropy computes from the
+    /// same logits, bit for bit, so that it can take them instead.
+    #[test]
+    fn the_softmax_sum_is_the_cross_entropys() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for n in 1..40 {
+            for scale in [1.0, 30.0, 800.0, 1e308] {
+                let b: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0) * scale).collect();
+                let mut out = vec![0.0; n];
+                let (m, total) = softmax_with_sum(&b, &mut out);
+                assert_eq!(m.to_bits(), b.iter().copied().fold(f64::NEG_INFINITY, f64::max).to_bits());
+                assert_eq!(total.to_bits(), sum_exp(&b, m).to_bits(), "n = {n}, scale {scale}");
+                for label in [0, n - 1, n] {
+                    let (a, c) = (cross_entropy_from_sum(&b, label, m, total), cross_entropy_of_logits(&b, label));
+                    assert!(a.to_bits() == c.to_bits() || (a.is_nan() && c.is_nan()), "n = {n}");
+                }
+            }
         }
     }
 

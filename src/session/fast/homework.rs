@@ -3,7 +3,7 @@
 //! kernels, called in the same order on the same numbers, without looking up each node's rule,
 //! shapes and inputs for every example. Every number is the node-by-node path's, bit for bit.
 
-use super::{fused_step, safe, Fused, FusedState, Outcome, Plan};
+use super::{fused_step, left_out_finite, Fused, FusedState, Outcome, Plan};
 use crate::engine::kernels::{self, Sparse};
 use crate::engine::{self, Graph, NodeId, Op, Workspace};
 
@@ -130,6 +130,8 @@ impl Homework {
         for v in [&mut buf.b, &mut buf.yhat] {
             v.resize(classes, 0.0);
         }
+        // max b and Σ e^(b − max b), from the softmax for the cross-entropy.
+        let mut sum = (0.0, 0.0);
         for (k, &pos) in self.pos.iter().enumerate() {
             // x comes before a, and y* before J: a leaf that is not finite stops the pass here.
             if pos > first {
@@ -141,19 +143,22 @@ impl Homework {
                     kernels::all_finite(&buf.a)
                 }
                 1 => {
+                    // σ of a finite a lies in [0, 1].
                     kernels::sigmoid(&buf.a, &mut buf.z);
-                    kernels::all_finite(&buf.z)
+                    true
                 }
                 2 => {
                     kernels::affine(&mut buf.b, beta, m + 1, 1, |i| beta[i * (m + 1)], &buf.z);
                     kernels::all_finite(&buf.b)
                 }
                 3 => {
-                    kernels::softmax(&buf.b, &mut buf.yhat);
-                    kernels::all_finite(&buf.yhat)
+                    // The softmax of a finite b: the max's own term e⁰ = 1 keeps the sum at
+                    // least 1, and every term lies in [0, 1].
+                    sum = kernels::softmax_with_sum(&buf.b, &mut buf.yhat);
+                    true
                 }
                 _ => {
-                    buf.j = kernels::cross_entropy_of_logits(&buf.b, label as usize);
+                    buf.j = kernels::cross_entropy_from_sum(&buf.b, label as usize, sum.0, sum.1);
                     buf.j.is_finite()
                 }
             };
@@ -202,10 +207,10 @@ impl Homework {
         ws: &mut Workspace,
         buf: &mut Buffers,
         x: Sparse,
-        finite_x: bool,
+        x_max: f64,
         label: f64,
     ) -> Option<Outcome> {
-        let j = match self.forward(states, ws, buf, x, finite_x, label, true) {
+        let j = match self.forward(states, ws, buf, x, !x_max.is_nan(), label, true) {
             Ok(j) => j,
             Err((pos, done)) => {
                 self.store(ws, buf, done);
@@ -236,16 +241,16 @@ impl Homework {
             self.store(ws, buf, 5);
             return Some(Outcome::Backward);
         }
-        // The adjoints left out are finite: dJ/dα = g [1; x]ᵀ has entries of at most
-        // max|g|·max(1, max|x|), dJ/dx = αᵀ g at most max|α|·Σ|g|, and dJ/dβ as dJ/dα.
+        // The adjoints left out (dJ/dα, dJ/dx, dJ/dβ) are finite: max(1, max|x|) is the
+        // row's, and max(1, max|z|) is 1 for z = σ(a) in [0, 1].
         for (k, (f, state)) in plan.fused.iter().zip(states.iter_mut()).enumerate() {
             let Some(f) = f else { continue };
-            let (g, xv) = if k == self.alpha { (&buf.ga, x.value) } else { (&buf.gb, &buf.z[..]) };
-            debug_assert!(f.node == self.chain[0] || f.node == self.chain[2]);
+            let alpha = k == self.alpha;
+            debug_assert_eq!(f.node, self.chain[if alpha { 0 } else { 2 }]);
+            let g = if alpha { &buf.ga } else { &buf.gb };
             state.gmax = kernels::max_abs(g);
-            state.xmax = kernels::max_abs(xv).max(1.0);
-            let gsum = || g.iter().map(|v| v.abs()).sum::<f64>();
-            if !safe(state.gmax * state.xmax) || (k == self.alpha && !safe(state.bound * gsum())) {
+            state.xmax = if alpha { x_max.max(1.0) } else { 1.0 };
+            if !left_out_finite(state, g.len(), alpha) {
                 self.store(ws, buf, 5);
                 return Some(Outcome::Backward);
             }
@@ -305,7 +310,8 @@ mod tests {
             let mut states = plan.load(&fast);
             let mut buf = Buffers::default();
             let data = fast.model.train_data.clone().unwrap();
-            let got = hw.passes(&plan, &mut states, &mut fast.ws, &mut buf, data.row(0), true, data.labels[0]);
+            let got =
+                hw.passes(&plan, &mut states, &mut fast.ws, &mut buf, data.row(0), data.row_max_abs(0), data.labels[0]);
             assert_eq!(format!("{:?}", got.expect("handed over")), outcome, "{beta}");
             let mut slow = session(beta);
             let order = slow.graph().forward_order().to_vec();

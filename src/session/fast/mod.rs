@@ -514,7 +514,7 @@ impl Session {
             finite_x = kernels::all_finite(engine::numbers(&self.ws.values[f]));
         }
         let outcome = match &plan.homework {
-            Some(hw) => hw.passes(plan, states, &mut self.ws, buf, x, finite_x, data.labels[row]),
+            Some(hw) => hw.passes(plan, states, &mut self.ws, buf, x, data.row_max_abs(row), data.labels[row]),
             None => fast_passes(graph, plan, states, &mut buf.acc, &mut self.ws, x, finite_x),
         };
         if let Some(outcome) = outcome {
@@ -639,8 +639,7 @@ fn fast_passes(
             return Some(Outcome::Backward);
         }
     }
-    // The adjoints left out are finite: dJ/dθ = g [1; x]ᵀ has entries of at most
-    // max|g|·max(1, max|x|), and dJ/dx = Wᵀ g at most max|W|·Σ|g|.
+    // The adjoints left out are finite (see `left_out_finite`).
     for (f, state) in plan.fused.iter().zip(states.iter_mut()) {
         let Some(f) = f else { continue };
         let node = graph.node(f.node);
@@ -648,15 +647,17 @@ fn fast_passes(
         let xv = if plan.sparse[f.node] { x.value } else { engine::numbers(&ws.values[node.inputs[1]]) };
         state.gmax = kernels::max_abs(g);
         state.xmax = kernels::max_abs(xv).max(1.0);
-        if !safe(state.gmax * state.xmax) {
+        if !left_out_finite(state, g.len(), plan.skip[node.inputs[1]]) {
             return Some(Outcome::Backward);
-        }
-        if plan.skip[node.inputs[1]] {
-            let gsum: f64 = g.iter().map(|v| v.abs()).sum();
-            if !safe(state.bound * gsum) {
-                return Some(Outcome::Backward);
-            }
         }
     }
     None
+}
+
+/// Whether the adjoints a fused parameter's linear map leaves out are finite, from its
+/// state's bounds: dJ/dθ = g [1; x]ᵀ has entries of at most max|g|·max(1, max|x|), and (when
+/// the input's adjoint is left out too, `input_skipped`) dJ/dx = θᵀ g has entries of at most
+/// max|θ|·Σ|g| ≤ max|θ|·n·max|g| for the n entries of g.
+fn left_out_finite(state: &FusedState, n: usize, input_skipped: bool) -> bool {
+    safe(state.gmax * state.xmax) && (!input_skipped || safe(state.bound * (n as f64 * state.gmax)))
 }
