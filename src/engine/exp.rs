@@ -420,45 +420,37 @@ mod avx2 {
 
     #[target_feature(enable = "avx2,fma")]
     pub fn exp_in_place(v: &mut [f64]) {
-        let mut chunks = v.chunks_exact_mut(4);
-        for c in &mut chunks {
-            // SAFETY: the chunk holds four f64.
-            unsafe { exp_chunk(c.as_mut_ptr()) };
-        }
-        // The last one to three, in a chunk padded with zeros.
-        let rest = chunks.into_remainder();
-        if !rest.is_empty() {
-            let mut c = [0.0f64; 4];
-            c[..rest.len()].copy_from_slice(rest);
-            // SAFETY: `c` holds four f64.
-            unsafe { exp_chunk(c.as_mut_ptr()) };
-            rest.copy_from_slice(&c[..rest.len()]);
-        }
-    }
-
-    /// e^x in place for the four f64 at `p`: [`exp4`] when every lane is in [`in_range`]'s
-    /// range, 2^−54 ≤ |x| < 2^9, or ±0 ([`core`] gives 1 for ±0, as exp4 does); else [`core`]
-    /// lane by lane.
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn exp_chunk(p: *mut f64) {
-        // SAFETY: the caller's four f64.
-        let x = unsafe { _mm256_loadu_pd(p) };
-        let a = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
-        let low = _mm256_cmp_pd::<_CMP_GE_OQ>(a, _mm256_set1_pd(f64::from_bits(0x3c90000000000000)));
-        let high = _mm256_cmp_pd::<_CMP_LT_OQ>(a, _mm256_set1_pd(512.0));
-        let zero = _mm256_cmp_pd::<_CMP_EQ_OQ>(x, _mm256_setzero_pd());
-        if _mm256_movemask_pd(_mm256_or_pd(_mm256_and_pd(low, high), zero)) == 0b1111 {
-            // SAFETY: as above.
-            unsafe { _mm256_storeu_pd(p, exp4(x)) };
-        } else {
-            for k in 0..4 {
+        // Four at a time; the last one to three in a chunk padded with zeros.
+        let whole = v.len() / 4 * 4;
+        let rest = v.len() - whole;
+        let mut pad = [0.0f64; 4];
+        pad[..rest].copy_from_slice(&v[whole..]);
+        let chunks = whole / 4 + usize::from(rest > 0);
+        for c in 0..chunks {
+            let p = if 4 * c < whole { v[4 * c..].as_mut_ptr() } else { pad.as_mut_ptr() };
+            // SAFETY: `p` points to four f64 (of `v`, or of `pad`).
+            let x = unsafe { _mm256_loadu_pd(p) };
+            // Every lane in [`in_range`]'s range, 2^−54 ≤ |x| < 2^9, or ±0 ([`core`] gives 1
+            // for ±0, as exp4 does): exp4; else [`core`] lane by lane.
+            let a = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
+            let low = _mm256_cmp_pd::<_CMP_GE_OQ>(a, _mm256_set1_pd(f64::from_bits(0x3c90000000000000)));
+            let high = _mm256_cmp_pd::<_CMP_LT_OQ>(a, _mm256_set1_pd(512.0));
+            let zero = _mm256_cmp_pd::<_CMP_EQ_OQ>(x, _mm256_setzero_pd());
+            if _mm256_movemask_pd(_mm256_or_pd(_mm256_and_pd(low, high), zero)) == 0b1111 {
                 // SAFETY: as above.
-                unsafe { *p.add(k) = core(*p.add(k)) };
+                unsafe { _mm256_storeu_pd(p, exp4(x)) };
+            } else {
+                for k in 0..4 {
+                    // SAFETY: as above.
+                    unsafe { *p.add(k) = core(*p.add(k)) };
+                }
             }
         }
+        v[whole..].copy_from_slice(&pad[..rest]);
     }
 
     /// [`core`] in four lanes, operation for operation.
+    #[inline]
     #[target_feature(enable = "avx2,fma")]
     fn exp4(x: __m256d) -> __m256d {
         let shift = _mm256_set1_pd(SHIFT);
