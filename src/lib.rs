@@ -6,7 +6,7 @@
 //! compared value by value, and its first difference diagnosed). [`tui`] (the debugger) and
 //! [`cli`] (the headless commands) drive the same [`session::Session`]. The rest is input and
 //! output: [`error`], [`input`], [`output`], [`npy`], [`nested`], [`numfmt`], [`numpy_rng`],
-//! [`signals`].
+//! [`parallel`], [`signals`].
 
 pub mod cli;
 pub mod data;
@@ -20,6 +20,7 @@ pub mod npy;
 pub mod numfmt;
 pub mod numpy_rng;
 pub mod output;
+pub mod parallel;
 pub mod session;
 pub mod signals;
 pub mod trace;

@@ -18,7 +18,8 @@ pub struct Dataset {
     /// Where the rows came from, for messages: a file path or `inline rows`.
     pub source: String,
     pub labels: Vec<f64>,
-    rows: Rows,
+    /// The rows, in one or more consecutive parts (a large file's halves are read at once).
+    parts: Vec<Rows>,
 }
 
 /// Every row's features other than +0.0: row `i`'s at `start[i]..start[i + 1]` of `index`
@@ -123,23 +124,37 @@ impl Dataset {
 
     /// Features per example.
     pub fn width(&self) -> usize {
-        self.rows.width
+        self.parts[0].width
     }
 
     /// Row `row`'s features other than +0.0, in column order (exact: every other is +0.0).
     pub fn row(&self, row: usize) -> Sparse<'_> {
-        self.rows.row(row)
+        let (part, i) = self.part(row);
+        part.row(i)
     }
 
     /// Whether row `row`'s features are all finite.
     pub fn row_finite(&self, row: usize) -> bool {
-        !self.rows.max_abs[row].is_nan()
+        !self.row_max_abs(row).is_nan()
     }
 
     /// Row `row`'s max |x| over its features (+0 for a row of zeros), NaN when one is not
     /// finite: [`kernels::max_abs`] of the row.
     pub fn row_max_abs(&self, row: usize) -> f64 {
-        self.rows.max_abs[row]
+        let (part, i) = self.part(row);
+        part.max_abs[i]
+    }
+
+    /// The part that holds row `row`, and the row's place in it.
+    fn part(&self, row: usize) -> (&Rows, usize) {
+        let mut i = row;
+        for part in &self.parts {
+            match i.checked_sub(part.max_abs.len()) {
+                Some(next) => i = next,
+                None => return (part, i),
+            }
+        }
+        panic!("row {row} of a dataset of {} rows", self.len())
     }
 
     /// Row `row`'s features, every one of them.
@@ -185,7 +200,7 @@ impl Dataset {
             labels.push(row[0]);
             features.push(&row[1..]);
         }
-        Ok(Dataset { source: source.to_string(), labels, rows: features })
+        Ok(Dataset { source: source.to_string(), labels, parts: vec![features] })
     }
 
     /// Reads a CSV file without header: label, then features, one example per row. The numbers
@@ -193,6 +208,9 @@ impl Dataset {
     /// is read in about the time it takes to scan it.
     pub fn from_csv(path: &Path) -> Result<Dataset> {
         let file = path.display().to_string();
+        if let Some(data) = plain_numbers_in_halves(path) {
+            return Ok(Dataset { source: file, ..data });
+        }
         let bytes = crate::input::read_bounded(path, "the data file", None)?;
         if let Some(data) = plain_numbers(&bytes) {
             return Ok(Dataset { source: file, ..data });
@@ -244,8 +262,49 @@ impl Dataset {
         if labels.is_empty() {
             return Err(Error::file(path, "no examples: the data file is empty (expected rows: label, x1, x2, ...)"));
         }
-        Ok(Dataset { source: file, labels, rows: features })
+        Ok(Dataset { source: file, labels, parts: vec![features] })
     }
+}
+
+/// A large file of the usual data ([`plain_numbers`]) read and parsed as two halves at once,
+/// split at a line's start; `None` for a smaller file, one that is not a regular file, or one
+/// whose halves are not both plain numbers of the same width (and on any error reading it):
+/// the file is then read as a whole, and its errors reported from there.
+#[cfg(not(unix))]
+fn plain_numbers_in_halves(_: &Path) -> Option<Dataset> {
+    None
+}
+
+#[cfg(unix)]
+fn plain_numbers_in_halves(path: &Path) -> Option<Dataset> {
+    use std::os::unix::fs::FileExt;
+    const LARGE: u64 = 1 << 20;
+    let file = std::fs::File::open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() < LARGE {
+        return None;
+    }
+    let len = usize::try_from(meta.len()).ok()?;
+    let read = |start: usize, end: usize| -> Option<Vec<u8>> {
+        let mut bytes = vec![0; end - start];
+        file.read_exact_at(&mut bytes, start as u64).ok()?;
+        Some(bytes)
+    };
+    // The second half starts after the first line break past the middle.
+    let mid = len / 2;
+    let window = read(mid, len.min(mid + (64 << 10)))?;
+    let split = mid + find_byte(&window, b'\n')? + 1;
+    let (first, second) = crate::parallel::join(
+        || read(0, split).and_then(|b| plain_numbers(&b)),
+        || read(split, len).and_then(|b| plain_numbers(&b)),
+    );
+    let (mut first, second) = (first?, second?);
+    if first.width() != second.width() {
+        return None;
+    }
+    first.labels.extend(second.labels);
+    first.parts.extend(second.parts);
+    Some(first)
 }
 
 /// The usual data file, read fast: lines of numbers separated by commas, no quotes, every line
@@ -291,7 +350,7 @@ fn plain_numbers(bytes: &[u8]) -> Option<Dataset> {
             features.push(&cells);
         }
     }
-    (!labels.is_empty()).then(|| Dataset { source: String::new(), labels, rows: features })
+    (!labels.is_empty()).then(|| Dataset { source: String::new(), labels, parts: vec![features] })
 }
 
 /// A bit for each of the cells `lo..hi` (below `lo + 64`) of a row of one-digit cells
@@ -474,6 +533,39 @@ mod tests {
                 assert_eq!(data.row_max_abs(i), f64::from(max), "width {width}");
             }
         }
+    }
+
+    /// A file large enough to be read as two halves at once reads as it reads whole; one whose
+    /// second half goes wrong is read whole, and the error names its row.
+    #[test]
+    fn a_large_file_reads_in_halves_as_whole() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let mut text = String::new();
+        while text.len() < (1 << 20) + 4321 {
+            let cells: Vec<String> = (0..100)
+                .map(|_| if rng.random_bool(0.8) { "0".into() } else { rng.random_range(1..10).to_string() })
+                .collect();
+            text += &format!("{},{}\n", rng.random_range(0..10), cells.join(","));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("large.csv");
+        std::fs::write(&path, &text).unwrap();
+        let halves = plain_numbers_in_halves(&path).expect("read in halves");
+        assert_eq!(halves.parts.len(), 2);
+        let whole = plain_numbers(text.as_bytes()).unwrap();
+        assert_eq!((halves.len(), halves.width()), (whole.len(), whole.width()));
+        assert_eq!(bits(&halves.labels), bits(&whole.labels));
+        for r in 0..whole.len() {
+            assert_eq!(bits(&halves.dense_row(r)), bits(&whole.dense_row(r)), "row {r}");
+            assert_eq!(halves.row_max_abs(r).to_bits(), whole.row_max_abs(r).to_bits(), "row {r}");
+        }
+        let rows = whole.len();
+        text += "1,2,3\n";
+        std::fs::write(&path, &text).unwrap();
+        assert!(plain_numbers_in_halves(&path).is_none());
+        let e = Dataset::from_csv(&path).unwrap_err().to_string();
+        assert!(e.contains(&format!("row {}", rows + 1)) && e.contains("expected 101 numbers"), "{e}");
     }
 
     /// Rows come back exactly as written, through either reader: −0.0 stays −0.0, and a row

@@ -17,15 +17,13 @@ impl Ctx<'_> {
     /// `validation`): the command line's files where given, else the model file's.
     pub(super) fn load_data(&self, spec: &ModelFile) -> Result<(Option<Dataset>, Option<Dataset>, String)> {
         let (train, test, key) = self.load_model_data(spec)?;
-        let train = match &self.data.train {
-            Some(path) => Some(Dataset::from_csv(path)?),
-            None => train,
+        let load = |path: &Option<std::path::PathBuf>, given: Option<Dataset>| match path {
+            Some(path) => Dataset::from_csv(path).map(Some),
+            None => Ok(given),
         };
-        let test = match &self.data.test {
-            Some(path) => Some(Dataset::from_csv(path)?),
-            None => test,
-        };
-        Ok((train, test, key))
+        // Both files at once; a problem with the training data is reported first.
+        let (train, test) = crate::parallel::join(|| load(&self.data.train, train), || load(&self.data.test, test));
+        Ok((train?, test?, key))
     }
 
     /// The data the model file names (`data:`), but none that the command line replaces.
@@ -37,19 +35,18 @@ impl Ctx<'_> {
             return Err(self.err("data.validation", "give `test` or its synonym `validation`, not both"));
         }
         // Data replaced on the command line is not read at all: its file may not exist here.
-        let train = match &data.train {
-            Some(src) if self.data.train.is_none() => Some(self.load_source(src, "data.train")?),
-            _ => None,
-        };
-        let load_test = self.data.test.is_none();
+        let train = data.train.as_ref().filter(|_| self.data.train.is_none()).map(|src| (src, "data.train"));
         let (test, key) = match (&data.test, &data.validation) {
-            (Some(src), _) => (if load_test { Some(self.load_source(src, "data.test")?) } else { None }, "test"),
-            (None, Some(src)) => {
-                (if load_test { Some(self.load_source(src, "data.validation")?) } else { None }, "validation")
-            }
+            (Some(src), _) => (Some((src, "data.test")), "test"),
+            (None, Some(src)) => (Some((src, "data.validation")), "validation"),
             (None, None) => (None, "test"),
         };
-        Ok((train, test, key.to_string()))
+        let test = test.filter(|_| self.data.test.is_none());
+        let load =
+            |source: Option<(&spec::DataSource, &str)>| source.map(|(src, at)| self.load_source(src, at)).transpose();
+        // Both at once; a problem with the training data is reported first.
+        let (train, test) = crate::parallel::join(|| load(train), || load(test));
+        Ok((train?, test?, key.to_string()))
     }
 
     /// One data source at `at`: a CSV file beside the model, or inline rows.
