@@ -543,6 +543,48 @@ mod tests {
         }
     }
 
+    /// [`affine_t`] from Wᵀ: ndarray's numbers, for W of 1 to 56 rows and data of any numbers,
+    /// of ones, and with −0 (kept as an entry).
+    #[test]
+    fn the_product_from_wt_is_ndarrays() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+        for rows in 1..=56 {
+            for cols in [2, 9, 17, 33, 129, 140] {
+                let a = Array2::from_shape_vec((rows, cols), random(&mut rng, rows * cols, false)).unwrap();
+                let base = random(&mut rng, rows, false);
+                for kind in 0..3 {
+                    let x: Vec<f64> = match kind {
+                        0 => random(&mut rng, cols - 1, true),
+                        1 => (0..cols - 1).map(|_| if rng.random_bool(0.3) { 1.0 } else { 0.0 }).collect(),
+                        _ => (0..cols - 1).map(|_| [0.0, -0.0, 1.0, 2.5][rng.random_range(0..4)]).collect(),
+                    };
+                    let mut expected = Array1::from(base.clone());
+                    let w = a.slice(ndarray::s![.., 1..]);
+                    general_mat_vec_mul(1.0, &w, &Array1::from(x.clone()), 1.0, &mut expected);
+                    let mut wt = vec![0.0; rows * cols];
+                    for i in 0..rows {
+                        for c in 0..cols {
+                            wt[c * rows + i] = a[[i, c]];
+                        }
+                    }
+                    let (mut index, mut value) = (Vec::new(), Vec::new());
+                    for (j, &v) in x.iter().enumerate().filter(|&(_, &v)| v.to_bits() != 0) {
+                        index.push(j as u32);
+                        value.push(v);
+                    }
+                    let sparse = Sparse { index: &index, value: &value, len: x.len() };
+                    let mut out = vec![0.0; rows];
+                    affine_t(&mut out, &wt, rows, 1, |i| base[i], sparse, &mut Vec::new());
+                    assert_eq!(
+                        out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                        expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                        "{rows}×{cols}, data {kind}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn matrix_kernels_are_ndarrays() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
