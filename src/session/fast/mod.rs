@@ -503,12 +503,6 @@ impl Session {
         let data = model.train_data.as_ref().expect("training data");
         let row = self.order[self.example];
         let (x, mut finite_x) = (data.row(row), data.row_finite(row));
-        // The next example's nonzeros: a random row of a dataset larger than the cache.
-        if let Some(&next) = self.order.get(self.example + 1) {
-            let next = data.row(next);
-            kernels::prefetch(next.index);
-            kernels::prefetch(next.value);
-        }
         plan.load_row(graph, &mut self.ws, data, row);
         if let Some(f) = graph.features().filter(|_| plan.copy_features) {
             finite_x = kernels::all_finite(engine::numbers(&self.ws.values[f]));
@@ -519,6 +513,12 @@ impl Session {
         };
         if let Some(outcome) = outcome {
             return outcome;
+        }
+        // The next example's nonzeros: a random row of a dataset larger than the cache.
+        if let Some(&next) = self.order.get(self.example + 1) {
+            let next = data.row(next);
+            kernels::prefetch(next.index);
+            kernels::prefetch(next.value);
         }
         // The update, parameters in order, each checked where the micro-steps check it.
         let lr = model.config.learning_rate;
