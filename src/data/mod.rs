@@ -208,7 +208,7 @@ impl Dataset {
     /// is read in about the time it takes to scan it.
     pub fn from_csv(path: &Path) -> Result<Dataset> {
         let file = path.display().to_string();
-        if let Some(data) = plain_numbers_in_halves(path) {
+        if let Some(data) = plain_numbers_in_file(path) {
             return Ok(Dataset { source: file, ..data });
         }
         let bytes = crate::input::read_bounded(path, "the data file", None)?;
@@ -266,38 +266,67 @@ impl Dataset {
     }
 }
 
-/// A large file of the usual data ([`plain_numbers`]) read and parsed as two halves at once,
-/// split at a line's start; `None` for a smaller file, one that is not a regular file, or one
-/// whose halves are not both plain numbers of the same width (and on any error reading it):
-/// the file is then read as a whole, and its errors reported from there.
+/// A regular file of the usual data ([`plain_numbers`]), read in blocks into one buffer that
+/// is used again (a file read whole would first be copied into as much fresh memory); a file
+/// of 1 MiB or more as two halves at once, split at a line's start. `None` for a file that is
+/// not a regular file or not plain numbers of one width (and on any error reading it): the
+/// file is then read whole, and its errors reported from there.
 #[cfg(not(unix))]
-fn plain_numbers_in_halves(_: &Path) -> Option<Dataset> {
+fn plain_numbers_in_file(_: &Path) -> Option<Dataset> {
     None
 }
 
 #[cfg(unix)]
-fn plain_numbers_in_halves(path: &Path) -> Option<Dataset> {
+fn plain_numbers_in_file(path: &Path) -> Option<Dataset> {
     use std::os::unix::fs::FileExt;
     const LARGE: u64 = 1 << 20;
     let file = std::fs::File::open(path).ok()?;
     let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.len() < LARGE {
+    if !meta.is_file() {
         return None;
     }
     let len = usize::try_from(meta.len()).ok()?;
-    let read = |start: usize, end: usize| -> Option<Vec<u8>> {
-        let mut bytes = vec![0; end - start];
-        file.read_exact_at(&mut bytes, start as u64).ok()?;
-        Some(bytes)
+    // Bytes `start..end` of the file, block by block, into a reader of plain numbers.
+    let read = |start: usize, end: usize| -> Option<Dataset> {
+        let mut plain = Plain::new(end - start);
+        let mut buf = vec![0u8; (end - start).clamp(1, 256 << 10)];
+        let (mut at, mut kept) = (start, 0);
+        while at < end {
+            let want = (end - at).min(buf.len() - kept);
+            let got = file.read_at(&mut buf[kept..kept + want], at as u64).ok()?;
+            if got == 0 {
+                return None; // the file became shorter
+            }
+            at += got;
+            let filled = kept + got;
+            // Whole lines now; the start of the next one is kept for the next block.
+            let whole = match find_last(&buf[..filled], b'\n') {
+                Some(i) => i + 1,
+                None if filled == buf.len() => {
+                    buf.resize(2 * buf.len(), 0); // a line longer than the buffer
+                    kept = filled;
+                    continue;
+                }
+                None => 0,
+            };
+            for line in buf[..whole].split_inclusive(|&b| b == b'\n') {
+                plain.line(line.strip_suffix(b"\n").unwrap_or(line))?;
+            }
+            buf.copy_within(whole..filled, 0);
+            kept = filled - whole;
+        }
+        plain.line(&buf[..kept])?;
+        plain.finish()
     };
+    if meta.len() < LARGE {
+        return read(0, len);
+    }
     // The second half starts after the first line break past the middle.
     let mid = len / 2;
-    let window = read(mid, len.min(mid + (64 << 10)))?;
+    let mut window = vec![0u8; (len - mid).min(64 << 10)];
+    file.read_exact_at(&mut window, mid as u64).ok()?;
     let split = mid + find_byte(&window, b'\n')? + 1;
-    let (first, second) = crate::parallel::join(
-        || read(0, split).and_then(|b| plain_numbers(&b)),
-        || read(split, len).and_then(|b| plain_numbers(&b)),
-    );
+    let (first, second) = crate::parallel::join(|| read(0, split), || read(split, len));
     let (mut first, second) = (first?, second?);
     if first.width() != second.width() {
         return None;
@@ -307,50 +336,73 @@ fn plain_numbers_in_halves(path: &Path) -> Option<Dataset> {
     Some(first)
 }
 
+/// The last position of `byte` in `text`.
+fn find_last(text: &[u8], byte: u8) -> Option<usize> {
+    text.iter().rposition(|&b| b == byte)
+}
+
 /// The usual data file, read fast: lines of numbers separated by commas, no quotes, every line
 /// as wide as the first. `None` for anything else (a quote, a stray carriage return, a cell
 /// that is not a number, a ragged or too narrow row, no rows): the CSV reader then reads the
 /// file and says what is wrong where. Where both read a file they give the same numbers.
 fn plain_numbers(bytes: &[u8]) -> Option<Dataset> {
-    if bytes.contains(&b'"') {
-        return None;
-    }
-    let mut features = Rows::new(0);
-    let mut labels = Vec::new();
-    let mut cells = Vec::new();
+    let mut plain = Plain::new(bytes.len());
     for line in lines(bytes) {
+        plain.line(line)?;
+    }
+    plain.finish()
+}
+
+/// [`plain_numbers`] line by line.
+struct Plain {
+    /// The bytes the lines come from (room is made for as many rows as they can hold).
+    size: usize,
+    features: Rows,
+    labels: Vec<f64>,
+    cells: Vec<f64>,
+}
+
+impl Plain {
+    fn new(size: usize) -> Plain {
+        Plain { size, features: Rows::new(0), labels: Vec::new(), cells: Vec::new() }
+    }
+
+    /// One line, without its b'\n'; `None` when it is not plain numbers as wide as the first.
+    fn line(&mut self, line: &[u8]) -> Option<()> {
         // A carriage return anywhere but at the end is the CSV reader's to judge.
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.trim_ascii().is_empty() {
-            if line.contains(&b'\r') {
-                return None;
-            }
-            continue;
+            return (!line.contains(&b'\r')).then_some(());
         }
         let comma = line.iter().position(|&b| b == b',')?;
-        if labels.is_empty() {
-            features = Rows::new(line.iter().filter(|&&b| b == b',').count());
-            reserve_rows(&mut features, &mut labels, bytes.len(), line.len() + 1);
+        if self.labels.is_empty() {
+            self.features = Rows::new(line.iter().filter(|&&b| b == b',').count());
+            reserve_rows(&mut self.features, &mut self.labels, self.size, line.len() + 1);
         }
         let (label, rest) = (&line[..comma], &line[comma + 1..]);
-        if label.contains(&b'\r') {
+        if label.contains(&b'\r') || label.contains(&b'"') {
             return None;
         }
-        labels.push(parse_cell(label)?);
-        // A row of digits and commas holds no carriage return.
-        if !features.push_digits(rest) {
-            if rest.contains(&b'\r') {
+        self.labels.push(parse_cell(label)?);
+        // A row of digits and commas holds no carriage return and no quote.
+        if !self.features.push_digits(rest) {
+            if rest.contains(&b'\r') || rest.contains(&b'"') {
                 return None;
             }
-            cells.clear();
-            parse_cells(rest, &mut cells)?;
-            if cells.len() != features.width {
+            self.cells.clear();
+            parse_cells(rest, &mut self.cells)?;
+            if self.cells.len() != self.features.width {
                 return None;
             }
-            features.push(&cells);
+            self.features.push(&self.cells);
         }
+        Some(())
     }
-    (!labels.is_empty()).then(|| Dataset { source: String::new(), labels, parts: vec![features] })
+
+    fn finish(self) -> Option<Dataset> {
+        let Plain { labels, features, .. } = self;
+        (!labels.is_empty()).then(|| Dataset { source: String::new(), labels, parts: vec![features] })
+    }
 }
 
 /// A bit for each of the cells `lo..hi` (below `lo + 64`) of a row of one-digit cells
@@ -535,8 +587,9 @@ mod tests {
         }
     }
 
-    /// A file large enough to be read as two halves at once reads as it reads whole; one whose
-    /// second half goes wrong is read whole, and the error names its row.
+    /// A file large enough to be read as two halves at once, and one of lines longer than the
+    /// blocks it is read in, read as they read whole; a file whose second half goes wrong is
+    /// read whole, and the error names its row.
     #[test]
     fn a_large_file_reads_in_halves_as_whole() {
         use rand::{Rng, SeedableRng};
@@ -551,7 +604,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("large.csv");
         std::fs::write(&path, &text).unwrap();
-        let halves = plain_numbers_in_halves(&path).expect("read in halves");
+        let halves = plain_numbers_in_file(&path).expect("read in halves");
         assert_eq!(halves.parts.len(), 2);
         let whole = plain_numbers(text.as_bytes()).unwrap();
         assert_eq!((halves.len(), halves.width()), (whole.len(), whole.width()));
@@ -560,10 +613,20 @@ mod tests {
             assert_eq!(bits(&halves.dense_row(r)), bits(&whole.dense_row(r)), "row {r}");
             assert_eq!(halves.row_max_abs(r).to_bits(), whole.row_max_abs(r).to_bits(), "row {r}");
         }
+        // Lines longer than the block the file is read in.
+        let long: String = (0..3).map(|r| format!("{r},{}\r\n", vec!["0,1"; 70_000].join(","))).collect();
+        let long_path = dir.path().join("long.csv");
+        std::fs::write(&long_path, &long).unwrap();
+        let (streamed, whole_long) =
+            (plain_numbers_in_file(&long_path).unwrap(), plain_numbers(long.as_bytes()).unwrap());
+        assert_eq!((streamed.len(), streamed.width()), (3, 140_000));
+        for r in 0..3 {
+            assert_eq!(bits(&streamed.dense_row(r)), bits(&whole_long.dense_row(r)));
+        }
         let rows = whole.len();
         text += "1,2,3\n";
         std::fs::write(&path, &text).unwrap();
-        assert!(plain_numbers_in_halves(&path).is_none());
+        assert!(plain_numbers_in_file(&path).is_none());
         let e = Dataset::from_csv(&path).unwrap_err().to_string();
         assert!(e.contains(&format!("row {}", rows + 1)) && e.contains("expected 101 numbers"), "{e}");
     }

@@ -53,11 +53,11 @@ impl Homework {
         let loss = graph.loss();
         let Op::CrossEntropy { logit: Some(b) } = node(loss).op else { return None };
         let [yhat, label] = node(loss).inputs[..] else { return None };
-        let ([z], [a]) = (&node(b).inputs[1..], &node(yhat).inputs[..]) else { return None };
-        if *a != b || node(yhat).op != Op::Softmax || node(label).op != Op::Label || node(b).op != Op::Linear {
+        // J = cross_entropy(ŷ, y*) with ŷ = softmax(b), b = β·[1; z], z = σ(a), a = α·[1; x].
+        let (&[z], &[logits]) = (&node(b).inputs[1..], &node(yhat).inputs[..]) else { return None };
+        if logits != b || node(yhat).op != Op::Softmax || node(label).op != Op::Label || node(b).op != Op::Linear {
             return None;
         }
-        let z = *z;
         let [a] = node(z).inputs[..] else { return None };
         if node(z).op != Op::Sigmoid || node(a).op != Op::Linear {
             return None;
