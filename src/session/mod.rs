@@ -689,9 +689,14 @@ pub fn misclassified(graph: &Graph, ws: &Workspace) -> bool {
 /// The predicted class: argmax of the prediction (ties to the smallest index), or for a
 /// single sigmoid output 1 when y ≥ 0.5.
 pub fn predicted_label(graph: &Graph, ws: &Workspace) -> Option<usize> {
-    let y = numbers(&ws.values[graph.prediction()?]);
+    Some(predicted_class(numbers(&ws.values[graph.prediction()?])))
+}
+
+/// The class a prediction y names: argmax (ties to the smallest index), or for a single
+/// sigmoid output 1 when y ≥ 0.5.
+pub fn predicted_class(y: &[f64]) -> usize {
     if y.len() == 1 {
-        return Some(usize::from(y[0] >= 0.5));
+        return usize::from(y[0] >= 0.5);
     }
     let mut best = (0, f64::NEG_INFINITY);
     for (i, &v) in y.iter().enumerate() {
@@ -699,5 +704,5 @@ pub fn predicted_label(graph: &Graph, ws: &Workspace) -> Option<usize> {
             best = (i, v);
         }
     }
-    Some(best.0)
+    best.0
 }

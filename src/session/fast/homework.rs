@@ -6,6 +6,7 @@
 use super::{fused_step, left_out_finite, Fused, FusedState, Outcome, Plan};
 use crate::engine::kernels::{self, Sparse};
 use crate::engine::{self, Graph, NodeId, Op, Workspace};
+use crate::session::predicted_class;
 
 /// The homework's network found in a graph: its nodes, and where each stands in the forward
 /// order (the position at which the micro-steps take over when a value is not finite).
@@ -56,6 +57,10 @@ impl Homework {
         // J = cross_entropy(ŷ, y*) with ŷ = softmax(b), b = β·[1; z], z = σ(a), a = α·[1; x].
         let (&[z], &[logits]) = (&node(b).inputs[1..], &node(yhat).inputs[..]) else { return None };
         if logits != b || node(yhat).op != Op::Softmax || node(label).op != Op::Label || node(b).op != Op::Linear {
+            return None;
+        }
+        // An evaluation row is misclassified when ŷ's class is not the label.
+        if graph.prediction() != Some(yhat) || graph.class() != Some(label) {
             return None;
         }
         let [a] = node(z).inputs[..] else { return None };
@@ -140,7 +145,7 @@ impl Homework {
             let finite = match k {
                 0 => {
                     kernels::affine_t(&mut buf.a, wt, m, 1, |i| wt[i], x, &mut buf.acc);
-                    kernels::all_finite(&buf.a)
+                    !check || kernels::all_finite(&buf.a)
                 }
                 1 => {
                     // σ of a finite a lies in [0, 1].
@@ -149,7 +154,7 @@ impl Homework {
                 }
                 2 => {
                     kernels::affine(&mut buf.b, beta, m + 1, 1, |i| beta[i * (m + 1)], &buf.z);
-                    kernels::all_finite(&buf.b)
+                    !check || kernels::all_finite(&buf.b)
                 }
                 3 => {
                     // The softmax of a finite b: the max's own term e⁰ = 1 keeps the sum at
@@ -180,20 +185,17 @@ impl Homework {
         }
     }
 
-    /// An evaluation row: J, with ŷ and J left in `ws` (where the misclassification is read).
+    /// An evaluation row: J, and the class ŷ predicts (the label is the class).
     pub(super) fn evaluate(
         &self,
         states: &[FusedState],
-        ws: &mut Workspace,
+        ws: &Workspace,
         buf: &mut Buffers,
         x: Sparse,
         label: f64,
-    ) -> f64 {
+    ) -> (f64, usize) {
         let j = self.forward(states, ws, buf, x, true, label, false).expect("no check, no stop");
-        let [.., yhat, loss] = self.chain;
-        engine::numbers_mut(&mut ws.values[yhat]).copy_from_slice(&buf.yhat);
-        engine::fill(&mut ws.values[loss], j);
-        j
+        (j, predicted_class(&buf.yhat))
     }
 
     /// Forward and backward of a training example, and the bounds that show the adjoints left
@@ -235,7 +237,10 @@ impl Homework {
             let beta = engine::numbers(&ws.values[self.beta_id]);
             kernels::add_wt_g(&mut buf.gz, beta, m + 1, 1, &buf.gb);
             kernels::sigmoid_vjp(&mut buf.ga, &buf.gz, &buf.z);
-            [&buf.gy, &buf.gb, &buf.gz, &buf.ga].iter().all(|g| kernels::all_finite(g))
+            // dJ/dŷ is 0 but at the label. dJ/db = ŷ ⊙ (g − g·ŷ) is finite where that entry
+            // is (ŷ lies in [0, 1], and g·ŷ is −1 within a rounding), and dJ/da = dJ/dz ⊙
+            // z(1 − z) where dJ/dz is (z lies in [0, 1]).
+            buf.gy[label].is_finite() && kernels::all_finite(&buf.gz)
         };
         if !finite {
             self.store(ws, buf, 5);

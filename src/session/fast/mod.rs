@@ -301,15 +301,16 @@ impl<'p> Scorer<'p> {
         let data = data.expect("the data evaluated");
         let mut wrong = 0;
         for (i, loss) in rows.zip(losses) {
+            if let Some(hw) = &self.plan.homework {
+                let (j, pred) = hw.evaluate(&self.states, &self.ws, &mut self.buf, data.row(i), data.labels[i]);
+                *loss = j;
+                wrong += usize::from(pred as f64 != data.labels[i]);
+                continue;
+            }
             self.plan.load_row(graph, &mut self.ws, data, i);
-            *loss = match &self.plan.homework {
-                Some(hw) => hw.evaluate(&self.states, &mut self.ws, &mut self.buf, data.row(i), data.labels[i]),
-                None => {
-                    let (states, acc) = (&self.states, &mut self.buf.acc);
-                    forward(graph, self.plan, states, acc, &mut self.ws, data.row(i), true, false);
-                    self.ws.loss_value(graph)
-                }
-            };
+            let (states, acc) = (&self.states, &mut self.buf.acc);
+            forward(graph, self.plan, states, acc, &mut self.ws, data.row(i), true, false);
+            *loss = self.ws.loss_value(graph);
             if misclassified(graph, &self.ws) {
                 wrong += 1;
             }
