@@ -309,8 +309,8 @@ fn plain_numbers_in_file(path: &Path) -> Option<Dataset> {
                 }
                 None => 0,
             };
-            for line in buf[..whole].split_inclusive(|&b| b == b'\n') {
-                plain.line(line.strip_suffix(b"\n").unwrap_or(line))?;
+            for line in lines(&buf[..whole]) {
+                plain.line(line)?;
             }
             buf.copy_within(whole..filled, 0);
             kept = filled - whole;
