@@ -325,7 +325,10 @@ fn plain_numbers_in_file(path: &Path) -> Option<Dataset> {
     let mid = len / 2;
     let mut window = vec![0u8; (len - mid).min(64 << 10)];
     file.read_exact_at(&mut window, mid as u64).ok()?;
-    let split = mid + find_byte(&window, b'\n')? + 1;
+    let Some(at) = find_byte(&window, b'\n') else {
+        return read(0, len); // a line longer than the window at the middle
+    };
+    let split = mid + at + 1;
     let (first, second) = crate::parallel::join(|| read(0, split), || read(split, len));
     let (mut first, second) = (first?, second?);
     if first.width() != second.width() {
