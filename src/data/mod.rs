@@ -23,46 +23,65 @@ pub struct Dataset {
 }
 
 /// Every row's features other than +0.0: row `i`'s at `start[i]..start[i + 1]` of `index`
-/// (the columns, ascending) and `value`.
+/// (the columns, ascending), and their values.
 #[derive(Debug, Clone)]
 struct Rows {
     width: usize,
     index: Vec<u32>,
+    /// The values of the rows that are not all ones, one row after another.
     value: Vec<f64>,
     start: Vec<usize>,
+    /// Where each row's values start in `value`, or [`ONES`] for a row whose every entry is 1
+    /// (binary data, whose values need not be stored).
+    value_at: Vec<usize>,
+    /// `width` ones: the values of such a row.
+    ones: Vec<f64>,
     /// Each row's max |x| (+0 for a row of zeros), NaN when a feature is not finite.
     max_abs: Vec<f64>,
 }
 
+/// [`Rows::value_at`] of a row of ones.
+const ONES: usize = usize::MAX;
+
 impl Rows {
     fn new(width: usize) -> Rows {
-        Rows { width, index: vec![], value: vec![], start: vec![0], max_abs: vec![] }
+        Rows {
+            width,
+            index: vec![],
+            value: vec![],
+            start: vec![0],
+            value_at: vec![],
+            ones: vec![1.0; width],
+            max_abs: vec![],
+        }
     }
 
     /// Room for `rows` more rows and `entries` more features.
     fn reserve(&mut self, rows: usize, entries: usize) {
         self.index.reserve(entries);
-        self.value.reserve(entries);
         self.start.reserve(rows);
+        self.value_at.reserve(rows);
         self.max_abs.reserve(rows);
     }
 
     /// Appends a row of `width` features.
     fn push(&mut self, row: &[f64]) {
         debug_assert_eq!(row.len(), self.width);
-        let at = self.index.len();
+        let (at, value_at) = (self.index.len(), self.value.len());
         // Every entry is written and the end moves past the kept ones: no branch to mispredict
         // on data whose zeros fall anywhere.
         self.index.resize(at + row.len(), 0);
-        self.value.resize(at + row.len(), 0.0);
-        let (index, value) = (&mut self.index[at..], &mut self.value[at..]);
+        self.value.resize(value_at + row.len(), 0.0);
+        let (index, value) = (&mut self.index[at..], &mut self.value[value_at..]);
         let mut k = 0;
         for (j, &v) in row.iter().enumerate() {
             index[k] = j as u32;
             value[k] = v;
             k += usize::from(v.to_bits() != 0);
         }
-        self.end_row(at + k, kernels::max_abs(row));
+        let ones = value[..k].iter().all(|&v| v == 1.0);
+        self.value.truncate(if ones { value_at } else { value_at + k });
+        self.end_row(at + k, if ones { ONES } else { value_at }, kernels::max_abs(row));
     }
 
     /// Appends a row given as its cells "d,d,…,d" of one digit each (the usual pixel row), or
@@ -80,8 +99,8 @@ impl Rows {
         if bad != 0 {
             return false;
         }
+        let at = self.index.len();
         self.index.reserve(width);
-        self.value.reserve(width);
         let mut max = 0;
         // 64 cells at a time: a bit for each nonzero digit, then a visit of the set bits.
         for lo in (0..width).step_by(64) {
@@ -89,27 +108,36 @@ impl Rows {
             let mut nonzero = nonzero_digits(cells, lo, hi);
             while nonzero != 0 {
                 let j = lo + nonzero.trailing_zeros() as usize;
-                let d = cells[2 * j] - b'0';
                 self.index.push(j as u32);
-                self.value.push(f64::from(d));
-                max = max.max(d);
+                max = max.max(cells[2 * j]);
                 nonzero &= nonzero - 1;
             }
         }
-        self.end_row(self.index.len(), f64::from(max));
+        let max = max.saturating_sub(b'0');
+        // A digit above 1: the row's values are stored.
+        let value_at = if max > 1 { self.value.len() } else { ONES };
+        if max > 1 {
+            let digits = self.index[at..].iter().map(|&j| f64::from(cells[2 * j as usize] - b'0'));
+            self.value.extend(digits);
+        }
+        self.end_row(self.index.len(), value_at, f64::from(max));
         true
     }
 
-    fn end_row(&mut self, end: usize, max_abs: f64) {
+    fn end_row(&mut self, end: usize, value_at: usize, max_abs: f64) {
         self.index.truncate(end);
-        self.value.truncate(end);
         self.start.push(end);
+        self.value_at.push(value_at);
         self.max_abs.push(max_abs);
     }
 
     fn row(&self, i: usize) -> Sparse<'_> {
         let (a, b) = (self.start[i], self.start[i + 1]);
-        Sparse { index: &self.index[a..b], value: &self.value[a..b], len: self.width }
+        let value = match self.value_at[i] {
+            ONES => &self.ones[..b - a],
+            at => &self.value[at..at + b - a],
+        };
+        Sparse { index: &self.index[a..b], value, len: self.width }
     }
 }
 
@@ -658,6 +686,20 @@ mod tests {
         assert_eq!(csv.row(2).index, &[1, 3]);
         assert_eq!(bits(csv.row(2).value), bits(&[1.0, 9.0]));
         assert_eq!(csv.labels, [1.0, 2.0, 7.0]);
+        // Rows of ones store no values; a row with another value stores its own.
+        for (text, second) in
+            [(&b"1,0,1,1\n0,0,0,0\n"[..], [0.0, 0.0, 0.0]), (b"1,0,1.0,1\n0,0,0,1\n", [0.0, 0.0, 1.0])]
+        {
+            let binary = plain_numbers(text).unwrap();
+            assert!(binary.parts[0].value.is_empty());
+            assert_eq!(bits(binary.row(0).value), bits(&[1.0, 1.0]));
+            assert_eq!(bits(&binary.dense_row(0)), bits(&[0.0, 1.0, 1.0]));
+            assert_eq!(bits(&binary.dense_row(1)), bits(&second));
+        }
+        let mixed = plain_numbers(b"1,0,1,1\n0,2,0,1\n3,1,0,0\n").unwrap();
+        assert_eq!(mixed.parts[0].value, [2.0, 1.0]);
+        assert_eq!(bits(mixed.row(1).value), bits(&[2.0, 1.0]));
+        assert_eq!(bits(mixed.row(2).value), bits(&[1.0]));
         assert_eq!((0..3).map(|r| csv.row_max_abs(r)).collect::<Vec<_>>(), [3.5, 0.0, 9.0]);
     }
 }
