@@ -294,8 +294,8 @@ impl Dataset {
     }
 }
 
-/// A regular file of the usual data ([`plain_numbers`]), read in blocks into one buffer that
-/// is used again (a file read whole would first be copied into as much fresh memory); a file
+/// A regular file of the usual data ([`plain_numbers`]), read in blocks of 256 KiB into one
+/// buffer that is used again (a file read whole would first be copied into as much fresh memory); a file
 /// of 1 MiB or more as two halves at once, split at a line's start. `None` for a file that is
 /// not a regular file or not plain numbers of one width (and on any error reading it): the
 /// file is then read whole, and its errors reported from there.

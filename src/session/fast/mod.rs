@@ -387,6 +387,10 @@ impl Session {
             after(self);
             return;
         }
+        // Every example's loss is kept: room for them at once (up to a million), not copied as
+        // they grow.
+        let epochs_left = (self.epochs() + 1).saturating_sub(self.epoch);
+        self.losses.reserve(epochs_left.saturating_mul(self.examples_per_epoch).min(1 << 20));
         let plan = Plan::new(self);
         // The model, shared with the session, held here so that an example need not count a
         // reference to it.
