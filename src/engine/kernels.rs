@@ -185,13 +185,61 @@ macro_rules! with_avx2 {
     };
 }
 
-with_avx2! {
-    /// out_i = base_i + Σ_j W[i, off + j] x_j for a row-major W with `cols` columns, as
-    /// `general_mat_vec_mul(1, W[:, off..], x, 1, out)` after `out = base`.
-    pub fn affine(out: &mut [f64], w: &[f64], cols: usize, off: usize, base: impl Fn(usize) -> f64, x: &[f64]) {
+/// out_i = base_i + Σ_j W[i, off + j] x_j for a row-major W with `cols` columns, as
+/// `general_mat_vec_mul(1, W[:, off..], x, 1, out)` after `out = base`.
+pub fn affine(out: &mut [f64], w: &[f64], cols: usize, off: usize, base: impl Fn(usize) -> f64, x: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
         for (i, o) in out.iter_mut().enumerate() {
-            *o = base(i) * 1.0 + dot8(&w[i * cols + off..(i + 1) * cols], x) * 1.0;
+            // SAFETY: the CPU has AVX2.
+            let dot = unsafe { avx2::dot8(&w[i * cols + off..(i + 1) * cols], x) };
+            *o = base(i) * 1.0 + dot * 1.0;
         }
+        return;
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = base(i) * 1.0 + dot8(&w[i * cols + off..(i + 1) * cols], x) * 1.0;
+    }
+}
+
+/// [`dot8`] with AVX2: p0..p3 and p4..p7 in two registers of four, each lane the scalar
+/// partial sum operation for operation (a product, then a sum: no fused multiply-add).
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub fn dot8(w: &[f64], x: &[f64]) -> f64 {
+        let n = w.len().min(x.len());
+        let (w, x) = (&w[..n], &x[..n]);
+        let main = n - n % 8;
+        let (mut lo, mut hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+        for (wc, xc) in w[..main].chunks_exact(8).zip(x[..main].chunks_exact(8)) {
+            // SAFETY: each chunk holds eight f64.
+            let (w0, w4, x0, x4) = unsafe {
+                (
+                    _mm256_loadu_pd(wc.as_ptr()),
+                    _mm256_loadu_pd(wc.as_ptr().add(4)),
+                    _mm256_loadu_pd(xc.as_ptr()),
+                    _mm256_loadu_pd(xc.as_ptr().add(4)),
+                )
+            };
+            lo = _mm256_add_pd(lo, _mm256_mul_pd(w0, x0));
+            hi = _mm256_add_pd(hi, _mm256_mul_pd(w4, x4));
+        }
+        // Lane k: p_k + p_(k+4).
+        let mut pairs = [0.0f64; 4];
+        // SAFETY: `pairs` holds four f64.
+        unsafe { _mm256_storeu_pd(pairs.as_mut_ptr(), _mm256_add_pd(lo, hi)) };
+        let mut sum = 0.0;
+        for pair in pairs {
+            sum = sum + pair;
+        }
+        for j in main..n {
+            sum = sum + w[j] * x[j];
+        }
+        sum
     }
 }
 
