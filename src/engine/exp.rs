@@ -420,33 +420,50 @@ mod avx2 {
 
     #[target_feature(enable = "avx2,fma")]
     pub fn exp_in_place(v: &mut [f64]) {
-        // Four at a time; the last one to three in a chunk padded with zeros.
+        // Four at a time; the last one to three loaded into a chunk with zeros in its other
+        // lanes, and only they stored.
         let whole = v.len() / 4 * 4;
-        let rest = v.len() - whole;
-        let mut pad = [0.0f64; 4];
-        pad[..rest].copy_from_slice(&v[whole..]);
-        let chunks = whole / 4 + usize::from(rest > 0);
-        for c in 0..chunks {
-            let p = if 4 * c < whole { v[4 * c..].as_mut_ptr() } else { pad.as_mut_ptr() };
-            // SAFETY: `p` points to four f64 (of `v`, or of `pad`).
+        for c in (0..whole).step_by(4) {
+            let p = v[c..].as_mut_ptr();
+            // SAFETY: `p` points to four f64 of `v`.
             let x = unsafe { _mm256_loadu_pd(p) };
-            // Every lane in [`in_range`]'s range, 2^−54 ≤ |x| < 2^9, or ±0 ([`core`] gives 1
-            // for ±0, as exp4 does): exp4; else [`core`] lane by lane.
-            let a = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
-            let low = _mm256_cmp_pd::<_CMP_GE_OQ>(a, _mm256_set1_pd(f64::from_bits(0x3c90000000000000)));
-            let high = _mm256_cmp_pd::<_CMP_LT_OQ>(a, _mm256_set1_pd(512.0));
-            let zero = _mm256_cmp_pd::<_CMP_EQ_OQ>(x, _mm256_setzero_pd());
-            if _mm256_movemask_pd(_mm256_or_pd(_mm256_and_pd(low, high), zero)) == 0b1111 {
+            if in_range4(x) {
                 // SAFETY: as above.
                 unsafe { _mm256_storeu_pd(p, exp4(x)) };
             } else {
-                for k in 0..4 {
-                    // SAFETY: as above.
-                    unsafe { *p.add(k) = core(*p.add(k)) };
+                for x in &mut v[c..c + 4] {
+                    *x = core(*x);
                 }
             }
         }
-        v[whole..].copy_from_slice(&pad[..rest]);
+        let rest = v.len() - whole;
+        if rest > 0 {
+            let mask = _mm256_setr_epi64x(-1, if rest > 1 { -1 } else { 0 }, if rest > 2 { -1 } else { 0 }, 0);
+            let p = v[whole..].as_mut_ptr();
+            // SAFETY: the lanes the mask keeps are the last `rest` f64 of `v`; the others are
+            // neither read nor written.
+            let x = unsafe { _mm256_maskload_pd(p, mask) };
+            if in_range4(x) {
+                // SAFETY: as above.
+                unsafe { _mm256_maskstore_pd(p, mask, exp4(x)) };
+            } else {
+                for x in &mut v[whole..] {
+                    *x = core(*x);
+                }
+            }
+        }
+    }
+
+    /// Whether every lane is in [`in_range`]'s range, 2^−54 ≤ |x| < 2^9, or ±0 ([`core`] gives
+    /// 1 for ±0, as exp4 does): exp4 then gives [`core`]'s numbers.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    fn in_range4(x: __m256d) -> bool {
+        let a = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
+        let low = _mm256_cmp_pd::<_CMP_GE_OQ>(a, _mm256_set1_pd(f64::from_bits(0x3c90000000000000)));
+        let high = _mm256_cmp_pd::<_CMP_LT_OQ>(a, _mm256_set1_pd(512.0));
+        let zero = _mm256_cmp_pd::<_CMP_EQ_OQ>(x, _mm256_setzero_pd());
+        _mm256_movemask_pd(_mm256_or_pd(_mm256_and_pd(low, high), zero)) == 0b1111
     }
 
     /// [`core`] in four lanes, operation for operation.
@@ -530,6 +547,23 @@ mod tests {
             } else {
                 let ulps = (y.to_bits() as i64 - reference.to_bits() as i64).abs();
                 assert!(ulps <= 1, "e^{x:e} = {y:e}, the system says {reference:e}");
+            }
+        }
+    }
+
+    /// Slices of every length up to 11 (a last one to three taken on their own), each number
+    /// the one at a time number: the inputs in windows, out-of-range ones among them.
+    #[test]
+    fn exp_of_short_slices_is_one_at_a_time() {
+        let xs = inputs();
+        for n in 1..=11 {
+            for start in (0..xs.len() - n).step_by(997) {
+                let mut v = xs[start..start + n].to_vec();
+                exp_in_place(&mut v);
+                for (&x, &y) in xs[start..start + n].iter().zip(&v) {
+                    let one = exp(x);
+                    assert!(y.to_bits() == one.to_bits() || (y.is_nan() && one.is_nan()), "e^{x:e}, n = {n}");
+                }
             }
         }
     }
