@@ -34,7 +34,7 @@ struct Rows {
     /// Where each row's values start in `value`, or [`ONES`] for a row whose every entry is 1
     /// (binary data, whose values need not be stored).
     value_at: Vec<usize>,
-    /// `width` ones: the values of such a row.
+    /// As many ones as the longest such row has entries: their values.
     ones: Vec<f64>,
     /// Each row's max |x| (+0 for a row of zeros), NaN when a feature is not finite.
     max_abs: Vec<f64>,
@@ -45,15 +45,7 @@ const ONES: usize = usize::MAX;
 
 impl Rows {
     fn new(width: usize) -> Rows {
-        Rows {
-            width,
-            index: vec![],
-            value: vec![],
-            start: vec![0],
-            value_at: vec![],
-            ones: vec![1.0; width],
-            max_abs: vec![],
-        }
+        Rows { width, index: vec![], value: vec![], start: vec![0], value_at: vec![], ones: vec![], max_abs: vec![] }
     }
 
     /// Room for `rows` more rows and `entries` more features.
@@ -126,6 +118,10 @@ impl Rows {
 
     fn end_row(&mut self, end: usize, value_at: usize, max_abs: f64) {
         self.index.truncate(end);
+        let entries = end - self.start.last().copied().unwrap_or(0);
+        if value_at == ONES && self.ones.len() < entries {
+            self.ones.resize(entries, 1.0);
+        }
         self.start.push(end);
         self.value_at.push(value_at);
         self.max_abs.push(max_abs);

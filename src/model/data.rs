@@ -2,6 +2,8 @@
 //! gives instead, and the check that every example fits the graph (its feature count, and
 //! labels that every classification loss in the graph can take).
 
+use std::path::{Path, PathBuf};
+
 use ndarray::{ArrayD, IxDyn};
 
 use crate::data::Dataset;
@@ -12,18 +14,30 @@ use crate::numfmt::py_repr;
 use super::spec::{self, ModelFile};
 use super::{Ctx, Model};
 
+/// Whether both data files are regular files, which can be read at once: not the same pipe
+/// twice, nor a FIFO that would keep an error about the other file waiting.
+fn both_regular_files(a: Option<&Path>, b: Option<&Path>) -> bool {
+    let regular = |p: Option<&Path>| p.and_then(|p| std::fs::metadata(p).ok()).is_some_and(|m| m.is_file());
+    regular(a) && regular(b)
+}
+
 impl Ctx<'_> {
     /// The train and test data, and the key the test data was given under (`test` or
     /// `validation`): the command line's files where given, else the model file's.
     pub(super) fn load_data(&self, spec: &ModelFile) -> Result<(Option<Dataset>, Option<Dataset>, String)> {
         let (train, test, key) = self.load_model_data(spec)?;
-        let load = |path: &Option<std::path::PathBuf>, given: Option<Dataset>| match path {
+        let load = |path: &Option<PathBuf>, given: Option<Dataset>| match path {
             Some(path) => Dataset::from_csv(path).map(Some),
             None => Ok(given),
         };
-        // Both files at once; a problem with the training data is reported first.
-        let (train, test) = crate::parallel::join(|| load(&self.data.train, train), || load(&self.data.test, test));
-        Ok((train?, test?, key))
+        let (train_path, test_path) = (&self.data.train, &self.data.test);
+        if both_regular_files(train_path.as_deref(), test_path.as_deref()) {
+            // Both files at once; a problem with the training data is reported first.
+            let (train, test) = crate::parallel::join(|| load(train_path, train), || load(test_path, test));
+            return Ok((train?, test?, key));
+        }
+        let train = load(train_path, train)?;
+        Ok((train, load(test_path, test)?, key))
     }
 
     /// The data the model file names (`data:`), but none that the command line replaces.
@@ -44,9 +58,16 @@ impl Ctx<'_> {
         let test = test.filter(|_| self.data.test.is_none());
         let load =
             |source: Option<(&spec::DataSource, &str)>| source.map(|(src, at)| self.load_source(src, at)).transpose();
-        // Both at once; a problem with the training data is reported first.
-        let (train, test) = crate::parallel::join(|| load(train), || load(test));
-        Ok((train?, test?, key.to_string()))
+        let file = |source: Option<(&spec::DataSource, &str)>| {
+            source.and_then(|(src, _)| src.csv.as_ref()).map(|csv| self.dir.join(csv))
+        };
+        if both_regular_files(file(train).as_deref(), file(test).as_deref()) {
+            // Both at once; a problem with the training data is reported first.
+            let (train, test) = crate::parallel::join(|| load(train), || load(test));
+            return Ok((train?, test?, key.to_string()));
+        }
+        let train = load(train)?;
+        Ok((train, load(test)?, key.to_string()))
     }
 
     /// One data source at `at`: a CSV file beside the model, or inline rows.

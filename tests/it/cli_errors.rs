@@ -350,6 +350,44 @@ fn csv_with_too_few_features_for_the_model() {
     assert_row_error(&err, &csv, 1, &["expected 3 features", "got 2"]);
 }
 
+/// One pipe given as both files is read once, as the training data: the test data is then
+/// empty, which is said (it is not shared out between two readers).
+#[test]
+fn one_pipe_as_both_data_files() {
+    let (_d, path, _csv) = csv_model("1,0.1,0.2,0.3\n0,0.4,0.5,0.6\n");
+    let output = bptui()
+        .args([Path::new("check"), &path, Path::new("--train"), Path::new("/dev/stdin")])
+        .args(["--test", "/dev/stdin"])
+        .write_stdin("1,0.1,0.2,0.3\n0,0.4,0.5,0.6\n1,0.7,0.8,0.9\n".repeat(20_000))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.starts_with("error: /dev/stdin: no examples"), "{stderr}");
+}
+
+/// A training file that cannot be read is said at once, even when the test file is a FIFO
+/// that nobody writes to (reading both at once would wait for it).
+#[test]
+#[cfg(unix)]
+fn a_bad_training_file_is_not_kept_waiting_by_a_fifo() {
+    let (dir, path, _csv) = csv_model("1,0.1,0.2,0.3\n");
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        return; // no mkfifo here: nothing to test
+    }
+    let output = bptui()
+        .args([Path::new("check"), &path, Path::new("--train"), &dir.path().join("missing.csv")])
+        .args([Path::new("--test"), &fifo])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("missing.csv") && stderr.contains("cannot read"), "{stderr}");
+}
+
 #[test]
 fn csv_non_numeric_cell() {
     let (_d, path, csv) = csv_model("1,0.1,0.2,0.3\n0,0.4,abc,0.6\n");

@@ -223,6 +223,35 @@ proptest! {
     }
 }
 
+/// Networks that are almost the homework's run node by node, with the same numbers: a
+/// softmax of the input itself or of a parameter, a tanh layer, a separate bias, a label
+/// computed from the data.
+#[test]
+fn networks_near_the_homework_network_run_node_by_node() {
+    let data = "data:\n  train: {rows: [[0, 1.0, 0.0, 3.0], [2, 0.5, 0.0, 1.0], [1, 0.0, 1.0, 0.0]]}\ntrain: {learning_rate: 0.1, epochs: 2}\n";
+    let hidden = |extra: &str| {
+        format!("name: n\nnetwork:\n  inputs: 3\n  layers:\n    - {{op: linear, name: a, weights: alpha, units: 2{extra}}}\n")
+    };
+    let out = "    - {op: linear, name: b, weights: beta, units: 3}\n    - {op: softmax, name: y_hat}\n  loss: {op: cross_entropy, name: J}\n";
+    let models = [
+        format!("name: n\nnetwork:\n  inputs: 3\n  layers:\n    - {{op: softmax, name: y_hat}}\n  loss: {{op: cross_entropy, name: J}}\n{data}"),
+        format!("name: n\ngraph:\n  inputs: {{x: features, t: label}}\n  params: {{theta: {{shape: [3], init: {{values: [0.1, 0.2, 0.3]}}}}}}\n  compute:\n    - y = softmax(theta)\n    - J = cross_entropy(y, t)\n  output: J\n{data}"),
+        format!("name: n\ngraph:\n  inputs: {{x: features, t: label}}\n  compute:\n    - y = softmax(x)\n    - J = cross_entropy(y, t)\n  output: J\n{data}"),
+        format!("{}    - {{op: tanh, name: z}}\n{out}{data}", hidden("")),
+        format!("{}    - {{op: sigmoid, name: z}}\n{out}{data}", hidden(", bias: separate")),
+        format!("{}    - {{op: sigmoid, name: z}}\n{out}{data}", hidden("")),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (k, yaml) in models.iter().enumerate() {
+        let path = dir.path().join(format!("m{k}.yaml"));
+        std::fs::write(&path, yaml).unwrap();
+        let model = Model::load(&path).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+        let homework = Session::new(model.clone(), Backward::B).runs_as_homework_network();
+        assert_eq!(homework, k == models.len() - 1, "{yaml}");
+        assert_same_run(&model, Backward::B, yaml);
+    }
+}
+
 #[test]
 fn the_bundled_homework_networks_run_in_their_own_loop() {
     for name in ["hw_network", "ocr_letters"] {

@@ -55,8 +55,11 @@ impl Homework {
         let Op::CrossEntropy { logit: Some(b) } = node(loss).op else { return None };
         let [yhat, label] = node(loss).inputs[..] else { return None };
         // J = cross_entropy(ŷ, y*) with ŷ = softmax(b), b = β·[1; z], z = σ(a), a = α·[1; x].
-        let (&[z], &[logits]) = (&node(b).inputs[1..], &node(yhat).inputs[..]) else { return None };
-        if logits != b || node(yhat).op != Op::Softmax || node(label).op != Op::Label || node(b).op != Op::Linear {
+        if node(yhat).op != Op::Softmax || node(label).op != Op::Label || node(b).op != Op::Linear {
+            return None;
+        }
+        let (&[_, z], &[logits]) = (&node(b).inputs[..], &node(yhat).inputs[..]) else { return None };
+        if logits != b {
             return None;
         }
         // An evaluation row is misclassified when ŷ's class is not the label.
@@ -67,7 +70,7 @@ impl Homework {
         if node(z).op != Op::Sigmoid || node(a).op != Op::Linear {
             return None;
         }
-        let x = node(a).inputs[1];
+        let &[_, x] = &node(a).inputs[..] else { return None };
         let (alpha, alpha_fused) = plan.transposed(a)?;
         let beta = plan.fused_at[b]?;
         let beta_fused = plan.fused[beta].as_ref()?;
