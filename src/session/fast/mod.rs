@@ -16,6 +16,7 @@
 //!   or a bound cannot rule it out, the example is handed to the micro-steps from where it
 //!   stands (forward values are theirs; the backward pass is redone), and they locate the
 //!   origin exactly. After the first NaN/Inf the rest of the run is micro-stepped.
+//! - the homework's network runs these same steps in a loop of its own ([`homework`]).
 //!
 //! After `run_fast` the workspace's adjoints and intermediate values, and
 //! [`Session::param_before`], are not those of the last example.
