@@ -324,7 +324,7 @@ fn plain_numbers_in_file(path: &Path) -> Option<Dataset> {
             at += got;
             let filled = kept + got;
             // Whole lines now; the start of the next one is kept for the next block.
-            let whole = match find_last(&buf[..filled], b'\n') {
+            let whole = match buf[..filled].iter().rposition(|&b| b == b'\n') {
                 Some(i) => i + 1,
                 None if filled == buf.len() => {
                     buf.resize(2 * buf.len(), 0); // a line longer than the buffer
@@ -361,11 +361,6 @@ fn plain_numbers_in_file(path: &Path) -> Option<Dataset> {
     first.labels.extend(second.labels);
     first.parts.extend(second.parts);
     Some(first)
-}
-
-/// The last position of `byte` in `text`.
-fn find_last(text: &[u8], byte: u8) -> Option<usize> {
-    text.iter().rposition(|&b| b == byte)
 }
 
 /// The usual data file, read fast: lines of numbers separated by commas, no quotes, every line

@@ -476,12 +476,32 @@ mod tests {
         (0..n).map(|_| if zeros && rng.random_bool(0.6) { 0.0 } else { rng.random_range(-3.0..3.0) }).collect()
     }
 
-    /// x's nonzero entries (−0 counts as zero), appended to `index` and `value`.
+    /// x's entries other than +0 (a −0 is kept, as a dataset keeps it), appended to `index`
+    /// and `value`.
     fn nonzeros(x: &[f64], index: &mut Vec<u32>, value: &mut Vec<f64>) {
-        for (j, &v) in x.iter().enumerate().filter(|&(_, &v)| v != 0.0) {
+        for (j, &v) in x.iter().enumerate().filter(|&(_, &v)| v.to_bits() != 0) {
             index.push(j as u32);
             value.push(v);
         }
+    }
+
+    fn bits(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|v| v.to_bits()).collect()
+    }
+
+    /// base + W[:, 1:] x by [`affine_t`], from W stored transposed and x's nonzeros.
+    fn product_from_wt(a: &Array2<f64>, base: &[f64], x: &[f64]) -> Vec<f64> {
+        let (rows, cols) = a.dim();
+        let mut wt = vec![0.0; rows * cols];
+        for ((i, c), &w) in a.indexed_iter() {
+            wt[c * rows + i] = w;
+        }
+        let (mut index, mut value) = (Vec::new(), Vec::new());
+        nonzeros(x, &mut index, &mut value);
+        let sparse = Sparse { index: &index, value: &value, len: x.len() };
+        let mut out = vec![0.0; rows];
+        affine_t(&mut out, &wt, rows, 1, |i| base[i], sparse, &mut Vec::new());
+        out
     }
 
     /// The softmax's max and sum of exponentials are those the cross-entropy computes from the
@@ -609,25 +629,8 @@ mod tests {
                     let mut expected = Array1::from(base.clone());
                     let w = a.slice(ndarray::s![.., 1..]);
                     general_mat_vec_mul(1.0, &w, &Array1::from(x.clone()), 1.0, &mut expected);
-                    let mut wt = vec![0.0; rows * cols];
-                    for i in 0..rows {
-                        for c in 0..cols {
-                            wt[c * rows + i] = a[[i, c]];
-                        }
-                    }
-                    let (mut index, mut value) = (Vec::new(), Vec::new());
-                    for (j, &v) in x.iter().enumerate().filter(|&(_, &v)| v.to_bits() != 0) {
-                        index.push(j as u32);
-                        value.push(v);
-                    }
-                    let sparse = Sparse { index: &index, value: &value, len: x.len() };
-                    let mut out = vec![0.0; rows];
-                    affine_t(&mut out, &wt, rows, 1, |i| base[i], sparse, &mut Vec::new());
-                    assert_eq!(
-                        out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                        expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                        "{rows}×{cols}, data {kind}"
-                    );
+                    let out = product_from_wt(&a, &base, &x);
+                    assert_eq!(bits(&out), bits(expected.as_slice().unwrap()), "{rows}×{cols}, data {kind}");
                 }
             }
         }
@@ -651,22 +654,8 @@ mod tests {
                 expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
             );
             // The same from W stored transposed, over x's nonzeros.
-            let mut wt = vec![0.0; rows * cols];
-            for i in 0..rows {
-                for c in 0..cols {
-                    wt[c * rows + i] = flat[i * cols + c];
-                }
-            }
-            let (mut index, mut value) = (Vec::new(), Vec::new());
-            nonzeros(&x, &mut index, &mut value);
-            let sparse = Sparse { index: &index, value: &value, len: x.len() };
-            let mut from_t = vec![0.0; rows];
-            affine_t(&mut from_t, &wt, rows, 1, |i| base[i], sparse, &mut Vec::new());
-            assert_eq!(
-                from_t.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                "affine_t {rows}×{cols}"
-            );
+            let from_t = product_from_wt(&a, &base, &x);
+            assert_eq!(bits(&from_t), bits(expected.as_slice().unwrap()), "affine_t {rows}×{cols}");
             // acc·1 + (Wᵀg)·1 over the columns from `off`, each sum as ndarray's dot of the
             // strided column.
             let g = random(&mut rng, rows, false);

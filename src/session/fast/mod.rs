@@ -352,21 +352,19 @@ impl<'p> Scorer<'p> {
         let half = n.saturating_sub((n + test.map_or(0, Dataset::len)) / 2);
         let (mine, theirs) = losses.split_at_mut(half);
         let mut other = self.fork();
-        let (mut wrong, test, theirs_wrong) = std::thread::scope(|scope| {
-            let worker = std::thread::Builder::new().spawn_scoped(scope, || other.losses(true, half..n, theirs));
-            let wrong = self.losses(true, 0..half, mine);
-            let test = test.map(|d| {
-                let mut losses = vec![0.0; d.len()];
-                let wrong = self.losses(false, 0..d.len(), &mut losses);
-                mean(&model.graph, &losses, wrong)
-            });
-            // A worker that panicked has the panic of the same code here: propagate it.
-            let theirs_wrong = worker.ok().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-            (wrong, test, theirs_wrong)
-        });
-        // Without a second thread, the rest here.
-        wrong += theirs_wrong.unwrap_or_else(|| self.losses(true, half..n, &mut losses[half..]));
-        (Some(mean(&model.graph, &losses, wrong)), test)
+        let ((wrong, test), theirs_wrong) = crate::parallel::join(
+            || {
+                let wrong = self.losses(true, 0..half, mine);
+                let test = test.map(|d| {
+                    let mut losses = vec![0.0; d.len()];
+                    let wrong = self.losses(false, 0..d.len(), &mut losses);
+                    mean(&model.graph, &losses, wrong)
+                });
+                (wrong, test)
+            },
+            || other.losses(true, half..n, theirs),
+        );
+        (Some(mean(&model.graph, &losses, wrong + theirs_wrong)), test)
     }
 }
 
@@ -508,13 +506,15 @@ impl Session {
         let graph = &model.graph;
         let data = model.train_data.as_ref().expect("training data");
         let row = self.order[self.example];
-        let (x, mut finite_x) = (data.row(row), data.row_finite(row));
+        // max |x| is NaN for a row that is not finite.
+        let (x, x_max) = (data.row(row), data.row_max_abs(row));
+        let mut finite_x = !x_max.is_nan();
         plan.load_row(graph, &mut self.ws, data, row);
         if let Some(f) = graph.features().filter(|_| plan.copy_features) {
             finite_x = kernels::all_finite(engine::numbers(&self.ws.values[f]));
         }
         let outcome = match &plan.homework {
-            Some(hw) => hw.passes(plan, states, &mut self.ws, buf, x, data.row_max_abs(row), data.labels[row]),
+            Some(hw) => hw.passes(plan, states, &mut self.ws, buf, x, x_max, data.labels[row]),
             None => fast_passes(graph, plan, states, &mut buf.acc, &mut self.ws, x, finite_x),
         };
         if let Some(outcome) = outcome {
