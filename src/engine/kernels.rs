@@ -243,27 +243,155 @@ mod avx2 {
     }
 }
 
+/// One 64-byte cache line of numbers: the storage of [`Columns`], so that every column starts
+/// on a line of its own.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(64))]
+struct Line([f64; 8]);
+
+/// A matrix kept column by column (θᵀ), each column padded with +0 to a multiple of eight
+/// numbers and starting on a cache line: a column is then read and written in whole aligned
+/// registers (one line per eight numbers), none split across two lines, with no remainder.
+#[derive(Debug, Clone, Default)]
+pub struct Columns {
+    lines: Vec<Line>,
+    rows: usize,
+    stride: usize,
+}
+
+impl Columns {
+    /// `cols` columns of `rows` numbers, every one +0.
+    pub fn zeros(rows: usize, cols: usize) -> Columns {
+        let stride = rows.div_ceil(8) * 8;
+        Columns { lines: vec![Line::default(); stride / 8 * cols], rows, stride }
+    }
+
+    /// θᵀ of θ, `rows` × `cols` in row-major order.
+    pub fn transpose_of(theta: &[f64], rows: usize, cols: usize) -> Columns {
+        let mut t = Columns::zeros(rows, cols);
+        let stride = t.stride;
+        let numbers = t.numbers_mut();
+        for (i, row) in theta.chunks_exact(cols).enumerate() {
+            for (c, &v) in row.iter().enumerate() {
+                numbers[c * stride + i] = v;
+            }
+        }
+        t
+    }
+
+    /// Writes θ back from θᵀ (row-major, `cols` columns).
+    pub fn transpose_into(&self, theta: &mut [f64], cols: usize) {
+        for (i, row) in theta.chunks_exact_mut(cols).enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
+                *v = self.numbers()[c * self.stride + i];
+            }
+        }
+    }
+
+    /// Numbers per column (θ's rows).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    fn cols(&self) -> usize {
+        (self.lines.len() * 8).checked_div(self.stride).unwrap_or(0)
+    }
+
+    /// Column c's numbers.
+    pub fn column(&self, c: usize) -> &[f64] {
+        &self.numbers()[c * self.stride..c * self.stride + self.rows]
+    }
+
+    fn column_mut(&mut self, c: usize) -> &mut [f64] {
+        let (start, rows) = (c * self.stride, self.rows);
+        &mut self.numbers_mut()[start..start + rows]
+    }
+
+    /// Every number, each column's padding (+0) included.
+    pub fn numbers(&self) -> &[f64] {
+        // SAFETY: a `Line` is eight f64 with no padding (repr(C)), the lines one after another.
+        unsafe { std::slice::from_raw_parts(self.lines.as_ptr().cast::<f64>(), self.lines.len() * 8) }
+    }
+
+    fn numbers_mut(&mut self) -> &mut [f64] {
+        // SAFETY: as in `numbers`, borrowed mutably.
+        unsafe { std::slice::from_raw_parts_mut(self.lines.as_mut_ptr().cast::<f64>(), self.lines.len() * 8) }
+    }
+
+    /// Makes this `cols` columns of `rows` numbers, every one +0, keeping the allocation.
+    fn reset(&mut self, rows: usize, cols: usize) {
+        self.rows = rows;
+        self.stride = rows.div_ceil(8) * 8;
+        self.lines.clear();
+        self.lines.resize(self.stride / 8 * cols, Line::default());
+    }
+}
+
 with_avx2! {
-    /// [`affine_sparse`] from Wᵀ (`wt[c·m + i]` = W[i, c], m rows): the same sums, with row
-    /// i's eight partial sums kept side by side for every row so that each nonzero x_j adds a
-    /// contiguous column of W. `acc` is scratch.
-    pub fn affine_t(
-        out: &mut [f64],
-        wt: &[f64],
-        m: usize,
-        off: usize,
-        base: impl Fn(usize) -> f64,
-        x: Sparse,
-        acc: &mut Vec<f64>,
-    ) {
+    /// [`affine_sparse`] from Wᵀ (column c of `wt` is W[:, c]): the same sums, with row i's eight
+    /// partial sums kept side by side for every row (the columns of `acc`, scratch) so that each
+    /// nonzero x_j adds a contiguous column of W.
+    pub fn affine_t(out: &mut [f64], wt: &Columns, off: usize, base: impl Fn(usize) -> f64, x: Sparse, acc: &mut Columns) {
+        let m = wt.rows;
         let main = x.len - x.len % 8;
-        acc.clear();
-        acc.resize(8 * m, 0.0);
+        acc.reset(m, 8);
+        assert!(wt.cols() >= off + x.len, "Wᵀ has a column for every entry of x");
         let split = x.split(main);
-        for (&j, &xj) in x.index[..split].iter().zip(x.value) {
+        add_columns(acc, wt, off, &x.index[..split], x.value);
+        // Row i's sum is dot8's, computed for every row at once (lane i of each chunk).
+        let out = &mut out[..m];
+        let p = |k: usize| &acc.numbers()[k * acc.stride..k * acc.stride + m];
+        let (p0, p1, p2, p3, p4, p5, p6, p7) = (p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7));
+        for i in 0..m {
+            let mut sum = 0.0;
+            sum = sum + (p0[i] + p4[i]);
+            sum = sum + (p1[i] + p5[i]);
+            sum = sum + (p2[i] + p6[i]);
+            sum = sum + (p3[i] + p7[i]);
+            out[i] = sum;
+        }
+        for (&j, &xj) in x.index[split..].iter().zip(&x.value[split..]) {
+            for (o, &c) in out.iter_mut().zip(wt.column(off + j as usize)) {
+                *o = *o + c * xj;
+            }
+        }
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = base(i) * 1.0 + *o * 1.0;
+        }
+    }
+}
+
+/// Whether the column kernels run with AVX-512. A test turns it off on its own thread, to
+/// check the four-lane path against it.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn wide() -> bool {
+    #[cfg(test)]
+    if tests::NARROW.with(std::cell::Cell::get) {
+        return false;
+    }
+    std::arch::is_x86_feature_detected!("avx512f")
+}
+
+/// Column j & 7 of `acc` += x_j · column off + j of `wt`, for each entry (j, x_j), in order.
+fn add_columns(acc: &mut Columns, wt: &Columns, off: usize, index: &[u32], value: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if wide() {
+        // SAFETY: the CPU has AVX-512; every column read lies inside `wt` (its columns cover
+        // off + j for each entry, checked by the caller), and `acc` has eight of the same stride.
+        return unsafe { avx512::add_columns(acc, wt, off, index, value) };
+    }
+    add_columns_by_lanes(acc, wt, off, index, value);
+}
+
+with_avx2! {
+    /// [`add_columns`] for any x86_64 CPU (four lanes with AVX2): the same additions.
+    pub fn add_columns_by_lanes(acc: &mut Columns, wt: &Columns, off: usize, index: &[u32], value: &[f64]) {
+        let stride = wt.stride;
+        for (&j, &xj) in index.iter().zip(value) {
             let j = j as usize;
-            let col = &wt[(off + j) * m..(off + j + 1) * m];
-            let p = &mut acc[(j & 7) * m..((j & 7) + 1) * m];
+            let col = &wt.numbers()[(off + j) * stride..(off + j + 1) * stride];
+            let p = &mut acc.numbers_mut()[(j & 7) * stride..((j & 7) + 1) * stride];
             if xj == 1.0 {
                 // c · 1 = c for the finite c of W (binary data: every nonzero).
                 for (p, &c) in p.iter_mut().zip(col) {
@@ -275,27 +403,78 @@ with_avx2! {
                 }
             }
         }
-        // Row i's sum is dot8's, computed for every row at once (lane i of each chunk).
-        let out = &mut out[..m];
-        let (lo, hi) = acc.split_at(4 * m);
-        let (p0, p1, p2, p3) = (&lo[..m], &lo[m..2 * m], &lo[2 * m..3 * m], &lo[3 * m..4 * m]);
-        let (p4, p5, p6, p7) = (&hi[..m], &hi[m..2 * m], &hi[2 * m..3 * m], &hi[3 * m..4 * m]);
-        for i in 0..m {
-            let mut sum = 0.0;
-            sum = sum + (p0[i] + p4[i]);
-            sum = sum + (p1[i] + p5[i]);
-            sum = sum + (p2[i] + p6[i]);
-            sum = sum + (p3[i] + p7[i]);
-            out[i] = sum;
-        }
-        for (&j, &xj) in x.index[split..].iter().zip(&x.value[split..]) {
-            let col = &wt[(off + j as usize) * m..(off + j as usize + 1) * m];
-            for (o, &c) in out.iter_mut().zip(col) {
-                *o = *o + c * xj;
+    }
+}
+
+/// The column kernels with AVX-512: eight lanes, each the scalar operation (a product, then a
+/// sum or difference: no fused multiply-add), on whole aligned lines.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::Columns;
+    use std::arch::x86_64::*;
+
+    /// [`super::add_columns`]: the padding's +0 adds +0 to padding.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn add_columns(acc: &mut Columns, wt: &Columns, off: usize, index: &[u32], value: &[f64]) {
+        let stride = wt.stride;
+        let (w, p) = (wt.numbers().as_ptr(), acc.numbers_mut().as_mut_ptr());
+        for (&j, &xj) in index.iter().zip(value) {
+            let j = j as usize;
+            // SAFETY: column off + j of `wt` and column j & 7 of `acc` (the caller's promise),
+            // each `stride` numbers on whole 64-byte lines.
+            unsafe {
+                let (col, p) = (w.add((off + j) * stride), p.add((j & 7) * stride));
+                let v = _mm512_set1_pd(xj);
+                for q in (0..stride).step_by(8) {
+                    let c = _mm512_load_pd(col.add(q));
+                    let c = if xj == 1.0 { c } else { _mm512_mul_pd(c, v) };
+                    _mm512_store_pd(p.add(q), _mm512_add_pd(_mm512_load_pd(p.add(q)), c));
+                }
             }
         }
-        for (i, o) in out.iter_mut().enumerate() {
-            *o = base(i) * 1.0 + *o * 1.0;
+    }
+
+    /// [`super::sgd_columns`]: the first `rows` lanes of each column (the padding stays +0).
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn sgd_columns(
+        wt: &mut Columns,
+        off: usize,
+        g: &[f64],
+        index: &[u32],
+        value: &[f64],
+        lr: f64,
+        step: &mut Columns,
+    ) {
+        let (rows, stride) = (wt.rows, wt.stride);
+        let last = (1u8 << (rows % 8)).wrapping_sub(1);
+        let mask = |q: usize| if q + 8 <= rows { 0xff } else { last };
+        let (w, s, g) = (wt.numbers_mut().as_mut_ptr(), step.numbers_mut().as_mut_ptr(), g.as_ptr());
+        let (lr, zero) = (_mm512_set1_pd(lr), _mm512_setzero_pd());
+        let mut step_of: Option<u64> = None;
+        for (&j, &xj) in index.iter().zip(value) {
+            // SAFETY: column off + j of `wt` (the caller's promise) and `step`'s column, whole
+            // lines of `stride` numbers; g's lanes from `rows` on are masked out.
+            unsafe {
+                let col = w.add((off + j as usize) * stride);
+                if step_of == Some(xj.to_bits()) {
+                    for q in (0..stride).step_by(8) {
+                        let k = mask(q);
+                        let d = _mm512_sub_pd(_mm512_load_pd(col.add(q)), _mm512_load_pd(s.add(q)));
+                        _mm512_mask_store_pd(col.add(q), k, d);
+                    }
+                } else {
+                    let v = _mm512_set1_pd(xj);
+                    for q in (0..stride).step_by(8) {
+                        let k = mask(q);
+                        let gi = _mm512_maskz_loadu_pd(k, g.add(q));
+                        // γ(0 + g_i x_c)
+                        let d = _mm512_mul_pd(lr, _mm512_add_pd(zero, _mm512_mul_pd(gi, v)));
+                        _mm512_mask_store_pd(s.add(q), k, d);
+                        _mm512_mask_store_pd(col.add(q), k, _mm512_sub_pd(_mm512_load_pd(col.add(q)), d));
+                    }
+                    step_of = Some(xj.to_bits());
+                }
+            }
         }
     }
 }
@@ -353,24 +532,37 @@ with_avx2! {
     }
 }
 
-with_avx2! {
-    /// `θᵀ[c·m + i]` ← `θᵀ[c·m + i]` − γ(0 + g_i x_c) over x's nonzero entries c (shifted by `off`),
-    /// and the bias column `θᵀ[i]` ← `θᵀ[i]` − γ(0 + g_i) when `off` is 1: the micro-steps' gradient
-    /// (which starts at +0) and SGD step, fused, on a transposed parameter. The step
-    /// γ(0 + g_i x_c) of a column is kept in `step` and reused, bit for bit, by the next column
-    /// whose x_c is the same number (binary data: every column after the first).
-    pub fn sgd_outer_t(wt: &mut [f64], m: usize, off: usize, g: &[f64], x: Sparse, lr: f64, step: &mut Vec<f64>) {
-        if off == 1 {
-            for (w, &gi) in wt[..m].iter_mut().zip(g) {
-                *w = *w - lr * (0.0 + gi);
-            }
+/// Column c of θᵀ ← column c − γ(0 + g x_c) over x's nonzero entries c (column off + c), and
+/// the bias column 0 ← column 0 − γ(0 + g) when `off` is 1: the micro-steps' gradient (which
+/// starts at +0) and SGD step, fused, on a transposed parameter. The step γ(0 + g x_c) of a
+/// column is kept in `step` (scratch) and reused, bit for bit, by the next column whose x_c is
+/// the same number (binary data: every column after the first).
+pub fn sgd_outer_t(wt: &mut Columns, off: usize, g: &[f64], x: Sparse, lr: f64, step: &mut Columns) {
+    let rows = wt.rows;
+    let g = &g[..rows];
+    assert!(wt.cols() >= off + x.len, "θᵀ has a column for every entry of x");
+    if off == 1 {
+        for (w, &gi) in wt.column_mut(0).iter_mut().zip(g) {
+            *w = *w - lr * (0.0 + gi);
         }
-        step.clear();
-        step.resize(m, 0.0);
+    }
+    step.reset(rows, 1);
+    #[cfg(target_arch = "x86_64")]
+    if wide() {
+        // SAFETY: the CPU has AVX-512; every column lies inside `wt` (checked above), `step`
+        // has one of the same stride and g holds `rows` numbers.
+        return unsafe { avx512::sgd_columns(wt, off, g, x.index, x.value, lr, step) };
+    }
+    sgd_columns(wt, off, g, x.index, x.value, lr, step);
+}
+
+with_avx2! {
+    /// [`sgd_outer_t`]'s columns for any x86_64 CPU (four lanes with AVX2).
+    pub fn sgd_columns(wt: &mut Columns, off: usize, g: &[f64], index: &[u32], value: &[f64], lr: f64, step: &mut Columns) {
+        let step = step.column_mut(0);
         let mut step_of: Option<u64> = None;
-        for (&j, &xj) in x.index.iter().zip(x.value) {
-            let j = j as usize;
-            let col = &mut wt[(off + j) * m..(off + j + 1) * m];
+        for (&j, &xj) in index.iter().zip(value) {
+            let col = wt.column_mut(off + j as usize);
             if step_of == Some(xj.to_bits()) {
                 for (w, &s) in col.iter_mut().zip(step.iter()) {
                     *w = *w - s;
@@ -469,6 +661,21 @@ pub fn cross_entropy_vjp(acc: &mut [f64], g: f64, yhat_label: f64, label: usize)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Set: this thread's column kernels leave AVX-512 out.
+        pub(super) static NARROW: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// `f`'s result with AVX-512 (where the CPU has it), and without.
+    fn both_ways<T>(f: impl Fn() -> T) -> [T; 2] {
+        let wide = f();
+        NARROW.with(|n| n.set(true));
+        let narrow = f();
+        NARROW.with(|n| n.set(false));
+        [wide, narrow]
+    }
     use ndarray::{linalg::general_mat_vec_mul, Array1, Array2};
     use rand::{Rng, SeedableRng};
 
@@ -492,16 +699,17 @@ mod tests {
     /// base + W[:, 1:] x by [`affine_t`], from W stored transposed and x's nonzeros.
     fn product_from_wt(a: &Array2<f64>, base: &[f64], x: &[f64]) -> Vec<f64> {
         let (rows, cols) = a.dim();
-        let mut wt = vec![0.0; rows * cols];
-        for ((i, c), &w) in a.indexed_iter() {
-            wt[c * rows + i] = w;
-        }
+        let wt = Columns::transpose_of(a.as_slice().unwrap(), rows, cols);
         let (mut index, mut value) = (Vec::new(), Vec::new());
         nonzeros(x, &mut index, &mut value);
         let sparse = Sparse { index: &index, value: &value, len: x.len() };
-        let mut out = vec![0.0; rows];
-        affine_t(&mut out, &wt, rows, 1, |i| base[i], sparse, &mut Vec::new());
-        out
+        let [wide, narrow] = both_ways(|| {
+            let mut out = vec![0.0; rows];
+            affine_t(&mut out, &wt, 1, |i| base[i], sparse, &mut Columns::default());
+            out
+        });
+        assert_eq!(bits(&wide), bits(&narrow), "with AVX-512 and without");
+        wide
     }
 
     /// The softmax's max and sum of exponentials are those the cross-entropy computes from the
@@ -544,28 +752,37 @@ mod tests {
     fn the_transposed_update_is_the_gradient_step() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         for (m, n, binary) in [(3, 9, true), (50, 128, true), (7, 20, false), (10, 17, false)] {
-            let theta = random(&mut rng, m * (n + 1), false);
-            let g = random(&mut rng, m, false);
+            // Some −0 in θ and in g: −0 − γ(0 + (−0)·x) is −0 − (+0) = −0.
+            let mut theta = random(&mut rng, m * (n + 1), false);
+            theta.iter_mut().step_by(7).for_each(|t| *t = -0.0);
+            let mut g = random(&mut rng, m, false);
+            g.iter_mut().step_by(5).for_each(|t| *t = -0.0);
             let x: Vec<f64> =
                 random(&mut rng, n, true).into_iter().map(|v| if binary && v != 0.0 { 1.0 } else { v }).collect();
             let lr = 0.1;
+            // θ is m × (n + 1), row-major.
             let mut expected = theta.clone();
             for i in 0..m {
-                expected[i] = expected[i] - lr * (0.0 + g[i]);
+                let row = &mut expected[i * (n + 1)..(i + 1) * (n + 1)];
+                row[0] = row[0] - lr * (0.0 + g[i]);
                 for (c, &xc) in x.iter().enumerate().filter(|(_, &xc)| xc != 0.0) {
-                    let e = &mut expected[(1 + c) * m + i];
-                    *e = *e - lr * (0.0 + g[i] * xc);
+                    row[1 + c] = row[1 + c] - lr * (0.0 + g[i] * xc);
                 }
             }
             let (mut index, mut value) = (Vec::new(), Vec::new());
             nonzeros(&x, &mut index, &mut value);
-            let mut wt = theta.clone();
-            sgd_outer_t(&mut wt, m, 1, &g, Sparse { index: &index, value: &value, len: n }, lr, &mut Vec::new());
-            assert_eq!(
-                wt.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                "{m}×{n} binary {binary}"
-            );
+            let x = Sparse { index: &index, value: &value, len: n };
+            for wt in both_ways(|| {
+                let mut wt = Columns::transpose_of(&theta, m, n + 1);
+                sgd_outer_t(&mut wt, 1, &g, x, lr, &mut Columns::default());
+                wt
+            }) {
+                let mut got = vec![0.0; theta.len()];
+                wt.transpose_into(&mut got, n + 1);
+                assert_eq!(bits(&got), bits(&expected), "{m}×{n} binary {binary}");
+                // The padding of every column is still +0.
+                assert!(wt.numbers().iter().enumerate().all(|(k, v)| k % wt.stride < m || v.to_bits() == 0));
+            }
         }
     }
 

@@ -4,7 +4,7 @@
 //! shapes and inputs for every example. Every number is the node-by-node path's, bit for bit.
 
 use super::{fused_step, left_out_finite, Fused, FusedState, Outcome, Plan};
-use crate::engine::kernels::{self, Sparse};
+use crate::engine::kernels::{self, Columns, Sparse};
 use crate::engine::{self, Graph, NodeId, Op, Workspace};
 use crate::session::predicted_class;
 
@@ -30,7 +30,7 @@ pub(super) struct Homework {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Buffers {
     /// Also the node-by-node path's scratch.
-    pub(super) acc: Vec<f64>,
+    pub(super) acc: Columns,
     a: Vec<f64>,
     z: Vec<f64>,
     b: Vec<f64>,
@@ -147,7 +147,7 @@ impl Homework {
             }
             let finite = match k {
                 0 => {
-                    kernels::affine_t(&mut buf.a, wt, m, 1, |i| wt[i], x, &mut buf.acc);
+                    kernels::affine_t(&mut buf.a, wt, 1, |i| wt.column(0)[i], x, &mut buf.acc);
                     !check || kernels::all_finite(&buf.a)
                 }
                 1 => {

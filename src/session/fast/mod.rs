@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::thread::ScopedJoinHandle;
 
 use crate::data::Dataset;
-use crate::engine::kernels::{self, Sparse};
+use crate::engine::kernels::{self, Columns, Sparse};
 use crate::engine::optim::Optimizer;
 use crate::engine::{self, Graph, NodeId, Op, Workspace};
 use crate::model::Model;
@@ -72,9 +72,9 @@ struct FusedState {
     gmax: f64,
     xmax: f64,
     /// θᵀ when the parameter is kept transposed, else empty.
-    wt: Vec<f64>,
+    wt: Columns,
     /// Scratch for [`kernels::sgd_outer_t`].
-    step: Vec<f64>,
+    step: Columns,
 }
 
 /// What the fast path does at each node, decided once per run. It does not change while the
@@ -175,12 +175,7 @@ impl Plan {
             let theta = engine::numbers(&s.ws.values[p]);
             state.bound = kernels::max_abs(theta);
             if f.transposed {
-                state.wt = vec![0.0; theta.len()];
-                for i in 0..f.rows {
-                    for c in 0..f.cols {
-                        state.wt[c * f.rows + i] = theta[i * f.cols + c];
-                    }
-                }
+                state.wt = Columns::transpose_of(theta, f.rows, f.cols);
             }
         }
         states
@@ -191,12 +186,7 @@ impl Plan {
         let params: Vec<NodeId> = s.graph().params().to_vec();
         for ((f, state), &p) in self.fused.iter().zip(states).zip(&params) {
             let Some(f) = f.as_ref().filter(|f| f.transposed) else { continue };
-            let theta = engine::numbers_mut(&mut s.ws.values[p]);
-            for i in 0..f.rows {
-                for c in 0..f.cols {
-                    theta[i * f.cols + c] = state.wt[c * f.rows + i];
-                }
-            }
+            state.wt.transpose_into(engine::numbers_mut(&mut s.ws.values[p]), f.cols);
         }
     }
 }
@@ -220,7 +210,7 @@ fn forward(
     graph: &Graph,
     plan: &Plan,
     states: &[FusedState],
-    acc: &mut Vec<f64>,
+    acc: &mut Columns,
     ws: &mut Workspace,
     x: Sparse,
     finite_x: bool,
@@ -241,12 +231,12 @@ fn forward(
                 let out = engine::numbers_mut(&mut rest[0]);
                 let b = |i: usize| engine::numbers(&before[node.inputs[2]])[i];
                 match plan.transposed(id) {
-                    Some((k, f)) => {
+                    Some((k, _)) => {
                         let wt = &states[k].wt;
                         if node.op == Op::Linear {
-                            kernels::affine_t(out, wt, f.rows, 1, |i| wt[i], x, acc);
+                            kernels::affine_t(out, wt, 1, |i| wt.column(0)[i], x, acc);
                         } else {
-                            kernels::affine_t(out, wt, f.rows, 0, b, x, acc);
+                            kernels::affine_t(out, wt, 0, b, x, acc);
                         }
                     }
                     None => {
@@ -592,7 +582,7 @@ fn fused_step(
     lr: f64,
 ) -> bool {
     match theta.as_deref_mut() {
-        None => kernels::sgd_outer_t(&mut state.wt, f.rows, f.off, g, x, lr, &mut state.step),
+        None => kernels::sgd_outer_t(&mut state.wt, f.off, g, x, lr, &mut state.step),
         Some(theta) if sparse => kernels::sgd_outer_sparse(theta, f.cols, f.off, g, x, lr),
         Some(theta) => kernels::sgd_outer(theta, f.cols, f.off, g, xv, lr),
     }
@@ -603,7 +593,7 @@ fn fused_step(
         state.bound = bound;
         return true;
     }
-    state.bound = kernels::max_abs(theta.as_deref().unwrap_or(&state.wt));
+    state.bound = kernels::max_abs(theta.as_deref().unwrap_or(state.wt.numbers()));
     !state.bound.is_nan()
 }
 
@@ -613,7 +603,7 @@ fn fast_passes(
     graph: &Graph,
     plan: &Plan,
     states: &mut [FusedState],
-    acc: &mut Vec<f64>,
+    acc: &mut Columns,
     ws: &mut Workspace,
     x: Sparse,
     finite_x: bool,
