@@ -95,45 +95,77 @@ pub fn add_outer(acc: &mut [f64], cols: usize, off: usize, g: &[f64], x: &[f64])
     }
 }
 
-/// Whether every entry is finite, without an early exit so that it vectorises.
-#[inline]
-pub fn all_finite(a: &[f64]) -> bool {
-    // v · 0 is ±0 for a finite v and NaN otherwise; four sums so that the loop vectorises.
-    let mut s = [0.0f64; 4];
-    let chunks = a.chunks_exact(4);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for k in 0..4 {
-            s[k] += c[k] * 0.0;
+/// `pub fn $name` whose body is compiled twice: for AVX2, run when the CPU has it, and for
+/// any x86_64. The operations are the same, four lanes wide with AVX2 (Rust never fuses a
+/// multiply and an add), so the numbers are the same.
+macro_rules! with_avx2 {
+    ($(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        with_avx2! { $(#[$doc])* pub fn $name($($arg: $ty),*) -> () $body }
+    };
+    ($(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+        $(#[$doc])*
+        pub fn $name($($arg: $ty),*) -> $ret {
+            #[inline(always)]
+            fn body($($arg: $ty),*) -> $ret $body
+
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                unsafe fn avx2($($arg: $ty),*) -> $ret {
+                    body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            body($($arg),*)
         }
-    }
-    for &v in rest {
-        s[0] += v * 0.0;
-    }
-    s[0] + s[1] + s[2] + s[3] == 0.0
+    };
 }
 
-/// max |v| over the entries (+0 when there are none), or NaN when one is not finite. The
-/// maximum does not depend on the order the entries are visited in, so four run side by side;
-/// a NaN, once met, stays (it is not greater than anything, so it is let in by name).
-pub fn max_abs(values: &[f64]) -> f64 {
-    let larger = |a: f64, m: f64| if a > m || a.is_nan() { a } else { m };
-    let mut m = [0.0f64; 4];
-    let chunks = values.chunks_exact(4);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for k in 0..4 {
-            m[k] = larger(c[k].abs(), m[k]);
+with_avx2! {
+    /// Whether every entry is finite, without an early exit so that it vectorises.
+    pub fn all_finite(a: &[f64]) -> bool {
+        // v · 0 is ±0 for a finite v and NaN otherwise; four sums so that the loop vectorises.
+        let mut s = [0.0f64; 4];
+        let chunks = a.chunks_exact(4);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for k in 0..4 {
+                s[k] += c[k] * 0.0;
+            }
         }
+        for &v in rest {
+            s[0] += v * 0.0;
+        }
+        s[0] + s[1] + s[2] + s[3] == 0.0
     }
-    for &v in rest {
-        m[0] = larger(v.abs(), m[0]);
-    }
-    let best = m.iter().fold(0.0f64, |b, &a| larger(a, b));
-    if best.is_finite() {
-        best
-    } else {
-        f64::NAN
+}
+
+with_avx2! {
+    /// max |v| over the entries (+0 when there are none), or NaN when one is not finite. The
+    /// maximum does not depend on the order the entries are visited in, so four run side by
+    /// side; a NaN, once met, stays (it is not greater than anything, so it is let in by name).
+    pub fn max_abs(values: &[f64]) -> f64 {
+        let larger = |a: f64, m: f64| if a > m || a.is_nan() { a } else { m };
+        let mut m = [0.0f64; 4];
+        let chunks = values.chunks_exact(4);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for k in 0..4 {
+                m[k] = larger(c[k].abs(), m[k]);
+            }
+        }
+        for &v in rest {
+            m[0] = larger(v.abs(), m[0]);
+        }
+        let best = m.iter().fold(0.0f64, |b, &a| larger(a, b));
+        if best.is_finite() {
+            best
+        } else {
+            f64::NAN
+        }
     }
 }
 
@@ -157,32 +189,6 @@ pub fn prefetch<T>(data: &[T]) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = data;
-}
-
-/// `pub fn $name` whose body is compiled twice: for AVX2, run when the CPU has it, and for
-/// any x86_64. The operations are the same, four lanes wide with AVX2 (Rust never fuses a
-/// multiply and an add), so the numbers are the same.
-macro_rules! with_avx2 {
-    ($(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
-        $(#[$doc])*
-        pub fn $name($($arg: $ty),*) {
-            #[inline(always)]
-            fn body($($arg: $ty),*) $body
-
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx2")]
-                unsafe fn avx2($($arg: $ty),*) {
-                    body($($arg),*)
-                }
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    // SAFETY: the CPU has AVX2.
-                    return unsafe { avx2($($arg),*) };
-                }
-            }
-            body($($arg),*)
-        }
-    };
 }
 
 /// out_i = base_i + Σ_j W[i, off + j] x_j for a row-major W with `cols` columns, as

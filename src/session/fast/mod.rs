@@ -498,14 +498,18 @@ impl Session {
         let row = self.order[self.example];
         // max |x| is NaN for a row that is not finite.
         let (x, x_max) = (data.row(row), data.row_max_abs(row));
-        let mut finite_x = !x_max.is_nan();
-        plan.load_row(graph, &mut self.ws, data, row);
-        if let Some(f) = graph.features().filter(|_| plan.copy_features) {
-            finite_x = kernels::all_finite(engine::numbers(&self.ws.values[f]));
-        }
         let outcome = match &plan.homework {
+            // The homework's loop reads the label from the data (and the micro-steps, when
+            // they take over, load the example themselves).
             Some(hw) => hw.passes(plan, states, &mut self.ws, buf, x, x_max, data.labels[row]),
-            None => fast_passes(graph, plan, states, &mut buf.acc, &mut self.ws, x, finite_x),
+            None => {
+                let mut finite_x = !x_max.is_nan();
+                plan.load_row(graph, &mut self.ws, data, row);
+                if let Some(f) = graph.features().filter(|_| plan.copy_features) {
+                    finite_x = kernels::all_finite(engine::numbers(&self.ws.values[f]));
+                }
+                fast_passes(graph, plan, states, &mut buf.acc, &mut self.ws, x, finite_x)
+            }
         };
         if let Some(outcome) = outcome {
             return outcome;
