@@ -99,12 +99,12 @@ pub fn add_outer(acc: &mut [f64], cols: usize, off: usize, g: &[f64], x: &[f64])
 /// any x86_64. The operations are the same, four lanes wide with AVX2 (Rust never fuses a
 /// multiply and an add), so the numbers are the same.
 macro_rules! with_avx2 {
-    ($(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
-        with_avx2! { $(#[$doc])* pub fn $name($($arg: $ty),*) -> () $body }
+    ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        with_avx2! { $(#[$doc])* $vis fn $name($($arg: $ty),*) -> () $body }
     };
-    ($(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
         $(#[$doc])*
-        pub fn $name($($arg: $ty),*) -> $ret {
+        $vis fn $name($($arg: $ty),*) -> $ret {
             #[inline(always)]
             fn body($($arg: $ty),*) -> $ret $body
 
@@ -392,7 +392,7 @@ fn add_columns(acc: &mut Columns, wt: &Columns, off: usize, index: &[u32], value
 
 with_avx2! {
     /// [`add_columns`] for any x86_64 CPU (four lanes with AVX2): the same additions.
-    pub fn add_columns_by_lanes(acc: &mut Columns, wt: &Columns, off: usize, index: &[u32], value: &[f64]) {
+    fn add_columns_by_lanes(acc: &mut Columns, wt: &Columns, off: usize, index: &[u32], value: &[f64]) {
         let stride = wt.stride;
         for (&j, &xj) in index.iter().zip(value) {
             let j = j as usize;
@@ -435,6 +435,48 @@ mod avx512 {
                     let c = _mm512_load_pd(col.add(q));
                     let c = if xj == 1.0 { c } else { _mm512_mul_pd(c, v) };
                     _mm512_store_pd(p.add(q), _mm512_add_pd(_mm512_load_pd(p.add(q)), c));
+                }
+            }
+        }
+    }
+
+    /// The lanes below `n − from` of a register of eight starting at `from`.
+    #[inline]
+    fn below(n: usize, from: usize) -> __mmask8 {
+        match n.saturating_sub(from) {
+            0..=7 => ((1u16 << n.saturating_sub(from)) - 1) as u8,
+            _ => 0xff,
+        }
+    }
+
+    /// [`super::add_wt_g`]: 32 columns' sums at a time in four registers, each lane summing
+    /// its column over the rows in order from +0.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn add_wt_g(acc: &mut [f64], w: &[f64], cols: usize, off: usize, g: &[f64]) {
+        let n = acc.len();
+        for start in (0..n).step_by(32) {
+            let mask: [__mmask8; 4] = std::array::from_fn(|q| below(n, start + 8 * q));
+            let mut sum = [_mm512_setzero_pd(); 4];
+            for (i, &gi) in g.iter().enumerate() {
+                let gv = _mm512_set1_pd(gi);
+                let row = w[i * cols + off + start..].as_ptr();
+                for q in 0..4 {
+                    // SAFETY: the lanes kept lie in columns off + start + 8q.. < off + n ≤
+                    // cols of row i (the caller's promise).
+                    let wv = unsafe { _mm512_maskz_loadu_pd(mask[q], row.wrapping_add(8 * q)) };
+                    sum[q] = _mm512_add_pd(sum[q], _mm512_mul_pd(wv, gv));
+                }
+            }
+            let one = _mm512_set1_pd(1.0);
+            for q in 0..4 {
+                let a = acc[start..].as_mut_ptr().wrapping_add(8 * q);
+                // SAFETY: the lanes kept lie inside `acc`.
+                unsafe {
+                    let r = _mm512_add_pd(
+                        _mm512_mul_pd(_mm512_maskz_loadu_pd(mask[q], a), one),
+                        _mm512_mul_pd(sum[q], one),
+                    );
+                    _mm512_mask_storeu_pd(a, mask[q], r);
                 }
             }
         }
@@ -513,11 +555,23 @@ with_avx2! {
     }
 }
 
+/// acc_j ← acc_j·1 + (Σ_i W[i, off + j] g_i)·1 for a row-major W with `cols` columns: the
+/// input's share through a linear map, Wᵀg as `ndarray` sums each strided column (in order of
+/// i from +0).
+pub fn add_wt_g(acc: &mut [f64], w: &[f64], cols: usize, off: usize, g: &[f64]) {
+    assert!(w.len() >= g.len() * cols && off + acc.len() <= cols, "W has a row of `cols` numbers for each g_i");
+    #[cfg(target_arch = "x86_64")]
+    if wide() {
+        // SAFETY: the CPU has AVX-512; W's rows are inside `w` (checked above).
+        return unsafe { avx512::add_wt_g(acc, w, cols, off, g) };
+    }
+    add_wt_g_by_lanes(acc, w, cols, off, g);
+}
+
 with_avx2! {
-    /// acc_j ← acc_j·1 + (Σ_i W[i, off + j] g_i)·1 for a row-major W with `cols` columns: the
-    /// input's share through a linear map, Wᵀg as `ndarray` sums each strided column (in
-    /// order of i from +0), for a block of columns at a time so that the sums go side by side.
-    pub fn add_wt_g(acc: &mut [f64], w: &[f64], cols: usize, off: usize, g: &[f64]) {
+    /// [`add_wt_g`] for any x86_64 CPU, a block of columns at a time so that the sums go side
+    /// by side.
+    fn add_wt_g_by_lanes(acc: &mut [f64], w: &[f64], cols: usize, off: usize, g: &[f64]) {
         const BLOCK: usize = 32;
         let mut start = 0;
         while start < acc.len() {
@@ -564,7 +618,7 @@ pub fn sgd_outer_t(wt: &mut Columns, off: usize, g: &[f64], x: Sparse, lr: f64, 
 
 with_avx2! {
     /// [`sgd_outer_t`]'s columns for any x86_64 CPU (four lanes with AVX2).
-    pub fn sgd_columns(wt: &mut Columns, off: usize, g: &[f64], index: &[u32], value: &[f64], lr: f64, step: &mut Columns) {
+    fn sgd_columns(wt: &mut Columns, off: usize, g: &[f64], index: &[u32], value: &[f64], lr: f64, step: &mut Columns) {
         let step = step.column_mut(0);
         let mut step_of: Option<u64> = None;
         for (&j, &xj) in index.iter().zip(value) {
@@ -859,10 +913,17 @@ mod tests {
         }
     }
 
+    /// The dense kernels (the product, Wᵀg, the outer product and the fused SGD step) are
+    /// ndarray's numbers, or the formula's, with AVX-512 and without.
     #[test]
     fn matrix_kernels_are_ndarrays() {
+        both_ways(matrix_kernels_one_way);
+    }
+
+    fn matrix_kernels_one_way() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-        for (rows, cols) in [(1, 1), (3, 5), (4, 9), (10, 17), (7, 33), (50, 129), (9, 20)] {
+        for (rows, cols) in [(1, 1), (3, 5), (4, 9), (10, 17), (7, 33), (50, 129), (9, 20), (10, 51), (5, 40), (6, 41)]
+        {
             let a = Array2::from_shape_vec((rows, cols), random(&mut rng, rows * cols, false)).unwrap();
             let flat: Vec<f64> = a.iter().copied().collect();
             // out = base + W[:, 1:] x, as general_mat_vec_mul does it.
@@ -903,6 +964,23 @@ mod tests {
                 acc.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
             );
+            // θ_ij ← θ_ij − γ(0 + g_i x_j), θ_i0 ← θ_i0 − γ(0 + g_i), with some −0 in θ and g
+            // (−0 − γ(0 + (−0)·x) is −0 − (+0) = −0).
+            let lr = 0.3;
+            let mut theta = flat.clone();
+            theta.iter_mut().step_by(3).for_each(|t| *t = -0.0);
+            let mut g0 = g.clone();
+            g0.iter_mut().step_by(2).for_each(|t| *t = -0.0);
+            let mut expected = theta.clone();
+            for (i, &gi) in g0.iter().enumerate() {
+                let row = &mut expected[i * cols..(i + 1) * cols];
+                row[0] = row[0] - lr * (0.0 + gi);
+                for (t, &xj) in row[1..].iter_mut().zip(&x) {
+                    *t = *t - lr * (0.0 + gi * xj);
+                }
+            }
+            sgd_outer(&mut theta, cols, 1, &g0, &x, lr);
+            assert_eq!(bits(&theta), bits(&expected), "sgd_outer {rows}×{cols}");
         }
     }
 }
