@@ -847,19 +847,22 @@ mod tests {
     }
 
     /// max |v| is the plain fold's, and NaN as soon as one entry is NaN or infinite, wherever
-    /// it stands among the lanes.
+    /// it stands among the lanes; `all_finite` says so too.
     #[test]
     fn max_abs_is_the_largest_magnitude_or_nan() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
-        for n in 0..23 {
-            let v = random(&mut rng, n, true);
+        for n in 0..40 {
+            let mut v = random(&mut rng, n, true);
+            v.iter_mut().step_by(5).for_each(|x| *x *= 1e300);
             let plain = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
             assert_eq!(max_abs(&v).to_bits(), plain.to_bits(), "n = {n}");
+            assert!(all_finite(&v), "n = {n}");
             for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
                 for at in 0..n {
                     let mut w = v.clone();
                     w[at] = bad;
                     assert!(max_abs(&w).is_nan(), "n = {n}, {bad} at {at}");
+                    assert!(!all_finite(&w), "n = {n}, {bad} at {at}");
                 }
             }
         }
