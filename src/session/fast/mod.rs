@@ -514,11 +514,15 @@ impl Session {
         if let Some(outcome) = outcome {
             return outcome;
         }
-        // The next example's nonzeros: a random row of a dataset larger than the cache.
+        // The next example's nonzeros, and where the one after lies: random rows of a dataset
+        // larger than the nearest caches, whose loads would otherwise wait for one another.
         if let Some(&next) = self.order.get(self.example + 1) {
             let next = data.row(next);
             kernels::prefetch(next.index);
             kernels::prefetch(next.value);
+        }
+        if let Some(&after) = self.order.get(self.example + 2) {
+            data.prefetch_row(after);
         }
         // The update, parameters in order, each checked where the micro-steps check it.
         let lr = model.config.learning_rate;
