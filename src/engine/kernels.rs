@@ -262,6 +262,7 @@ struct Line([f64; 8]);
 pub struct Columns {
     lines: Vec<Line>,
     rows: usize,
+    cols: usize,
     stride: usize,
 }
 
@@ -269,12 +270,16 @@ impl Columns {
     /// `cols` columns of `rows` numbers, every one +0.
     pub fn zeros(rows: usize, cols: usize) -> Columns {
         let stride = rows.div_ceil(8) * 8;
-        Columns { lines: vec![Line::default(); stride / 8 * cols], rows, stride }
+        Columns { lines: vec![Line::default(); stride / 8 * cols], rows, cols, stride }
     }
 
     /// θᵀ of θ, `rows` × `cols` in row-major order.
     pub fn transpose_of(theta: &[f64], rows: usize, cols: usize) -> Columns {
+        assert_eq!(theta.len(), rows * cols, "θ has rows × cols numbers");
         let mut t = Columns::zeros(rows, cols);
+        if cols == 0 {
+            return t;
+        }
         let stride = t.stride;
         let numbers = t.numbers_mut();
         for (i, row) in theta.chunks_exact(cols).enumerate() {
@@ -287,6 +292,10 @@ impl Columns {
 
     /// Writes θ back from θᵀ (row-major, `cols` columns).
     pub fn transpose_into(&self, theta: &mut [f64], cols: usize) {
+        assert_eq!(theta.len(), self.rows * cols, "θ has rows × cols numbers");
+        if cols == 0 {
+            return;
+        }
         for (i, row) in theta.chunks_exact_mut(cols).enumerate() {
             for (c, v) in row.iter_mut().enumerate() {
                 *v = self.numbers()[c * self.stride + i];
@@ -300,7 +309,7 @@ impl Columns {
     }
 
     fn cols(&self) -> usize {
-        (self.lines.len() * 8).checked_div(self.stride).unwrap_or(0)
+        self.cols
     }
 
     /// Column c's numbers.
@@ -327,6 +336,7 @@ impl Columns {
     /// Makes this `cols` columns of `rows` numbers, every one +0, keeping the allocation.
     fn reset(&mut self, rows: usize, cols: usize) {
         self.rows = rows;
+        self.cols = cols;
         self.stride = rows.div_ceil(8) * 8;
         self.lines.clear();
         self.lines.resize(self.stride / 8 * cols, Line::default());
@@ -383,8 +393,7 @@ fn wide() -> bool {
 fn add_columns(acc: &mut Columns, wt: &Columns, off: usize, index: &[u32], value: &[f64]) {
     #[cfg(target_arch = "x86_64")]
     if wide() {
-        // SAFETY: the CPU has AVX-512; every column read lies inside `wt` (its columns cover
-        // off + j for each entry, checked by the caller), and `acc` has eight of the same stride.
+        // SAFETY: the CPU has AVX-512 (the kernel checks each entry's column against `wt`'s).
         return unsafe { avx512::add_columns(acc, wt, off, index, value) };
     }
     add_columns_by_lanes(acc, wt, off, index, value);
@@ -422,12 +431,14 @@ mod avx512 {
     /// [`super::add_columns`]: the padding's +0 adds +0 to padding.
     #[target_feature(enable = "avx512f")]
     pub unsafe fn add_columns(acc: &mut Columns, wt: &Columns, off: usize, index: &[u32], value: &[f64]) {
-        let stride = wt.stride;
+        let (stride, cols) = (wt.stride, wt.cols);
+        assert!(acc.cols >= 8 && acc.stride == stride, "eight sums of a column's length");
         let (w, p) = (wt.numbers().as_ptr(), acc.numbers_mut().as_mut_ptr());
         for (&j, &xj) in index.iter().zip(value) {
             let j = j as usize;
-            // SAFETY: column off + j of `wt` and column j & 7 of `acc` (the caller's promise),
-            // each `stride` numbers on whole 64-byte lines.
+            assert!(off + j < cols, "an entry past θᵀ's columns");
+            // SAFETY: column off + j of `wt` (checked above) and column j & 7 of `acc`, each
+            // `stride` numbers on whole 64-byte lines.
             unsafe {
                 let (col, p) = (w.add((off + j) * stride), p.add((j & 7) * stride));
                 let v = _mm512_set1_pd(xj);
@@ -462,7 +473,7 @@ mod avx512 {
                 let row = w[i * cols + off + start..].as_ptr();
                 for q in 0..4 {
                     // SAFETY: the lanes kept lie in columns off + start + 8q.. < off + n ≤
-                    // cols of row i (the caller's promise).
+                    // cols of row i (asserted by `add_wt_g`, the only caller).
                     let wv = unsafe { _mm512_maskz_loadu_pd(mask[q], row.wrapping_add(8 * q)) };
                     sum[q] = _mm512_add_pd(sum[q], _mm512_mul_pd(wv, gv));
                 }
@@ -493,15 +504,17 @@ mod avx512 {
         lr: f64,
         step: &mut Columns,
     ) {
-        let (rows, stride) = (wt.rows, wt.stride);
+        let (rows, stride, cols) = (wt.rows, wt.stride, wt.cols);
+        assert!(step.cols >= 1 && step.stride == stride && g.len() >= rows, "a step and g for each row");
         let last = (1u8 << (rows % 8)).wrapping_sub(1);
         let mask = |q: usize| if q + 8 <= rows { 0xff } else { last };
         let (w, s, g) = (wt.numbers_mut().as_mut_ptr(), step.numbers_mut().as_mut_ptr(), g.as_ptr());
         let (lr, zero) = (_mm512_set1_pd(lr), _mm512_setzero_pd());
         let mut step_of: Option<u64> = None;
         for (&j, &xj) in index.iter().zip(value) {
-            // SAFETY: column off + j of `wt` (the caller's promise) and `step`'s column, whole
-            // lines of `stride` numbers; g's lanes from `rows` on are masked out.
+            assert!(off + (j as usize) < cols, "an entry past θᵀ's columns");
+            // SAFETY: column off + j of `wt` (checked above) and `step`'s column, whole lines
+            // of `stride` numbers; g's lanes from `rows` on are masked out.
             unsafe {
                 let col = w.add((off + j as usize) * stride);
                 if step_of == Some(xj.to_bits()) {
@@ -609,8 +622,7 @@ pub fn sgd_outer_t(wt: &mut Columns, off: usize, g: &[f64], x: Sparse, lr: f64, 
     step.reset(rows, 1);
     #[cfg(target_arch = "x86_64")]
     if wide() {
-        // SAFETY: the CPU has AVX-512; every column lies inside `wt` (checked above), `step`
-        // has one of the same stride and g holds `rows` numbers.
+        // SAFETY: the CPU has AVX-512 (the kernel checks each entry's column against `wt`'s).
         return unsafe { avx512::sgd_columns(wt, off, g, x.index, x.value, lr, step) };
     }
     sgd_columns(wt, off, g, x.index, x.value, lr, step);
@@ -888,6 +900,135 @@ mod tests {
                 got.to_bits() == expected.to_bits() || (got.is_nan() && expected.is_nan()),
                 "σ({x:e}) = {got:e}, not {expected:e}"
             );
+        }
+    }
+
+    /// A number of any kind now and then: ±0, NaN, ±∞, 1, the smallest subnormal, −1e308.
+    fn any_number(rng: &mut rand_chacha::ChaCha8Rng) -> f64 {
+        match rng.random_range(0..40) {
+            0 => -0.0,
+            1 => 0.0,
+            2 => f64::NAN,
+            3 => f64::INFINITY,
+            4 => f64::NEG_INFINITY,
+            5 => 1.0,
+            6 => 5e-324,
+            7 => -1e308,
+            _ => rng.random_range(-3.0..3.0),
+        }
+    }
+
+    /// NaN as one pattern (its sign and payload are not kept bit for bit), every other number
+    /// as its bits.
+    fn bits_any_nan(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|v| if v.is_nan() { 1 } else { v.to_bits() }).collect()
+    }
+
+    /// The column kernels on random shapes (1 to 69 rows, 0 to 139 inputs, with and without
+    /// the folded bias), binary and other data, and a third of the time with ±0, NaN, ±∞ and
+    /// subnormals in θ, g and x: both ways, the same numbers as the row-major kernels or the
+    /// formula; the padding stays +0; a NaN or ±∞ left in θ is seen by `max_abs`.
+    #[test]
+    fn column_kernels_on_random_shapes_and_numbers() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(99);
+        for it in 0..2000 {
+            let (rows, n, off) = (rng.random_range(1..70), rng.random_range(0..140), rng.random_range(0..2));
+            let cols = n + off;
+            if cols == 0 {
+                continue;
+            }
+            let nasty = it % 3 == 0;
+            let number =
+                |rng: &mut rand_chacha::ChaCha8Rng| if nasty { any_number(rng) } else { rng.random_range(-3.0..3.0) };
+            let theta: Vec<f64> = (0..rows * cols).map(|_| number(&mut rng)).collect();
+            let binary = rng.random_bool(0.5);
+            let (mut index, mut value) = (Vec::new(), Vec::new());
+            for j in 0..n {
+                if rng.random_bool(0.4) {
+                    index.push(j as u32);
+                    let v = if binary { 1.0 } else { number(&mut rng) };
+                    value.push(if v.to_bits() == 0 { 2.0 } else { v });
+                }
+            }
+            let x = Sparse { index: &index, value: &value, len: n };
+            let wt = Columns::transpose_of(&theta, rows, cols);
+            let base: Vec<f64> = (0..rows).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let [wide, narrow] = both_ways(|| {
+                let mut out = vec![7.0; rows];
+                affine_t(&mut out, &wt, off, |i| base[i], x, &mut Columns::default());
+                out
+            });
+            assert_eq!(bits_any_nan(&wide), bits_any_nan(&narrow), "affine_t {rows}×{cols}, off {off}");
+            if !nasty {
+                let mut expected = vec![0.0; rows];
+                affine_sparse(&mut expected, &theta, cols, off, |i| base[i], x);
+                assert_eq!(bits(&wide), bits(&expected), "affine_t {rows}×{cols}, off {off}");
+            }
+            let g: Vec<f64> = (0..rows + rng.random_range(0..3)).map(|_| number(&mut rng)).collect();
+            let lr = 0.1;
+            let mut expected = theta.clone();
+            for (i, row) in expected.chunks_exact_mut(cols).enumerate() {
+                if off == 1 {
+                    row[0] = row[0] - lr * (0.0 + g[i]);
+                }
+                for (&j, &xj) in index.iter().zip(&value) {
+                    let t = &mut row[off + j as usize];
+                    *t = *t - lr * (0.0 + g[i] * xj);
+                }
+            }
+            for stepped in both_ways(|| {
+                let mut stepped = wt.clone();
+                sgd_outer_t(&mut stepped, off, &g, x, lr, &mut Columns::default());
+                stepped
+            }) {
+                assert!(stepped
+                    .numbers()
+                    .iter()
+                    .enumerate()
+                    .all(|(k, v)| k % stepped.stride < rows || v.to_bits() == 0));
+                let mut got = vec![0.0; theta.len()];
+                stepped.transpose_into(&mut got, cols);
+                assert_eq!(bits_any_nan(&got), bits_any_nan(&expected), "sgd_outer_t {rows}×{cols}, off {off}");
+                assert_eq!(max_abs(stepped.numbers()).is_nan(), expected.iter().any(|v| !v.is_finite()));
+            }
+            let g = &g[..rng.random_range(0..rows + 1)];
+            let before: Vec<f64> = (0..rng.random_range(0..=n)).map(|_| number(&mut rng)).collect();
+            let mut expected = before.clone();
+            for (j, e) in expected.iter_mut().enumerate() {
+                let mut sum = 0.0;
+                for (i, &gi) in g.iter().enumerate() {
+                    sum = sum + theta[i * cols + off + j] * gi;
+                }
+                *e = *e * 1.0 + sum * 1.0;
+            }
+            for got in both_ways(|| {
+                let mut acc = before.clone();
+                add_wt_g(&mut acc, &theta, cols, off, g);
+                acc
+            }) {
+                assert_eq!(bits_any_nan(&got), bits_any_nan(&expected), "add_wt_g {rows}×{cols}, off {off}");
+            }
+        }
+    }
+
+    /// An entry past x's columns (or unsorted, so that one past them comes first) is refused
+    /// with a panic, both ways, never read or written out of bounds.
+    #[test]
+    fn an_entry_past_the_columns_is_refused() {
+        let far = [1u32 << 28];
+        let unsorted = [1u32 << 28, 0];
+        for wide in [true, false] {
+            NARROW.with(|n| n.set(!wide));
+            let step = std::panic::catch_unwind(|| {
+                let x = Sparse { index: &far, value: &[2.0], len: 0 };
+                sgd_outer_t(&mut Columns::zeros(8, 1), 0, &[1.0; 8], x, 0.1, &mut Columns::default());
+            });
+            let product = std::panic::catch_unwind(|| {
+                let x = Sparse { index: &unsorted, value: &[2.0, 1.0], len: 8 };
+                affine_t(&mut [0.0; 8], &Columns::zeros(8, 8), 0, |_| 0.0, x, &mut Columns::default());
+            });
+            NARROW.with(|n| n.set(false));
+            assert!(step.is_err() && product.is_err(), "AVX-512 {wide}");
         }
     }
 
