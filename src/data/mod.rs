@@ -157,6 +157,12 @@ impl Dataset {
         part.row(i)
     }
 
+    /// [`Dataset::row`] and [`Dataset::row_max_abs`] of row `row`, its part found once.
+    pub fn row_and_max_abs(&self, row: usize) -> (Sparse<'_>, f64) {
+        let (part, i) = self.part(row);
+        (part.row(i), part.max_abs[i])
+    }
+
     /// Asks the CPU to bring where row `row` lies (its start, end, values' place, max |x| and
     /// label) into cache ahead of its use: a hint, which changes nothing.
     pub fn prefetch_row(&self, row: usize) {
@@ -301,8 +307,8 @@ impl Dataset {
 }
 
 /// A regular file of the usual data ([`plain_numbers`]), read in blocks of 256 KiB into one
-/// buffer that is used again (a file read whole would first be copied into as much fresh memory); a file
-/// of 1 MiB or more as two halves at once, split at a line's start. `None` for a file that is
+/// buffer that is used again (a file read whole would first be copied into as much fresh
+/// memory); a file of 1 MiB or more as two halves at once, split at a line's start. `None` for a file that is
 /// not a regular file or not plain numbers of one width (and on any error reading it): the
 /// file is then read whole, and its errors reported from there.
 #[cfg(not(unix))]
@@ -596,7 +602,8 @@ mod tests {
         }
     }
 
-    /// Rows of one-digit cells, of every width up to 200, read as the general parser reads them.
+    /// Rows of one-digit cells, of every width up to 200, read as the digits they hold, with
+    /// their largest digit as max |x|.
     #[test]
     fn one_digit_rows_read_as_numbers() {
         use rand::{Rng, SeedableRng};

@@ -95,7 +95,7 @@ pub fn add_outer(acc: &mut [f64], cols: usize, off: usize, g: &[f64], x: &[f64])
     }
 }
 
-/// `pub fn $name` whose body is compiled twice: for AVX2, run when the CPU has it, and for
+/// `fn $name` (of any visibility) whose body is compiled twice: for AVX2, run when the CPU has it, and for
 /// any x86_64. The operations are the same, four lanes wide with AVX2 (Rust never fuses a
 /// multiply and an add), so the numbers are the same.
 macro_rules! with_avx2 {
@@ -269,8 +269,9 @@ pub struct Columns {
 impl Columns {
     /// `cols` columns of `rows` numbers, every one +0.
     pub fn zeros(rows: usize, cols: usize) -> Columns {
-        let stride = rows.div_ceil(8) * 8;
-        Columns { lines: vec![Line::default(); stride / 8 * cols], rows, cols, stride }
+        let mut t = Columns::default();
+        t.reset(rows, cols);
+        t
     }
 
     /// θᵀ of θ, `rows` × `cols` in row-major order.
@@ -306,10 +307,6 @@ impl Columns {
     /// Numbers per column (θ's rows).
     pub fn rows(&self) -> usize {
         self.rows
-    }
-
-    fn cols(&self) -> usize {
-        self.cols
     }
 
     /// Column c's numbers.
@@ -351,7 +348,7 @@ with_avx2! {
         let m = wt.rows;
         let main = x.len - x.len % 8;
         acc.reset(m, 8);
-        assert!(wt.cols() >= off + x.len, "Wᵀ has a column for every entry of x");
+        assert!(wt.cols >= off + x.len, "Wᵀ has a column for every entry of x");
         let split = x.split(main);
         add_columns(acc, wt, off, &x.index[..split], x.value);
         // Row i's sum is dot8's, computed for every row at once (lane i of each chunk).
@@ -455,7 +452,7 @@ mod avx512 {
     #[inline]
     fn below(n: usize, from: usize) -> __mmask8 {
         match n.saturating_sub(from) {
-            0..=7 => ((1u16 << n.saturating_sub(from)) - 1) as u8,
+            left @ 0..=7 => (1u8 << left).wrapping_sub(1),
             _ => 0xff,
         }
     }
@@ -506,8 +503,6 @@ mod avx512 {
     ) {
         let (rows, stride, cols) = (wt.rows, wt.stride, wt.cols);
         assert!(step.cols >= 1 && step.stride == stride && g.len() >= rows, "a step and g for each row");
-        let last = (1u8 << (rows % 8)).wrapping_sub(1);
-        let mask = |q: usize| if q + 8 <= rows { 0xff } else { last };
         let (w, s, g) = (wt.numbers_mut().as_mut_ptr(), step.numbers_mut().as_mut_ptr(), g.as_ptr());
         let (lr, zero) = (_mm512_set1_pd(lr), _mm512_setzero_pd());
         let mut step_of: Option<u64> = None;
@@ -526,7 +521,7 @@ mod avx512 {
                 } else {
                     let v = _mm512_set1_pd(xj);
                     for q in (0..stride).step_by(8) {
-                        let k = mask(q);
+                        let k = below(rows, q);
                         let gi = _mm512_maskz_loadu_pd(k, g.add(q));
                         // γ(0 + g_i x_c)
                         let d = _mm512_mul_pd(lr, _mm512_add_pd(zero, _mm512_mul_pd(gi, v)));
@@ -613,7 +608,7 @@ with_avx2! {
 pub fn sgd_outer_t(wt: &mut Columns, off: usize, g: &[f64], x: Sparse, lr: f64, step: &mut Columns) {
     let rows = wt.rows;
     let g = &g[..rows];
-    assert!(wt.cols() >= off + x.len, "θᵀ has a column for every entry of x");
+    assert!(wt.cols >= off + x.len, "θᵀ has a column for every entry of x");
     if off == 1 {
         for (w, &gi) in wt.column_mut(0).iter_mut().zip(g) {
             *w = *w - lr * (0.0 + gi);
@@ -680,8 +675,6 @@ pub fn sgd_outer_sparse(theta: &mut [f64], cols: usize, off: usize, g: &[f64], x
     }
 }
 
-/// Each kernel against what ndarray itself computes (the reference the kernels reproduce),
-/// bit for bit, on random arrays of every length around the blocks of eight.
 /// u_i = e^(a_i − max a) / Σ_j e^(a_j − max a): subtracting the max avoids overflow.
 pub fn softmax(a: &[f64], out: &mut [f64]) {
     softmax_with_sum(a, out);
@@ -730,6 +723,8 @@ pub fn cross_entropy_vjp(acc: &mut [f64], g: f64, yhat_label: f64, label: usize)
     acc[label] += -g / yhat_label;
 }
 
+/// Each kernel against what ndarray itself computes (the reference the kernels reproduce) or
+/// its formula, bit for bit, on random arrays of every length around the blocks of eight.
 #[cfg(test)]
 mod tests {
     use super::*;

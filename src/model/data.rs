@@ -14,11 +14,22 @@ use crate::numfmt::py_repr;
 use super::spec::{self, ModelFile};
 use super::{Ctx, Model};
 
-/// Whether both data files are regular files, which can be read at once: not the same pipe
-/// twice, nor a FIFO that would keep an error about the other file waiting.
-fn both_regular_files(a: Option<&Path>, b: Option<&Path>) -> bool {
+/// The training and the test data, loaded by `train` and `test` from the files `files`: at
+/// once when both are regular files (not the same pipe twice, nor a FIFO that would keep an
+/// error about the other file waiting), else one after the other. A problem with the training
+/// data is reported first.
+fn load_both<T: Send>(
+    files: [Option<&Path>; 2],
+    train: impl FnOnce() -> Result<T>,
+    test: impl FnOnce() -> Result<T> + Send,
+) -> Result<(T, T)> {
     let regular = |p: Option<&Path>| p.and_then(|p| std::fs::metadata(p).ok()).is_some_and(|m| m.is_file());
-    regular(a) && regular(b)
+    if files.into_iter().all(regular) {
+        let (train, test) = crate::parallel::join(train, test);
+        return Ok((train?, test?));
+    }
+    let train = train()?;
+    Ok((train, test()?))
 }
 
 impl Ctx<'_> {
@@ -31,13 +42,9 @@ impl Ctx<'_> {
             None => Ok(given),
         };
         let (train_path, test_path) = (&self.data.train, &self.data.test);
-        if both_regular_files(train_path.as_deref(), test_path.as_deref()) {
-            // Both files at once; a problem with the training data is reported first.
-            let (train, test) = crate::parallel::join(|| load(train_path, train), || load(test_path, test));
-            return Ok((train?, test?, key));
-        }
-        let train = load(train_path, train)?;
-        Ok((train, load(test_path, test)?, key))
+        let files = [train_path.as_deref(), test_path.as_deref()];
+        let (train, test) = load_both(files, || load(train_path, train), || load(test_path, test))?;
+        Ok((train, test, key))
     }
 
     /// The data the model file names (`data:`), but none that the command line replaces.
@@ -61,13 +68,9 @@ impl Ctx<'_> {
         let file = |source: Option<(&spec::DataSource, &str)>| {
             source.and_then(|(src, _)| src.csv.as_ref()).map(|csv| self.dir.join(csv))
         };
-        if both_regular_files(file(train).as_deref(), file(test).as_deref()) {
-            // Both at once; a problem with the training data is reported first.
-            let (train, test) = crate::parallel::join(|| load(train), || load(test));
-            return Ok((train?, test?, key.to_string()));
-        }
-        let train = load(train)?;
-        Ok((train, load(test)?, key.to_string()))
+        let (train_file, test_file) = (file(train), file(test));
+        let (train, test) = load_both([train_file.as_deref(), test_file.as_deref()], || load(train), || load(test))?;
+        Ok((train, test, key.to_string()))
     }
 
     /// One data source at `at`: a CSV file beside the model, or inline rows.

@@ -131,6 +131,7 @@ impl Homework {
         }
         let (m, classes) = (self.hidden, self.classes);
         let wt = &states[self.alpha].wt;
+        let bias = wt.column(0);
         let beta = engine::numbers(&ws.values[self.beta_id]);
         for v in [&mut buf.a, &mut buf.z] {
             v.resize(m, 0.0);
@@ -147,7 +148,7 @@ impl Homework {
             }
             let finite = match k {
                 0 => {
-                    kernels::affine_t(&mut buf.a, wt, 1, |i| wt.column(0)[i], x, &mut buf.acc);
+                    kernels::affine_t(&mut buf.a, wt, 1, |i| bias[i], x, &mut buf.acc);
                     !check || kernels::all_finite(&buf.a)
                 }
                 1 => {

@@ -234,7 +234,8 @@ fn forward(
                     Some((k, _)) => {
                         let wt = &states[k].wt;
                         if node.op == Op::Linear {
-                            kernels::affine_t(out, wt, 1, |i| wt.column(0)[i], x, acc);
+                            let bias = wt.column(0);
+                            kernels::affine_t(out, wt, 1, |i| bias[i], x, acc);
                         } else {
                             kernels::affine_t(out, wt, 0, b, x, acc);
                         }
@@ -497,7 +498,7 @@ impl Session {
         let data = model.train_data.as_ref().expect("training data");
         let row = self.order[self.example];
         // max |x| is NaN for a row that is not finite.
-        let (x, x_max) = (data.row(row), data.row_max_abs(row));
+        let (x, x_max) = data.row_and_max_abs(row);
         let outcome = match &plan.homework {
             // The homework's loop reads the label from the data (and the micro-steps, when
             // they take over, load the example themselves).
