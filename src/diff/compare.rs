@@ -11,8 +11,9 @@ use crate::numfmt::py_repr;
 use crate::session::Session;
 use crate::trace::ExampleRecord;
 
-use super::diagnose::{self, Context, InitVerdict, RowIndex};
-use super::layout::{align, Layout};
+use super::diagnose::{self, Context, History, InitVerdict, RowIndex};
+use super::layout::{Layout, Ours};
+use super::learned::{param_key, Key, Learned, Verdict};
 use super::{Divergence, Place, Section, Theirs};
 
 /// When two numbers agree: |ours − theirs| ≤ tol + tol·|theirs|; for float32 code, also
@@ -107,13 +108,9 @@ pub fn ours_of(session: &Session, section: Section, id: NodeId) -> &ArrayD<f64> 
 pub struct Comparer<'t> {
     pub theirs: &'t Theirs,
     pub tol: Tolerance,
-    layouts: HashMap<(bool, Section, String), Layout>,
+    learned: Learned,
     pub notes: Vec<String>,
-    /// Our previous example's gradient of each parameter.
-    previous_grad: HashMap<NodeId, ArrayD<f64>>,
-    /// Σ of our gradients of each parameter since the epoch began (including this example).
-    epoch_grad_sum: HashMap<NodeId, ArrayD<f64>>,
-    epoch: usize,
+    history: History,
     pub init: HashMap<NodeId, InitVerdict>,
     pub rows: Option<RowIndex>,
     pub compared_values: usize,
@@ -125,11 +122,9 @@ impl<'t> Comparer<'t> {
         Comparer {
             theirs,
             tol,
-            layouts: HashMap::new(),
+            learned: Learned::default(),
             notes: Vec::new(),
-            previous_grad: HashMap::new(),
-            epoch_grad_sum: HashMap::new(),
-            epoch: 0,
+            history: History::default(),
             init: HashMap::new(),
             rows: None,
             compared_values: 0,
@@ -137,9 +132,33 @@ impl<'t> Comparer<'t> {
         }
     }
 
-    /// A parameter's layout known before comparing (from their init record).
-    pub fn know_layout(&mut self, name: &str, layout: Layout) {
-        self.learn((true, Section::Param, name.to_string()), layout, name);
+    /// A parameter's possible layouts known before comparing (from their init record).
+    pub fn know_layouts(&mut self, name: &str, layouts: Vec<Layout>) {
+        self.learned.restrict(param_key(name), layouts);
+    }
+
+    /// The layouts learned, as notes, with the other notes.
+    pub fn all_notes(&self) -> Vec<String> {
+        let mut out = self.notes.clone();
+        out.extend(self.learned.notes(self.theirs));
+        out
+    }
+
+    /// Takes note of an example the session has just finished, whether or not their trace
+    /// records it (the history of parameters and gradients the diagnoses test against); call
+    /// before comparing it, then [`Comparer::passed`] after.
+    pub fn observe(&mut self, session: &Session) {
+        self.history.observe(session);
+    }
+
+    /// The example observed last has been compared.
+    pub fn passed(&mut self, session: &Session) {
+        self.history.passed(session);
+    }
+
+    /// The history, for the epoch metrics' diagnoses.
+    pub fn history(&self) -> &History {
+        &self.history
     }
 
     /// Compares the example the session has just finished with their record, from position
@@ -151,23 +170,8 @@ impl<'t> Comparer<'t> {
         row: Option<usize>,
         from: usize,
     ) -> Option<Divergence> {
-        let graph = session.graph();
-        let ws = session.workspace();
-        let epoch = record.epoch;
-        if epoch != self.epoch {
-            self.epoch = epoch;
-            self.epoch_grad_sum.clear();
-        }
-        for &p in graph.params() {
-            let g = &ws.adjoints[p];
-            self.epoch_grad_sum.entry(p).and_modify(|s| *s += g).or_insert_with(|| g.clone());
-        }
         self.compared_records += 1;
-        let result = self.first_difference(session, record, row, from);
-        for &p in graph.params() {
-            self.previous_grad.insert(p, ws.adjoints[p].clone());
-        }
-        result
+        self.first_difference(session, record, row, from)
     }
 
     fn first_difference(
@@ -207,19 +211,15 @@ impl<'t> Comparer<'t> {
                 self.compared_values += their.len();
             }
             let aligned = self.aligned(session, section, id, ours, their, record);
-            let differs = match &aligned {
-                Some((_, a)) => !self.tol.agree(ours, a),
-                None => true,
-            };
-            if !differs {
+            if aligned.as_ref().is_some_and(|v| v.agrees) {
                 agreed.push((section, id));
                 continue;
             }
             if i + 1 < from {
                 continue;
             }
-            let layout = aligned.as_ref().map(|(l, _)| *l).unwrap_or(Layout::Same);
-            let their_ours = aligned.map(|(_, a)| a);
+            let layout = aligned.as_ref().map(|v| v.layout).unwrap_or(Layout::Same);
+            let their_ours = aligned.map(|v| v.aligned);
             let (index, o, t) = match &their_ours {
                 Some(a) => worst(ours, a, &self.tol),
                 None => (vec![], None, None),
@@ -227,7 +227,6 @@ impl<'t> Comparer<'t> {
             let their_at = (layout != Layout::Same && !index.is_empty())
                 .then(|| layout.their_index(ours.shape(), &index, their.shape()))
                 .flatten();
-            let p = graph.param_index(id);
             let ctx = Context {
                 session,
                 theirs: self.theirs,
@@ -240,8 +239,8 @@ impl<'t> Comparer<'t> {
                 layout,
                 tol: self.tol.for_diagnosis(),
                 agreed: &agreed,
-                previous_grad: self.previous_grad.get(&id),
-                epoch_grad_sum: p.and_then(|_| self.epoch_grad_sum.get(&id)),
+                history: &self.history,
+                learned: &self.learned,
                 init: &self.init,
                 rows: self.rows.as_ref(),
                 row,
@@ -283,9 +282,12 @@ impl<'t> Comparer<'t> {
             let name = &graph.node(id).name;
             let Some((_, their)) = section.of(record).iter().find(|(n, _)| n == name) else { continue };
             let ours = ours_of(session, section, id);
-            let same =
-                self.aligned(session, section, id, ours, their, record).is_some_and(|(_, a)| self.tol.agree(ours, &a));
+            let same = self.aligned(session, section, id, ours, their, record).is_some_and(|v| v.agrees);
             let label = section.short(name, out);
+            let label = match self.theirs.their_name_in(section, name) {
+                yours if yours != name => format!("{label} (your `{yours}`)"),
+                _ => label,
+            };
             if same {
                 if ours.iter().all(|v| *v == 0.0) {
                     zeros.push(label.clone());
@@ -323,9 +325,10 @@ impl<'t> Comparer<'t> {
         Some(text)
     }
 
-    /// Their array in our shape under the layout learned for this name (learning it at
-    /// first sight); `None` when it is no arrangement of ours. A parameter and its gradient
-    /// share one layout, learned from the parameter's values when their record has them.
+    /// Their value judged under the layouts learned for this name (narrowing them); `None`
+    /// when it is no arrangement of ours. A parameter and its gradient share one key, narrowed
+    /// first by their value of the parameter after this example's update when their record has
+    /// it (the gradient of a zero parameter may fit every layout while the parameter does not).
     fn aligned(
         &mut self,
         session: &Session,
@@ -334,48 +337,73 @@ impl<'t> Comparer<'t> {
         ours: &ArrayD<f64>,
         their: &ArrayD<f64>,
         record: &ExampleRecord,
-    ) -> Option<(Layout, ArrayD<f64>)> {
+    ) -> Option<Verdict> {
         let graph = session.graph();
         let name = &graph.node(id).name;
         let is_param = graph.node(id).op == Op::Param;
-        let key = (is_param, if is_param { Section::Param } else { section }, name.clone());
-        if !self.layouts.contains_key(&key) {
-            let their_param = record.params.iter().find(|(n, _)| n == name).filter(|_| is_param);
-            let (reference, their_ref) = match their_param {
-                Some((_, p)) => (&session.workspace().values[id], p),
-                None => (ours, their),
-            };
-            let tol = self.tol;
-            match align(reference, their_ref, |o, t| tol.agree(o, t)) {
-                Some((layout, _)) => self.learn(key.clone(), layout, name),
-                // Their parameter holds no arrangement of ours (a wrong shape) while this value
-                // may: it is compared by its own shape, and the parameter is the divergence.
-                None if their_param.is_some() => return align(ours, their, |o, t| tol.agree(o, t)),
-                None => return None,
+        let key: Key = if is_param { param_key(name) } else { (false, section, name.clone()) };
+        let prefer_last = self.layer_hint(session, id, is_param);
+        let mut only = None;
+        if is_param && section != Section::Param && self.learned.settled(&key).is_none() {
+            if let Some((_, after)) = record.params.iter().find(|(n, _)| n == name) {
+                let now = &session.workspace().values[id];
+                let verdict = self.learned.judge(&key, Ours::plain(now), after, &self.tol, prefer_last);
+                // Their parameter after the update is wrong (their gradient in another layout
+                // moved it wrongly): where the same layer keeps its bias decides, else where
+                // their other names keep it, else the arrangement their parameter is nearest.
+                if verdict.is_some_and(|v| !v.agrees) {
+                    only = match prefer_last.or_else(|| self.learned.bias_last_anywhere()) {
+                        Some(last) => Some(Layout::CONVENTIONS.into_iter().filter(|l| l.bias_last() == last).collect()),
+                        None => self.learned.nearest(&key, now, after).map(|l| vec![l]),
+                    };
+                }
             }
         }
-        let layout = self.layouts[&key];
-        layout.undo(ours.shape(), their).map(|a| (layout, a))
+        let ours = Ours { value: ours, carried: carried_adjoint(session, section, id) };
+        self.learned.judge_within(&key, ours, their, &self.tol, prefer_last, only.as_deref())
     }
 
-    fn learn(&mut self, key: (bool, Section, String), layout: Layout, name: &str) {
-        if layout != Layout::Same {
-            let their = if key.0 { self.theirs.their_name(name) } else { self.theirs.their_name_in(key.1, name) };
-            let what = if key.0 {
-                "parameter"
-            } else if key.1 == Section::Adjoint {
-                "adjoint"
-            } else {
-                ""
-            };
-            self.notes.push(format!(
-                "your {what}{}{their} is stored {}; compared in that layout",
-                if what.is_empty() { "" } else { " " },
-                layout.describe()
-            ));
-        }
-        self.layouts.insert(key, layout);
+    /// Where the same layer keeps its bias, when it has settled that: for a weight matrix read
+    /// by u = W·[1; v], how their v stores its 1; for a vector v, how their W stores its bias
+    /// column.
+    fn layer_hint(&self, session: &Session, id: NodeId, is_param: bool) -> Option<bool> {
+        let graph = session.graph();
+        graph.consumers(id).iter().find_map(|&(u, k)| {
+            let node = graph.node(u);
+            if node.op != Op::Linear {
+                return None;
+            }
+            match (is_param, k) {
+                (true, 0) => {
+                    let v = &graph.node(node.inputs[1]).name;
+                    self.learned.bias_last(&(false, Section::Forward, v.clone()), false)
+                }
+                (false, 1) => self.learned.bias_last(&param_key(&graph.node(node.inputs[0]).name), true),
+                _ => None,
+            }
+        })
     }
+}
+
+/// The adjoint of the 1 prepended to `id` when a folded-bias linear map u = W·[1; v] is the one
+/// consumer of the vector v: W[:, 0]ᵀ·dJ/du, which their dJ/dv carries when computed as Wᵀ·dJ/du
+/// with the whole W (W as the forward pass used it).
+pub fn carried_adjoint(session: &Session, section: Section, id: NodeId) -> Option<f64> {
+    let graph = session.graph();
+    if section != Section::Adjoint || graph.node(id).shape.len() != 1 {
+        return None;
+    }
+    let consumers: Vec<(NodeId, usize)> =
+        graph.consumers(id).iter().copied().filter(|&(u, k)| graph.node(u).op.differentiable_input(k)).collect();
+    let &[(u, 1)] = consumers.as_slice() else { return None };
+    let node = graph.node(u);
+    if node.op != Op::Linear {
+        return None;
+    }
+    let w = session.param_before(graph.param_index(node.inputs[0])?);
+    let w = w.view().into_dimensionality::<ndarray::Ix2>().ok()?;
+    let g = &session.workspace().adjoints[u];
+    Some(w.column(0).iter().zip(g.iter()).map(|(w, g)| w * g).sum())
 }
 
 fn list(items: &[String]) -> String {

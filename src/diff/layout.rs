@@ -1,7 +1,9 @@
 //! How another implementation stores the same numbers: unit axes (column vectors, row vectors,
 //! `np.matrix`, J as `(1, 1)`), weights transposed or with the bias column last, a vector with
-//! its bias entry 1. One rule for `diff` and the debugger's `--against`: their array is brought
-//! into bptui's shape by undoing a storage convention, then compared entry by entry.
+//! its bias entry 1, a gradient that carries the adjoint of that bias entry (dJ/d[1; z], as
+//! `g_z = W2.T @ g_b` with the whole W2 gives it). One rule for `diff` and the debugger's
+//! `--against`: their array is brought into bptui's shape by undoing a storage convention, then
+//! compared entry by entry ([`judge`]).
 
 use ndarray::{s, Array2, ArrayD, IxDyn};
 
@@ -19,6 +21,10 @@ pub enum Layout {
     WithOneFirst,
     /// A vector with the bias entry 1 appended.
     WithOneLast,
+    /// An adjoint with the adjoint of the bias entry first: dJ/d[1; z] where dJ/dz is meant.
+    WithEntryFirst,
+    /// An adjoint with the adjoint of the bias entry last: dJ/d[z; 1].
+    WithEntryLast,
     /// The bias column left out: not a convention, a mistake diagnoses look for.
     NoBias,
     NoBiasTransposed,
@@ -34,6 +40,26 @@ impl Layout {
         Layout::WithOneFirst,
         Layout::WithOneLast,
     ];
+
+    /// The conventions of an adjoint that carries its bias entry's own adjoint (see [`Ours`]).
+    pub const CARRIED: [Layout; 2] = [Layout::WithEntryFirst, Layout::WithEntryLast];
+
+    /// The conventions that may hold a value: with the carried-entry ones when it has a
+    /// carried entry.
+    pub fn conventions(carried: bool) -> impl Iterator<Item = Layout> {
+        let extra: &[Layout] = if carried { &Self::CARRIED } else { &[] };
+        Self::CONVENTIONS.into_iter().chain(extra.iter().copied())
+    }
+
+    /// Whether the bias sits at the end in this layout (last column, last row, last entry).
+    pub fn bias_last(self) -> bool {
+        matches!(self, Layout::BiasLast | Layout::BiasLastTransposed | Layout::WithOneLast | Layout::WithEntryLast)
+    }
+
+    /// Whether the layout speaks of a bias at all (a plain transpose does not).
+    pub fn places_bias(self) -> bool {
+        !matches!(self, Layout::Same | Layout::Transposed)
+    }
 
     /// The conventions, then a weight matrix stored without its bias column (a mistake the
     /// report names).
@@ -62,15 +88,17 @@ impl Layout {
             Layout::BiasLastTransposed => bias_last(m2()?).t().to_owned().into_dyn(),
             Layout::NoBias => m2().filter(|m| m.ncols() > 0)?.slice(s![.., 1..]).to_owned().into_dyn(),
             Layout::NoBiasTransposed => m2().filter(|m| m.ncols() > 0)?.slice(s![.., 1..]).t().to_owned().into_dyn(),
-            Layout::WithOneFirst | Layout::WithOneLast => {
+            // The carried entry's place holds 0 here: in `positions`' terms, "any number".
+            Layout::WithOneFirst | Layout::WithOneLast | Layout::WithEntryFirst | Layout::WithEntryLast => {
                 if squeezed(a.shape()).len() != 1 {
                     return None;
                 }
                 let mut v: Vec<f64> = a.iter().copied().collect();
-                if self == Layout::WithOneFirst {
-                    v.insert(0, 1.0);
+                let mark = if matches!(self, Layout::WithOneFirst | Layout::WithOneLast) { 1.0 } else { 0.0 };
+                if matches!(self, Layout::WithOneFirst | Layout::WithEntryFirst) {
+                    v.insert(0, mark);
                 } else {
-                    v.push(1.0);
+                    v.push(mark);
                 }
                 ArrayD::from_shape_vec(IxDyn(&[v.len()]), v).ok()?
             }
@@ -78,7 +106,8 @@ impl Layout {
     }
 
     /// Their array in our `shape`, undoing this layout; `None` when their numbers cannot be
-    /// an array of ours stored this way (other count, or a bias entry that is not 1).
+    /// an array of ours stored this way (other count, or a bias entry that is not 1). A carried
+    /// entry is dropped here: [`judge`] compares it.
     pub fn undo(self, shape: &[usize], theirs: &ArrayD<f64>) -> Option<ArrayD<f64>> {
         let n: usize = shape.iter().product();
         let mapped = self.apply(&positions(shape))?;
@@ -91,7 +120,7 @@ impl Layout {
                 if t != 1.0 {
                     return None;
                 }
-            } else {
+            } else if p != 0.0 {
                 out[p as usize - 2] = t;
             }
         }
@@ -118,8 +147,59 @@ impl Layout {
             Layout::NoBiasTransposed => "transposed, without the bias row",
             Layout::WithOneFirst => "with the bias entry 1 first",
             Layout::WithOneLast => "with the bias entry 1 last",
+            Layout::WithEntryFirst => "with the bias entry's own adjoint first (dJ/d[1; ·])",
+            Layout::WithEntryLast => "with the bias entry's own adjoint last (dJ/d[·; 1])",
         }
     }
+
+    /// Their carried entry, for the layouts that carry one.
+    fn carried_entry(self, theirs: &ArrayD<f64>) -> Option<f64> {
+        match self {
+            Layout::WithEntryFirst => theirs.iter().next().copied(),
+            Layout::WithEntryLast => theirs.iter().last().copied(),
+            _ => None,
+        }
+    }
+}
+
+/// Our value as their array may hold it: the array itself and, for the adjoint of a vector
+/// that a folded-bias linear map reads (u = W·[1; z]), the adjoint of the 1 prepended to it,
+/// W[:, 0]ᵀ·dJ/du, which a gradient computed with the whole W carries (dJ/d[1; z]).
+#[derive(Debug, Clone, Copy)]
+pub struct Ours<'a> {
+    pub value: &'a ArrayD<f64>,
+    pub carried: Option<f64>,
+}
+
+impl<'a> Ours<'a> {
+    pub fn plain(value: &'a ArrayD<f64>) -> Ours<'a> {
+        Ours { value, carried: None }
+    }
+}
+
+/// The one rule: their array under `layout`, in our shape, and whether every entry agrees by
+/// `agree` (a carried entry too, compared as part of the array); `None` when their array is no
+/// arrangement of ours under that layout.
+pub fn judge(
+    layout: Layout,
+    ours: Ours,
+    theirs: &ArrayD<f64>,
+    agree: impl Fn(&ArrayD<f64>, &ArrayD<f64>) -> bool,
+) -> Option<(bool, ArrayD<f64>)> {
+    let aligned = layout.undo(ours.value.shape(), theirs)?;
+    let agrees = match (layout.carried_entry(theirs), ours.carried) {
+        (None, _) if !Layout::CARRIED.contains(&layout) => agree(ours.value, &aligned),
+        (Some(t), Some(c)) => {
+            let with = |v: &ArrayD<f64>, e: f64| {
+                ArrayD::from_shape_vec(IxDyn(&[v.len() + 1]), std::iter::once(e).chain(v.iter().copied()).collect())
+                    .expect("a vector")
+            };
+            agree(&with(ours.value, c), &with(&aligned, t))
+        }
+        // A carried entry where ours has none: not this layout.
+        _ => return None,
+    };
+    Some((agrees, aligned))
 }
 
 /// A shape without its unit axes: `(4, 1)`, `(1, 4)` and `(4,)` are all `[4]`.
@@ -155,10 +235,19 @@ pub fn align(
     theirs: &ArrayD<f64>,
     agree: impl Fn(&ArrayD<f64>, &ArrayD<f64>) -> bool,
 ) -> Option<(Layout, ArrayD<f64>)> {
+    align_with(Ours::plain(ours), theirs, agree)
+}
+
+/// [`align`] for a value that may carry an entry (see [`Ours`]).
+pub fn align_with(
+    ours: Ours,
+    theirs: &ArrayD<f64>,
+    agree: impl Fn(&ArrayD<f64>, &ArrayD<f64>) -> bool,
+) -> Option<(Layout, ArrayD<f64>)> {
     let mut fits = None;
-    for layout in Layout::CONVENTIONS {
-        let Some(a) = layout.undo(ours.shape(), theirs) else { continue };
-        if agree(ours, &a) {
+    for layout in Layout::conventions(ours.carried.is_some()) {
+        let Some((agrees, a)) = judge(layout, ours, theirs, &agree) else { continue };
+        if agrees {
             return Some((layout, a));
         }
         fits = fits.or(Some((layout, a)));

@@ -11,6 +11,7 @@
 pub mod compare;
 pub mod diagnose;
 pub mod layout;
+pub mod learned;
 pub mod theirs;
 
 use std::collections::HashMap;
@@ -229,11 +230,11 @@ pub fn prepare(model: &Model, theirs: &Theirs) -> Result<(Model, Vec<String>)> {
     let initial = theirs.initial_values(&model.graph)?;
     if !initial.is_empty() {
         let names: Vec<String> =
-            initial.iter().map(|(id, _, _)| theirs.their_name(&model.graph.node(*id).name).to_string()).collect();
+            initial.iter().map(|i| theirs.their_name(&model.graph.node(i.id).name).to_string()).collect();
         // Said as it is: their init may be the model's own, bit for bit.
-        let same = initial.iter().all(|(id, value, _)| {
-            model.initial.iter().find(|(p, _)| p == id).is_some_and(|(_, v)| {
-                v.shape() == value.shape() && v.iter().zip(value.iter()).all(|(a, b)| a.to_bits() == b.to_bits())
+        let same = initial.iter().all(|i| {
+            model.initial.iter().find(|(p, _)| *p == i.id).is_some_and(|(_, v)| {
+                v.shape() == i.value.shape() && v.iter().zip(i.value.iter()).all(|(a, b)| a.to_bits() == b.to_bits())
             })
         });
         notes.push(if same {
@@ -241,10 +242,11 @@ pub fn prepare(model: &Model, theirs: &Theirs) -> Result<(Model, Vec<String>)> {
         } else {
             format!("started from your initial {} (your init record) instead of the model's init", names.join(", "))
         });
-        for (id, value, _) in initial {
-            match model.initial.iter_mut().find(|(p, _)| *p == id) {
-                Some((_, v)) => *v = value,
-                None => model.initial.push((id, value)),
+        for i in initial {
+            notes.extend(i.note);
+            match model.initial.iter_mut().find(|(p, _)| *p == i.id) {
+                Some((_, v)) => *v = i.value,
+                None => model.initial.push((i.id, i.value)),
             }
         }
     }
@@ -271,16 +273,22 @@ fn recover_init(session: &Session, theirs: &Theirs, tol: &Tolerance) -> HashMap<
         let (Some(after), Some(grad)) = (find(&first.params), find(&first.adjoints)) else { continue };
         let ours = session.workspace().values[p].clone();
         let agree = |o: &ArrayD<f64>, t: &ArrayD<f64>| tol.agree(o, t);
-        let Some((layout, after)) = layout::align(&ours, &after, |_, _| false) else { continue };
-        let Some(grad) = layout.undo(ours.shape(), &grad) else { continue };
-        let before = match model.config.optimizer {
-            Optimizer::Sgd => &after + &grad.mapv(|g| lr * g),
-            Optimizer::Adagrad { epsilon } => &after + &grad.mapv(|g| lr * g / (g * g + epsilon).sqrt()),
+        let before_of = |after: &ArrayD<f64>, grad: &ArrayD<f64>| match model.config.optimizer {
+            Optimizer::Sgd => after + &grad.mapv(|g| lr * g),
+            Optimizer::Adagrad { epsilon } => after + &grad.mapv(|g| lr * g / (g * g + epsilon).sqrt()),
         };
-        let verdict = if agree(&ours, &before) {
+        // Every arrangement that fits the shape: a bias column last or a square matrix transposed
+        // fits as well as bptui's own, and the one that gives the model's init (if any) is theirs.
+        let recovered: Vec<ArrayD<f64>> = Layout::CONVENTIONS
+            .iter()
+            .filter_map(|l| Some(before_of(&l.undo(ours.shape(), &after)?, &l.undo(ours.shape(), &grad)?)))
+            .collect();
+        let Some(first) = recovered.first() else { continue };
+        let verdict = if recovered.iter().any(|before| agree(&ours, before)) {
             InitVerdict::Same
         } else {
-            let mismatch = tol.mismatches(&ours, &before);
+            let before = first;
+            let mismatch = tol.mismatches(&ours, before);
             let i = mismatch.iter().position(|&m| m).unwrap_or(0);
             InitVerdict::Differs {
                 index: unravel(ours.shape(), i),
@@ -326,8 +334,8 @@ fn compare_from(session: &mut Session, theirs: &Theirs, tol: f64, from: Cursor, 
     let mut comparer = Comparer::new(theirs, tolerance);
     comparer.init = recover_init(session, theirs, &tolerance);
     if let Ok(initial) = theirs.initial_values(session.graph()) {
-        for (id, _, layout) in initial {
-            comparer.know_layout(&session.graph().node(id).name.clone(), layout);
+        for init in initial {
+            comparer.know_layouts(&session.graph().node(init.id).name.clone(), init.layouts);
         }
     }
     comparer.rows = session.model().train_data.as_ref().map(RowIndex::new);
@@ -359,7 +367,7 @@ fn compare_from(session: &mut Session, theirs: &Theirs, tol: f64, from: Cursor, 
                 report.compared_epochs += 1;
                 report.compared_records += 1;
                 if metrics && m.epoch >= from.epoch {
-                    if let Some(d) = compare_metrics(&m, their, &tolerance) {
+                    if let Some(d) = compare_metrics(session, comparer.history(), &m, their, &tolerance) {
                         report.divergence = Some(Divergence { agreed_examples, ..d });
                         break;
                     }
@@ -367,19 +375,26 @@ fn compare_from(session: &mut Session, theirs: &Theirs, tol: f64, from: Cursor, 
                 continue;
             }
         };
+        comparer.observe(session);
         let their = match theirs.fetch(at.epoch, at.example) {
             Ok(Some(their)) => their,
-            Ok(None) => continue,
+            Ok(None) => {
+                comparer.passed(session);
+                continue;
+            }
             // Said in the report, whose count of records compared then falls short.
             Err(why) => {
                 report.notes.push(why);
+                comparer.passed(session);
                 continue;
             }
         };
         report.compared_examples += 1;
         let here = Cursor { epoch: at.epoch, example: at.example, position: 0 };
         let start = if (at.epoch, at.example) == (from.epoch, from.example) { from.position } else { 0 };
-        match comparer.compare_example(session, &their, at.row, start) {
+        let found = comparer.compare_example(session, &their, at.row, start);
+        comparer.passed(session);
+        match found {
             Some(mut d) if here >= Cursor { position: 0, ..from } => {
                 if let Some(first) = &earlier {
                     d.diagnosis.insert(
@@ -402,11 +417,17 @@ fn compare_from(session: &mut Session, theirs: &Theirs, tol: f64, from: Cursor, 
     }
     report.compared_values = comparer.compared_values;
     report.compared_records += comparer.compared_records;
-    report.notes.extend(comparer.notes);
+    report.notes.extend(comparer.all_notes());
     report
 }
 
-fn compare_metrics(m: &EpochMetrics, their: &EpochRecord, tol: &Tolerance) -> Option<Divergence> {
+fn compare_metrics(
+    session: &Session,
+    history: &diagnose::History,
+    m: &EpochMetrics,
+    their: &EpochRecord,
+    tol: &Tolerance,
+) -> Option<Divergence> {
     let ours: Vec<(&str, Option<f64>)> = vec![
         ("train_loss", m.train.map(|s| s.loss)),
         ("train_error", m.train.and_then(|s| s.error)),
@@ -427,11 +448,15 @@ fn compare_metrics(m: &EpochMetrics, their: &EpochRecord, tol: &Tolerance) -> Op
                 theirs: Some(*t),
                 agreed_examples: 0,
                 agreed_here: vec![],
-                diagnosis: vec![
-                    "every example agreed, but the epoch's mean differs: the metric is the mean over the whole data set with the \
-                     parameters at the end of the epoch (lecture's SGD, lines 12–13)."
-                        .into(),
-                ],
+                diagnosis: diagnose::metric_diagnosis(
+                    session,
+                    history,
+                    m.epoch,
+                    key,
+                    (*o, *t),
+                    their,
+                    &tol.for_diagnosis(),
+                ),
                 position: 0,
             });
         }
@@ -563,8 +588,10 @@ pub fn step_differs(theirs: &Theirs, tol: f64, s: &Session, event: crate::sessio
         _ => &ws.values[node],
     };
     let tolerance = Tolerance { tol, float32: theirs.float32 };
-    match layout::align(ours, &their, |o, t| tolerance.agree(o, t)) {
-        Some((_, a)) if tolerance.agree(ours, &a) => None,
+    let ours = layout::Ours { value: ours, carried: compare::carried_adjoint(s, section, node) };
+    let agrees = |l| layout::judge(l, ours, &their, |o, t| tolerance.agree(o, t)).is_some_and(|(ok, _)| ok);
+    match Layout::conventions(ours.carried.is_some()).any(agrees) {
+        true => None,
         _ => Some(format!(
             "{} of epoch {epoch} example {example} differs from THEIRS",
             section.describe(name, &graph.node(graph.loss()).name)

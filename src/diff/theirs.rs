@@ -359,35 +359,79 @@ impl Theirs {
         self.their_names.get(&(section.key().to_string(), ours.to_string())).map(String::as_str).unwrap_or(ours)
     }
 
-    /// Their initial parameters in our layout, to start a session from: each with the layout
-    /// it was stored in. An init value that is no arrangement of the parameter is an error.
-    pub fn initial_values(&self, graph: &Graph) -> Result<Vec<(NodeId, ArrayD<f64>, Layout)>> {
+    /// Their initial parameters in our layout, to start a session from: each with the layouts
+    /// it may be stored in. An init value that is no arrangement of the parameter is an error,
+    /// except weights one bias column short (no 1 prepended to the layer's input: the student's
+    /// mistake, which the comparison then names), started from with a zero bias column.
+    pub fn initial_values(&self, graph: &Graph) -> Result<Vec<Initial>> {
         let Some((number, params)) = &self.init else { return Ok(Vec::new()) };
         let mut out = Vec::new();
         for (name, a) in params {
             let id = graph.find(name).expect("checked on load");
             let shape = &graph.node(id).shape;
-            // Which arrangement: the one their first recorded value of the parameter confirms,
-            // else the most natural one that fits.
-            let confirmed = self.param_shapes.get(name).map(|(_, s)| crate::engine::shape_str(s));
-            let natural = self.init_layout(graph, id, a);
-            let Some((layout, value)) = natural else {
-                return Err(Error::Trace {
-                    file: self.file.clone(),
-                    record: *number,
-                    message: format!(
-                        "init.{}: shape {} holds no arrangement of bptui's `{name}` of shape {}{}",
+            if let Some(initial) = self.init_layout(graph, id, a) {
+                out.push(initial);
+                continue;
+            }
+            if let Some(value) = without_bias_column(shape, a) {
+                out.push(Initial {
+                    id,
+                    value,
+                    layouts: Vec::new(),
+                    note: Some(format!(
+                        "your init record's {} is {}, bptui's {name} is {} (with a bias column): bptui started from \
+                         yours with a zero bias column",
                         self.their_name(name),
                         numpy_shape(a.shape()),
-                        numpy_shape(shape),
-                        confirmed.map(|s| format!(" (your params record it as {s})")).unwrap_or_default()
-                    ),
+                        numpy_shape(shape)
+                    )),
                 });
-            };
-            out.push((id, value, layout));
+                continue;
+            }
+            // Which arrangement their params show, for the message.
+            let confirmed = self.param_shapes.get(name).map(|(_, s)| crate::engine::shape_str(s));
+            return Err(Error::Trace {
+                file: self.file.clone(),
+                record: *number,
+                message: format!(
+                    "init.{}: shape {} holds no arrangement of bptui's `{name}` of shape {}{}",
+                    self.their_name(name),
+                    numpy_shape(a.shape()),
+                    numpy_shape(shape),
+                    confirmed.map(|s| format!(" (your params record it as {s})")).unwrap_or_default()
+                ),
+            });
         }
         Ok(out)
     }
+}
+
+/// A parameter's initial value from their init record.
+#[derive(Debug, Clone)]
+pub struct Initial {
+    pub id: NodeId,
+    /// In bptui's layout.
+    pub value: ArrayD<f64>,
+    /// The layouts their array may be stored in: several when the numbers cannot tell (all
+    /// zeros fit every one), none when it is no arrangement of bptui's.
+    pub layouts: Vec<Layout>,
+    /// Said in the report.
+    pub note: Option<String>,
+}
+
+/// Weights of `shape` (units × (in + 1)) from theirs one bias column short (units × in, or
+/// transposed), with a zero bias column.
+fn without_bias_column(shape: &[usize], a: &ArrayD<f64>) -> Option<ArrayD<f64>> {
+    let &[units, cols] = shape else { return None };
+    let m = a.view().into_dimensionality::<ndarray::Ix2>().ok()?;
+    let m = match *m.shape() {
+        [r, c] if cols > 1 && (r, c) == (units, cols - 1) => m.to_owned(),
+        [r, c] if cols > 1 && (r, c) == (cols - 1, units) => m.t().to_owned(),
+        _ => return None,
+    };
+    let mut out = ndarray::Array2::zeros((units, cols));
+    out.slice_mut(ndarray::s![.., 1..]).assign(&m);
+    Some(out.into_dyn())
 }
 
 impl Theirs {
@@ -395,19 +439,21 @@ impl Theirs {
     /// shape (bias column first or last, transposed or not: a (4, 4) or an (n, n + 1) array
     /// fits several), the one under which their first example's value of the linear map that
     /// reads it, u = θ·[1; x], comes out from their x; else the most natural one that fits.
-    fn init_layout(&self, graph: &Graph, p: NodeId, a: &ArrayD<f64>) -> Option<(Layout, ArrayD<f64>)> {
+    fn init_layout(&self, graph: &Graph, p: NodeId, a: &ArrayD<f64>) -> Option<Initial> {
         let shape = graph.node(p).shape.as_slice();
         if a.len() != shape.iter().product::<usize>() {
             return None;
         }
         let fits: Vec<(Layout, ArrayD<f64>)> =
             Layout::CONVENTIONS.iter().filter_map(|&l| l.undo(shape, a).map(|v| (l, v))).collect();
-        if fits.len() > 1 {
-            if let Some(best) = self.reproducing(graph, p, &fits) {
-                return fits.into_iter().nth(best);
-            }
+        let (first, value) = fits.first().cloned()?;
+        // Numbers that read the same in every arrangement (all zeros) leave the layout open.
+        if fits.iter().all(|(_, v)| *v == value) {
+            return Some(Initial { id: p, value, layouts: fits.into_iter().map(|(l, _)| l).collect(), note: None });
         }
-        fits.into_iter().next()
+        let chosen = if fits.len() > 1 { self.reproducing(graph, p, &fits).unwrap_or(0) } else { 0 };
+        let (layout, value) = fits.into_iter().nth(chosen).unwrap_or((first, value));
+        Some(Initial { id: p, value, layouts: vec![layout], note: None })
     }
 
     /// Which of `fits` (arrangements of parameter `p`) gives their first recorded value of the

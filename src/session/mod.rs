@@ -314,6 +314,36 @@ impl Session {
         &self.param_before[param]
     }
 
+    /// The forward pass of the current example's input computed with other parameters (in
+    /// the graph's parameter order): every node's value. For `diff`'s diagnoses, which test
+    /// whether a student's forward pass used stale parameters; nothing of the session changes.
+    pub fn forward_with(&self, params: &[ArrayD<f64>]) -> Vec<ArrayD<f64>> {
+        let graph = &self.model.graph;
+        let mut ws = self.ws.clone();
+        for (&p, v) in graph.params().iter().zip(params) {
+            ws.values[p].assign(v);
+        }
+        ws.forward_all(graph);
+        ws.values
+    }
+
+    /// Each row's loss over `data` with the given parameters (in the graph's parameter order),
+    /// in the data's order: what an epoch's evaluation sums, for `diff`'s diagnoses of a mean
+    /// taken wrongly. Nothing of the session changes.
+    pub fn row_losses(&self, params: &[ArrayD<f64>], data: &Dataset) -> Vec<f64> {
+        let graph = &self.model.graph;
+        let mut ws = self.eval_ws.clone();
+        for (&p, v) in graph.params().iter().zip(params) {
+            ws.values[p].assign(v);
+        }
+        (0..data.len()).map(|i| evaluate_row(graph, &mut ws, data, i)).collect()
+    }
+
+    /// The parameters' current values, in the graph's parameter order.
+    pub fn param_values(&self) -> Vec<ArrayD<f64>> {
+        self.model.graph.params().iter().map(|&p| self.ws.values[p].clone()).collect()
+    }
+
     /// Adagrad's accumulated squared gradient of a parameter.
     pub fn optimizer_state(&self, param: usize) -> &ArrayD<f64> {
         &self.optimizer_state[param]

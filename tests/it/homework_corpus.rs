@@ -49,7 +49,16 @@ fn homework(dir: &Path, entry: &Value, bug: Option<&str>, tag: &str) -> PathBuf 
 }
 
 fn diff(model: &Path, trace: &Path) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bptui")).arg("diff").arg(model).arg(trace).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_bptui"))
+        .arg("diff")
+        .arg(model)
+        .arg(trace)
+        .arg("--train")
+        .arg(repo("models/data/ocr_letters_train.csv"))
+        .arg("--test")
+        .arg(repo("models/data/ocr_letters_test.csv"))
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code().unwrap_or(-1), text)
 }
@@ -65,8 +74,23 @@ fn diagnosis_of(bug: &str) -> &'static str {
         "gradient_ascent" => "gradient ascent",
         "loss_mean_over_classes" => "÷ 10, the number of classes",
         "softmax_elementwise" => "Jacobian was taken element-wise",
-        "onehot_off_by_one" => "the one-hot marks the wrong class (off by +1)",
+        "onehot_off_by_one" => "the one-hot marks the wrong class (off by",
         "loss_label_off_by_one" => "the loss picked the wrong class",
+        "no_bias_x" => "no 1 was prepended to x, so your first layer has no bias",
+        "no_bias_z" => "no 1 was prepended to z, so your second layer has no bias",
+        "carried_slice_shifted" => "a slice shifted by one",
+        "validation_on_train" => "the validation loss is computed on the wrong data set",
+        "running_mean_divided" => "a running mean divided at every step",
+        "metric_sum" => "not their mean",
+        "metric_last_example" => "a variable left over from the",
+        "metric_start_params" => "with the parameters of the start of epoch 1",
+        "metric_training_losses" => "the mean of the J's computed during the epoch's training",
+        "forward_once" | "forward_epoch_start" | "forward_previous_example" => "stale parameters in the forward pass",
+        "adagrad_eps_outside" => "ε outside the square root",
+        "adagrad_s_after_step" => "s updated after the step",
+        "adagrad_s_reset_example" => "s reset every example",
+        "adagrad_s_reset_epoch" => "s reset at the start of every epoch",
+        "adagrad_lr_in_root" => "the learning rate inside the square root",
         other => panic!("no expected diagnosis for the corpus bug {other}"),
     }
 }
@@ -83,6 +107,12 @@ fn place(section: &str, node: &str) -> String {
 
 fn assert_found(out: &str, entry: &Value, what: &str) {
     let first = out.lines().next().unwrap_or("");
+    if entry["section"] == "metrics" {
+        let at =
+            format!("first divergence: epoch {}, epoch metric {}", entry["epoch"], entry["node"].as_str().unwrap());
+        assert!(first.starts_with(&at), "{what}: expected {at}, got:\n{out}");
+        return;
+    }
     let at = format!("epoch {}, example {}", entry["epoch"], entry["example"]);
     let place = place(entry["section"].as_str().unwrap(), entry["node"].as_str().unwrap());
     assert!(first.starts_with("first divergence: ") && first.contains(&at), "{what}: expected {at}, got:\n{out}");
@@ -118,6 +148,7 @@ fn check_script(script: &str) {
             diagnosis_of(name)
         );
     }
+    correct_in_other_settings(dir.path(), correct, &model);
     for m in all.iter().filter(|e| e.get("mismatch").is_some()) {
         let kind = m["mismatch"].as_str().unwrap();
         let trace = homework(dir.path(), m, None, kind);
@@ -131,6 +162,42 @@ fn check_script(script: &str) {
             other => panic!("unknown mismatch {other}"),
         };
         assert!(out.contains(said), "{script} {kind}: expected {said:?} in:\n{out}");
+    }
+}
+
+/// The model of `model` with another HIDDEN_UNITS (the first linear layer's units) and, for
+/// INIT_FLAG 2, every linear layer's init zeros; written in `dir` (its data is given on the
+/// command line).
+fn variant(dir: &Path, model: &Path, units: u64, zeros: bool, tag: &str) -> PathBuf {
+    let mut spec: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(model).unwrap()).unwrap();
+    let layers = spec["network"]["layers"].as_sequence_mut().unwrap();
+    let mut first = true;
+    for layer in layers.iter_mut().filter(|l| l["op"] == "linear") {
+        if first {
+            layer["units"] = serde_yaml::Value::from(units);
+            first = false;
+        }
+        if zeros {
+            layer["init"] = serde_yaml::Value::from("zeros");
+        }
+    }
+    let path = dir.join(format!("{tag}.yaml"));
+    std::fs::write(&path, serde_yaml::to_string(&spec).unwrap()).unwrap();
+    path
+}
+
+/// A correct script agrees with 7 hidden units and with INIT_FLAG 2 (all weights zero, where
+/// every layout fits the first numbers), each against the model set the same way.
+fn correct_in_other_settings(dir: &Path, correct: &Value, model: &Path) {
+    let script = correct["script"].as_str().unwrap();
+    for (units, flag) in [(7u64, "1"), (4, "2"), (7, "2")] {
+        let tag = format!("ok-h{units}-i{flag}");
+        let mut entry = correct.clone();
+        entry["args"][1] = Value::from(units.to_string());
+        entry["args"][2] = Value::from(flag);
+        let trace = homework(dir, &entry, None, &tag);
+        let (code, out) = diff(&variant(dir, model, units, flag == "2", &tag), &trace);
+        assert_eq!(code, 0, "{script} {} must agree:\n{out}", strings(&entry["args"]).join(" "));
     }
 }
 
@@ -255,4 +322,39 @@ fn rows_are_found_by_their_x() {
         text.contains("your x is not a row of") && text.contains("did you pass your training file with --train?"),
         "{text}"
     );
+}
+
+#[test]
+fn column_major_data_matrix() {
+    check_script("column_major.py");
+}
+
+#[test]
+fn layers_whose_backward_carries_the_bias_entry() {
+    check_script("carried_layers.py");
+}
+
+#[test]
+fn python_lists() {
+    check_script("pure_lists.py");
+}
+
+#[test]
+fn script_level_code_without_functions() {
+    check_script("script_level.py");
+}
+
+#[test]
+fn handout_class_template() {
+    check_script("handout_template.py");
+}
+
+#[test]
+fn bias_last_everywhere_with_adagrad() {
+    check_script("bias_last_adagrad.py");
+}
+
+#[test]
+fn asmatrix_gradients_with_adagrad() {
+    check_script("asmatrix_grads.py");
 }

@@ -13,9 +13,17 @@ use crate::numfmt::short;
 use crate::session::Session;
 use crate::trace::ExampleRecord;
 
-use super::compare::{unverified_params, Tolerance};
-use super::layout::{align, numpy_shape, squeezed, Layout};
+use super::compare::{carried_adjoint, unverified_params, Tolerance};
+use super::layout::{align, judge, numpy_shape, squeezed, Layout, Ours};
+use super::learned::{param_key, Learned};
 use super::{Section, Theirs};
+
+mod history;
+mod metrics;
+mod steps;
+
+pub use history::History;
+pub use metrics::metric_diagnosis;
 
 /// Everything a check may look at: the finished example, their value, and the history.
 pub struct Context<'a> {
@@ -34,10 +42,10 @@ pub struct Context<'a> {
     pub tol: Tolerance,
     /// Values of this example that agreed before this one.
     pub agreed: &'a [(Section, NodeId)],
-    /// Our previous example's gradient of this parameter.
-    pub previous_grad: Option<&'a ArrayD<f64>>,
-    /// Σ of our gradients of this parameter in this epoch so far.
-    pub epoch_grad_sum: Option<&'a ArrayD<f64>>,
+    /// Parameters and gradients of earlier examples.
+    pub history: &'a History,
+    /// The layouts their values have settled so far.
+    pub learned: &'a Learned,
     pub init: &'a HashMap<NodeId, InitVerdict>,
     pub rows: Option<&'a RowIndex>,
     /// The data row bptui processed in this example.
@@ -88,6 +96,25 @@ impl Context<'_> {
     fn first_of_epoch(&self) -> bool {
         self.record.example == 1
     }
+
+    /// Our previous example's gradient of this parameter.
+    fn previous_grad(&self) -> Option<&ArrayD<f64>> {
+        self.history.previous_grad(self.session.graph().param_index(self.id)?)
+    }
+
+    /// Σ of our gradients of this parameter in this epoch so far (this example's included).
+    fn epoch_grad_sum(&self) -> Option<&ArrayD<f64>> {
+        self.history.epoch_grad_sum(self.session.graph().param_index(self.id)?)
+    }
+
+    /// "dJ/dz (your `g_z`)": bptui's name of this value, with theirs where it differs.
+    fn yours(&self) -> String {
+        let ours = self.section.short(self.name(), self.out());
+        match self.theirs.their_name_in(self.section, self.name()) {
+            theirs if theirs != self.name() => format!("{ours} (your `{theirs}`)"),
+            _ => ours,
+        }
+    }
 }
 
 /// Whether their initial value of a parameter is the model's, when it can be told.
@@ -105,8 +132,9 @@ pub enum InitVerdict {
 type Check = fn(&Context) -> Option<String>;
 
 /// The checks, in the order their sentences are printed.
-const CHECKS: [Check; 23] = [
+const CHECKS: [Check; 27] = [
     initial_weights,
+    steps::no_one_prepended,
     shapes,
     scaled_features,
     data_row,
@@ -125,6 +153,9 @@ const CHECKS: [Check; 23] = [
     accumulated_gradient,
     gradient_factor,
     update_step,
+    steps::adagrad,
+    steps::carried_slice,
+    steps::stale_parameters,
     missing_bias,
     bias_gradient_missing,
     other_activation,
@@ -275,7 +306,10 @@ fn initial_weights(ctx: &Context) -> Option<String> {
 
 /// Their array holds another number of entries: a layer's size, or a shape mistake.
 fn shapes(ctx: &Context) -> Option<String> {
-    if ctx.their.is_some() || ctx.section == Section::Adjoint && arrangement(ctx).is_some() {
+    if ctx.their.is_some()
+        || ctx.section == Section::Adjoint && arrangement(ctx).is_some()
+        || steps::no_one_prepended(ctx).is_some()
+    {
         return None;
     }
     let graph = ctx.session.graph();
@@ -313,6 +347,24 @@ fn shapes(ctx: &Context) -> Option<String> {
             },
             _ => Some(theirs_n).filter(|&n| n != ours_n && squeezed(ctx.their_raw.shape()).len() <= 1),
         };
+        // Values of this layer that already agreed in bptui's size rule the layer's size out.
+        let layer_nodes: Vec<NodeId> = std::iter::once(l)
+            .chain(graph.node(l).inputs.iter().copied().filter(|&i| graph.node(i).op == Op::Param))
+            .chain(graph.consumers(l).iter().map(|&(u, _)| u).filter(|&u| graph.node(u).shape == graph.node(l).shape))
+            .collect();
+        let shown: Vec<String> = ctx
+            .agreed
+            .iter()
+            .filter(|(_, n)| layer_nodes.contains(n))
+            .map(|&(s, n)| s.short(&graph.node(n).name, ctx.out()))
+            .collect();
+        if their_units.is_some() && !shown.is_empty() {
+            return Some(format!(
+                "shapes differ: {sizes}, while your {} agreed in bptui's size ({units} units) in this example, so the \
+                 layer's size is right: no storage convention turns your {yours} into bptui's.",
+                shown.join(", ")
+            ));
+        }
         if let Some(n) = their_units {
             return Some(format!(
                 "{sizes}: your layer {} has {n} units where the model has units: {units} — is your HIDDEN_UNITS {n}? \
@@ -383,12 +435,16 @@ fn arrangement(ctx: &Context) -> Option<String> {
     let graph = ctx.session.graph();
     let node = graph.node(ctx.id);
     let name = ctx.name();
-    for l in Layout::ALL {
+    if steps::no_one_prepended(ctx).is_some() {
+        return None;
+    }
+    let ours = Ours { value: ctx.ours, carried: carried_adjoint(ctx.session, ctx.section, ctx.id) };
+    for l in Layout::ALL.into_iter().chain(Layout::CARRIED) {
         if l == ctx.layout {
             continue;
         }
-        let agrees = if Layout::CONVENTIONS.contains(&l) {
-            l.undo(ctx.ours.shape(), ctx.their_raw).is_some_and(|a| ctx.tol.agree(ctx.ours, &a))
+        let agrees = if !matches!(l, Layout::NoBias | Layout::NoBiasTransposed) {
+            judge(l, ours, ctx.their_raw, |o, a| ctx.tol.agree(o, a)).is_some_and(|(agrees, _)| agrees)
         } else {
             // A layout that drops numbers (no bias) is laid out on our side.
             l.apply(ctx.ours).is_some_and(|mine| {
@@ -709,12 +765,11 @@ fn bias_slice(ctx: &Context) -> Option<String> {
     ))
 }
 
-/// Whether their record of the folded-bias weights `w` keeps the bias in the last column.
+/// Whether their folded-bias weights `w` keep the bias in the last column, as their values
+/// have shown so far.
 fn stored_bias_last(ctx: &Context, w: NodeId) -> bool {
     let name = &ctx.session.graph().node(w).name;
-    ctx.record.params.iter().find(|(n, _)| n == name).is_some_and(|(_, t)| {
-        align(ctx.value(w), t, |o, a| ctx.tol.agree(o, a)).is_some_and(|(l, _)| l == Layout::BiasLast)
-    })
+    ctx.learned.candidates(&param_key(name)).and_then(|c| c.first()) == Some(&Layout::BiasLast)
 }
 
 /// z = σ(a) when an adjoint dJ/da is compared and the sigmoid is a's one consumer, so that
@@ -790,7 +845,7 @@ fn update_before_backprop(ctx: &Context) -> Option<String> {
 fn stale_gradient(ctx: &Context) -> Option<String> {
     let zero = ArrayD::zeros(ctx.ours.raw_dim());
     // Before the first example there is no previous gradient: a stale one is still zero.
-    let prev = ctx.previous_grad.unwrap_or(&zero);
+    let prev = ctx.previous_grad().unwrap_or(&zero);
     match ctx.section {
         Section::Adjoint if ctx.is(prev) && prev.iter().any(|v| *v != 0.0) => {
             Some(format!("a stale gradient: your {} is bptui's gradient of the previous example.", ctx.d(ctx.name())))
@@ -823,7 +878,7 @@ fn accumulated_gradient(ctx: &Context) -> Option<String> {
     if ctx.first_of_epoch() {
         return None;
     }
-    let sum = ctx.epoch_grad_sum?;
+    let sum = ctx.epoch_grad_sum()?;
     let reset = "Reset the gradient to zero for each example.";
     match ctx.section {
         Section::Adjoint if ctx.is(sum) => Some(format!(
