@@ -9,7 +9,8 @@
 use ndarray::ArrayD;
 use ratatui::text::Line;
 
-use crate::diff::layout::align;
+use crate::diff::compare::carried_adjoint;
+use crate::diff::layout::{align_with, judge, Ours};
 use crate::diff::{Layout, Section, Tolerance};
 use crate::engine::NodeId;
 use crate::numfmt::short;
@@ -82,7 +83,9 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
     let mut aligned = None;
     let mut mismatch = Vec::new();
     let tol = Tolerance { tol: app.compare.tol, float32: theirs.float32 };
-    match align(ours, &t, |o, a| tol.agree(o, a)) {
+    // The one rule `diff` judges by: a gradient may carry its bias entry's adjoint (dJ/d[1; z]).
+    let with = Ours { value: ours, carried: carried_adjoint(&app.session, section, id) };
+    match align_with(with, &t, |o, a| tol.agree(o, a)) {
         None => {
             let msg = format!(
                 "{who}{after}: shape {} where bptui's is {} — compare with `bptui diff`",
@@ -99,7 +102,10 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
             };
             mismatch = tol.mismatches(ours, &a);
             let wrong = mismatch.iter().filter(|&&m| m).count();
-            let msg = if wrong == 0 {
+            let carried_ok = judge(layout, with, &t, |o, a| tol.agree(o, a)).is_some_and(|(ok, _)| ok);
+            let msg = if wrong == 0 && !carried_ok {
+                format!("{who}{after}{how}: DIFFERS at the bias entry it carries (its other entries agree)")
+            } else if wrong == 0 {
                 let delta = ours.iter().zip(a.iter()).map(|(o, t)| (o - t).abs()).fold(0.0, f64::max);
                 let delta = if delta == 0.0 { "0".to_string() } else { format!("{delta:.0e}") };
                 format!("{who}{after}{how}: agrees (max |Δ| {delta})")
@@ -117,7 +123,7 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
                     if wrong > 1 { format!("; {wrong} of {} entries differ", ours.len()) } else { String::new() };
                 format!("{who}{after}{how}: DIFFERS at {at}(bptui {}, yours {}){count}", short(o), short(t))
             };
-            let style = if wrong == 0 { theme.done() } else { theme.bad() };
+            let style = if wrong == 0 && carried_ok { theme.done() } else { theme.bad() };
             lines.extend(wrapped(&msg, width, 2, style));
             aligned = Some(a);
         }

@@ -528,3 +528,32 @@ fn scaling_a_missing_learning_rate_and_log2_are_named() {
     });
     assert!(out.contains("forward value J") && out.contains("a logarithm to base 2 (np.log2)"), "{out}");
 }
+
+/// A gradient that carries its bias entry's adjoint (dJ/d[1; z], as `W2.T @ g_b` gives it) agrees,
+/// that entry included; with a wrong number there it differs, and the message never suggests
+/// another layer size, since z itself agreed in bptui's size.
+#[test]
+fn a_gradient_carrying_its_bias_entry_agrees_and_its_entry_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = own_trace(dir.path());
+    // β before each example's update: the model's init for the first, then the record before.
+    let mut beta = bptui::model::Model::load(&repo("models/two_layer.yaml")).unwrap();
+    let id = beta.graph.find("beta").unwrap();
+    let mut before: Vec<f64> = beta.initial.iter_mut().find(|(p, _)| *p == id).unwrap().1.iter().copied().collect();
+    for r in records.iter_mut().filter(|r| r.get("adjoints").is_some()) {
+        let g_b = r["adjoints"]["b"][0].as_f64().unwrap();
+        let mut g_z: Vec<Value> = r["adjoints"]["z"].as_array().unwrap().clone();
+        g_z.insert(0, json!(before[0] * g_b));
+        r["adjoints"]["z"] = Value::from(g_z);
+        before = r["params"]["beta"][0].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    }
+    let (code, out) = diff(&write(dir.path(), "carried.jsonl", &records));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("stored with the bias entry's own adjoint first"), "{out}");
+
+    records[0]["adjoints"]["z"][0] = json!(records[0]["adjoints"]["z"][0].as_f64().unwrap() + 0.5);
+    let (code, out) = diff(&write(dir.path(), "wrong.jsonl", &records));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("first divergence: epoch 1, example 1 (data row 0), adjoint dJ/dz"), "{out}");
+    assert!(!out.contains("HIDDEN_UNITS") && !out.contains("units:"), "{out}");
+}

@@ -358,3 +358,46 @@ fn bias_last_everywhere_with_adagrad() {
 fn asmatrix_gradients_with_adagrad() {
     check_script("asmatrix_grads.py");
 }
+
+/// The README's walkthrough works as written: every name its recording snippet records is a node
+/// of models/hw_network.yaml or mapped to one by an `--alias` of its `diff` command (and of its
+/// `--against` command).
+#[test]
+fn the_readme_walkthrough_maps_every_name_it_records() {
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let start = readme.find("from bptui_trace import Trace").expect("the snippet");
+    let end = start + readme[start..].find("trace.close()").expect("its end");
+    let snippet = &readme[start..end];
+    let mut recorded = Vec::new();
+    for call in ["trace.init(", "trace.forward(", "trace.adjoints(", "trace.params("] {
+        for (at, _) in snippet.match_indices(call) {
+            let args = &snippet[at + call.len()..];
+            let args = &args[..args.find(')').unwrap()];
+            recorded.extend(args.split(',').filter_map(|a| a.split_once('=')).map(|(k, _)| k.trim().to_string()));
+        }
+    }
+    assert!(recorded.len() >= 10, "{recorded:?}");
+    let model = bptui::model::Model::load(&repo("models/hw_network.yaml")).unwrap();
+    for command in ["bptui diff models/hw_network.yaml mine.jsonl", "bptui models/hw_network.yaml --against mine.jsonl"]
+    {
+        let at = readme.find(command).unwrap_or_else(|| panic!("no `{command}` in the README"));
+        let line: String = readme[at..].lines().take(2).collect::<Vec<_>>().join(" ");
+        let line = &line[..line.find("```").or_else(|| line.find('`')).unwrap_or(line.len())];
+        let aliases: Vec<(String, String)> = line
+            .split("--alias ")
+            .skip(1)
+            .filter_map(|a| a.split_whitespace().next()?.split_once('='))
+            .map(|(t, o)| (t.to_string(), o.to_string()))
+            .collect();
+        for (_, ours) in &aliases {
+            assert!(model.graph.find(ours).is_some(), "`{command}`: --alias to `{ours}`, no node of the model");
+        }
+        for name in &recorded {
+            let mapped = aliases.iter().find(|(t, _)| t == name).map(|(_, o)| o.as_str()).unwrap_or(name);
+            assert!(
+                model.graph.find(mapped).is_some(),
+                "the README records `{name}`, which `{command}` maps to no node (aliases {aliases:?})"
+            );
+        }
+    }
+}

@@ -25,45 +25,47 @@ pub(super) fn stale_parameters(ctx: &Context) -> Option<String> {
     }
     let h = ctx.history;
     let epoch = ctx.record.epoch;
-    let mut candidates: Vec<(String, &[ArrayD<f64>])> = Vec::new();
+    // (when, the code that does it)
+    let mut candidates: Vec<(String, &str, &[ArrayD<f64>])> = Vec::new();
     if let Some(p) = h.initial() {
-        candidates.push((
-            "at the start of training, before any update (a forward pass computed once, before the training loop?)"
-                .into(),
-            p,
-        ));
+        candidates.push(("at the start of training".into(), "a forward pass computed once, before the loop", p));
     }
     if let Some(p) = h.epoch_start(epoch) {
-        candidates.push((
-            format!("at the start of epoch {epoch}, before its first update (a copy of the parameters taken before the epoch's loop?)"),
-            p,
-        ));
+        candidates.push((format!("at the start of epoch {epoch}"), "a copy taken before the epoch's loop", p));
     }
-    for (back, how) in [(1, "one update behind"), (2, "two updates behind")] {
+    for (back, how, code) in [
+        (1, "one update behind", "an update written to a new array the forward pass does not read yet"),
+        (2, "two updates behind", "the parameters of two examples before"),
+    ] {
         if let Some(((e, x), p)) = h.earlier(back) {
-            candidates.push((format!("before the update of epoch {e} example {x} ({how}?)"), p));
+            candidates.push((format!("{how} (before the update of epoch {e} example {x})"), code, p));
         }
     }
-    let fits: Vec<String> = candidates
+    let fits: Vec<(String, &str)> = candidates
         .into_iter()
-        .filter(|(_, params)| {
+        .filter(|(_, _, params)| {
             let values = ctx.session.forward_with(params);
             let c = &values[ctx.id];
             ctx.is(c) && !ctx.tol.agree(ctx.ours, c)
         })
-        .map(|(label, _)| label)
+        .map(|(when, code, _)| (when, code))
         .collect();
-    if fits.is_empty() {
-        return None;
-    }
-    let example = ctx.record.example;
+    let ((first, _), rest) = fits.split_first()?;
+    let also = if rest.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", which here are also the parameters {}",
+            rest.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>().join(" and ")
+        )
+    };
+    let codes: Vec<&str> = fits.iter().map(|(_, c)| *c).collect();
     Some(format!(
-        "stale parameters in the forward pass: your {} is {} computed with the parameters as they were {}, not with \
-         those this example's forward pass must use (after every update before it: epoch {epoch} example {example} \
-         starts from the parameters the update before it left).",
+        "stale parameters in the forward pass: your {} is {} computed with the parameters as they were {first}{also}. \
+         Each example's forward pass uses the parameters the update before it left ({}?).",
         ctx.yours(),
         node.equation,
-        fits.join("; equally, as they were ")
+        codes.join(", or ")
     ))
 }
 
@@ -200,11 +202,15 @@ pub(super) fn no_one_prepended(ctx: &Context) -> Option<String> {
     };
     let node = graph.node(u);
     let (w, v) = (greek(ctx.name()), graph.node(node.inputs[1]).name.clone());
-    let yours = ctx.theirs.their_name(ctx.name());
-    let (count, what) = if transposed { (theirs[0], "rows") } else { (theirs[1], "columns") };
+    let what = match ctx.section {
+        Section::Adjoint => ctx.d(ctx.name()),
+        _ => w.clone(),
+    };
+    let yours = ctx.theirs.their_name_in(ctx.section, ctx.name());
+    let (count, stored) = if transposed { (theirs[0], " rows (stored transposed)") } else { (theirs[1], " columns") };
     Some(format!(
-        "your {w} (`{yours}`) has {count} {what} where bptui's has {}: no 1 was prepended to {v}, so your {ordinal} layer \
-         has no bias. bptui's {} multiplies [1; {v}], column 0 of {w} being the bias.",
+        "your {what} (`{yours}`) has {count}{stored} where bptui's has {} columns: no 1 was prepended to {v}, so your \
+         {ordinal} layer has no bias. bptui's {} multiplies [1; {v}], column 0 of {w} being the bias.",
         count + 1,
         node.equation
     ))
