@@ -258,7 +258,16 @@ impl<'t> Comparer<'t> {
                 ours: o,
                 theirs: t,
                 agreed_examples: 0,
-                agreed_here: agreed.iter().map(|&(s, id)| format!("{} {}", s.key(), graph.node(id).name)).collect(),
+                agreed_here: agreed
+                    .iter()
+                    .map(|&(s, id)| {
+                        let name = &graph.node(id).name;
+                        match self.theirs.their_name_in(s, name) {
+                            yours if yours != name => format!("{} {name} (your `{yours}`)", s.key()),
+                            _ => format!("{} {name}", s.key()),
+                        }
+                    })
+                    .collect(),
                 diagnosis,
                 position: i + 1,
             });
