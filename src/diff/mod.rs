@@ -279,12 +279,19 @@ fn recover_init(session: &Session, theirs: &Theirs, tol: &Tolerance) -> HashMap<
         };
         // Every arrangement that fits the shape: a bias column last or a square matrix transposed
         // fits as well as bptui's own, and the one that gives the model's init (if any) is theirs.
-        let recovered: Vec<ArrayD<f64>> = Layout::CONVENTIONS
+        // Where their input of the layer keeps its 1 says where their bias column is, when
+        // several arrangements fit: read theirs the way the rest of their record stores it.
+        let bias_last = first_input_bias_last(graph, p, &first);
+        let mut layouts: Vec<Layout> = Layout::CONVENTIONS.to_vec();
+        if let Some(last) = bias_last {
+            layouts.sort_by_key(|l| l.bias_last() != last);
+        }
+        let recovered: Vec<(Layout, ArrayD<f64>)> = layouts
             .iter()
-            .filter_map(|l| Some(before_of(&l.undo(ours.shape(), &after)?, &l.undo(ours.shape(), &grad)?)))
+            .filter_map(|&l| Some((l, before_of(&l.undo(ours.shape(), &after)?, &l.undo(ours.shape(), &grad)?))))
             .collect();
-        let Some(first) = recovered.first() else { continue };
-        let verdict = if recovered.iter().any(|before| agree(&ours, before)) {
+        let Some((layout, first)) = recovered.first() else { continue };
+        let verdict = if recovered.iter().any(|(_, before)| agree(&ours, before)) {
             InitVerdict::Same
         } else {
             let before = first;
@@ -294,11 +301,29 @@ fn recover_init(session: &Session, theirs: &Theirs, tol: &Tolerance) -> HashMap<
                 index: unravel(ours.shape(), i),
                 model: ours.iter().nth(i).copied().unwrap_or(f64::NAN),
                 theirs: before.iter().nth(i).copied().unwrap_or(f64::NAN),
+                layout: *layout,
             }
         };
         out.insert(p, verdict);
     }
     out
+}
+
+/// Whether their first record stores the input v of the layer u = W·[1; v] that parameter `p`
+/// feeds with its bias entry 1 last (`Some(true)`) or first (`Some(false)`).
+fn first_input_bias_last(graph: &crate::engine::Graph, p: usize, record: &ExampleRecord) -> Option<bool> {
+    let &(u, _) = graph.consumers(p).iter().find(|&&(u, k)| k == 0 && graph.node(u).op == crate::engine::Op::Linear)?;
+    let v = &graph.node(graph.node(u).inputs[1]);
+    let (_, theirs) = record.forward.iter().find(|(n, _)| *n == v.name)?;
+    let n: usize = v.shape.iter().product();
+    if theirs.len() != n + 1 {
+        return None;
+    }
+    match (theirs.iter().next(), theirs.iter().last()) {
+        (_, Some(&1.0)) if theirs.iter().next() != Some(&1.0) => Some(true),
+        (Some(&1.0), _) if theirs.iter().last() != Some(&1.0) => Some(false),
+        _ => None,
+    }
 }
 
 /// Runs the session (from [`prepare`]) alongside their trace and reports the first divergence.

@@ -557,3 +557,38 @@ fn a_gradient_carrying_its_bias_entry_agrees_and_its_entry_is_checked() {
     assert!(out.starts_with("first divergence: epoch 1, example 1 (data row 0), adjoint dJ/dz"), "{out}");
     assert!(!out.contains("HIDDEN_UNITS") && !out.contains("units:"), "{out}");
 }
+
+/// σ′ taken of σ(z) (the sigmoid applied to its own output again), and a test mean divided by
+/// the training set's size, are named: their numbers are made here from the record's own values.
+#[test]
+fn sigmoid_applied_twice_and_a_mean_over_the_wrong_count_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = own_trace(dir.path());
+    let r = &mut records[0];
+    let z: Vec<f64> = r["forward"]["z"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let g: Vec<f64> = r["adjoints"]["z"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let twice: Vec<f64> = z
+        .iter()
+        .zip(&g)
+        .map(|(z, g)| {
+            let s = 1.0 / (1.0 + (-z).exp());
+            g * s * (1.0 - s)
+        })
+        .collect();
+    r["adjoints"]["a"] = json!(twice);
+    let (code, out) = diff(&write(dir.path(), "twice.jsonl", &records));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("first divergence: epoch 1, example 1 (data row 0), adjoint dJ/da"), "{out}");
+    assert!(out.contains("σ applied twice"), "{out}");
+
+    let mut records = own_trace(dir.path());
+    let lines = |f: &str| std::fs::read_to_string(repo(f)).unwrap().lines().filter(|l| !l.trim().is_empty()).count();
+    let (train, test) =
+        (lines("models/data/two_layer_train.csv") as f64, lines("models/data/two_layer_test.csv") as f64);
+    let epoch = records.iter_mut().find(|r| r.get("metrics").is_some()).unwrap();
+    let mean = epoch["metrics"]["test_loss"].as_f64().unwrap();
+    epoch["metrics"]["test_loss"] = json!(mean * test / train);
+    let (code, out) = diff(&write(dir.path(), "count.jsonl", &records));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("divided by {train}, the size of the training set")), "{out}");
+}

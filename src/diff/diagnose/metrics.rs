@@ -45,6 +45,16 @@ pub fn metric_diagnosis(
                     short(o)
                 ));
             }
+            if let Some(other) = other.filter(|o| o.len() != losses.len()) {
+                let m = other.len() as f64;
+                if is(sum / m) {
+                    out.push(format!(
+                        "{yours} is the sum of the {set_word} set's {} losses divided by {m}, the size of the {other_word} \
+                         set: divide by the {set_word} set's own N = {n}.",
+                        losses.len()
+                    ));
+                }
+            }
             let running = losses.iter().fold(0.0, |m, j| (m + j) / n);
             if is(running) {
                 out.push(format!(

@@ -125,14 +125,15 @@ pub enum InitVerdict {
     /// Recovered from their first record (θ₁ and its gradient) and equal to the model's.
     Same,
     /// Recovered and different: where, the model's value, theirs.
-    Differs { index: Vec<usize>, model: f64, theirs: f64 },
+    /// `layout`: how their array was read (where several arrangements fit its shape).
+    Differs { index: Vec<usize>, model: f64, theirs: f64, layout: Layout },
 }
 
 /// A check: the sentence that names the mistake, when the numbers show it.
 type Check = fn(&Context) -> Option<String>;
 
 /// The checks, in the order their sentences are printed.
-const CHECKS: [Check; 27] = [
+const CHECKS: [Check; 28] = [
     initial_weights,
     steps::no_one_prepended,
     shapes,
@@ -147,6 +148,7 @@ const CHECKS: [Check; 27] = [
     missing_local_derivative,
     sigmoid_derivative_at_input,
     sigmoid_derivative_half,
+    sigmoid_derivative_of_output,
     bias_slice,
     update_before_backprop,
     stale_gradient,
@@ -274,11 +276,12 @@ fn initial_weights(ctx: &Context) -> Option<String> {
             .join(", ")
     );
     for &p in &upstream {
-        if let Some(InitVerdict::Differs { index, model, theirs }) = ctx.init.get(&p) {
+        if let Some(InitVerdict::Differs { index, model, theirs, layout }) = ctx.init.get(&p) {
             let name = &graph.node(p).name;
+            let read = if *layout == Layout::Same { String::new() } else { format!(", read {}", layout.describe()) };
             return Some(format!(
-                "your initial weights are not the model's: your {} before the first update (recovered from your first record \
-                 as {g}₁ + η·{d}₁) has {g}[{}] = {} where the model's init gives {}; {record_them}.",
+                "your initial weights are not the model's: your {} before the first update (recovered from your first \
+                 record as {g}₁ + η·{d}₁{read}) has {g}[{}] = {} where the model's init gives {}; {record_them}.",
                 ctx.theirs.their_name(name),
                 index.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","),
                 short(*theirs),
@@ -797,6 +800,25 @@ fn sigmoid_derivative_at_input(ctx: &Context) -> Option<String> {
         "σ′ taken at {an} instead of {zn}: your {} = {} ⊙ {an}(1 − {an}), but σ′({an}) = σ({an})(1 − σ({an})) = \
          {zn}(1 − {zn}), the sigmoid's output.",
         ctx.d(ctx.name()),
+        ctx.d(&graph.node(z).name)
+    ))
+}
+
+/// dJ/da = dJ/dz ⊙ σ(z)(1 − σ(z)): the sigmoid applied once more to its own output z = σ(a)
+/// before its derivative is taken.
+fn sigmoid_derivative_of_output(ctx: &Context) -> Option<String> {
+    let z = sole_sigmoid(ctx)?;
+    let graph = ctx.session.graph();
+    let sz = ctx.value(z).mapv(|v| 1.0 / (1.0 + (-v).exp()));
+    let candidate = ctx.adjoint(z) * &sz.mapv(|s| s * (1.0 - s));
+    if !ctx.is(&candidate) {
+        return None;
+    }
+    let (an, zn) = (greek(ctx.name()), greek(&graph.node(z).name));
+    Some(format!(
+        "σ applied twice: your {} = {} ⊙ σ({zn})(1 − σ({zn})), the derivative formula given z, which is σ({an}) \
+         already: σ′({an}) = {zn}(1 − {zn}).",
+        ctx.yours(),
         ctx.d(&graph.node(z).name)
     ))
 }
