@@ -356,7 +356,7 @@ impl<'t> Comparer<'t> {
         if is_param && section != Section::Param && self.learned.settled(&key).is_none() {
             if let Some((_, after)) = record.params.iter().find(|(n, _)| n == name) {
                 let now = &session.workspace().values[id];
-                let verdict = self.learned.judge(&key, Ours::plain(now), after, &self.tol, prefer_last);
+                let verdict = self.learned.judge(&key, Ours::plain(now), after, &self.tol, prefer_last, None);
                 // Their parameter after the update is wrong (their gradient in another layout
                 // moved it wrongly): where the same layer keeps its bias decides, else where
                 // their other names keep it, else the arrangement their parameter is nearest.
@@ -369,7 +369,7 @@ impl<'t> Comparer<'t> {
             }
         }
         let ours = Ours { value: ours, carried: carried_adjoint(session, section, id) };
-        self.learned.judge_within(&key, ours, their, &self.tol, prefer_last, only.as_deref())
+        self.learned.judge(&key, ours, their, &self.tol, prefer_last, only.as_deref())
     }
 
     /// Where the same layer keeps its bias, when it has settled that: for a weight matrix read

@@ -244,15 +244,28 @@ pub fn align_with(
     theirs: &ArrayD<f64>,
     agree: impl Fn(&ArrayD<f64>, &ArrayD<f64>) -> bool,
 ) -> Option<(Layout, ArrayD<f64>)> {
-    let mut fits = None;
+    // None agreeing: the arrangement their numbers are nearest (a wrong step moves every
+    // entry a little, a wrong arrangement moves them far), the most natural on a tie.
+    let mut fits: Option<(f64, Layout, ArrayD<f64>)> = None;
     for layout in Layout::conventions(ours.carried.is_some()) {
         let Some((agrees, a)) = judge(layout, ours, theirs, &agree) else { continue };
         if agrees {
             return Some((layout, a));
         }
-        fits = fits.or(Some((layout, a)));
+        let d = distance(ours.value, &a);
+        if fits.as_ref().is_none_or(|(best, _, _)| d < *best) {
+            fits = Some((d, layout, a));
+        }
     }
-    fits
+    fits.map(|(_, l, a)| (l, a))
+}
+
+/// The largest difference between two arrays of the same shape (NaN counts as infinitely far).
+pub fn distance(ours: &ArrayD<f64>, theirs: &ArrayD<f64>) -> f64 {
+    ours.iter().zip(theirs.iter()).fold(0.0f64, |m, (o, t)| {
+        let d = (o - t).abs();
+        m.max(if d.is_nan() { f64::INFINITY } else { d })
+    })
 }
 
 #[cfg(test)]

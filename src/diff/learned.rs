@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use ndarray::ArrayD;
 
 use super::compare::Tolerance;
-use super::layout::{judge, Layout, Ours};
+use super::layout::{distance, judge, Layout, Ours};
 use super::{Section, Theirs};
 
 /// A name's place in their trace: (a parameter, section, our name). A parameter and its gradient
@@ -83,23 +83,11 @@ impl Learned {
         }
     }
 
-    /// Judges one more value of `key` and narrows its conventions to those it agrees under.
-    /// `prefer_last` (from the same layer) orders the candidates when several remain. `None`
-    /// when their array is no arrangement of ours under any candidate.
+    /// Judges one more value of `key` and narrows its conventions to those it agrees under,
+    /// among those in `only` when given. `prefer_last` (from the same layer) orders the
+    /// candidates when several remain. `None` when their array is no arrangement of ours under
+    /// any candidate.
     pub fn judge(
-        &mut self,
-        key: &Key,
-        ours: Ours,
-        theirs: &ArrayD<f64>,
-        tol: &Tolerance,
-        prefer_last: Option<bool>,
-    ) -> Option<Verdict> {
-        self.judge_within(key, ours, theirs, tol, prefer_last, None)
-    }
-
-    /// [`Learned::judge`] among the candidates that are also in `only`, when given.
-    #[allow(clippy::too_many_arguments)]
-    pub fn judge_within(
         &mut self,
         key: &Key,
         ours: Ours,
@@ -124,15 +112,19 @@ impl Learned {
             if agrees {
                 agreeing.push(layout);
                 shown.get_or_insert(Verdict { agrees, layout, aligned });
-            } else if fit.is_none() {
-                fit = Some(Verdict { agrees, layout, aligned });
+            } else {
+                // Shown where the layer's hint puts the bias, else where their numbers are nearest.
+                let d = if prefer_last.is_some() { 0.0 } else { distance(ours.value, &aligned) };
+                if fit.as_ref().is_none_or(|(best, _)| d < *best) {
+                    fit = Some((d, Verdict { agrees, layout, aligned }));
+                }
             }
         }
         if shown.is_some() {
             self.known.insert(key.clone(), start.into_iter().filter(|l| agreeing.contains(l)).collect());
             return shown;
         }
-        fit
+        fit.map(|(_, v)| v)
     }
 
     /// Of `key`'s candidates, the one under which their array is nearest ours (the largest
@@ -148,8 +140,7 @@ impl Learned {
             .into_iter()
             .filter_map(|l| {
                 let a = l.undo(ours.shape(), theirs)?;
-                let d = ours.iter().zip(a.iter()).fold(0.0f64, |m, (o, t)| m.max((o - t).abs()));
-                (!d.is_nan()).then_some((d, l))
+                Some((distance(ours, &a), l))
             })
             .collect();
         distances.sort_by(|a, b| a.0.total_cmp(&b.0));

@@ -592,3 +592,29 @@ fn sigmoid_applied_twice_and_a_mean_over_the_wrong_count_are_named() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains(&format!("divided by {train}, the size of the training set")), "{out}");
 }
+
+/// An update stepped uphill, whose gradient agreed, is named as such and never blamed on the
+/// initial weights (recovering them as θ₁ + η·g₁ assumes the very update that differs).
+#[test]
+fn a_wrong_update_with_a_right_gradient_is_not_called_a_wrong_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = own_trace(dir.path());
+    let model = bptui::model::Model::load(&repo("models/two_layer.yaml")).unwrap();
+    let id = model.graph.find("beta").unwrap();
+    let before: Vec<f64> = model.initial.iter().find(|(p, _)| *p == id).unwrap().1.iter().copied().collect();
+    let r = &mut records[0];
+    // θ + η·g where θ − η·g was meant: 2θ₀ − θ₁, entry by entry.
+    let after: Vec<f64> = r["params"]["beta"][0].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let uphill: Vec<f64> = before.iter().zip(&after).map(|(b, a)| 2.0 * b - a).collect();
+    r["params"]["beta"] = json!([uphill]);
+    // Without b, no forward value that reads β shows their init was right.
+    r["forward"].as_object_mut().unwrap().remove("b");
+    let (code, out) = diff(&write(dir.path(), "uphill.jsonl", &records));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("first divergence: epoch 1, example 1 (data row 0), parameter beta after the update"),
+        "{out}"
+    );
+    assert!(out.contains("sign flipped"), "{out}");
+    assert!(!out.contains("initial weights are not the model's"), "{out}");
+}

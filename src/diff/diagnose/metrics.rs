@@ -133,8 +133,8 @@ pub fn metric_diagnosis(
     }
     if out.is_empty() {
         out.push(
-            "every example agreed, but the epoch's mean differs: the metric is the mean over the whole data set with the \
-             parameters at the end of the epoch (lecture's SGD, lines 12–13)."
+            "no wrong way of averaging that bptui knows gives your number: the metric is the mean over the whole data \
+             set with the parameters at the end of the epoch (lecture's SGD, lines 12–13)."
                 .into(),
         );
     }

@@ -259,7 +259,12 @@ fn initial_weights(ctx: &Context) -> Option<String> {
     // was the model's (the recovery from θ₁ assumes a correct update, so it yields to that).
     let shown_right =
         |p: NodeId| ctx.agreed.iter().any(|&(s, n)| s == Section::Forward && graph.node(n).inputs.contains(&p));
+    // An adjoint of theirs that agreed was computed from a forward pass that gave bptui's numbers
+    // through every parameter, so an update that differs is not their init's doing (the
+    // recovery θ₁ + η·g₁ assumes the very update that differs).
+    let any_adjoint_agreed = ctx.agreed.iter().any(|&(s, _)| s == Section::Adjoint);
     let upstream: Vec<NodeId> = match ctx.section {
+        Section::Param if any_adjoint_agreed => vec![],
         Section::Param => vec![ctx.id],
         _ => unverified_params(ctx.session, ctx.id, ctx.agreed),
     }
