@@ -8,6 +8,7 @@
 //! output: [`error`], [`input`], [`output`], [`npy`], [`nested`], [`numfmt`], [`numpy_rng`],
 //! [`parallel`], [`signals`].
 
+pub mod capture;
 pub mod cli;
 pub mod data;
 pub mod diff;

@@ -7,9 +7,19 @@ use crate::error::Result;
 use crate::session::Session;
 
 pub(super) fn diff(args: DiffArgs) -> Result<i32> {
-    let (model, aliases) = load(&args.model, &args.data, &args.alias)?;
+    if !args.command.is_empty() {
+        return super::program::diff_program(args);
+    }
+    let (Some(model_path), Some(theirs_path)) = (&args.model, &args.theirs) else {
+        return Err(crate::error::Error::Usage(
+            "bptui diff MODEL.yaml THEIRS.jsonl, or bptui diff [MODEL.yaml] -- python3 neuralnet.py ARGS... \
+             (your program, run as it is)"
+                .into(),
+        ));
+    };
+    let (model, aliases) = load(model_path, &args.data, &args.alias)?;
     model.require_examples()?;
-    let theirs = Theirs::load_streaming(&args.theirs, &model.graph, &aliases)?;
+    let theirs = Theirs::load_streaming(theirs_path, &model.graph, &aliases)?;
     let (model, notes) = prepare(&model, &theirs)?;
     let mut session = Session::new(model, args.backward.into());
     let mut report = crate::diff::run(&mut session, &theirs, args.tol)?;

@@ -18,6 +18,7 @@ mod debugger;
 mod diff;
 mod gradcheck;
 mod graph;
+mod program;
 mod run;
 mod trace;
 
@@ -154,10 +155,24 @@ pub struct TraceArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The model file (YAML).
-    pub model: PathBuf,
+    /// The model file (YAML); with `-- COMMAND`, optional (the homework's network from the
+    /// command's arguments).
+    pub model: Option<PathBuf>,
     /// Their trace: JSON Lines or .npz, any subset of epochs, examples, nodes and sections.
-    pub theirs: PathBuf,
+    pub theirs: Option<PathBuf>,
+    /// With `-- python3 neuralnet.py ARGS...`: run that program as it is under bptui's
+    /// recorder and compare what it computes.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+    /// Save what was captured from the program as a trace (JSON Lines, in its names).
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub keep: Option<PathBuf>,
+    /// Write the model the program was compared with (its settings as learned) to FILE.
+    #[arg(long, value_name = "FILE.yaml")]
+    pub save_model: Option<PathBuf>,
+    /// Stop the program after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600.0, value_parser = at_least_0)]
+    pub timeout: f64,
     /// Tolerance, absolute + relative: |ours − theirs| ≤ T + T·|theirs|.
     #[arg(long, value_name = "T", default_value_t = crate::diff::Tolerance::DEFAULT, value_parser = at_least_0)]
     pub tol: f64,
@@ -263,7 +278,7 @@ pub fn main_with(cli: Cli) -> Result<i32> {
 /// A model as every command loads it: the command line's data files in place of the model's,
 /// and its aliases (the model file's, then the command line's `given`) checked against its
 /// graph. Returns the model and those aliases.
-fn load(path: &Path, data: &DataArgs, given: &[(String, String)]) -> Result<(Model, Vec<(String, String)>)> {
+pub(super) fn load(path: &Path, data: &DataArgs, given: &[(String, String)]) -> Result<(Model, Vec<(String, String)>)> {
     let model = Model::load_with(path, &DataOverride { train: data.train.clone(), test: data.test.clone() })?;
     let aliases: Vec<(String, String)> = model.aliases.iter().chain(given).cloned().collect();
     for (theirs, ours) in &aliases {
@@ -319,7 +334,7 @@ fn report_non_finite(session: &Session) {
 
 /// Writes to standard output: a reader that went away (`| head`) ends the command quietly, any
 /// other failure (`> /dev/full`) is an error.
-fn emit(text: &str) -> Result<()> {
+pub(super) fn emit(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| match e.kind() {
         std::io::ErrorKind::BrokenPipe => Error::BrokenPipe,

@@ -92,6 +92,22 @@ impl Theirs {
         theirs.finish(path, reading)
     }
 
+    /// As [`Theirs::load`], from records already in memory (a captured program's), named
+    /// `file` in messages; record numbers count from 1 in the order given.
+    pub fn from_records(
+        file: &str,
+        records: Vec<Record>,
+        graph: &Graph,
+        aliases: &[(String, String)],
+    ) -> Result<Theirs> {
+        let mut theirs = Theirs { file: file.to_string(), records: records.len(), ..Default::default() };
+        let mut reading = Reading::new(aliases);
+        for (i, record) in records.into_iter().enumerate() {
+            theirs.take(graph, &mut reading, i + 1, record, true)?;
+        }
+        theirs.finish(Path::new(file), reading)
+    }
+
     /// As [`Theirs::load`], but the trace is read one record at a time: this pass checks
     /// every record and keeps only what places it (epoch, example, row, names, record number,
     /// where it is in the file), and [`Theirs::fetch`] reads a record again when it is

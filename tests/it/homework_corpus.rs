@@ -10,11 +10,11 @@ use std::process::Command;
 
 use serde_json::Value;
 
-fn repo(p: &str) -> PathBuf {
+pub(crate) fn repo(p: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
 }
 
-fn corpus() -> Value {
+pub(crate) fn corpus() -> Value {
     serde_json::from_str(&std::fs::read_to_string(repo("tests/homework/corpus.json")).unwrap()).unwrap()
 }
 
@@ -23,7 +23,7 @@ fn entries(script: &str) -> Vec<Value> {
     corpus()["implementations"].as_array().unwrap().iter().filter(|e| e["script"] == script).cloned().collect()
 }
 
-fn strings(v: &Value) -> Vec<String> {
+pub(crate) fn strings(v: &Value) -> Vec<String> {
     v.as_array().map(|a| a.iter().map(|s| s.as_str().unwrap().to_string()).collect()).unwrap_or_default()
 }
 
@@ -64,7 +64,7 @@ fn diff(model: &Path, trace: &Path) -> (i32, String) {
 }
 
 /// What `diff` must say about each bug of the corpus: the mistake by name.
-fn diagnosis_of(bug: &str) -> &'static str {
+pub(crate) fn diagnosis_of(bug: &str) -> &'static str {
     match bug {
         "bias_slice_off_by_one" => "the bias slice is off by one",
         "missing_sigmoid_derivative" => "σ'(·) = z(1 − z) was left out",
@@ -96,7 +96,7 @@ fn diagnosis_of(bug: &str) -> &'static str {
 }
 
 /// "forward value a", "adjoint dJ/da", "parameter alpha after the update".
-fn place(section: &str, node: &str) -> String {
+pub(crate) fn place(section: &str, node: &str) -> String {
     match section {
         "forward" => format!("forward value {node}"),
         "adjoints" => format!("adjoint dJ/d{node}"),

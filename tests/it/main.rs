@@ -15,6 +15,7 @@ mod model_init;
 mod numpy_compat;
 mod op_gradients;
 mod output_files;
+mod program_diff;
 mod screen;
 mod traces;
 mod tui_against;
