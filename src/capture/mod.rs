@@ -141,8 +141,8 @@ impl Drop for Running {
     }
 }
 
-/// The Python, the script and its arguments of a command line.
-fn split_command(command: &[String]) -> Result<(String, String, Vec<String>)> {
+/// The Python, the script and its arguments of a command line (or what is wrong with it).
+pub fn split_command(command: &[String]) -> Result<(String, String, Vec<String>)> {
     let Some(first) = command.first() else {
         return Err(Error::Usage(
             "after `--`, the command that runs your program: python3 neuralnet.py ARGS...".into(),

@@ -29,7 +29,8 @@ struct Plan {
 pub(super) fn diff_program(args: DiffArgs) -> Result<i32> {
     crate::signals::install();
     let program: Vec<String> = args.command.clone();
-    let script_args: Vec<String> = program.iter().skip(1).skip_while(|a| a.starts_with('-')).skip(1).cloned().collect();
+    // A command bptui cannot run is said before its arguments are read.
+    let (_, _, script_args) = crate::capture::split_command(&program)?;
     let homework = match &args.model {
         Some(_) => HomeworkArgs::parse(&script_args).ok(),
         None => Some(HomeworkArgs::parse(&script_args)?),
