@@ -110,9 +110,10 @@ def _read_back(source, node, file):
         return out
     if isinstance(node, ast.Starred):
         return _read_back(source, node.value, file)
-    if isinstance(node, ast.Subscript) and not _constant_key(node):
-        while isinstance(node, ast.Subscript):
-            node = node.value
+    # `W[:, 1:] = ...`, `params["W1"][0, :] = 0`: the array changed, down to the first base that
+    # is a name, an attribute or a constant-key subscript.
+    while isinstance(node, ast.Subscript) and not _constant_key(node):
+        node = node.value
     if not isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
         return []
     text = _segment(source, node)

@@ -300,6 +300,8 @@ pub fn slots_of(v: &Value, ours: &OursExample, loss: &str, input: &str, tol: &To
 pub struct Mapping {
     /// key → (section, our name, their name).
     pub keys: Vec<(Key, Section, String, String)>,
+    /// The keys placed as a mistake (by order, shape and name: their values matched nothing).
+    pub placed: HashSet<Key>,
     /// Keys that matched nothing on the examples the names were learned from.
     pub unmatched: Vec<Key>,
     /// How many nodes a key holds by value (not placed as a mistake).
@@ -412,6 +414,7 @@ pub fn map_names(
         }
     };
     let matched = chosen.iter().filter(|c| c.is_some()).count();
+    let mut placed_keys = HashSet::new();
     // The adjoint of the loss's input (dJ/dŷ) last: most programs go from J to dJ/db in one
     // step, and their one wrong vector there is dJ/db.
     let loss_input = graph.node(graph.loss()).inputs.first().map(|&i| graph.node(i).name.clone());
@@ -456,9 +459,11 @@ pub fn map_names(
         if let Some(&k) = candidate {
             taken.insert(k, i);
             chosen[i] = Some(k);
+            placed_keys.insert(k);
         }
     }
     let mut keys = Vec::new();
+    let placed: HashSet<Key> = placed_keys;
     for (i, k) in chosen.iter().enumerate() {
         let Some(k) = k else { continue };
         let (s, name, _, _) = &nodes[i];
@@ -466,7 +471,7 @@ pub fn map_names(
     }
     name_keys(captured, &mut keys);
     let unmatched = order.iter().filter(|k| !narrowed.contains_key(k) && !taken.contains_key(k)).copied().collect();
-    Mapping { keys, unmatched, matched }
+    Mapping { keys, placed, unmatched, matched }
 }
 
 /// Whether some value of the pass holds θ's first Adagrad accumulator s₁ = g₁² (for any

@@ -103,7 +103,7 @@ pub(super) fn diff_program(args: DiffArgs) -> Result<i32> {
         if let Some(d) = compare(&captured, p, records, &args, None)? {
             if d.1 {
                 running.stop();
-                return finish(&args, &captured, p, d.0, None, &running, "bptui stopped your program here");
+                return finish(&args, &captured, p, d.0, "bptui stopped your program here");
             }
         }
         let needed = p.model.config.epochs * train.len();
@@ -157,21 +157,13 @@ pub(super) fn diff_program(args: DiffArgs) -> Result<i32> {
     for v in &verdicts {
         extra += &format!("  {v}\n");
     }
-    let status = finish(&args, &captured, &p, report_text + &extra, Some(()), &running, "");
+    let status = finish(&args, &captured, &p, report_text + &extra, "");
     let status = status?;
     Ok(if diverged || !labels_ok || crashed { 1 } else { status })
 }
 
 /// Prints the report with the mapping and where their values come from; the exit status.
-fn finish(
-    args: &DiffArgs,
-    captured: &Captured,
-    plan: &Plan,
-    report: String,
-    _done: Option<()>,
-    _running: &Running,
-    stopped: &str,
-) -> Result<i32> {
+fn finish(args: &DiffArgs, captured: &Captured, plan: &Plan, report: String, stopped: &str) -> Result<i32> {
     let mut out = String::new();
     if let Some(t) = &captured.tracer {
         out += &format!("recorded your program with {t} ({} values)\n", captured.values.len());
@@ -226,13 +218,19 @@ fn short(file: &str) -> String {
 
 fn names_line(plan: &Plan) -> String {
     let mut parts = Vec::new();
-    for (_, section, ours, theirs) in &plan.mapping.keys {
+    for (key, section, ours, theirs) in &plan.mapping.keys {
         let what = match section {
             Section::Forward => ours.clone(),
             Section::Adjoint => format!("dJ/d{ours}"),
             Section::Param => format!("{ours} after the update"),
         };
-        parts.push(format!("`{theirs}` is {what}"));
+        // Said as it is: a key placed by order holds none of bptui's values.
+        let how = if plan.mapping.placed.contains(key) {
+            " (placed by order and shape: its value matches none of bptui's)"
+        } else {
+            ""
+        };
+        parts.push(format!("`{theirs}` is {what}{how}"));
     }
     if parts.is_empty() {
         "none".into()
