@@ -226,7 +226,7 @@ fn names_line(plan: &Plan) -> String {
         };
         // Said as it is: a key placed by order holds none of bptui's values.
         let how = if plan.mapping.placed.contains(key) {
-            " (placed by order and shape: its value matches none of bptui's)"
+            " (placed by the order of your lines and its shape: its value is not bptui's)"
         } else {
             ""
         };
