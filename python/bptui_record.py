@@ -20,6 +20,11 @@ returns. Python 3.12 and later are watched with sys.monitoring, older ones with 
 (BPTUI_RECORD_TRACER=settrace picks the latter anywhere). Standard library and numpy only;
 Python 3.8 to 3.13.
 
+Once bptui knows which places it needs (it has matched the first examples' values to its nodes),
+it writes their site numbers to the file BPTUI_RECORD_KEEP names, as JSON {"keep": [...]}; from
+then on only those places are sent, and a function with none of them is no longer watched. So
+the program runs at nearly its own speed for the rest of its run.
+
 The stream goes to the file descriptor that was the program's standard output (bptui reads it
 from a pipe); the program's own standard output is sent to its standard error. Each message is
 one tag byte, a little-endian u32 length, then the payload:
@@ -65,6 +70,20 @@ class _Out:
             self.broken = True
             os._exit(0)
 
+    def value(self, site, packed):
+        """A V message: the site, then `_pack`'s header and numbers, written as they are (an
+        array's buffer is not copied)."""
+        if self.broken:
+            return
+        head, data = packed
+        try:
+            self.file.write(struct.pack("<cII", b"V", 4 + len(head) + data.nbytes, site) + head)
+            self.file.write(data)
+        except (BrokenPipeError, OSError):
+            # bptui has what it needs and stopped reading: the program is stopped now.
+            self.broken = True
+            os._exit(0)
+
     def close(self):
         try:
             self.file.flush()
@@ -78,12 +97,16 @@ _out = None
 class _Target:
     """One place a statement binds: its text and the code that reads the value back."""
 
-    __slots__ = ("text", "code", "site")
+    __slots__ = ("text", "code", "site", "muted", "name")
 
     def __init__(self, text, code):
         self.text = text
         self.code = code
         self.site = None
+        # A plain name is read from the frame's variables, not evaluated.
+        self.name = text if text.isidentifier() else None
+        # Not needed by bptui any more (its keep-list does not name this place).
+        self.muted = False
 
 
 class _Statement:
@@ -181,6 +204,13 @@ class _File:
         self.path = path
         self.lines = source.splitlines()
         self.at = {}
+        # A function's first line (its `def`, or its first decorator's) → its last line.
+        self.functions = {}
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                self.functions[first] = node.end_lineno
+                self.functions[node.lineno] = node.end_lineno
         self._walk(source, tree.body, long_functions)
 
     def _text(self, line):
@@ -239,14 +269,20 @@ class _File:
 
 
 class _Recorder:
-    def __init__(self, root, skip):
+    def __init__(self, root, skip, script):
         self.root = os.path.normcase(os.path.realpath(root)) + os.sep
         self.skip = skip
         self.files = {}
         self.sites = {}
         self.long_functions = set()
         self.trees = {}
-        self._load_all()
+        self._load_all(script)
+        # bptui's keep-list: None until bptui writes it, then the site numbers it needs and the
+        # lines of the student's files they are on.
+        self.keep_path = os.environ.get("BPTUI_RECORD_KEEP")
+        self.keep = None
+        self.kept_lines = {}
+        self.sends = 0
 
     def _student(self, path):
         real = os.path.normcase(os.path.realpath(path))
@@ -258,20 +294,37 @@ class _Recorder:
             return False
         return os.path.basename(real) != "bptui_trace.py"
 
-    def _load_all(self):
-        for folder, dirs, names in os.walk(self.root):
-            dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("site-packages", "__pycache__")]
-            for name in names:
-                path = os.path.join(folder, name)
-                if self._student(path):
-                    try:
-                        with open(path, encoding="utf-8") as f:
-                            source = f.read()
-                        self.trees[os.path.normcase(os.path.realpath(path))] = (source, ast.parse(source, path))
-                    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-                        pass
-            if len(self.trees) > 200:
-                break
+    def _load_all(self, script):
+        """Parses the script and the student's modules it imports (transitively): the functions
+        they define tell a training loop from an elementwise one. Other files of the folder
+        are parsed when they run."""
+        todo = [os.path.realpath(script)]
+        while todo and len(self.trees) < 200:
+            path = todo.pop()
+            real = os.path.normcase(path)
+            if real in self.trees or not self._student(path):
+                continue
+            try:
+                with open(path, encoding="utf-8") as f:
+                    source = f.read()
+                tree = ast.parse(source, path)
+            except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+                continue
+            self.trees[real] = (source, tree)
+            here = os.path.dirname(path)
+            for node in ast.walk(tree):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    base = node.module or ""
+                    names = [base] if base else []
+                    names += [(base + "." if base else "") + a.name for a in node.names]
+                for name in names:
+                    parts = name.split(".")
+                    for folder in (here, self.root):
+                        stem = os.path.join(folder, *parts)
+                        todo.extend(c for c in (stem + ".py", os.path.join(stem, "__init__.py")) if os.path.isfile(c))
         self.long_functions = _long_functions([t for _, t in self.trees.values()])
 
     def file(self, filename):
@@ -296,6 +349,42 @@ class _Recorder:
         self.files[filename] = info
         return info
 
+    def poll(self):
+        """Reads bptui's keep-list when it is there (looked for every few hundred values)."""
+        self.sends += 1
+        if self.keep is not None or self.keep_path is None or self.sends % 256:
+            return
+        try:
+            with open(self.keep_path, encoding="utf-8") as f:
+                keep = set(json.load(f)["keep"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        self.keep = keep
+        lines = {}
+        for (file, line, _target, _kind), site in self.sites.items():
+            if site in keep:
+                lines.setdefault(file, set()).add(line)
+        self.kept_lines = lines
+        for info in self.files.values():
+            if info is None:
+                continue
+            for statement in info.at.values():
+                for t in statement.targets:
+                    t.muted = t.site not in keep
+
+    def needed(self, info, code):
+        """Whether a function still binds a place bptui keeps (before the keep-list: all do)."""
+        if self.keep is None:
+            return True
+        lines = self.kept_lines.get(info.path)
+        if not lines:
+            return False
+        first = code.co_firstlineno
+        last = info.functions.get(first)
+        if last is None:  # the module's own code, or one the parser did not see
+            return True
+        return any(first <= line <= last for line in lines)
+
     def site(self, file, line, text, target, kind):
         key = (file, line, target, kind)
         site = self.sites.get(key)
@@ -307,9 +396,19 @@ class _Recorder:
         return site
 
     def emit(self, frame, statement):
+        names = None
         for t in statement.targets:
+            if t.muted:
+                continue
+            if names is None:
+                # Read once per statement: on Python 3.11 and older each read of f_locals
+                # copies every local variable of the frame.
+                names = frame.f_locals
             try:
-                value = eval(t.code, frame.f_globals, frame.f_locals)
+                if t.name is not None and t.name in names:
+                    value = names[t.name]
+                else:
+                    value = eval(t.code, frame.f_globals, names)
             except Exception:
                 continue
             packed = _pack(value)
@@ -317,7 +416,11 @@ class _Recorder:
                 continue
             if t.site is None:
                 t.site = self.site(statement.file, statement.line, statement.text, t.text, "assign")
-            _out.send(b"V", struct.pack("<I", t.site) + packed)
+                if self.keep is not None and t.site not in self.keep:
+                    t.muted = True
+                    continue
+            _out.value(t.site, packed)
+            self.poll()
 
     def arguments(self, frame, info):
         code = frame.f_code
@@ -328,37 +431,46 @@ class _Recorder:
         for name in code.co_varnames[:count]:
             if name == "self" or name not in f_locals:
                 continue
+            if self.keep is not None:
+                site = self.sites.get((info.path, line, name, "argument"))
+                if site not in self.keep:
+                    continue
             packed = _pack(f_locals[name])
             if packed is not None:
                 site = self.site(info.path, line, text, name, "argument")
-                _out.send(b"V", struct.pack("<I", site) + packed)
+                _out.value(site, packed)
+                self.poll()
 
     def returned(self, frame, info, value):
         values = value if isinstance(value, tuple) else (value,)
         line = frame.f_lineno
         text = info._text(line)
         for i, v in enumerate(values):
+            target = "return" if len(values) == 1 else "return[%d]" % i
+            if self.keep is not None and self.sites.get((info.path, line, target, "return")) not in self.keep:
+                continue
             packed = _pack(v)
             if packed is not None:
-                target = "return" if len(values) == 1 else "return[%d]" % i
                 site = self.site(info.path, line, text, target, "return")
-                _out.send(b"V", struct.pack("<I", site) + packed)
+                _out.value(site, packed)
+                self.poll()
 
 
 def _pack(value):
-    """dtype, shape and numbers of a numeric value, or None."""
+    """(header, numbers) of a numeric value, or None: the header is its dtype code, ndim and
+    shape; the numbers a buffer (C order)."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, float):
-        return struct.pack("<BB", 0, 0) + struct.pack("<d", value)
+        return _SCALAR_F64, memoryview(struct.pack("<d", value))
     if isinstance(value, int):
         if -(1 << 62) < value < (1 << 62):
-            return struct.pack("<BB", 2, 0) + struct.pack("<q", value)
+            return _SCALAR_I64, memoryview(struct.pack("<q", value))
         return None
     if np is None:
         if isinstance(value, (list, tuple)) and value and all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-            return struct.pack("<BBI", 0, 1, len(value)) + struct.pack("<%dd" % len(value), *value)
+            return struct.pack("<BBI", 0, 1, len(value)), memoryview(struct.pack("<%dd" % len(value), *value))
         return None
     if isinstance(value, np.ndarray) or isinstance(value, np.generic):
         array = np.asarray(value)
@@ -374,16 +486,28 @@ def _pack(value):
             return None
     else:
         return None
-    kind = array.dtype.kind
+    dtype = array.dtype
+    kind = dtype.kind
     if kind not in "fiu" or array.size > _MAX_ELEMENTS or array.ndim > 8:
         return None
-    if array.dtype == np.float32:
-        code, data = 1, np.ascontiguousarray(array, dtype="<f4")
-    elif kind == "f":
-        code, data = 0, np.ascontiguousarray(array, dtype="<f8")
+    if dtype == _F64:
+        code = 0
+    elif dtype == _F32:
+        code = 1
     else:
-        code, data = 2, np.ascontiguousarray(array, dtype="<i8")
-    return struct.pack("<BB", code, array.ndim) + struct.pack("<%dI" % array.ndim, *array.shape) + data.tobytes()
+        code = 0 if kind == "f" else 2
+    target = (_F64, _F32, _I64)[code]
+    if dtype != target or not array.flags.c_contiguous:
+        array = np.ascontiguousarray(array, dtype=target)
+    head = struct.pack("<BB%dI" % array.ndim, code, array.ndim, *array.shape)
+    # A C-contiguous array's buffer is written as it is; np.matrix and 0-d arrays too.
+    return head, memoryview(array.reshape(-1)).cast("B")
+
+
+if np is not None:
+    _F64, _F32, _I64 = np.dtype("<f8"), np.dtype("<f4"), np.dtype("<i8")
+_SCALAR_F64 = struct.pack("<BB", 0, 0)
+_SCALAR_I64 = struct.pack("<BB", 2, 0)
 
 
 class _FrameTracer:
@@ -417,11 +541,24 @@ class _FrameTracer:
 
 
 def _use_settrace(recorder):
+    # Every call of the process comes here (numpy's own Python functions too): a code object
+    # seen once is answered from `skip` without looking at its file again.
+    skip = set()
+    file = recorder.file
+    needed = recorder.needed
+    hidden = _HIDDEN
+
     def call(frame, event, arg):
-        if event != "call" or frame.f_code.co_name in _HIDDEN:
+        code = frame.f_code
+        if code in skip or event != "call":
             return None
-        info = recorder.file(frame.f_code.co_filename)
+        info = None if code.co_name in hidden else file(code.co_filename)
         if info is None:
+            skip.add(code)
+            return None
+        if not needed(info, code):
+            if recorder.keep is not None:
+                skip.add(code)
             return None
         recorder.arguments(frame, info)
         return _FrameTracer(recorder, info)
@@ -443,6 +580,10 @@ def _use_monitoring(recorder):
     def start(code, offset):
         info = None if code.co_name in _HIDDEN else recorder.file(code.co_filename)
         if info is None:
+            return disable
+        if not recorder.needed(info, code):
+            # Watched no more: this function binds nothing bptui keeps.
+            mon.set_local_events(tool, code, 0)
             return disable
         frame = sys._getframe(1)
         recorder.arguments(frame, info)
@@ -494,7 +635,7 @@ def main():
     script = sys.argv[1]
     sys.argv = sys.argv[1:]
     here = os.path.normcase(os.path.realpath(__file__))
-    recorder = _Recorder(os.path.dirname(os.path.abspath(script)), {here})
+    recorder = _Recorder(os.path.dirname(os.path.abspath(script)), {here}, script)
     sys.path[0] = os.path.dirname(os.path.abspath(script))
     use = None
     if hasattr(sys, "monitoring") and os.environ.get("BPTUI_RECORD_TRACER") != "settrace":

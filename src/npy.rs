@@ -125,7 +125,7 @@ fn header(r: &mut impl Read, available: u64) -> Result<Header, String> {
              {held} bytes of data"
         ));
     }
-    let limit = crate::model::max_numbers() as u64;
+    let limit = crate::limits::max_numbers() as u64;
     if numbers > limit {
         return Err(format!(
             "the .npy array has shape {shape_text} ({numbers} numbers), more than bptui's limit of {limit} \

@@ -288,7 +288,7 @@ pub fn preview(a: &ndarray::ArrayD<f64>, max: usize) -> String {
         return s;
     }
     let first: Vec<String> = a.iter().take(max).map(|&x| short(x)).collect();
-    format!("[{}, …] ({} entries, {})", first.join(", "), a.len(), crate::engine::shape_str(a.shape()))
+    format!("[{}, …] ({} entries, {})", first.join(", "), a.len(), crate::notation::shape_str(a.shape()))
 }
 
 #[cfg(test)]

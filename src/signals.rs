@@ -1,5 +1,5 @@
 //! What happens when the process is told to end (SIGTERM, SIGINT, SIGHUP): temporary output
-//! files are removed and, if the debugger holds the terminal, the terminal is restored exactly
+//! files are removed, a program bptui runs is stopped and, if the debugger holds the terminal, the terminal is restored exactly
 //! as `q` restores it; then the process ends as the signal would have ended it.
 //!
 //! A thread waits for the signals (signal-hook's self-pipe), so nothing but a write to a pipe
@@ -17,9 +17,15 @@ pub const ENDING: [i32; 3] = [signal_hook::consts::SIGTERM, signal_hook::consts:
 static PENDING: AtomicI32 = AtomicI32::new(0);
 /// Whether the debugger holds the terminal (raw mode, alternate screen, mouse capture).
 static TUI_ACTIVE: AtomicBool = AtomicBool::new(false);
+/// How the debugger gives the terminal back: registered by the debugger itself, so that this
+/// module, below every other, imports nothing of the terminal.
+static RESTORE: Mutex<Option<fn()>> = Mutex::new(None);
 /// Temporary files being written, removed if a signal ends the process.
 static TEMP_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static INSTALL: Once = Once::new();
+/// What else must end with the process (a program bptui runs), by a number its owner forgets.
+type Ender = Box<dyn Fn() + Send>;
+static ENDERS: Mutex<Vec<(u64, Ender)>> = Mutex::new(Vec::new());
 
 /// Starts the thread that handles [`ENDING`] signals (once; later calls do nothing).
 pub fn install() {
@@ -36,6 +42,9 @@ pub fn install() {
 fn on_signal(sig: i32) -> ! {
     PENDING.store(sig, Ordering::SeqCst);
     remove_temp_files();
+    for (_, end) in ENDERS.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+        end();
+    }
     if TUI_ACTIVE.load(Ordering::SeqCst) {
         // The debugger's loop sees the signal within a few milliseconds, restores the
         // terminal and ends the process; if it is stuck, restore from here.
@@ -44,7 +53,9 @@ fn on_signal(sig: i32) -> ! {
             std::thread::sleep(Duration::from_millis(5));
         }
         if TUI_ACTIVE.swap(false, Ordering::SeqCst) {
-            crate::tui::restore_terminal();
+            if let Some(restore) = *RESTORE.lock().unwrap_or_else(|e| e.into_inner()) {
+                restore();
+            }
         }
     }
     die(sig)
@@ -64,9 +75,13 @@ pub fn pending() -> Option<i32> {
     }
 }
 
-/// Marks whether the debugger holds the terminal.
-pub fn set_tui_active(active: bool) {
-    TUI_ACTIVE.store(active, Ordering::SeqCst);
+/// Marks that the debugger holds the terminal, and how to give it back (`restore`), or that it
+/// has given it back (`None`).
+pub fn set_tui_active(restore: Option<fn()>) {
+    if restore.is_some() {
+        *RESTORE.lock().unwrap_or_else(|e| e.into_inner()) = restore;
+    }
+    TUI_ACTIVE.store(restore.is_some(), Ordering::SeqCst);
 }
 
 fn remove_temp_files() {
@@ -77,6 +92,19 @@ fn remove_temp_files() {
     }
     // Keep the lock: a writer renaming its temporary file into place waits, then ends with us.
     std::mem::forget(files);
+}
+
+/// Registers `end` (which stops a process bptui started) to run if a signal ends bptui: the
+/// student's program is never left running. Returns the number [`forget_ender`] takes.
+pub fn register_ender(end: impl Fn() + Send + 'static) -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let id = NEXT.fetch_add(1, Ordering::SeqCst);
+    ENDERS.lock().unwrap_or_else(|e| e.into_inner()).push((id, Box::new(end)));
+    id
+}
+
+pub fn forget_ender(id: u64) {
+    ENDERS.lock().unwrap_or_else(|e| e.into_inner()).retain(|(i, _)| *i != id);
 }
 
 /// Registers a temporary file to remove if a signal ends the process.

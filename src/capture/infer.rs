@@ -29,12 +29,38 @@ pub type Key = (usize, usize);
 /// A node of ours a key holds: (section, our name).
 pub type Node = (Section, String);
 
+/// How many of the last values a crash report shows.
+pub const LAST_VALUES: usize = 5;
+
 /// The captured values and the sites that bound them.
 #[derive(Debug, Default)]
 pub struct Captured {
     pub sites: HashMap<usize, Site>,
     pub values: Vec<Value>,
     pub tracer: Option<String>,
+    /// Every value the recorder sent, kept or not.
+    pub received: usize,
+    /// The site and shape of the last values sent, kept or not (a crash's context), oldest first.
+    pub last: std::collections::VecDeque<(usize, Vec<usize>)>,
+}
+
+impl Captured {
+    /// Drops the values of every other site (the names are known: they are not needed).
+    pub fn keep_only(&mut self, sites: &HashSet<usize>) {
+        self.values.retain(|v| sites.contains(&v.site));
+    }
+
+    /// Takes one value the recorder sent; kept unless `keep` leaves its site out.
+    pub fn take(&mut self, v: Value, keep: Option<&HashSet<usize>>) {
+        self.received += 1;
+        if self.last.len() == LAST_VALUES {
+            self.last.pop_front();
+        }
+        self.last.push_back((v.site, v.array.shape().to_vec()));
+        if keep.is_none_or(|k| k.contains(&v.site)) {
+            self.values.push(v);
+        }
+    }
 }
 
 /// One forward pass of theirs: from a value of their x to the next.
@@ -222,7 +248,7 @@ pub fn our_examples(model: &Model, k: usize) -> Vec<OursExample> {
             .collect();
         match session.finish_next() {
             Some(Finished::Example(at)) => {
-                let record = crate::trace::example_record(&session, at);
+                let record = crate::session::example_record(&session, at);
                 let mut carried = HashMap::new();
                 for &id in graph.backward_order() {
                     if let Some(c) = carried_adjoint(&session, Section::Adjoint, id) {

@@ -5,7 +5,7 @@
 pub mod homework;
 pub mod infer;
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -59,11 +59,15 @@ pub enum Event {
 
 /// The program running under the recorder.
 pub struct Running {
-    child: Child,
+    child: Arc<Mutex<Child>>,
+    /// The signal handler's hold on `child` (see [`crate::signals::register_ender`]).
+    ender: u64,
     pub events: Receiver<Event>,
     /// The last lines the program wrote (its standard output and error).
     pub output: Arc<Mutex<VecDeque<String>>>,
     recorder: PathBuf,
+    /// Where bptui tells the recorder which sites it still needs ([`Running::keep_only`]).
+    keep: PathBuf,
 }
 
 /// Lines of the program's output kept to show when it crashes.
@@ -79,7 +83,11 @@ impl Running {
         std::fs::write(&recorder, RECORDER)
             .map_err(|e| Error::Usage(format!("cannot write the recorder to {}: {e}", recorder.display())))?;
         crate::signals::register_temp(&recorder);
+        let keep = std::env::temp_dir().join(format!("bptui-record-{}.keep.json", std::process::id()));
+        let _ = std::fs::remove_file(&keep);
+        crate::signals::register_temp(&keep);
         let mut child = Command::new(&python)
+            .env("BPTUI_RECORD_KEEP", &keep)
             .arg(&recorder)
             .arg(&script)
             .args(&args)
@@ -119,13 +127,36 @@ impl Running {
                 }
             })
             .map_err(|e| Error::Usage(format!("cannot start a thread: {e}")))?;
-        Ok(Running { child, events, output, recorder })
+        let child = Arc::new(Mutex::new(child));
+        let held = child.clone();
+        let ender = crate::signals::register_ender(move || {
+            let mut c = held.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = c.kill();
+            let _ = c.wait();
+        });
+        Ok(Running { child, ender, events, output, recorder, keep })
+    }
+
+    /// Tells the recorder to send only these sites from now on (the names are known, the other
+    /// values are not needed): the program runs at nearly its own speed from then on. Written
+    /// whole and renamed into place, so the recorder never reads half of it.
+    pub fn keep_only(&self, sites: &HashSet<usize>) {
+        let mut list: Vec<usize> = sites.iter().copied().collect();
+        list.sort_unstable();
+        let tmp = self.keep.with_extension("partial");
+        crate::signals::register_temp(&tmp);
+        let text = serde_json::json!({ "keep": list }).to_string();
+        if std::fs::write(&tmp, text).is_ok() {
+            let _ = std::fs::rename(&tmp, &self.keep);
+        }
+        let _ = std::fs::remove_file(&tmp);
     }
 
     /// Stops the program (it is not needed any more, or bptui is ending).
     pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let mut c = self.child.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = c.kill();
+        let _ = c.wait();
     }
 
     /// The program's last lines of output.
@@ -137,7 +168,9 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         self.stop();
+        crate::signals::forget_ender(self.ender);
         let _ = std::fs::remove_file(&self.recorder);
+        let _ = std::fs::remove_file(&self.keep);
     }
 }
 

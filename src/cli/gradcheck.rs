@@ -3,9 +3,10 @@
 //! first example.
 
 use super::{emit, load, GradcheckArgs};
-use crate::engine::{numbers, numbers_mut, shape_str, Backward, Op, Workspace};
+use crate::engine::{numbers, numbers_mut, Backward, Op, Workspace};
 use crate::error::Result;
 use crate::model::Model;
+use crate::notation::shape_str;
 use crate::numfmt::{py_repr, short};
 
 /// Exit 0 when every relative error is within `--tol`, 1 otherwise.
@@ -93,6 +94,6 @@ pub fn gradcheck(model: &Model, eps: f64, tol: f64, all: bool) -> (String, bool)
 }
 
 fn index_str(shape: &[usize], flat: usize) -> String {
-    let idx = crate::diff::unravel(shape, flat);
+    let idx = crate::notation::unravel(shape, flat);
     format!("[{}]", idx.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","))
 }

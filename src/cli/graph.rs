@@ -2,9 +2,10 @@
 //! Graphviz DOT.
 
 use super::{emit, load, DataArgs, GraphArgs, GraphFormat};
-use crate::engine::{shape_str, Op};
+use crate::engine::Op;
 use crate::error::Result;
 use crate::model::Model;
+use crate::notation::shape_str;
 
 pub(super) fn graph(args: GraphArgs) -> Result<i32> {
     let (model, _) = load(&args.model, &DataArgs::default(), &[])?;

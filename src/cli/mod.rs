@@ -49,9 +49,16 @@ pub struct Cli {
 pub struct TuiArgs {
     /// The model file to open in the debugger.
     pub model: Option<PathBuf>,
-    /// A trace from another implementation to show beside bptui's numbers.
-    #[arg(long, value_name = "THEIRS")]
+    /// A trace from another implementation to show beside bptui's numbers; with no file and
+    /// `-- python3 neuralnet.py ARGS...`, what that program computes, recorded as it runs.
+    #[arg(long, value_name = "THEIRS", num_args = 0..=1, default_missing_value = "-")]
     pub against: Option<PathBuf>,
+    /// With `--against --`: the command that runs their program.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+    /// With `--against -- COMMAND`: stop their program after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600.0, value_parser = at_least_0)]
+    pub timeout: f64,
     /// Backward algorithm: a (each node pulls from its consumers) or b (each node pushes into its inputs).
     #[arg(long, value_enum, default_value = "b")]
     pub backward: BackwardArg,
@@ -262,7 +269,7 @@ fn alias(text: &str) -> std::result::Result<(String, String), String> {
 /// Runs a parsed command line; returns the process exit status.
 pub fn main_with(cli: Cli) -> Result<i32> {
     if let Some(n) = cli.max_numbers {
-        crate::model::set_max_numbers(n);
+        crate::limits::set_max_numbers(n);
     }
     match cli.command {
         Some(Command::Run(args)) => run::run(args),

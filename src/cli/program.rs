@@ -24,9 +24,128 @@ struct Plan {
     yaml: String,
     mapping: Mapping,
     notes: Vec<String>,
+    /// The site of their x: a new pass begins at each of its values.
+    primary: usize,
+}
+
+impl Plan {
+    /// The sites whose values are compared: their x and every named key's.
+    fn sites(&self) -> HashSet<usize> {
+        self.mapping.keys.iter().map(|(k, ..)| k.0).chain(std::iter::once(self.primary)).collect()
+    }
+}
+
+/// A run of their program under the recorder, up to its end or to where bptui stopped it.
+struct Recording {
+    captured: Captured,
+    plan: Option<Plan>,
+    /// Its exit status and traceback (-1 when the stream ended without one).
+    code: i32,
+    traceback: Option<String>,
+    /// Why bptui stopped it before its end, if it did (not a divergence).
+    stopped: Option<String>,
+    homework: Option<HomeworkArgs>,
+    base: Model,
+    rows: Rows,
+    running: Running,
+}
+
+/// What the recording ended with.
+enum Recorded {
+    /// `diff --` stopped the program at a divergence: the exit status of the printed report.
+    Reported(i32),
+    /// Interrupted (Ctrl-C, a signal): bptui's exit status.
+    Interrupted(i32),
+    Ran(Box<Recording>),
 }
 
 pub(super) fn diff_program(args: DiffArgs) -> Result<i32> {
+    let r = match record(&args, true)? {
+        Recorded::Reported(status) | Recorded::Interrupted(status) => return Ok(status),
+        Recorded::Ran(r) => r,
+    };
+    let Recording { captured, plan, code, traceback, stopped, homework, base, rows, running } = *r;
+    let Some(p) = plan else {
+        return Err(nothing_recognised(&captured, &base, code, traceback.as_deref(), &running));
+    };
+    let (mut records, _) = example_records(&captured, &rows, &p, false);
+    let mut verdicts = Vec::new();
+    let crashed = code != 0 || stopped.is_some();
+    if let (Some(hw), false) = (&homework, crashed) {
+        match homework::read_metrics(&hw.metrics_out) {
+            Ok(epochs) => {
+                for (epoch, metrics) in epochs {
+                    records.push(Record::Epoch(EpochRecord { epoch, metrics }));
+                }
+            }
+            Err(why) => verdicts.push(format!("your {}: {why}", hw.metrics_out.display())),
+        }
+    }
+    let Some(compared) = compare(&captured, &p, records, &args, true)? else {
+        return Err(nothing_recognised(&captured, &base, code, traceback.as_deref(), &running));
+    };
+    let mut extra = String::new();
+    if let Some(s) = &stopped {
+        extra += &format!("  note: {s}\n");
+    }
+    if crashed && stopped.is_none() {
+        extra += &format!("your program ended with status {code} before bptui had all of it:\n");
+        match &traceback {
+            Some(tb) => extra += &indent(tb),
+            None => extra += &indent(&running.last_output().join("\n")),
+        }
+        extra += &last_values(&captured);
+    }
+    let labels_ok = match (&homework, &compared.predictions, crashed) {
+        (Some(hw), Some(predictions), false) => labels_verdict(hw, predictions, &mut verdicts),
+        _ => true,
+    };
+    for v in &verdicts {
+        extra += &format!("  {v}\n");
+    }
+    let status = finish(&args, &captured, &p, compared.text + &extra, "")?;
+    Ok(if compared.diverged || !labels_ok || crashed { 1 } else { status })
+}
+
+/// `bptui [MODEL.yaml] --against -- python3 neuralnet.py ...`: their program run to its end
+/// under the recorder (its output passed through), then the model it was learned to run and
+/// their values as a trace, each with the line of their source that bound it.
+pub(super) fn capture_for_debugger(args: DiffArgs) -> Result<Option<(Model, Theirs)>> {
+    eprintln!("bptui: recording your program (its output follows); the debugger opens when it ends");
+    let r = match record(&args, false)? {
+        Recorded::Reported(_) => unreachable!("the debugger's recording does not stop at a divergence"),
+        Recorded::Interrupted(_) => return Ok(None),
+        Recorded::Ran(r) => r,
+    };
+    let Recording { captured, plan, code, traceback, base, rows, running, stopped, .. } = *r;
+    let Some(p) = plan else {
+        return Err(nothing_recognised(&captured, &base, code, traceback.as_deref(), &running));
+    };
+    if let Some(s) = &stopped {
+        eprintln!("bptui: {s}");
+    } else if code != 0 {
+        eprintln!("bptui: your program ended with status {code}: its values up to there are shown");
+    }
+    let (records, _) = example_records(&captured, &rows, &p, false);
+    let mut theirs = Theirs::from_records("your program", records, &p.model.graph, &aliases(&p, &args))?;
+    for (key, section, ours, _) in &p.mapping.keys {
+        if let Some(site) = captured.sites.get(&key.0) {
+            theirs
+                .sources
+                .insert((*section, ours.clone()), format!("{}:{}: {}", short(&site.file), site.line, site.text));
+        }
+    }
+    let (model, _) = prepare(&p.model, &theirs)?;
+    if let Some(path) = &args.save_model {
+        save_model(&p, path)?;
+    }
+    Ok(Some((model, theirs)))
+}
+
+/// Runs their program under the recorder: the names and the model learned from its first
+/// passes, its values checked as they come (stopped at the first divergence when
+/// `stop_at_divergence`), stopped when it runs past what the command line asks for.
+fn record(args: &DiffArgs, stop_at_divergence: bool) -> Result<Recorded> {
     crate::signals::install();
     let program: Vec<String> = args.command.clone();
     // A command bptui cannot run is said before its arguments are read.
@@ -42,7 +161,7 @@ pub(super) fn diff_program(args: DiffArgs) -> Result<i32> {
     let base = match (&given, &homework) {
         (Some(m), _) => m.clone(),
         (None, Some(hw)) => {
-            homework_model(hw, &args, Learned { bias: Bias::Folded, adagrad: false, numpy_shuffle: false }, &[])?
+            homework_model(hw, args, Learned { bias: Bias::Folded, adagrad: false, numpy_shuffle: false }, &[])?
         }
         (None, None) => unreachable!("parsed above"),
     };
@@ -57,17 +176,20 @@ pub(super) fn diff_program(args: DiffArgs) -> Result<i32> {
     let mut next_check = 1usize;
     let mut checked_values = 0usize;
     let mut stopped: Option<String> = None;
+    let mut keep: Option<HashSet<usize>> = None;
     let timeout = Duration::from_secs_f64(args.timeout);
     loop {
         if crate::signals::pending().is_some() {
             running.stop();
-            return Ok(130);
+            return Ok(Recorded::Interrupted(130));
         }
         match running.events.recv_timeout(Duration::from_millis(100)) {
             Ok(Event::Site(id, s)) => {
                 captured.sites.insert(id, s);
             }
-            Ok(Event::Value(v)) => captured.values.push(v),
+            // Once the names are known only their values are kept (the recorder is told to send
+            // only those, but some are on their way).
+            Ok(Event::Value(v)) => captured.take(v, keep.as_ref()),
             Ok(Event::Tracer(t)) => captured.tracer = Some(t),
             Ok(Event::Exit { code, traceback }) => {
                 exit = Some((code, traceback));
@@ -84,15 +206,24 @@ pub(super) fn diff_program(args: DiffArgs) -> Result<i32> {
             stopped = Some(format!("your program ran longer than --timeout {} s and was stopped", args.timeout));
             break;
         }
-        // Checked as the values come, at 1, 2, 4, ... times as many: the work stays a few times
-        // one comparison of everything, and a mistake in the first example stops the program
-        // within a moment.
-        if captured.values.len() < checked_values * 2 + 2000 {
+        // Until the names are known, looked at every few hundred values: the sooner they are,
+        // the sooner the recorder sends only what is compared. Then checked at 1, 2, 4, ...
+        // times as many: the work stays a few times one comparison of everything, and a
+        // mistake in the first example stops the program within a moment.
+        let step = if plan.is_none() { checked_values + 300 } else { checked_values * 2 + 2000 };
+        if captured.values.len() < step {
             continue;
         }
         checked_values = captured.values.len();
         if plan.is_none() {
-            plan = learn(&captured, &rows, &base, given.is_some(), homework.as_ref(), &args, false)?;
+            plan = learn(&captured, &rows, &base, given.is_some(), homework.as_ref(), args, false)?;
+            if let Some(p) = &plan {
+                let sites = p.sites();
+                running.keep_only(&sites);
+                captured.keep_only(&sites);
+                checked_values = captured.values.len();
+                keep = Some(sites);
+            }
         }
         let Some(p) = &plan else { continue };
         let (records, n) = example_records(&captured, &rows, p, true);
@@ -100,10 +231,13 @@ pub(super) fn diff_program(args: DiffArgs) -> Result<i32> {
             continue;
         }
         next_check = n * 2;
-        if let Some(d) = compare(&captured, p, records, &args, None)? {
-            if d.1 {
-                running.stop();
-                return finish(&args, &captured, p, d.0, "bptui stopped your program here");
+        if stop_at_divergence {
+            if let Some(c) = compare(&captured, p, records, args, false)? {
+                if c.diverged {
+                    running.stop();
+                    return finish(args, &captured, p, c.text, "bptui stopped your program here")
+                        .map(Recorded::Reported);
+                }
             }
         }
         let needed = p.model.config.epochs * train.len();
@@ -114,61 +248,34 @@ pub(super) fn diff_program(args: DiffArgs) -> Result<i32> {
             break;
         }
     }
+    // Ended by a signal (its handler stops the program: the stream closes here first).
+    if crate::signals::pending().is_some() {
+        running.stop();
+        return Ok(Recorded::Interrupted(130));
+    }
     if stopped.is_some() {
         running.stop();
     }
-    let (code, traceback) = exit.clone().unwrap_or((-1, None));
+    let (code, traceback) = exit.unwrap_or((-1, None));
     if plan.is_none() {
-        plan = learn(&captured, &rows, &base, given.is_some(), homework.as_ref(), &args, true)?;
+        plan = learn(&captured, &rows, &base, given.is_some(), homework.as_ref(), args, true)?;
     }
-    let Some(p) = plan else {
+    if plan.is_none() {
         running.stop();
-        return Err(nothing_recognised(&captured, &base, code, traceback.as_deref(), &running));
-    };
-    let (mut records, _) = example_records(&captured, &rows, &p, false);
-    let mut verdicts = Vec::new();
-    let crashed = code != 0 || stopped.is_some();
-    if let (Some(hw), false) = (&homework, crashed) {
-        match homework::read_metrics(&hw.metrics_out) {
-            Ok(epochs) => {
-                for (epoch, metrics) in epochs {
-                    records.push(Record::Epoch(EpochRecord { epoch, metrics }));
-                }
-            }
-            Err(why) => verdicts.push(format!("your {}: {why}", hw.metrics_out.display())),
-        }
     }
-    let Some((report_text, diverged)) = compare(&captured, &p, records, &args, Some(&mut verdicts))? else {
-        return Err(nothing_recognised(&captured, &base, code, traceback.as_deref(), &running));
-    };
-    let mut extra = String::new();
-    if let Some(s) = &stopped {
-        extra += &format!("  note: {s}\n");
-    }
-    if crashed && stopped.is_none() {
-        extra += &format!("your program ended with status {code} before bptui had all of it:\n");
-        match &traceback {
-            Some(tb) => extra += &indent(tb),
-            None => extra += &indent(&running.last_output().join("\n")),
-        }
-        extra += &last_values(&captured);
-    }
-    let labels_ok = labels_verdict(&p, homework.as_ref(), crashed, &mut verdicts);
-    for v in &verdicts {
-        extra += &format!("  {v}\n");
-    }
-    let status = finish(&args, &captured, &p, report_text + &extra, "");
-    let status = status?;
-    Ok(if diverged || !labels_ok || crashed { 1 } else { status })
+    Ok(Recorded::Ran(Box::new(Recording { captured, plan, code, traceback, stopped, homework, base, rows, running })))
 }
 
 /// Prints the report with the mapping and where their values come from; the exit status.
 fn finish(args: &DiffArgs, captured: &Captured, plan: &Plan, report: String, stopped: &str) -> Result<i32> {
     let mut out = String::new();
     if let Some(t) = &captured.tracer {
-        out += &format!("recorded your program with {t} ({} values)\n", captured.values.len());
+        out += &format!("recorded your program with {t} ({} values)\n", captured.received);
     }
-    out += &format!("your names, found by value: {}\n", names_line(plan));
+    for line in names_lines(plan) {
+        out += &line;
+        out.push('\n');
+    }
     for n in &plan.notes {
         out += &format!("  learned: {n}\n");
     }
@@ -199,9 +306,9 @@ fn indent(text: &str) -> String {
 /// The last few values captured, often the answer when a program crashes.
 fn last_values(captured: &Captured) -> String {
     let mut out = String::from("  the last values bptui captured:\n");
-    for v in captured.values.iter().rev().take(5).collect::<Vec<_>>().into_iter().rev() {
-        if let Some(s) = captured.sites.get(&v.site) {
-            let shape = crate::diff::layout::numpy_shape(v.array.shape());
+    for (site, shape) in &captured.last {
+        if let Some(s) = captured.sites.get(site) {
+            let shape = crate::diff::layout::numpy_shape(shape);
             out += &format!("    {}:{}: {} = {shape} array   ({})\n", short(&s.file), s.line, s.target, s.text);
         }
     }
@@ -216,27 +323,61 @@ fn short(file: &str) -> String {
         .unwrap_or_else(|| file.to_string())
 }
 
-fn names_line(plan: &Plan) -> String {
-    let mut parts = Vec::new();
+/// The mapping, a line per section and one for the keys placed by order, each wrapped to 80
+/// columns (the report is read in a terminal, often 80 wide).
+fn names_lines(plan: &Plan) -> Vec<String> {
+    let mut groups: Vec<(&str, Vec<String>)> =
+        vec![("forward", vec![]), ("adjoints", vec![]), ("updates", vec![]), ("placed", vec![])];
     for (key, section, ours, theirs) in &plan.mapping.keys {
         let what = match section {
             Section::Forward => ours.clone(),
             Section::Adjoint => format!("dJ/d{ours}"),
             Section::Param => format!("{ours} after the update"),
         };
-        // Said as it is: a key placed by order holds none of bptui's values.
-        let how = if plan.mapping.placed.contains(key) {
-            " (placed by the order of your lines and its shape: its value is not bptui's)"
+        let group = if plan.mapping.placed.contains(key) {
+            3
         } else {
-            ""
+            match section {
+                Section::Forward => 0,
+                Section::Adjoint => 1,
+                Section::Param => 2,
+            }
         };
-        parts.push(format!("`{theirs}` is {what}{how}"));
+        groups[group].1.push(format!("`{theirs}` is {what}"));
     }
-    if parts.is_empty() {
-        "none".into()
-    } else {
-        parts.join(", ")
+    let mut out = vec!["your names, found by value:".to_string()];
+    for (label, items) in groups {
+        if items.is_empty() {
+            continue;
+        }
+        // Said as it is: a key placed by order holds none of bptui's values.
+        let head = if label == "placed" {
+            "  placed by line order and shape (their values are not bptui's):".to_string()
+        } else {
+            format!("  {label}:")
+        };
+        out.extend(wrap(&head, &items, 80));
     }
+    if out.len() == 1 {
+        out[0] += " none";
+    }
+    out
+}
+
+/// `head` then the `items` separated by commas, wrapped at `width` with a hanging indent.
+fn wrap(head: &str, items: &[String], width: usize) -> Vec<String> {
+    let mut lines = vec![head.to_string()];
+    for (i, item) in items.iter().enumerate() {
+        let piece = if i + 1 < items.len() { format!("{item},") } else { item.clone() };
+        let last = lines.last_mut().expect("a line");
+        if last.chars().count() + 1 + piece.chars().count() > width {
+            lines.push(format!("    {piece}"));
+        } else {
+            last.push(' ');
+            last.push_str(&piece);
+        }
+    }
+    lines
 }
 
 /// The homework model for `hw` with what was learned.
@@ -333,7 +474,7 @@ fn learn(
     if mapping.keys.iter().all(|(_, s, ..)| *s == Section::Forward) && mapping.keys.len() <= 1 {
         return Ok(None);
     }
-    Ok(Some(Plan { model, yaml, mapping, notes }))
+    Ok(Some(Plan { model, yaml, mapping, notes, primary }))
 }
 
 /// Their initial weights: for each parameter, the array bound before the first training pass
@@ -428,8 +569,7 @@ fn param_sizes(model: &Model) -> HashSet<usize> {
 }
 
 fn example_records(captured: &Captured, rows: &Rows, plan: &Plan, running: bool) -> (Vec<Record>, usize) {
-    let Some(primary) = infer::primary_x(captured, rows, &param_sizes(&plan.model)) else { return (vec![], 0) };
-    let passes = infer::passes(captured, primary, rows);
+    let passes = infer::passes(captured, plan.primary, rows);
     let model = &plan.model;
     let n = model.train_data.as_ref().map(|d| d.len()).unwrap_or(1);
     let shuffle = model.config.shuffle;
@@ -450,40 +590,53 @@ fn example_records(captured: &Captured, rows: &Rows, plan: &Plan, running: bool)
     (records, count)
 }
 
-/// Runs bptui beside the records; (report, diverged), None when nothing could be compared.
+/// What bptui said of the records.
+struct Compared {
+    text: String,
+    diverged: bool,
+    /// bptui's labels of the training and test rows after the whole run (when asked for).
+    predictions: Option<(Vec<usize>, Vec<usize>)>,
+}
+
+/// Their names for bptui's nodes: the mapping's, then the command line's.
+fn aliases(plan: &Plan, args: &DiffArgs) -> Vec<(String, String)> {
+    plan.mapping
+        .keys
+        .iter()
+        .map(|(_, _, ours, theirs)| (theirs.clone(), ours.clone()))
+        .chain(args.alias.iter().cloned())
+        .collect()
+}
+
+/// Runs bptui beside the records (to the end of the run, with its predictions, when `whole`:
+/// the program has ended); None when nothing could be compared.
 fn compare(
     captured: &Captured,
     plan: &Plan,
     records: Vec<Record>,
     args: &DiffArgs,
-    verdicts: Option<&mut Vec<String>>,
-) -> Result<Option<(String, bool)>> {
+    whole: bool,
+) -> Result<Option<Compared>> {
     if records.is_empty() {
         return Ok(None);
     }
-    let aliases: Vec<(String, String)> = plan
-        .mapping
-        .keys
-        .iter()
-        .map(|(_, _, ours, theirs)| (theirs.clone(), ours.clone()))
-        .chain(args.alias.iter().cloned())
-        .collect();
-    let theirs = Theirs::from_records("your program", records, &plan.model.graph, &aliases)?;
+    let theirs = Theirs::from_records("your program", records, &plan.model.graph, &aliases(plan, args))?;
     let (model, notes) = prepare(&plan.model, &theirs)?;
     let mut session = Session::new(model, args.backward.into());
     let mut report = match crate::diff::run(&mut session, &theirs, args.tol) {
         Ok(r) => r,
-        Err(_) if verdicts.is_none() => return Ok(Some((String::new(), false))),
+        // While it runs: too little to say anything yet.
+        Err(_) if !whole => return Ok(Some(Compared { text: String::new(), diverged: false, predictions: None })),
         Err(e) => return Err(e),
     };
     report.notes.splice(0..0, notes);
     let diverged = report.divergence.is_some();
-    if let Some(v) = verdicts {
+    let predictions = whole.then(|| {
         if !diverged && session.phase() != crate::session::Phase::Finished {
             session.run_to_end();
         }
-        v.push(format!("__session_predictions__{}", predictions(&mut session)));
-    }
+        predictions(&mut session)
+    });
     let mut text = render(&report, &theirs);
     // The line of their source that bound the value.
     if let Some((section, name)) = report.divergence.as_ref().and_then(|d| d.value()) {
@@ -494,34 +647,24 @@ fn compare(
             }
         }
     }
-    Ok(Some((text, diverged)))
+    Ok(Some(Compared { text, diverged, predictions }))
 }
 
-fn predictions(session: &mut Session) -> String {
+/// bptui's labels of the training and test rows, as the session predicts them now.
+fn predictions(session: &mut Session) -> (Vec<usize>, Vec<usize>) {
     let model = session.model().clone();
     let train = model.train_data.as_ref().and_then(|d| session.predict(d)).unwrap_or_default();
     let test = model.test_data.as_ref().and_then(|d| session.predict(d)).unwrap_or_default();
-    let j = |v: &[usize]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",");
-    format!("{}|{}", j(&train), j(&test))
+    (train, test)
 }
 
 /// Their labels files against bptui's predictions; false when one differs.
-fn labels_verdict(_plan: &Plan, hw: Option<&HomeworkArgs>, crashed: bool, verdicts: &mut Vec<String>) -> bool {
-    let Some(pos) = verdicts.iter().position(|v| v.starts_with("__session_predictions__")) else { return true };
-    let preds = verdicts.remove(pos);
-    let Some(hw) = hw else { return true };
-    if crashed {
-        return true;
-    }
-    let body = preds.trim_start_matches("__session_predictions__");
-    let (train, test) = body.split_once('|').unwrap_or((body, ""));
-    let parse =
-        |s: &str| -> Vec<usize> { s.split(',').filter(|x| !x.is_empty()).filter_map(|x| x.parse().ok()).collect() };
+fn labels_verdict(hw: &HomeworkArgs, (train, test): &(Vec<usize>, Vec<usize>), verdicts: &mut Vec<String>) -> bool {
     let mut ok = true;
-    for (path, ours) in [(&hw.train_out, parse(train)), (&hw.validation_out, parse(test))] {
+    for (path, ours) in [(&hw.train_out, train), (&hw.validation_out, test)] {
         match homework::read_labels(path) {
             Err(why) => verdicts.push(format!("your {}: {why}", path.display())),
-            Ok(theirs) if theirs == ours => {
+            Ok(theirs) if &theirs == ours => {
                 verdicts.push(format!("your {} agrees: all {} labels", path.display(), ours.len()))
             }
             Ok(theirs) => {

@@ -3,8 +3,9 @@
 
 use super::{load, report_non_finite, TraceArgs};
 use crate::error::Result;
+use crate::session::record_run;
 use crate::session::Session;
-use crate::trace::{record_run, write_streaming, Record};
+use crate::trace::{write_streaming, Record};
 
 pub(super) fn trace(args: TraceArgs) -> Result<i32> {
     let (mut model, _) = load(&args.model, &args.data, &[])?;

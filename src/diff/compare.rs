@@ -2,6 +2,7 @@
 //! in execution order, under the storage conventions learned for their names; at the first
 //! value that differs, the diagnoses are asked why.
 
+use crate::notation::unravel;
 use std::collections::{HashMap, HashSet};
 
 use ndarray::ArrayD;
@@ -66,7 +67,17 @@ impl Tolerance {
 
     /// Whether every entry agrees; the two must hold as many numbers, in the same order.
     pub fn agree(&self, ours: &ArrayD<f64>, theirs: &ArrayD<f64>) -> bool {
-        ours.len() == theirs.len() && !self.mismatches(ours, theirs).into_iter().any(|m| m)
+        if ours.len() != theirs.len() {
+            return false;
+        }
+        // The same rule as `mismatches`, stopping at the first difference (every value of a
+        // `diff` goes through here, several times when its layout is not known yet).
+        let scale =
+            if self.float32 { ours.iter().filter(|v| v.is_finite()).fold(0.0f64, |m, v| m.max(v.abs())) } else { 0.0 };
+        match (ours.as_slice(), theirs.as_slice()) {
+            (Some(o), Some(t)) => o.iter().zip(t).all(|(&o, &t)| self.close(o, t, scale)),
+            _ => ours.iter().zip(theirs.iter()).all(|(&o, &t)| self.close(o, t, scale)),
+        }
     }
 
     pub fn describe(&self) -> String {
@@ -439,19 +450,6 @@ fn worst(ours: &ArrayD<f64>, theirs: &ArrayD<f64>, tol: &Tolerance) -> (Vec<usiz
     }
     let index = unravel(ours.shape(), best.0);
     (index, ours.iter().nth(best.0).copied(), theirs.iter().nth(best.0).copied())
-}
-
-/// The multi-index of element `flat` (row-major) of an array of `shape`.
-pub fn unravel(shape: &[usize], flat: usize) -> Vec<usize> {
-    let mut idx = vec![0; shape.len()];
-    let mut rest = flat;
-    for (d, &n) in shape.iter().enumerate().rev() {
-        if n > 0 {
-            idx[d] = rest % n;
-            rest /= n;
-        }
-    }
-    idx
 }
 
 /// Parameters that feed `id` along paths through no value they recorded and agreed on:

@@ -109,6 +109,58 @@ impl Layout {
     /// an array of ours stored this way (other count, or a bias entry that is not 1). A carried
     /// entry is dropped here: [`judge`] compares it.
     pub fn undo(self, shape: &[usize], theirs: &ArrayD<f64>) -> Option<ArrayD<f64>> {
+        match self.undo_direct(shape, theirs) {
+            Some(done) => done,
+            None => self.undo_mapped(shape, theirs),
+        }
+    }
+
+    /// [`Layout::undo`] without the index map, for the layouts every example meets (same
+    /// order, transposed, a vector with its 1 or carried entry): `None` when it does not apply
+    /// directly, else undo's answer. `diff --` undoes several arrays per example this way.
+    fn undo_direct(self, shape: &[usize], theirs: &ArrayD<f64>) -> Option<Option<ArrayD<f64>>> {
+        let n: usize = shape.iter().product();
+        let ours = squeezed(shape);
+        let their = squeezed(theirs.shape());
+        let flat = || theirs.as_slice().map(<[f64]>::to_vec).unwrap_or_else(|| theirs.iter().copied().collect());
+        let build = |v: Vec<f64>| ArrayD::from_shape_vec(IxDyn(shape), v).ok();
+        match self {
+            Layout::Same => Some(if ours == their { build(flat()) } else { None }),
+            Layout::Transposed if shape.len() == 2 => {
+                let (r, c) = (shape[0], shape[1]);
+                if squeezed(&[c, r]) != their {
+                    return Some(None);
+                }
+                let t = flat();
+                let mut out = vec![0.0; n];
+                for i in 0..r {
+                    for j in 0..c {
+                        out[i * c + j] = t[j * r + i];
+                    }
+                }
+                Some(build(out))
+            }
+            Layout::WithOneFirst | Layout::WithOneLast | Layout::WithEntryFirst | Layout::WithEntryLast
+                if ours.len() == 1 =>
+            {
+                if their != [n + 1] {
+                    return Some(None);
+                }
+                let mut t = flat();
+                let first = matches!(self, Layout::WithOneFirst | Layout::WithEntryFirst);
+                let entry = if first { t.remove(0) } else { t.pop().expect("n + 1 numbers") };
+                if matches!(self, Layout::WithOneFirst | Layout::WithOneLast) && entry != 1.0 {
+                    return Some(None);
+                }
+                Some(build(t))
+            }
+            _ => None,
+        }
+    }
+
+    /// [`Layout::undo`] for any layout: our entries' positions laid out by it say where each of
+    /// theirs goes.
+    fn undo_mapped(self, shape: &[usize], theirs: &ArrayD<f64>) -> Option<ArrayD<f64>> {
         let n: usize = shape.iter().product();
         let mapped = self.apply(&positions(shape))?;
         if squeezed(mapped.shape()) != squeezed(theirs.shape()) {
@@ -133,7 +185,7 @@ impl Layout {
         let flat = index.iter().zip(shape).fold(0, |f, (&k, &d)| f * d + k);
         let mapped = self.apply(&positions(shape))?;
         let at = mapped.iter().position(|&p| p == flat as f64 + 2.0)?;
-        (mapped.len() == their_shape.iter().product::<usize>()).then(|| super::compare::unravel(their_shape, at))
+        (mapped.len() == their_shape.iter().product::<usize>()).then(|| crate::notation::unravel(their_shape, at))
     }
 
     /// How a student would say it.
@@ -286,6 +338,41 @@ mod tests {
         assert_eq!(Layout::WithOneFirst.undo(z.shape(), &with_one).unwrap(), z);
         // The entry in the bias position must be the 1.
         assert!(Layout::WithOneFirst.undo(z.shape(), &arr1(&[0.9, 0.25, 0.75]).into_dyn()).is_none());
+    }
+
+    #[test]
+    fn the_direct_undo_is_the_mapped_one() {
+        let shapes: [&[usize]; 8] = [&[], &[1], &[3], &[3, 1], &[1, 3], &[2, 3], &[3, 2], &[1, 1]];
+        let layouts = Layout::ALL.iter().chain(&Layout::CARRIED).copied().collect::<Vec<_>>();
+        let mut direct = 0;
+        for ours in shapes {
+            for theirs in shapes.iter().chain([&[4][..], &[4, 1], &[1, 4], &[2, 4]].iter()) {
+                let n: usize = theirs.iter().product();
+                for ones in [false, true] {
+                    // Their numbers, with a 1 where a bias entry could stand.
+                    let v: Vec<f64> = (0..n)
+                        .map(|k| if ones && (k == 0 || k + 1 == n) { 1.0 } else { k as f64 * 0.5 + 3.0 })
+                        .collect();
+                    let t = ArrayD::from_shape_vec(IxDyn(theirs), v).unwrap();
+                    for &layout in &layouts {
+                        if let Some(got) = layout.undo_direct(ours, &t) {
+                            direct += 1;
+                            let want = layout.undo_mapped(ours, &t);
+                            assert_eq!(got.is_some(), want.is_some(), "{layout:?} {ours:?} {theirs:?}");
+                            if let (Some(g), Some(w)) = (got, want) {
+                                assert_eq!(g.shape(), w.shape());
+                                // NaN marks an entry the mapped undo leaves unset.
+                                assert!(
+                                    g.iter().zip(w.iter()).all(|(a, b)| a == b || b.is_nan()),
+                                    "{layout:?} {ours:?} {theirs:?}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(direct > 100, "{direct}");
     }
 
     #[test]

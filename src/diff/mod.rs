@@ -22,11 +22,12 @@ use crate::engine::optim::Optimizer;
 use crate::engine::Backward;
 use crate::error::{Error, Result};
 use crate::model::Model;
+use crate::notation::unravel;
 use crate::numfmt::py_repr;
 use crate::session::{EpochMetrics, Finished, Phase, Session};
 use crate::trace::{EpochRecord, ExampleRecord, Named};
 
-pub use compare::{unravel, Tolerance};
+pub use compare::Tolerance;
 pub use layout::Layout;
 pub use theirs::Theirs;
 

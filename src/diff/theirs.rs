@@ -42,6 +42,9 @@ pub struct Theirs {
     param_shapes: HashMap<String, ((usize, usize), Vec<usize>)>,
     /// Where to read example records again, when loaded streaming.
     lazy: Option<Arc<Lazy>>,
+    /// (section, our name) → the line of their source that bound it (`neuralnet.py:57: g_z =
+    /// W2.T @ g_b`), when the values were captured from their program as it ran.
+    pub sources: HashMap<(super::Section, String), String>,
 }
 
 /// A streamed trace: where to read each example record again.
@@ -405,7 +408,7 @@ impl Theirs {
                 continue;
             }
             // Which arrangement their params show, for the message.
-            let confirmed = self.param_shapes.get(name).map(|(_, s)| crate::engine::shape_str(s));
+            let confirmed = self.param_shapes.get(name).map(|(_, s)| crate::notation::shape_str(s));
             return Err(Error::Trace {
                 file: self.file.clone(),
                 record: *number,

@@ -13,7 +13,7 @@ pub mod rules;
 
 use ndarray::ArrayD;
 
-pub use ops::{shape_str, Op};
+pub use ops::Op;
 
 /// Index of a node in its graph's arena. Inputs always have smaller ids than their consumers.
 pub type NodeId = usize;

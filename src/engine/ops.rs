@@ -11,6 +11,7 @@
 //!   in the lecture's notation ([`rules`](super::rules) names their operands and substitutes
 //!   their numbers).
 
+use crate::notation::shape_str;
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
@@ -234,16 +235,6 @@ fn elementwise_shape(a: &[usize], b: &[usize]) -> Result<Shape, String> {
             shape_str(a),
             shape_str(b)
         ))
-    }
-}
-
-/// A shape as a student reads it: `scalar`, `[3]`, `[4 × 4]`.
-pub fn shape_str(s: &[usize]) -> String {
-    if s.is_empty() {
-        "scalar".to_string()
-    } else {
-        let dims: Vec<String> = s.iter().map(|d| d.to_string()).collect();
-        format!("[{}]", dims.join(" × "))
     }
 }
 

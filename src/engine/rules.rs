@@ -11,7 +11,7 @@ use ndarray::ArrayD;
 
 use crate::engine::ops::{Local, Operand, Piece};
 use crate::engine::{Graph, NodeId, Workspace};
-use crate::model::greek;
+use crate::notation::greek;
 use crate::numfmt::{inline, short};
 
 /// Whether a number belongs to a node's value or to its adjoint.

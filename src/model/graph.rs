@@ -5,8 +5,9 @@
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::Dataset;
-use crate::engine::{shape_str, Graph, GraphBuilder, Op};
+use crate::engine::{Graph, GraphBuilder, Op};
 use crate::error::{Error, Result};
+use crate::notation::shape_str;
 
 use super::init::Param;
 use super::{element_count, expr, locate, max_numbers, spec, too_big, Ctx, Initial};

@@ -8,8 +8,8 @@ use ndarray::{ArrayD, IxDyn};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal, Uniform};
 
-use crate::engine::shape_str;
 use crate::error::Result;
+use crate::notation::shape_str;
 use crate::numfmt::py_repr;
 use crate::numpy_rng::NumpyRandomState;
 
@@ -192,7 +192,7 @@ impl Ctx<'_> {
 /// The first element that is NaN or infinite, described with its index.
 fn first_non_finite(a: &ArrayD<f64>) -> Option<String> {
     let (flat, v) = a.iter().enumerate().find(|(_, v)| !v.is_finite())?;
-    let index: Vec<String> = crate::diff::unravel(a.shape(), flat).iter().map(|d| d.to_string()).collect();
+    let index: Vec<String> = crate::notation::unravel(a.shape(), flat).iter().map(|d| d.to_string()).collect();
     Some(format!("element [{}] is {}", index.join(", "), py_repr(*v)))
 }
 

@@ -27,34 +27,8 @@ use crate::engine::{Graph, NodeId};
 use crate::error::{one_line, Error, Result};
 use spec::{ModelFile, Shuffle};
 
-/// The most numbers a model may hold unless `--max-numbers` says otherwise: 2^26 (a value
-/// and an adjoint for every element of every node count two). The session keeps about twice
-/// that (the evaluation's workspace, parameters before their update, optimizer state), so a
-/// model at the limit stays within 1 GiB.
-pub const DEFAULT_MAX_NUMBERS: usize = 1 << 26;
-
-static MAX_NUMBERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_NUMBERS);
-
-thread_local! {
-    /// This thread's own limit, over the process's: tests that load models side by side on
-    /// several threads each set theirs without changing the others'.
-    static THREAD_MAX_NUMBERS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
-}
-
-/// The most numbers a model (or an array read from a file) may hold.
-pub fn max_numbers() -> usize {
-    THREAD_MAX_NUMBERS.with(|n| n.get()).unwrap_or_else(|| MAX_NUMBERS.load(std::sync::atomic::Ordering::Relaxed))
-}
-
-/// Sets [`max_numbers`] for the whole process (the command line's `--max-numbers`).
-pub fn set_max_numbers(n: usize) {
-    MAX_NUMBERS.store(n, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// Sets [`max_numbers`] for the calling thread only (`None`: the process's again).
-pub fn set_thread_max_numbers(n: Option<usize>) {
-    THREAD_MAX_NUMBERS.with(|t| t.set(n));
-}
+pub use crate::limits::{max_numbers, DEFAULT_MAX_NUMBERS};
+use crate::notation::greek;
 
 /// The largest model file bptui reads: 16 MiB.
 pub const MAX_MODEL_BYTES: u64 = 16 << 20;
@@ -311,26 +285,6 @@ impl Ctx<'_> {
         }
         Ok(())
     }
-}
-
-/// A parameter name as the lecture writes it: alpha → α. (sigma stays sigma: σ is the
-/// sigmoid's symbol, see [`clashes_with_notation`].)
-pub fn greek(name: &str) -> String {
-    const LETTERS: [(&str, &str); 7] = [
-        ("alpha", "α"),
-        ("beta", "β"),
-        ("gamma", "γ"),
-        ("theta", "θ"),
-        ("omega", "ω"),
-        ("lambda", "λ"),
-        ("delta", "δ"),
-    ];
-    for (word, letter) in LETTERS {
-        if let Some(rest) = name.strip_prefix(word) {
-            return format!("{letter}{rest}");
-        }
-    }
-    name.to_string()
 }
 
 /// Why a node may not be called `name`, if it reads as one of bptui's own symbols in the

@@ -5,12 +5,14 @@
 use ndarray::{ArrayD, IxDyn};
 use rand_chacha::ChaCha8Rng;
 
-use crate::engine::{shape_str, Graph, GraphBuilder, NodeId, Op};
+use crate::engine::{Graph, GraphBuilder, NodeId, Op};
 use crate::error::Result;
+use crate::notation::shape_str;
 
 use super::init::Param;
 use super::spec::{BiasMode, LayerOp, LayerSpec, LossOp, LossSpec, NetworkSpec};
-use super::{greek, max_numbers, too_big, Ctx, Initial};
+use super::{max_numbers, too_big, Ctx, Initial};
+use crate::notation::greek;
 
 /// The network as it is built: its graph so far, its parameters' starting values, and the
 /// names taken.

@@ -11,6 +11,9 @@ pub mod breakpoints;
 mod fast;
 pub mod history;
 pub mod nodecheck;
+mod record;
+
+pub use record::{epoch_record, example_record, record_run};
 
 use std::sync::Arc;
 

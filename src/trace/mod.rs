@@ -8,11 +8,9 @@ use std::path::{Path, PathBuf};
 
 use ndarray::ArrayD;
 
-use crate::engine::Op;
 use crate::error::{clip, Error, Result};
 use crate::nested;
 use crate::numfmt::push_json_number;
-use crate::session::{EpochMetrics, Finished, Position, Session};
 
 /// Named arrays in a fixed order.
 pub type Named = Vec<(String, ArrayD<f64>)>;
@@ -78,62 +76,6 @@ pub fn read_file(path: &Path) -> Result<Vec<Numbered>> {
     } else {
         read_jsonl_numbered(path)
     }
-}
-
-/// The record of the example the session has just finished (call right after its last step).
-/// The record of the example at `at`, from the session's workspace as that example left it.
-pub fn example_record(session: &Session, at: Position) -> ExampleRecord {
-    let graph = session.graph();
-    let ws = session.workspace();
-    let mut forward = Vec::new();
-    let mut adjoints = Vec::new();
-    for (id, node) in graph.nodes().iter().enumerate() {
-        if !matches!(node.op, Op::Param | Op::Label | Op::Const(_)) {
-            forward.push((node.name.clone(), ws.values[id].clone()));
-        }
-    }
-    for &id in graph.backward_order() {
-        adjoints.push((graph.node(id).name.clone(), ws.adjoints[id].clone()));
-    }
-    let params = graph.params().iter().map(|&p| (graph.node(p).name.clone(), ws.values[p].clone())).collect();
-    ExampleRecord { epoch: at.epoch, example: at.example, row: at.row, forward, adjoints, params }
-}
-
-/// The record of an epoch's metrics.
-pub fn epoch_record(m: &EpochMetrics) -> EpochRecord {
-    let mut metrics = Vec::new();
-    if let Some(s) = m.train {
-        metrics.push(("train_loss".to_string(), s.loss));
-        if let Some(e) = s.error {
-            metrics.push(("train_error".to_string(), e));
-        }
-    }
-    if let Some(s) = m.test {
-        metrics.push(("test_loss".to_string(), s.loss));
-        if let Some(e) = s.error {
-            metrics.push(("test_error".to_string(), e));
-        }
-    }
-    EpochRecord { epoch: m.epoch, metrics }
-}
-
-/// Runs `session` and collects the records of the first `max_examples` examples of each epoch
-/// (all when `None`) and every epoch's metrics.
-pub fn record_run(
-    session: &mut Session,
-    max_examples: Option<usize>,
-    mut sink: impl FnMut(Record) -> Result<()>,
-) -> Result<()> {
-    while let Some(done) = session.finish_next() {
-        match done {
-            Finished::Evaluation(m) => sink(Record::Epoch(epoch_record(&m)))?,
-            Finished::Example(at) if max_examples.is_none_or(|k| at.example <= k) => {
-                sink(Record::Example(example_record(session, at)))?
-            }
-            Finished::Example(_) => {}
-        }
-    }
-    Ok(())
 }
 
 /// Appends an array as nested JSON lists (a scalar as a number).
@@ -505,10 +447,10 @@ impl NpzTrace {
         for (i, name) in names.iter().enumerate() {
             let bad = |message: String| Error::Trace { file: path.display().to_string(), record: i + 1, message };
             numbers += npz_entry_claim(&mut trace.zip, i).map_err(|e| bad(format!("key `{}`: {e}", clip(name))))?;
-            if numbers > crate::model::max_numbers() as u64 {
+            if numbers > crate::limits::max_numbers() as u64 {
                 return Err(bad(format!(
                     "the archive holds more than {} numbers, bptui's limit (raise it with --max-numbers N)",
-                    crate::model::max_numbers()
+                    crate::limits::max_numbers()
                 )));
             }
             let key = name.strip_suffix(".npy").unwrap_or(name);

@@ -89,8 +89,8 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
         None => {
             let msg = format!(
                 "{who}{after}: shape {} where bptui's is {} — compare with `bptui diff`",
-                crate::engine::shape_str(t.shape()),
-                crate::engine::shape_str(ours.shape())
+                crate::notation::shape_str(t.shape()),
+                crate::notation::shape_str(ours.shape())
             );
             lines.extend(wrapped(&msg, width, 2, theme.dim()));
         }
@@ -128,6 +128,10 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
             aligned = Some(a);
         }
     }
+    // Recorded from their program: the line that bound it.
+    if let Some(at) = theirs.sources.get(&(section, name.clone())) {
+        lines.extend(wrapped(&format!("your line {at}"), width, 4, theme.dim()));
+    }
     let mut diagnosis = Vec::new();
     if let Some(d) = app.at_divergence().filter(|d| d.value() == Some((section, name.as_str()))) {
         diagnosis.extend(wrapped(
@@ -159,6 +163,6 @@ fn index(shape: &[usize], i: usize) -> String {
     if shape.is_empty() {
         return String::new();
     }
-    let idx = crate::diff::unravel(shape, i);
+    let idx = crate::notation::unravel(shape, i);
     format!("[{}] ", idx.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","))
 }

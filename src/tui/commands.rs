@@ -264,7 +264,7 @@ fn save(app: &mut App) {
     };
     let at = s.position();
     let file = PathBuf::from(format!("bptui-step-e{}-x{}-{phase}{}.npz", at.epoch, at.example, s.index()));
-    let record = crate::trace::example_record(s, at);
+    let record = crate::session::example_record(s, at);
     app.view.last = Some(match crate::trace::write_file(&file, &[crate::trace::Record::Example(record)]) {
         Ok(()) => format!(
             "saved every value, adjoint and parameter of this step to {} (keys e{}/x{}/forward|adjoints|params/NAME)",

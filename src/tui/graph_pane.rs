@@ -8,7 +8,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use crate::engine::{shape_str, Graph, NodeId, Op};
+use crate::engine::{Graph, NodeId, Op};
+use crate::notation::shape_str;
 use crate::session::{Phase, Session};
 
 use super::app::{App, Pane};

@@ -7,7 +7,7 @@ use ndarray::ArrayD;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::engine::shape_str;
+use crate::notation::shape_str;
 use crate::numfmt::{cell, short};
 pub use crate::numfmt::{inline, preview};
 

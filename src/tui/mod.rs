@@ -58,7 +58,7 @@ pub fn run(model: Model, backward: Backward, against: Option<Theirs>, tol: f64) 
     app.compare.theirs = against.map(std::sync::Arc::new);
     app.compare.tol = tol;
     let mut terminal = ratatui::try_init()?;
-    crate::signals::set_tui_active(true);
+    crate::signals::set_tui_active(Some(restore_terminal));
     // ratatui's hook restores raw mode and the main screen; mouse capture is ours to undo.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -87,7 +87,7 @@ pub fn run(model: Model, backward: Backward, against: Option<Theirs>, tol: f64) 
         })
     });
     restore_terminal();
-    crate::signals::set_tui_active(false);
+    crate::signals::set_tui_active(None);
     if let Some(sig) = crate::signals::pending() {
         crate::signals::die(sig);
     }

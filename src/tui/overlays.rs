@@ -7,8 +7,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
 
-use crate::diff::unravel;
 use crate::engine::Op;
+use crate::notation::unravel;
 use crate::numfmt::short;
 
 use crate::session::nodecheck::NodeCheck;

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 
 use bptui::engine::Backward;
 use bptui::model::Model;
+use bptui::session::record_run;
 use bptui::session::Session;
-use bptui::trace::{record_run, ExampleRecord, Record};
+use bptui::trace::{ExampleRecord, Record};
 
 fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use bptui::diff::{prepare, run, Theirs};
 use bptui::engine::Backward;
 use bptui::model::{DataOverride, Model};
+use bptui::session::record_run;
 use bptui::session::Session;
-use bptui::trace::{record_run, write_file};
+use bptui::trace::write_file;
 use proptest::prelude::*;
 use serde_json::Value;
 

@@ -22,7 +22,7 @@ fn config() -> ProptestConfig {
 /// Keeps fuzzed models small: a mutated `units: 4` may become `units: 49999999`. The limit is
 /// this test thread's, so the tests running beside it keep the default.
 fn small_limit() {
-    bptui::model::set_thread_max_numbers(Some(1 << 20));
+    bptui::limits::set_thread_max_numbers(Some(1 << 20));
 }
 
 /// Fragments that tend to break things, spliced into the seeds.
@@ -234,7 +234,7 @@ fn trace_seed(npz: bool) -> Vec<u8> {
     let model = Model::load(&root().join("models/two_layer.yaml")).unwrap();
     let mut session = bptui::session::Session::new(model, bptui::engine::Backward::B);
     let mut records = Vec::new();
-    bptui::trace::record_run(&mut session, Some(2), |r| {
+    bptui::session::record_run(&mut session, Some(2), |r| {
         records.push(r);
         Ok(())
     })

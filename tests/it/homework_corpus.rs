@@ -359,6 +359,11 @@ fn asmatrix_gradients_with_adagrad() {
     check_script("asmatrix_grads.py");
 }
 
+#[test]
+fn weights_in_a_dict_transposed_and_unseeded() {
+    check_script("dict_params.py");
+}
+
 /// The README's walkthrough works as written: every name its recording snippet records is a node
 /// of models/hw_network.yaml or mapped to one by an `--alias` of its `diff` command (and of its
 /// `--against` command).

@@ -11,6 +11,7 @@ mod fuzz;
 mod hardening;
 mod homework_corpus;
 mod homework_numpy;
+mod layers;
 mod model_init;
 mod numpy_compat;
 mod op_gradients;

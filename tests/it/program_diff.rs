@@ -23,12 +23,12 @@ fn python_minor() -> u32 {
 
 /// Runs the script under `bptui diff --` in `dir` (its working directory); exit status and
 /// standard output.
-fn diff_program(dir: &Path, entry: &Value, bug: Option<&str>, tracer: Option<&str>) -> (i32, String) {
+fn diff_program(dir: &Path, entry: &Value, bug: Option<&str>, tracer: Option<&str>, python: &str) -> (i32, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bptui"));
     cmd.current_dir(dir)
         .arg("diff")
         .arg("--")
-        .arg(crate::homework_numpy::python())
+        .arg(python)
         .arg(repo(&format!("tests/homework/{}", entry["script"].as_str().unwrap())))
         .arg(repo("models/data/ocr_letters_train.csv"))
         .arg(repo("models/data/ocr_letters_test.csv"))
@@ -44,7 +44,9 @@ fn diff_program(dir: &Path, entry: &Value, bug: Option<&str>, tracer: Option<&st
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).to_string())
 }
 
-fn check(tracer: Option<&str>) {
+/// Every corpus script (correct, then each bug, or only its first with `first_bug_only`)
+/// under `python`; the tracers that ran.
+fn check_with(tracer: Option<&str>, python: &str, first_bug_only: bool) -> std::collections::BTreeSet<String> {
     let corpus = corpus();
     let mut tracers = std::collections::BTreeSet::new();
     let mut runs = 0;
@@ -54,7 +56,7 @@ fn check(tracer: Option<&str>) {
         }
         let script = entry["script"].as_str().unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let (code, out) = diff_program(dir.path(), entry, None, tracer);
+        let (code, out) = diff_program(dir.path(), entry, None, tracer, python);
         runs += 1;
         if let Some(line) = out.lines().find(|l| l.starts_with("recorded your program with ")) {
             tracers.insert(line.split_whitespace().nth(4).unwrap_or("").to_string());
@@ -62,9 +64,10 @@ fn check(tracer: Option<&str>) {
         assert_eq!(code, 0, "{script} (correct) under diff --:\n{out}");
         assert!(out.contains("\nagree: "), "{script}:\n{out}");
         assert!(out.contains(&format!("{} agrees: all 300 labels", "train_out.labels")), "{script}:\n{out}");
-        for bug in entry["bugs"].as_array().unwrap() {
+        let bugs = entry["bugs"].as_array().unwrap();
+        for bug in &bugs[..if first_bug_only { 1 } else { bugs.len() }] {
             let name = bug["bug"].as_str().unwrap();
-            let (code, out) = diff_program(dir.path(), entry, Some(name), tracer);
+            let (code, out) = diff_program(dir.path(), entry, Some(name), tracer, python);
             runs += 1;
             let what = format!("{script} --bug {name} under diff --");
             assert_eq!(code, 1, "{what}:\n{out}");
@@ -95,8 +98,32 @@ fn check(tracer: Option<&str>) {
             assert!(out.contains(diagnosis), "{what}: expected the diagnosis \"{diagnosis}\":\n{out}");
         }
     }
-    eprintln!("diff -- ran {runs} programs with {tracers:?}");
-    assert!(runs > 60, "{runs}");
+    eprintln!("diff -- ran {runs} programs under {python} with {tracers:?}");
+    assert!(runs > if first_bug_only { 25 } else { 60 }, "{runs}");
+    tracers
+}
+
+fn check(tracer: Option<&str>) {
+    check_with(tracer, &crate::homework_numpy::python().to_string_lossy(), false);
+}
+
+/// The other Pythons scripts/test found on the machine (BPTUI_OTHER_PYTHONS, `:`-separated, each
+/// with numpy): the recorder runs on each, and on 3.12 and later with sys.monitoring.
+#[test]
+fn on_the_other_pythons_of_the_machine() {
+    let list = std::env::var("BPTUI_OTHER_PYTHONS").unwrap_or_default();
+    let pythons: Vec<&str> = list.split(':').filter(|p| !p.is_empty()).collect();
+    if pythons.is_empty() {
+        eprintln!("no other Python with numpy on this machine (scripts/test looks for 3.8 to 3.13): none run here");
+    }
+    for python in pythons {
+        let out = Command::new(python).args(["-c", "import sys; print(sys.version_info[1])"]).output().unwrap();
+        let minor: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        let tracers = check_with(None, python, true);
+        let want = if minor >= 12 { "sys.monitoring" } else { "sys.settrace" };
+        assert_eq!(tracers.into_iter().collect::<Vec<_>>(), [want], "Python 3.{minor} ({python})");
+        eprintln!("Python 3.{minor}: the recorder ran with {want}");
+    }
 }
 
 #[test]
@@ -156,4 +183,65 @@ fn a_crash_is_reported_with_its_traceback() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("ValueError: boom") && text.contains("ended with status 1"), "{text}");
     assert!(text.contains("the last values bptui captured"), "{text}");
+}
+
+/// Ctrl-C while their program runs (SIGINT to the terminal's whole process group, as the
+/// terminal sends it), and SIGINT to bptui alone: bptui ends as SIGINT ends a process and
+/// their program is not left running.
+#[test]
+fn ctrl_c_stops_bptui_and_their_program() {
+    use std::os::unix::process::CommandExt;
+    for whole_group in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let script = "import os, sys, time\nimport numpy as np\nwith open('pid.txt', 'w') as f:\n    f.write(str(os.getpid()))\nwhile True:\n    w = np.zeros(3)\n    time.sleep(0.01)\n";
+        std::fs::write(dir.path().join("forever.py"), script).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bptui"))
+            .current_dir(dir.path())
+            .arg("diff")
+            .arg("--")
+            .arg(crate::homework_numpy::python())
+            .arg("forever.py")
+            .arg(repo("models/data/ocr_letters_train.csv"))
+            .arg(repo("models/data/ocr_letters_test.csv"))
+            .args(["a", "b", "c", "1", "4", "1", "0.1"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let pid_file = dir.path().join("pid.txt");
+        let started = std::time::Instant::now();
+        while std::fs::read_to_string(&pid_file).map_or(true, |s| s.is_empty()) {
+            assert!(started.elapsed().as_secs() < 60, "their program never started");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let theirs: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+        let bptui = child.id() as i32;
+        // SAFETY: kill(2) with our own child's pid or process group.
+        unsafe { libc::kill(if whole_group { -bptui } else { bptui }, libc::SIGINT) };
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(started.elapsed().as_secs() < 60, "bptui did not end after SIGINT");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        // Ended as SIGINT ends a process (what a shell expects of Ctrl-C), or with 130.
+        use std::os::unix::process::ExitStatusExt;
+        assert!(
+            status.signal() == Some(libc::SIGINT) || status.code() == Some(130),
+            "{status:?} (whole group: {whole_group})"
+        );
+        // Their program is gone (reaped by bptui: not even a zombie of it is left).
+        let mut gone = false;
+        for _ in 0..100 {
+            // SAFETY: signal 0 only asks whether the process exists.
+            if unsafe { libc::kill(theirs, 0) } != 0 {
+                gone = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(gone, "their program (pid {theirs}) still runs after SIGINT (whole group: {whole_group})");
+    }
 }

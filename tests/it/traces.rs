@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use bptui::engine::Backward;
 use bptui::model::Model;
+use bptui::session::record_run;
 use bptui::session::Session;
-use bptui::trace::{read_jsonl, record_run, write_file, Record};
+use bptui::trace::{read_jsonl, write_file, Record};
 
 fn model(name: &str) -> Model {
     Model::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join(name)).unwrap()

@@ -22,7 +22,11 @@ impl Screen {
     /// Feeds output to the terminal emulator until `done` holds for the screen text, or fails
     /// after a timeout.
     fn wait_for(&mut self, what: &str, done: impl Fn(&vt100::Parser) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        self.wait_for_within(10, what, done)
+    }
+
+    fn wait_for_within(&mut self, seconds: u64, what: &str, done: impl Fn(&vt100::Parser) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
         loop {
             if done(&self.parser) {
                 return;
@@ -104,10 +108,21 @@ fn steps_in_a_real_terminal_match_the_headless_trace() {
 
 /// `bptui ARGS` in a pseudo-terminal of ROWS × COLS: the child, its input, its screen.
 fn start(args: &[&str]) -> (Box<dyn portable_pty::Child + Send + Sync>, Box<dyn Write + Send>, Screen) {
+    start_in(None, args)
+}
+
+/// [`start`] in the working directory `dir`.
+fn start_in(
+    dir: Option<&std::path::Path>,
+    args: &[&str],
+) -> (Box<dyn portable_pty::Child + Send + Sync>, Box<dyn Write + Send>, Screen) {
     let pty = native_pty_system();
     let pair = pty.openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).expect("a pty");
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_bptui"));
     cmd.args(args);
+    if let Some(dir) = dir {
+        cmd.cwd(dir);
+    }
     cmd.env("TERM", "xterm-256color");
     cmd.env("NO_COLOR", "1");
     let child = pair.slave.spawn_command(cmd).expect("bptui starts");
@@ -174,5 +189,49 @@ fn against_a_tampered_trace_shows_where_it_differs() {
     writer.write_all(b"nn").unwrap();
     writer.flush().unwrap();
     screen.wait_for("theirs beside a", |p| p.screen().contents().contains("yours: DIFFERS at [0]"));
+    quit(&mut *child, &mut writer, &mut screen);
+}
+
+/// `bptui --against -- python3 SCRIPT ...`: a homework program with a missing σ′ recorded as it
+/// runs, then the debugger beside it: `d` lands on their dJ/da, named in their words, with the
+/// line of their script that bound it.
+#[test]
+fn against_their_program_as_it_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let repo = |p: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p).to_string_lossy().into_owned();
+    let python = crate::homework_numpy::python().to_string_lossy().into_owned();
+    let (script, train, test) = (
+        repo("tests/homework/column_vectors.py"),
+        repo("models/data/ocr_letters_train.csv"),
+        repo("models/data/ocr_letters_test.csv"),
+    );
+    let args = [
+        "--against",
+        "--",
+        &python,
+        &script,
+        &train,
+        &test,
+        "tl",
+        "vl",
+        "m.txt",
+        "2",
+        "4",
+        "1",
+        "0.1",
+        "--bug",
+        "missing_sigmoid_derivative",
+    ];
+    let (mut child, mut writer, mut screen) = start_in(Some(dir.path()), &args);
+    screen.wait_for_within(120, "the first frame after the recording", |p| p.screen().contents().contains("n: load x"));
+    writer.write_all(b"d").unwrap();
+    writer.flush().unwrap();
+    screen.wait_for("d at the divergence", |p| {
+        p.screen().contents().contains("DIFFERS at epoch 1 example 1: adjoint dJ/da (your `g_a`)")
+    });
+    let text = screen.text();
+    let source = std::fs::read_to_string(&script).unwrap();
+    let line = source.lines().position(|l| l.trim() == "g_a = g_z").expect("the bug's line") + 1;
+    assert!(text.contains(&format!("column_vectors.py:{line}: g_a = g_z")), "{text}");
     quit(&mut *child, &mut writer, &mut screen);
 }

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use ndarray::{s, ArrayD, Ix1, Ix2};
 
 use crate::engine::rules::{substituted, symbolic, term};
-use crate::engine::{shape_str, NodeId, Op};
-use crate::model::greek;
+use crate::engine::{NodeId, Op};
+use crate::notation::greek;
+use crate::notation::shape_str;
 use crate::numfmt::short;
 use crate::session::Session;
 use crate::trace::ExampleRecord;

@@ -9,7 +9,7 @@ use ndarray::{ArrayD, IxDyn};
 
 use crate::engine::optim::Optimizer;
 use crate::engine::Op;
-use crate::model::greek;
+use crate::notation::greek;
 
 use super::super::compare::carried_adjoint;
 use super::{compared, sole_sigmoid, Context};
