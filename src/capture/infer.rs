@@ -11,9 +11,10 @@ use ndarray::{ArrayD, Axis, IxDyn};
 
 use super::{Site, Value};
 use crate::data::Dataset;
-use crate::diff::compare::{carried_adjoint, Tolerance};
 use crate::diff::layout::{judge, Layout, Ours};
+use crate::diff::ours::carried_adjoint;
 use crate::diff::Section;
+use crate::diff::Tolerance;
 use crate::engine::Backward;
 use crate::model::Model;
 use crate::session::{Finished, Session};

@@ -3,91 +3,20 @@
 //! value that differs, the diagnoses are asked why.
 
 use crate::notation::unravel;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use ndarray::ArrayD;
 
 use crate::engine::{NodeId, Op};
-use crate::numfmt::py_repr;
 use crate::session::Session;
 use crate::trace::ExampleRecord;
 
 use super::diagnose::{self, Context, History, InitVerdict, RowIndex};
 use super::layout::{Layout, Ours};
 use super::learned::{param_key, Key, Learned, Verdict};
+use super::ours::carried_adjoint;
+pub use super::tolerance::Tolerance;
 use super::{Divergence, Place, Section, Theirs};
-
-/// When two numbers agree: |ours − theirs| ≤ tol + tol·|theirs|; for float32 code, also
-/// within `FLOAT32` of the array's largest magnitude, the rounding float32 accumulates.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Tolerance {
-    pub tol: f64,
-    pub float32: bool,
-}
-
-impl Tolerance {
-    /// Relative precision float32 code keeps over a run (float32's ε is 1.2e-7).
-    pub const FLOAT32: f64 = 1e-4;
-
-    /// `--tol` when it is not given.
-    pub const DEFAULT: f64 = 1e-6;
-
-    /// The tolerance a diagnosis holds their value to: never looser than the default, so that
-    /// a `--tol` loosened to look past small differences does not let a mistake's numbers match
-    /// by coincidence (the differences let through add up, and a loose match names a mistake
-    /// that was not made).
-    pub fn for_diagnosis(&self) -> Tolerance {
-        Tolerance { tol: self.tol.min(Self::DEFAULT), float32: self.float32 }
-    }
-
-    pub fn new(tol: f64) -> Tolerance {
-        Tolerance { tol, float32: false }
-    }
-
-    /// |o − t| within the tolerance, `scale` being the largest magnitude of the array.
-    pub fn close(&self, o: f64, t: f64, scale: f64) -> bool {
-        if o.is_nan() || t.is_nan() {
-            return o.is_nan() && t.is_nan();
-        }
-        if o.is_infinite() || t.is_infinite() {
-            return o == t;
-        }
-        let mut allowed = self.tol + self.tol * t.abs();
-        if self.float32 {
-            allowed += Self::FLOAT32 * t.abs().max(scale);
-        }
-        (o - t).abs() <= allowed
-    }
-
-    /// Per entry of `ours`: whether `theirs` (in our shape) differs from it.
-    pub fn mismatches(&self, ours: &ArrayD<f64>, theirs: &ArrayD<f64>) -> Vec<bool> {
-        let scale = ours.iter().filter(|v| v.is_finite()).fold(0.0f64, |m, v| m.max(v.abs()));
-        ours.iter().zip(theirs.iter()).map(|(&o, &t)| !self.close(o, t, scale)).collect()
-    }
-
-    /// Whether every entry agrees; the two must hold as many numbers, in the same order.
-    pub fn agree(&self, ours: &ArrayD<f64>, theirs: &ArrayD<f64>) -> bool {
-        if ours.len() != theirs.len() {
-            return false;
-        }
-        // The same rule as `mismatches`, stopping at the first difference (every value of a
-        // `diff` goes through here, several times when its layout is not known yet).
-        let scale =
-            if self.float32 { ours.iter().filter(|v| v.is_finite()).fold(0.0f64, |m, v| m.max(v.abs())) } else { 0.0 };
-        match (ours.as_slice(), theirs.as_slice()) {
-            (Some(o), Some(t)) => o.iter().zip(t).all(|(&o, &t)| self.close(o, t, scale)),
-            _ => ours.iter().zip(theirs.iter()).all(|(&o, &t)| self.close(o, t, scale)),
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        if self.float32 {
-            format!("{} (float32: {} of each array's largest entry)", py_repr(self.tol), py_repr(Self::FLOAT32))
-        } else {
-            py_repr(self.tol)
-        }
-    }
-}
 
 /// What is compared in an example, in execution order: forward values in topological order,
 /// adjoints in the backward pass's order, then the parameters after their updates.
@@ -405,27 +334,6 @@ impl<'t> Comparer<'t> {
     }
 }
 
-/// The adjoint of the 1 prepended to `id` when a folded-bias linear map u = W·[1; v] is the one
-/// consumer of the vector v: W[:, 0]ᵀ·dJ/du, which their dJ/dv carries when computed as Wᵀ·dJ/du
-/// with the whole W (W as the forward pass used it).
-pub fn carried_adjoint(session: &Session, section: Section, id: NodeId) -> Option<f64> {
-    let graph = session.graph();
-    if section != Section::Adjoint || graph.node(id).shape.len() != 1 {
-        return None;
-    }
-    let consumers: Vec<(NodeId, usize)> =
-        graph.consumers(id).iter().copied().filter(|&(u, k)| graph.node(u).op.differentiable_input(k)).collect();
-    let &[(u, 1)] = consumers.as_slice() else { return None };
-    let node = graph.node(u);
-    if node.op != Op::Linear {
-        return None;
-    }
-    let w = session.param_before(graph.param_index(node.inputs[0])?);
-    let w = w.view().into_dimensionality::<ndarray::Ix2>().ok()?;
-    let g = &session.workspace().adjoints[u];
-    Some(w.column(0).iter().zip(g.iter()).map(|(w, g)| w * g).sum())
-}
-
 fn list(items: &[String]) -> String {
     if items.len() <= 8 {
         items.join(", ")
@@ -450,26 +358,4 @@ fn worst(ours: &ArrayD<f64>, theirs: &ArrayD<f64>, tol: &Tolerance) -> (Vec<usiz
     }
     let index = unravel(ours.shape(), best.0);
     (index, ours.iter().nth(best.0).copied(), theirs.iter().nth(best.0).copied())
-}
-
-/// Parameters that feed `id` along paths through no value they recorded and agreed on:
-/// values whose correctness nothing in their trace has shown yet.
-pub fn unverified_params(session: &Session, id: NodeId, agreed: &[(Section, NodeId)]) -> Vec<NodeId> {
-    let graph = session.graph();
-    let shield: HashSet<NodeId> = agreed.iter().filter(|(s, _)| *s == Section::Forward).map(|&(_, n)| n).collect();
-    let mut out = Vec::new();
-    let mut stack = vec![id];
-    let mut seen = HashSet::new();
-    while let Some(n) = stack.pop() {
-        if !seen.insert(n) || (n != id && shield.contains(&n)) {
-            continue;
-        }
-        if graph.node(n).op == Op::Param {
-            out.push(n);
-            continue;
-        }
-        stack.extend(graph.node(n).inputs.iter().copied());
-    }
-    out.sort_unstable();
-    out
 }

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use ndarray::ArrayD;
 
-use super::compare::Tolerance;
 use super::layout::{distance, judge, Layout, Ours};
+use super::tolerance::Tolerance;
 use super::{Section, Theirs};
 
 /// A name's place in their trace: (a parameter, section, our name). A parameter and its gradient

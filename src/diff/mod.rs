@@ -12,7 +12,9 @@ pub mod compare;
 pub mod diagnose;
 pub mod layout;
 pub mod learned;
+pub mod ours;
 pub mod theirs;
+pub mod tolerance;
 
 use std::collections::HashMap;
 
@@ -27,9 +29,9 @@ use crate::numfmt::py_repr;
 use crate::session::{EpochMetrics, Finished, Phase, Session};
 use crate::trace::{EpochRecord, ExampleRecord, Named};
 
-pub use compare::Tolerance;
 pub use layout::Layout;
 pub use theirs::Theirs;
+pub use tolerance::Tolerance;
 
 use compare::Comparer;
 use diagnose::{InitVerdict, RowIndex};
@@ -614,7 +616,7 @@ pub fn step_differs(theirs: &Theirs, tol: f64, s: &Session, event: crate::sessio
         _ => &ws.values[node],
     };
     let tolerance = Tolerance { tol, float32: theirs.float32 };
-    let ours = layout::Ours { value: ours, carried: compare::carried_adjoint(s, section, node) };
+    let ours = layout::Ours { value: ours, carried: ours::carried_adjoint(s, section, node) };
     let agrees = |l| layout::judge(l, ours, &their, |o, t| tolerance.agree(o, t)).is_some_and(|(ok, _)| ok);
     match Layout::conventions(ours.carried.is_some()).any(agrees) {
         true => None,

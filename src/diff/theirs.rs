@@ -14,8 +14,8 @@ use crate::error::clip;
 use crate::error::{Error, Result};
 use crate::trace::{self, EpochRecord, ExampleRecord, Named, Numbered, Record};
 
-use super::compare::Tolerance;
 use super::layout::{align, numpy_shape, Layout};
+use super::tolerance::Tolerance;
 
 /// The metric keys a trace may hold (`validation_*` is read as `test_*`).
 pub const METRICS: [&str; 4] = ["train_loss", "train_error", "test_loss", "test_error"];

@@ -11,7 +11,6 @@
 //!   in the lecture's notation ([`rules`](super::rules) names their operands and substitutes
 //!   their numbers).
 
-use crate::notation::shape_str;
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
@@ -19,8 +18,9 @@ use ndarray::{linalg::general_mat_vec_mul, s, ArrayD, ArrayViewD, Ix1, Ix2, Zip}
 
 use super::exp::exp;
 use super::kernels;
-use super::rules::{factor, Entry};
+use super::rules::{factor, Entry, Local, Operand, Piece};
 use super::{numbers as sl, numbers_mut as sl_mut, Node, NodeId};
+use crate::notation::shape_str;
 use crate::numfmt::short;
 
 /// What a node computes from its inputs.
@@ -706,72 +706,6 @@ fn squared_error_vjp(k: usize, y: &ArrayD<f64>, t: &ArrayD<f64>, gs: f64, acc: &
 }
 
 // The text: each op's two rules as the screen writes them.
-
-/// What a piece of a rule's text stands for: one of the node's inputs or the node itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operand {
-    /// Input `k` of the node.
-    In(usize),
-    /// The node's own value u.
-    Out,
-}
-
-/// A piece of a local derivative rule as the screen writes it (see [`Op::derivative`]), its
-/// operands not yet named.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Piece {
-    Text(&'static str),
-    /// dJ/du, the node's adjoint.
-    Adjoint,
-    /// An operand's value.
-    Value(Operand),
-    /// A local derivative of an operand's value: `text`, with `{}` (or `{0}`) for the operand's
-    /// symbol; with numbers, `map` applied to its value entry by entry.
-    Local {
-        text: Cow<'static, str>,
-        of: Operand,
-        map: Local,
-    },
-    /// `[1; v]` for input `k`; with numbers, the vector with 1 in front.
-    WithOne(usize),
-}
-
-/// A local derivative as a function of one node's value, entry by entry (for display: the
-/// numbers of [`Op::accumulate_vjp`] multiply in their own order).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Local {
-    /// 1/x
-    Recip,
-    /// cos(x)
-    Cos,
-    /// −sin(x)
-    NegSin,
-    /// 1 − u² (tanh's, from its output)
-    OneMinusSquare,
-    /// u(1 − u) (σ's, from its output)
-    Logistic,
-    /// `[x > 0]`
-    Step,
-    /// 1/(2u) (√'s, from its output)
-    HalfRecip,
-    /// c·x^(c−1)
-    Power(f64),
-}
-
-impl Local {
-    pub fn apply(self, v: f64) -> f64 {
-        match self {
-            Local::Recip => 1.0 / v,
-            Local::Cos => v.cos(),
-            Local::NegSin => -v.sin(),
-            Local::OneMinusSquare => 1.0 - v * v,
-            Local::Logistic => v * (1.0 - v),
-            Local::Step => f64::from(u8::from(v > 0.0)),
-            Local::HalfRecip => 1.0 / (2.0 * v),
-            Local::Power(c) => c * v.powf(c - 1.0),
-        }
-    }
-}
 
 impl Op {
     /// The local derivative rule for input `k` in the lecture's notation: the term

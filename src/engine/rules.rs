@@ -7,9 +7,10 @@
 //! substituted are the workspace's, and the results shown come from
 //! [`Workspace::contribution`](crate::engine::Workspace::contribution).
 
+use std::borrow::Cow;
+
 use ndarray::ArrayD;
 
-use crate::engine::ops::{Local, Operand, Piece};
 use crate::engine::{Graph, NodeId, Workspace};
 use crate::notation::greek;
 use crate::numfmt::{inline, short};
@@ -336,4 +337,73 @@ pub fn term_entry(graph: &Graph, ws: &Workspace, toks: &[Tok], entry: usize, len
         }
     }
     Some((symbols, numbers))
+}
+
+// The pieces a rule is written with: what `Op::derivative` (in ops.rs) returns and this file
+// renders, kept here so that the ops use the rules and not the other way round.
+
+/// What a piece of a rule's text stands for: one of the node's inputs or the node itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operand {
+    /// Input `k` of the node.
+    In(usize),
+    /// The node's own value u.
+    Out,
+}
+
+/// A piece of a local derivative rule as the screen writes it (see [`Op::derivative`]), its
+/// operands not yet named.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece {
+    Text(&'static str),
+    /// dJ/du, the node's adjoint.
+    Adjoint,
+    /// An operand's value.
+    Value(Operand),
+    /// A local derivative of an operand's value: `text`, with `{}` (or `{0}`) for the operand's
+    /// symbol; with numbers, `map` applied to its value entry by entry.
+    Local {
+        text: Cow<'static, str>,
+        of: Operand,
+        map: Local,
+    },
+    /// `[1; v]` for input `k`; with numbers, the vector with 1 in front.
+    WithOne(usize),
+}
+
+/// A local derivative as a function of one node's value, entry by entry (for display: the
+/// numbers of [`Op::accumulate_vjp`] multiply in their own order).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Local {
+    /// 1/x
+    Recip,
+    /// cos(x)
+    Cos,
+    /// −sin(x)
+    NegSin,
+    /// 1 − u² (tanh's, from its output)
+    OneMinusSquare,
+    /// u(1 − u) (σ's, from its output)
+    Logistic,
+    /// `[x > 0]`
+    Step,
+    /// 1/(2u) (√'s, from its output)
+    HalfRecip,
+    /// c·x^(c−1)
+    Power(f64),
+}
+
+impl Local {
+    pub fn apply(self, v: f64) -> f64 {
+        match self {
+            Local::Recip => 1.0 / v,
+            Local::Cos => v.cos(),
+            Local::NegSin => -v.sin(),
+            Local::OneMinusSquare => 1.0 - v * v,
+            Local::Logistic => v * (1.0 - v),
+            Local::Step => f64::from(u8::from(v > 0.0)),
+            Local::HalfRecip => 1.0 / (2.0 * v),
+            Local::Power(c) => c * v.powf(c - 1.0),
+        }
+    }
 }

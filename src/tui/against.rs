@@ -9,8 +9,8 @@
 use ndarray::ArrayD;
 use ratatui::text::Line;
 
-use crate::diff::compare::carried_adjoint;
 use crate::diff::layout::{align_with, judge, Ours};
+use crate::diff::ours::carried_adjoint;
 use crate::diff::{Layout, Section, Tolerance};
 use crate::engine::NodeId;
 use crate::numfmt::short;

@@ -6,7 +6,7 @@ use crate::numfmt::{py_repr, short};
 use crate::session::Session;
 use crate::trace::EpochRecord;
 
-use super::super::compare::Tolerance;
+use super::super::tolerance::Tolerance;
 use super::History;
 
 /// The sentences that explain their epoch metric `key` (theirs `t`, ours `o`), or the rule.

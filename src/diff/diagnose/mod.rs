@@ -14,9 +14,10 @@ use crate::numfmt::short;
 use crate::session::Session;
 use crate::trace::ExampleRecord;
 
-use super::compare::{carried_adjoint, unverified_params, Tolerance};
 use super::layout::{align, judge, numpy_shape, squeezed, Layout, Ours};
 use super::learned::{param_key, Learned};
+use super::ours::{carried_adjoint, unverified_params};
+use super::tolerance::Tolerance;
 use super::{Section, Theirs};
 
 mod history;

@@ -11,7 +11,7 @@ use crate::engine::optim::Optimizer;
 use crate::engine::Op;
 use crate::notation::greek;
 
-use super::super::compare::carried_adjoint;
+use super::super::ours::carried_adjoint;
 use super::{compared, sole_sigmoid, Context};
 use crate::diff::Section;
 
