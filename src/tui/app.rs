@@ -964,7 +964,7 @@ fn navigate(app: &mut App, action: Action) {
             if let Some(pane) = areas.pane_at(column, row) {
                 app.view.focus = pane;
             }
-            if let Some(id) = super::graph_pane::node_at(app, &areas, column, row) {
+            if let Some(id) = areas.node_at(app, column, row) {
                 app.view.follow = false;
                 app.select(id);
             }

@@ -13,7 +13,7 @@ use crate::notation::shape_str;
 use crate::session::{Phase, Session};
 
 use super::app::{App, Pane};
-use super::Areas;
+use super::{list_offset, list_rows};
 use crate::engine::rules::sym;
 
 /// Graphs up to this many nodes are also drawn.
@@ -60,15 +60,6 @@ pub fn visited_backward(s: &Session, u: NodeId) -> bool {
     }
 }
 
-/// First node row shown, so that the selection is visible in `rows` rows.
-pub fn list_offset(n: usize, rows: usize, selected: NodeId) -> usize {
-    if n <= rows || rows == 0 {
-        0
-    } else {
-        selected.saturating_sub(rows - 1).min(n - rows)
-    }
-}
-
 /// Rows the pane would like (borders included) at inner width `width`.
 pub fn wanted_height(app: &App, width: u16) -> u16 {
     let graph = app.session.graph();
@@ -78,23 +69,6 @@ pub fn wanted_height(app: &App, width: u16) -> u16 {
         .map(|d| d.rows.len() as u16 + 1)
         .unwrap_or(0);
     n + 1 + drawing + 2
-}
-
-/// The node listed at a screen position, if the graph pane shows one there.
-pub fn node_at(app: &App, areas: &Areas, column: u16, row: u16) -> Option<NodeId> {
-    let r = areas.graph?;
-    let inner = Rect::new(r.x + 1, r.y + 1, r.width.saturating_sub(2), r.height.saturating_sub(2));
-    if !inner.contains(ratatui::layout::Position::new(column, row)) || row == inner.y {
-        return None;
-    }
-    let n = app.session.graph().len();
-    let rows = list_rows(n, inner.height as usize);
-    let i = (row - inner.y - 1) as usize;
-    (i < rows).then(|| list_offset(n, rows, app.view.selected) + i).filter(|&id| id < n)
-}
-
-fn list_rows(n: usize, inner_height: usize) -> usize {
-    n.min(inner_height.saturating_sub(1))
 }
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {

@@ -36,7 +36,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Gauge, Paragraph, Widg
 use ratatui::Terminal;
 
 use crate::diff::Theirs;
-use crate::engine::Backward;
+use crate::engine::{Backward, NodeId};
 use crate::model::Model;
 use crate::session::Session;
 
@@ -217,6 +217,33 @@ impl Areas {
     pub fn pane_at(&self, column: u16, row: u16) -> Option<Pane> {
         let p = ratatui::layout::Position::new(column, row);
         Pane::ALL.into_iter().find(|&pane| self.of(pane).is_some_and(|r| r.contains(p)))
+    }
+
+    /// The node listed at a screen position, if the graph pane shows one there.
+    pub fn node_at(&self, app: &App, column: u16, row: u16) -> Option<NodeId> {
+        let r = self.graph?;
+        let inner = Rect::new(r.x + 1, r.y + 1, r.width.saturating_sub(2), r.height.saturating_sub(2));
+        if !inner.contains(ratatui::layout::Position::new(column, row)) || row == inner.y {
+            return None;
+        }
+        let n = app.session.graph().len();
+        let rows = list_rows(n, inner.height as usize);
+        let i = (row - inner.y - 1) as usize;
+        (i < rows).then(|| list_offset(n, rows, app.view.selected) + i).filter(|&id| id < n)
+    }
+}
+
+/// Node rows the graph pane lists in `inner_height` rows (one is its header).
+pub(crate) fn list_rows(n: usize, inner_height: usize) -> usize {
+    n.min(inner_height.saturating_sub(1))
+}
+
+/// First node row shown, so that the selection is visible in `rows` rows.
+pub(crate) fn list_offset(n: usize, rows: usize, selected: NodeId) -> usize {
+    if n <= rows || rows == 0 {
+        0
+    } else {
+        selected.saturating_sub(rows - 1).min(n - rows)
     }
 }
 
