@@ -549,6 +549,8 @@ fn name_keys(captured: &Captured, keys: &mut [(Key, Section, String, String)]) {
     let base = |k: &Key| {
         let site = &captured.sites[&k.0];
         match site.kind.as_str() {
+            // Their own words: `return self.W @ self.x` (a name like `return` alone says nothing).
+            "return" if site.target == "return" && site.text.starts_with("return") => site.text.clone(),
             "return" => format!("{} (returned at line {})", site.target, site.line),
             _ => site.target.clone(),
         }
