@@ -8,9 +8,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use bptui::control::History;
 use bptui::engine::Backward;
 use bptui::model::{DataOverride, Model};
-use bptui::session::history::History;
 use bptui::session::Session;
 
 fn main() {

@@ -21,7 +21,7 @@ fn app(name: &str) -> App {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join(name);
     let mut app = App::new(Session::new(Model::load(&path).expect("model loads"), Backward::B), Theme { color: true });
     update(&mut app, Action::Finish(Finish::Phase));
-    app.finish_job();
+    bptui::tui::run::wait(&mut app);
     for _ in 0..3 {
         update(&mut app, Action::Step);
     }
@@ -58,7 +58,7 @@ fn epoch(c: &mut Criterion) {
             let mut app = App::new(Session::new(model.clone(), Backward::B), Theme { color: true });
             update(&mut app, Action::Finish(Finish::Epoch));
             let mut frame = Instant::now();
-            while app.job.is_some() {
+            while app.running() {
                 if frame.elapsed() >= Duration::from_millis(33) {
                     terminal.draw(|f| f.render_widget(&app, f.area())).expect("draw");
                     frame = Instant::now();

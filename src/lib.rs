@@ -10,6 +10,7 @@
 
 pub mod capture;
 pub mod cli;
+pub mod control;
 pub mod data;
 pub mod diff;
 pub mod engine;

@@ -7,12 +7,12 @@
 //! [`Session::step`] advances one micro-step and says what it did; everything coarser
 //! (finish the phase, the example, the epoch, the run) is built on it.
 
-pub mod breakpoints;
+mod checkpoint;
 mod fast;
-pub mod history;
 pub mod nodecheck;
 mod record;
 
+pub use checkpoint::Checkpoint;
 pub use record::{epoch_record, example_record, record_run};
 
 use std::sync::Arc;

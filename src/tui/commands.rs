@@ -1,37 +1,38 @@
 //! The debugger's commands beyond stepping: time travel and the prompt, breakpoints and
 //! watches, the node's gradient check, precision, copying and saving numbers. Called by
-//! [`update`](super::app::update), the only code that changes the state.
+//! [`update`](super::update::update), the only code that changes the state.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 
 use ndarray::ArrayD;
 
+use crate::control::command::{self, Command};
+use crate::control::Condition;
 use crate::engine::rules::Kind;
 use crate::engine::NodeId;
 use crate::numfmt::py_repr;
-use crate::session::breakpoints::Condition;
 use crate::session::Phase;
 
-use super::app::{Action, App, Confirm, Finish, Goal, Pane, Window};
-use super::prompt::{self, Command, Prompt};
-use super::travel;
+use super::app::{Action, App, Confirm, Pane, Window};
+use super::prompt::Prompt;
+use super::run;
 
 /// Applies one of the actions this module owns; `false` when `action` is not one of them.
 pub fn apply(app: &mut App, action: Action) -> bool {
     match action {
-        Action::StepBack => travel::step_back(app),
-        Action::BackToExample => travel::back_to_example(app),
+        Action::StepBack => run::step_back(app),
+        Action::BackToExample => run::back_to_example(app),
         Action::Restart => {
-            if app.session.losses().is_empty() {
-                travel::restart(app);
+            if app.session().losses().is_empty() {
+                run::restart(app);
             } else {
                 app.overlay.open(Window::Confirm(Confirm::Restart));
             }
         }
         Action::Answer(yes) => {
             if let (Some(Confirm::Restart), true) = (app.overlay.take_confirm(), yes) {
-                travel::restart(app);
+                run::restart(app);
             } else {
                 app.view.last = Some("not restarted".into());
             }
@@ -50,7 +51,7 @@ pub fn apply(app: &mut App, action: Action) -> bool {
             }
         }
         Action::PromptComplete => {
-            let graph = app.session.graph().clone();
+            let graph = app.session().graph().clone();
             if let Some(p) = app.overlay.prompt_mut() {
                 p.complete(&graph);
             }
@@ -63,8 +64,8 @@ pub fn apply(app: &mut App, action: Action) -> bool {
         Action::PromptSubmit => submit(app),
         Action::ToggleBreakpoint => {
             let id = app.view.selected;
-            let name = app.session.graph().node(id).name.clone();
-            let set = app.tools.breakpoints.toggle(Condition::Node(id));
+            let name = app.session().graph().node(id).name.clone();
+            let set = app.debugger_mut().breakpoints_mut().toggle(Condition::Node(id));
             app.view.last = Some(if set {
                 format!("breakpoint on {name}: c stops when its value or adjoint is computed")
             } else {
@@ -105,8 +106,8 @@ fn submit(app: &mut App) {
     if line.is_empty() {
         return;
     }
-    let sizes = prompt::Sizes { epochs: app.session.epochs(), examples: app.session.examples_per_epoch() };
-    let parsed = prompt::parse(&line, app.session.graph(), sizes);
+    let sizes = command::Sizes { epochs: app.session().epochs(), examples: app.session().examples_per_epoch() };
+    let parsed = command::parse(&line, app.session().graph(), sizes);
     let command = match parsed {
         Ok(c) => c,
         Err(why) => {
@@ -118,7 +119,7 @@ fn submit(app: &mut App) {
         app.tools.prompt_history.push(line);
     }
     match command {
-        Command::Goto(goto) => match travel::resolve(app, &goto) {
+        Command::Goto(goto) => match app.debugger().resolve(&goto) {
             Ok(target) => {
                 // A node's step asked for: that node is the one to look at, pinned there (as
                 // `d` pins its divergence) so that the steps do not move the selection on.
@@ -126,21 +127,21 @@ fn submit(app: &mut App) {
                     app.view.selected = id;
                     app.view.follow = false;
                 }
-                travel::go(app, target);
+                run::go(app, target);
             }
             Err(why) => app.overlay.open(Window::Prompt(Prompt { text: p.text, browsing: None, message: Some(why) })),
         },
         Command::Break(condition) => {
-            let text = condition.describe(app.session.graph());
-            if condition == Condition::Diverge && app.compare.theirs.is_none() {
+            let text = condition.describe(app.session().graph());
+            if condition == Condition::Diverge && app.debugger().theirs().is_none() {
                 app.view.last = Some("break diverge needs --against THEIRS".into());
                 return;
             }
-            if app.tools.breakpoints.has(&condition) {
+            if app.debugger().breakpoints().has(&condition) {
                 app.view.last = Some(format!("breakpoint {text} is set already (B lists them)"));
                 return;
             }
-            app.tools.breakpoints.toggle(condition);
+            app.debugger_mut().breakpoints_mut().toggle(condition);
             app.view.last = Some(format!("breakpoint {text}: c continues to it"));
         }
         Command::Watch(id) => watch(app, id),
@@ -158,7 +159,7 @@ fn submit(app: &mut App) {
 /// The breakpoint list's keys.
 fn list(app: &mut App, action: Action) {
     let Some(Window::Breakpoints { at }) = &mut app.overlay.window else { return };
-    let list = &mut app.tools.breakpoints.list;
+    let list = &mut app.debugger.breakpoints_mut().list;
     let n = list.len();
     match action {
         Action::ListUp => *at = at.saturating_sub(1),
@@ -177,7 +178,7 @@ fn list(app: &mut App, action: Action) {
 }
 
 fn watch(app: &mut App, id: NodeId) {
-    let name = app.session.graph().node(id).name.clone();
+    let name = app.session().graph().node(id).name.clone();
     if let Some(i) = app.tools.watches.iter().position(|&w| w == id) {
         app.tools.watches.remove(i);
         app.view.last = Some(format!("no longer watching {name}"));
@@ -189,7 +190,7 @@ fn watch(app: &mut App, id: NodeId) {
 
 /// `G`: central differences for the selected node.
 fn check(app: &mut App) {
-    match app.session.check_node(app.view.selected, 1e-6, 1e-5) {
+    match app.session().check_node(app.view.selected, 1e-6, 1e-5) {
         Ok(c) => app.overlay.open(Window::Check(c)),
         Err(why) => app.view.last = Some(format!("G: {why}")),
     }
@@ -197,7 +198,7 @@ fn check(app: &mut App) {
 
 /// The array `y` and `s` take: the selected node's adjoint in the adjoint pane, else its value.
 fn selected_array(app: &App) -> (Kind, &ArrayD<f64>) {
-    let ws = app.session.workspace();
+    let ws = app.session().workspace();
     if app.view.focus == Pane::Adjoints {
         (Kind::Adjoint, &ws.adjoints[app.view.selected])
     } else {
@@ -236,7 +237,7 @@ pub fn numpy_literal(a: &ArrayD<f64>) -> String {
 fn copy(app: &mut App) {
     let (kind, a) = selected_array(app);
     let text = numpy_literal(a);
-    let graph = app.session.graph();
+    let graph = app.session().graph();
     let name = &graph.node(app.view.selected).name;
     let what = match kind {
         Kind::Value => name.clone(),
@@ -254,7 +255,7 @@ fn copy(app: &mut App) {
 
 /// `s`: the current step's values, adjoints and parameters as an .npz.
 fn save(app: &mut App) {
-    let s = &app.session;
+    let s = app.session();
     let phase = match s.phase() {
         Phase::Forward => "forward",
         Phase::Backward => "backward",
@@ -287,15 +288,4 @@ fn py_name(name: &str) -> String {
     } else {
         s
     }
-}
-
-/// Continue (`c`): runs on until a breakpoint holds.
-pub fn continue_run(app: &mut App) {
-    if app.job.is_some() || app.session.phase() == Phase::Finished {
-        return;
-    }
-    let goal = Goal::from(&app.session, Finish::Continue, None);
-    let s = &app.session;
-    let total = s.examples_per_epoch() * (s.epochs() - s.epoch() + 1) - s.example();
-    super::app::start_job(app, goal, total, None);
 }

@@ -1,48 +1,42 @@
-//! The interactive debugger: `bptui MODEL.yaml`.
+//! The interactive debugger: `bptui MODEL.yaml`. This file is the terminal and its event loop.
 //!
-//! The state lives in [`App`]; [`update`] is the only code that drives the
-//! [`Session`]; [`keys::action_for`] maps keys to actions; drawing is
-//! `impl Widget for &App`, one module per pane, laid out here. [`run_loop`] is generic over
-//! the ratatui backend so that tests run the real loop under `TestBackend`.
+//! The state lives in [`App`] (`app.rs`); [`keys::action_for`] maps a key to an [`Action`]
+//! through the binding table; [`update`] (`update.rs`, with `run.rs` and `commands.rs`) is the
+//! only code that changes the state, and it drives the run through run control
+//! ([`crate::control::Debugger`]); drawing is `impl Widget for &App` (`draw.rs`), laid out by
+//! `layout.rs`, each pane in `panes/`. [`run_loop`] is generic over the ratatui backend so
+//! that tests run the real loop under `TestBackend`.
 
-pub mod adjoints_pane;
-pub mod against;
 pub mod app;
-pub mod chart;
 pub mod commands;
-pub mod graph_pane;
-pub mod grid;
-pub mod help;
+pub mod draw;
 pub mod keys;
-pub mod overlays;
+pub mod layout;
+pub mod panes;
 pub mod prompt;
-pub mod status;
+pub mod run;
 pub mod theme;
-pub mod travel;
-pub mod updates_pane;
-pub mod values_pane;
+pub mod update;
 
 use std::collections::VecDeque;
 use std::io;
 use std::time::{Duration, Instant};
 
 use ratatui::backend::Backend;
-use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use ratatui::crossterm::execute;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Gauge, Paragraph, Widget, Wrap};
+use ratatui::layout::Rect;
 use ratatui::Terminal;
 
 use crate::diff::Theirs;
-use crate::engine::{Backward, NodeId};
+use crate::engine::Backward;
 use crate::model::Model;
 use crate::session::Session;
 
-pub use app::{update, Action, App, Mode, Pane};
+pub use app::{Action, App, Mode, Pane};
 pub use keys::{action_for, mouse_action};
 pub use theme::Theme;
+pub use update::update;
 
 /// The smallest terminal the debugger draws into.
 pub const MIN_WIDTH: u16 = 60;
@@ -55,8 +49,7 @@ pub const MIN_HEIGHT: u16 = 16;
 pub fn run(model: Model, backward: Backward, against: Option<Theirs>, tol: f64) -> io::Result<()> {
     let session = Session::new(model, backward);
     let mut app = App::new(session, Theme::from_env());
-    app.compare.theirs = against.map(std::sync::Arc::new);
-    app.compare.tol = tol;
+    app.set_against(against.map(std::sync::Arc::new), tol);
     let mut terminal = ratatui::try_init()?;
     crate::signals::set_tui_active(Some(restore_terminal));
     // ratatui's hook restores raw mode and the main screen; mouse capture is ours to undo.
@@ -158,7 +151,7 @@ pub fn run_loop<B: Backend>(
         if app.outbox.quit {
             return Ok(());
         }
-        if app.job.is_none() {
+        if !app.running() {
             let ev = match typed_ahead.pop_front() {
                 Some(ev) => Some(ev),
                 None => next_event(Duration::from_millis(250))?,
@@ -172,7 +165,7 @@ pub fn run_loop<B: Backend>(
         }
         // A command running (or just started): keys and the worker's result until the next frame.
         let frame = Instant::now();
-        while app.job.is_some() && !app.outbox.quit && frame.elapsed() < Duration::from_millis(33) {
+        while app.running() && !app.outbox.quit && frame.elapsed() < Duration::from_millis(33) {
             match next_event(Duration::from_millis(2))? {
                 Some(ev) => match action_for_event(&ev, app.mode()) {
                     Some(a) => {
@@ -186,165 +179,6 @@ pub fn run_loop<B: Backend>(
                 },
                 None => update(app, Action::Tick),
             }
-        }
-    }
-}
-
-/// Where each part of the screen goes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Areas {
-    pub too_small: bool,
-    pub status: Rect,
-    pub graph: Option<Rect>,
-    pub values: Option<Rect>,
-    pub adjoints: Option<Rect>,
-    pub updates: Option<Rect>,
-    pub chart: Option<Rect>,
-    pub watches: Option<Rect>,
-}
-
-impl Areas {
-    pub fn of(&self, pane: Pane) -> Option<Rect> {
-        match pane {
-            Pane::Graph => self.graph,
-            Pane::Values => self.values,
-            Pane::Adjoints => self.adjoints,
-            Pane::Updates => self.updates,
-        }
-    }
-
-    /// The pane under a screen position.
-    pub fn pane_at(&self, column: u16, row: u16) -> Option<Pane> {
-        let p = ratatui::layout::Position::new(column, row);
-        Pane::ALL.into_iter().find(|&pane| self.of(pane).is_some_and(|r| r.contains(p)))
-    }
-
-    /// The node listed at a screen position, if the graph pane shows one there.
-    pub fn node_at(&self, app: &App, column: u16, row: u16) -> Option<NodeId> {
-        let r = self.graph?;
-        let inner = Rect::new(r.x + 1, r.y + 1, r.width.saturating_sub(2), r.height.saturating_sub(2));
-        if !inner.contains(ratatui::layout::Position::new(column, row)) || row == inner.y {
-            return None;
-        }
-        let n = app.session.graph().len();
-        let rows = list_rows(n, inner.height as usize);
-        let i = (row - inner.y - 1) as usize;
-        (i < rows).then(|| list_offset(n, rows, app.view.selected) + i).filter(|&id| id < n)
-    }
-}
-
-/// Node rows the graph pane lists in `inner_height` rows (one is its header).
-pub(crate) fn list_rows(n: usize, inner_height: usize) -> usize {
-    n.min(inner_height.saturating_sub(1))
-}
-
-/// First node row shown, so that the selection is visible in `rows` rows.
-pub(crate) fn list_offset(n: usize, rows: usize, selected: NodeId) -> usize {
-    if n <= rows || rows == 0 {
-        0
-    } else {
-        selected.saturating_sub(rows - 1).min(n - rows)
-    }
-}
-
-/// Lays the screen out: panes reflow from 60×16 up; a zoomed pane or the chart takes the
-/// whole area above the status bar.
-pub fn layout(area: Rect, app: &App) -> Areas {
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        return Areas { too_small: true, ..Areas::default() };
-    }
-    // The status keeps its four lines at every size: position, next step, last step, epochs.
-    let status_h = 4;
-    let watch_h = overlays::watch_rows(app);
-    let [main, watches, status] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(watch_h), Constraint::Length(status_h)]).areas(area);
-    let mut areas = Areas { status, watches: (watch_h > 0).then_some(watches), ..Areas::default() };
-    if app.overlay.chart {
-        areas.chart = Some(main);
-        return areas;
-    }
-    if app.overlay.zoom {
-        match app.view.focus {
-            Pane::Graph => areas.graph = Some(main),
-            Pane::Values => areas.values = Some(main),
-            Pane::Adjoints => areas.adjoints = Some(main),
-            Pane::Updates => areas.updates = Some(main),
-        }
-        return areas;
-    }
-    let left_w = if main.width >= 120 { main.width * 2 / 5 } else { (main.width * 9 / 20).max(30) };
-    let [left, right] = Layout::horizontal([Constraint::Length(left_w), Constraint::Min(1)]).areas(main);
-    let want = graph_pane::wanted_height(app, left.width.saturating_sub(2));
-    let graph_h = want.clamp(left.height / 2, (left.height * 2 / 3).max(left.height / 2));
-    let [graph, updates] = Layout::vertical([Constraint::Length(graph_h), Constraint::Min(1)]).areas(left);
-    let [values, adjoints] = Layout::vertical([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(right);
-    areas.graph = Some(graph);
-    areas.updates = Some(updates);
-    areas.values = Some(values);
-    areas.adjoints = Some(adjoints);
-    areas
-}
-
-/// A pane's frame: its title, bold when focused.
-pub fn pane_block(app: &App, pane: Pane, title: Line<'static>) -> Block<'static> {
-    let focused = app.view.focus == pane;
-    Block::default()
-        .borders(Borders::ALL)
-        .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
-        .border_style(app.theme.border(focused))
-        .title(title)
-}
-
-impl Widget for &App {
-    fn render(self, area: Rect, buf: &mut Buffer) {
-        // A zoomed pane has the room for every digit.
-        crate::numfmt::set_full_precision(self.view.full_precision || self.overlay.zoom);
-        let areas = layout(area, self);
-        if areas.too_small {
-            let msg = format!(
-                "The terminal is {}×{}; bptui needs at least {}×{}. Enlarge it, or press q to quit.",
-                area.width, area.height, MIN_WIDTH, MIN_HEIGHT
-            );
-            Paragraph::new(msg).wrap(Wrap { trim: true }).render(area, buf);
-            return;
-        }
-        if let Some(r) = areas.graph {
-            graph_pane::render(self, r, buf);
-        }
-        if let Some(r) = areas.values {
-            values_pane::render(self, r, buf);
-        }
-        if let Some(r) = areas.adjoints {
-            adjoints_pane::render(self, r, buf);
-        }
-        if let Some(r) = areas.updates {
-            updates_pane::render(self, r, buf);
-        }
-        if let Some(r) = areas.chart {
-            chart::render(self, r, buf);
-        }
-        // Only a zoomed pane shows every digit on its own; the status keeps the chosen precision.
-        crate::numfmt::set_full_precision(self.view.full_precision);
-        status::render(self, areas.status, buf);
-        if let Some(r) = areas.watches {
-            overlays::watches(self, r, buf);
-        }
-        if let Some(job) = &self.job {
-            let w = area.width.min(70);
-            let r = Rect::new(area.x + (area.width - w) / 2, area.y + area.height / 2 - 2, w, 3);
-            let done = job.examples_done();
-            let total = job.examples_total.max(1);
-            Clear.render(r, buf);
-            Gauge::default()
-                .block(Block::bordered().title(format!(" {} — Esc cancels ", job.finish.label())))
-                .gauge_style(self.theme.key())
-                .ratio((done as f64 / total as f64).clamp(0.0, 1.0))
-                .label(format!("{done} / {} examples", job.examples_total))
-                .render(r, buf);
-        }
-        // The window, over everything (the gauge too).
-        if let Some(w) = &self.overlay.window {
-            overlays::window(self, w, area, buf);
         }
     }
 }

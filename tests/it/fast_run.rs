@@ -290,7 +290,7 @@ fn a_nan_is_noticed_at_the_step_that_made_it() {
         assert_eq!(event.node(), Some(step_at), "{algorithm:?}: noticed at the step that made it");
         assert_eq!((nf.node, nf.by, nf.phase), (y, by, bptui::session::Phase::Backward), "{algorithm:?}");
         // The story names the step and the numbers it read.
-        let story = bptui::session::breakpoints::non_finite_story(&s, nf);
+        let story = bptui::control::breakpoints::non_finite_story(&s, nf);
         let expected = match algorithm {
             Backward::B => "dJ/dy[0] = NaN from the backward step at J (its push into dJ/dy) with y[0] = 1, y* = 1",
             Backward::A => {

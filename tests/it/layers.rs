@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// The top-level modules from the bottom up: each may use only the ones before it. The same
 /// list, with what each is for, is ARCHITECTURE.md's code map.
-const ORDER: [&str; 22] = [
+const ORDER: [&str; 23] = [
     "error",
     "limits",
     "notation",
@@ -27,6 +27,7 @@ const ORDER: [&str; 22] = [
     "session",
     "diff",
     "capture",
+    "control",
     "tui",
     "cli",
     "lib",
@@ -36,8 +37,7 @@ const ORDER: [&str; 22] = [
 /// Circles between the files of one module that today's code still has (issue 21 breaks them).
 /// The list may only shrink: a new circle fails the test, and so does one listed here that is
 /// gone (then it is taken off the list).
-const KNOWN_CIRCLES: [&str; 2] =
-    ["src/tui: a circle app → commands → app", "src/tui: a circle app → commands → travel → app"];
+const KNOWN_CIRCLES: [&str; 0] = [];
 
 /// One `crate::…` or `super::…` path of a file: (line number, the module it names).
 struct Import {
@@ -102,6 +102,64 @@ fn paths(source: &str, prefix: &str) -> Vec<Import> {
     out
 }
 
+/// The module paths `prefix` starts in one line of code, as far as they go:
+/// `crate::tui::panes::graph::render` → `[tui, panes, graph, render]`, and
+/// `use super::{app, run}` → `[app]` and `[run]`.
+fn full_paths(code: &str, prefix: &str) -> Vec<Vec<String>> {
+    let ident = |s: &str| -> String { s.chars().take_while(|ch| ch.is_alphanumeric() || *ch == '_').collect() };
+    let mut out = Vec::new();
+    let mut rest = code;
+    while let Some(at) = rest.find(prefix) {
+        let before = rest[..at].chars().last();
+        let mut after = &rest[at + prefix.len()..];
+        rest = after;
+        if before.is_some_and(|b| b.is_alphanumeric() || b == '_') {
+            continue;
+        }
+        let mut segments = Vec::new();
+        loop {
+            if let Some(group) = after.strip_prefix('{') {
+                let group = &group[..group.find('}').unwrap_or(group.len())];
+                for item in group.split(',') {
+                    let item: Vec<String> = item.trim().split("::").map(ident).take_while(|s| !s.is_empty()).collect();
+                    if !item.is_empty() && item[0] != "self" {
+                        let mut p = segments.clone();
+                        p.extend(item);
+                        out.push(p);
+                    }
+                }
+                break;
+            }
+            let name = ident(after);
+            if name.is_empty() {
+                break;
+            }
+            after = &after[name.len()..];
+            segments.push(name);
+            match after.strip_prefix("::") {
+                Some(more) => after = more,
+                None => break,
+            }
+        }
+        if !segments.is_empty() && !after.starts_with('{') {
+            out.push(segments);
+        }
+    }
+    out
+}
+
+/// A file's module path: `src/tui/panes/graph.rs` → `[tui, panes, graph]`,
+/// `src/tui/panes/mod.rs` → `[tui, panes]`.
+fn module_path(src: &Path, file: &Path) -> Vec<String> {
+    let rel = file.strip_prefix(src).unwrap();
+    let mut parts: Vec<String> =
+        rel.components().map(|c| c.as_os_str().to_string_lossy().trim_end_matches(".rs").to_string()).collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    parts
+}
+
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -132,11 +190,11 @@ fn breaches(src: &Path) -> Vec<String> {
     files.sort();
     let rank: BTreeMap<&str, usize> = ORDER.iter().enumerate().map(|(i, m)| (*m, i)).collect();
     let mut found = Vec::new();
-    // Within each module: part → parts it imports (and where).
+    // Within each folder (`tui`, `tui/panes`): part → parts it imports (and where).
     let mut inner: BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>> = BTreeMap::new();
     for file in &files {
         let source = std::fs::read_to_string(file).unwrap();
-        let (top, part) = module_of(src, file);
+        let (top, _) = module_of(src, file);
         let shown = file.strip_prefix(src.parent().unwrap_or(src)).unwrap().display().to_string();
         let Some(&mine) = rank.get(top.as_str()) else {
             found.push(format!(
@@ -144,21 +202,32 @@ fn breaches(src: &Path) -> Vec<String> {
             ));
             continue;
         };
+        let here = module_path(src, file);
+        for (n, line) in source.lines().enumerate() {
+            let c = code(line);
+            let parent = &here[..here.len().saturating_sub(1)];
+            let targets = full_paths(&c, "crate::").into_iter().chain(full_paths(&c, "super::").into_iter().map(|t| {
+                let mut full = parent.to_vec();
+                full.extend(t);
+                full
+            }));
+            for target in targets {
+                // Between two parts of the folder both lie in (`tui/app` → `tui/run`).
+                let common = here.iter().zip(&target).take_while(|(a, b)| a == b).count();
+                if common == 0 || here.len() <= common || target.len() <= common {
+                    continue;
+                }
+                inner
+                    .entry(here[..common].join("/"))
+                    .or_default()
+                    .entry(here[common].clone())
+                    .or_default()
+                    .insert(target[common].clone(), format!("{shown}:{}: {}", n + 1, c.trim()));
+            }
+        }
         for import in paths(&source, "crate::") {
             if import.target == top {
-                // Inside the module: a circle between its parts is checked below.
-                if let Some(part) = &part {
-                    let to = paths(&import.text, &format!("crate::{top}::"));
-                    for t in to {
-                        inner
-                            .entry(top.clone())
-                            .or_default()
-                            .entry(part.clone())
-                            .or_default()
-                            .insert(t.target.clone(), format!("{shown}:{}: {}", import.line, import.text));
-                    }
-                }
-                continue;
+                continue; // inside the module: circles between its parts are checked below
             }
             match rank.get(import.target.as_str()) {
                 None => {}
@@ -169,27 +238,25 @@ fn breaches(src: &Path) -> Vec<String> {
                 )),
             }
         }
-        if let Some(part) = &part {
-            for import in paths(&source, "super::") {
-                inner
-                    .entry(top.clone())
-                    .or_default()
-                    .entry(part.clone())
-                    .or_default()
-                    .insert(import.target.clone(), format!("{shown}:{}: {}", import.line, import.text));
-            }
-        }
     }
     // Circles: a part that reaches itself through its siblings' imports.
+    let mut children: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in &files {
+        let m = module_path(src, file);
+        for depth in 1..m.len() {
+            children.entry(m[..depth].join("/")).or_default().insert(m[depth].clone());
+        }
+    }
     for (top, graph) in &inner {
-        let parts: BTreeSet<&String> = graph.keys().collect();
+        let Some(parts) = children.get(top) else { continue };
+        let parts: BTreeSet<&String> = parts.iter().collect();
         for start in &parts {
             let mut stack = vec![(*start, vec![(*start).clone()])];
             let mut seen = BTreeSet::new();
             while let Some((at, path)) = stack.pop() {
                 for (next, why) in graph.get(at).into_iter().flatten() {
                     if !parts.contains(next) {
-                        continue; // the module's own items, re-exported by its mod.rs
+                        continue; // the folder's own items, re-exported by its mod.rs
                     }
                     if next == *start {
                         // Reported once, from its smallest part.
@@ -261,6 +328,12 @@ fn the_check_finds_an_upward_import_and_a_circle() {
     std::fs::write(src.join("error.rs"), "// crate::tui in a comment is not an import\nlet s = \"crate::tui\";\n")
         .unwrap();
     std::fs::write(src.join("stray.rs"), "").unwrap();
+    // A circle one folder down, through `super::` one way and `crate::` the other.
+    std::fs::create_dir_all(src.join("tui/panes")).unwrap();
+    std::fs::write(src.join("tui/mod.rs"), "mod panes;\n").unwrap();
+    std::fs::write(src.join("tui/panes/mod.rs"), "mod graph;\nmod values;\nuse super::app;\n").unwrap();
+    std::fs::write(src.join("tui/panes/graph.rs"), "use super::values::bias_input;\n").unwrap();
+    std::fs::write(src.join("tui/panes/values.rs"), "use crate::tui::{panes::graph::describe, app};\n").unwrap();
     let found = breaches(&src);
     let text = found.join("\n");
     assert!(text.contains("src/numfmt.rs:1: `numfmt` imports `engine`"), "{text}");
@@ -268,5 +341,6 @@ fn the_check_finds_an_upward_import_and_a_circle() {
     assert!(!text.contains("imports `error`"), "{text}");
     assert!(text.contains("src/engine: a circle ops → rules → ops"), "{text}");
     assert!(text.contains("module `stray` is not in the layer order"), "{text}");
-    assert_eq!(found.len(), 4, "{text}");
+    assert!(text.contains("src/tui/panes: a circle graph → values → graph"), "{text}");
+    assert_eq!(found.len(), 5, "{text}");
 }

@@ -4,6 +4,7 @@ mod by_hand;
 mod cli_commands;
 mod cli_errors;
 mod closed_forms;
+mod control;
 mod diff_layouts;
 mod diff_traces;
 mod fast_run;

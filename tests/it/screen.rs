@@ -21,7 +21,7 @@ pub fn press(app: &mut App, keys: &str) {
         if let Some(a) = action_for(KeyEvent::new(code, KeyModifiers::NONE), app.mode()) {
             update(app, a);
         }
-        app.finish_job();
+        bptui::tui::run::wait(app);
         assert_ne!(app.mode(), Mode::Running);
     }
 }

@@ -69,7 +69,7 @@ fn missing_sigmoid_derivative(records: &mut [Record]) {
 
 fn app_against(theirs: Option<Theirs>) -> App {
     let mut app = App::new(Session::new(model(), Backward::B), Theme { color: false });
-    app.compare.theirs = theirs.map(std::sync::Arc::new);
+    app.set_against(theirs.map(std::sync::Arc::new), 1e-6);
     app
 }
 
@@ -77,7 +77,7 @@ fn press_d(app: &mut App) {
     let key = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::NONE);
     let action = action_for(key, app.mode()).expect("d means something");
     update(app, action);
-    app.finish_job();
+    bptui::tui::run::wait(app);
     assert_eq!(app.mode(), Mode::Normal);
 }
 
@@ -86,7 +86,7 @@ fn last(app: &App) -> String {
 }
 
 fn node(app: &App, name: &str) -> usize {
-    app.session.graph().find(name).expect("a node")
+    app.session().graph().find(name).expect("a node")
 }
 
 #[test]
@@ -102,7 +102,7 @@ fn d_without_against_says_what_it_needs() {
     let mut a = app_against(None);
     press_d(&mut a);
     assert_eq!(last(&a), "d needs --against THEIRS");
-    assert_eq!(a.session.steps(), 0);
+    assert_eq!(a.session().steps(), 0);
 }
 
 #[test]
@@ -110,7 +110,7 @@ fn d_lands_on_the_changed_adjoint_then_finds_nothing_more() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut a = app_against(Some(theirs(dir.path(), missing_sigmoid_derivative)));
     press_d(&mut a);
-    let s = &a.session;
+    let s = a.session();
     assert_eq!((s.epoch(), s.example() + 1, s.phase()), (1, 3, Phase::Backward));
     // Just after the step that made dJ/da final: in Version B, z's push into it (the step
     // before a's own, which would already push the wrong dJ/da on into alpha).
@@ -121,12 +121,12 @@ fn d_lands_on_the_changed_adjoint_then_finds_nothing_more() {
     let msg = last(&a);
     assert!(msg.contains("epoch 1 example 3") && msg.contains("dJ/da"), "{msg}");
     assert!(msg.contains("missing local-derivative factor"), "{msg}");
-    assert!(a.at_divergence().is_some_and(|d| d.value().is_some_and(|(_, n)| n == "a")));
+    assert!(a.debugger().landed().is_some_and(|d| d.value().is_some_and(|(_, n)| n == "a")));
     // Nothing else differs: d again says so and does not move.
-    let steps = a.session.steps();
+    let steps = a.session().steps();
     press_d(&mut a);
     assert!(last(&a).starts_with("no divergence from here on"), "{}", last(&a));
-    assert_eq!(a.session.steps(), steps);
+    assert_eq!(a.session().steps(), steps);
 }
 
 #[test]
@@ -136,8 +136,8 @@ fn an_unmodified_trace_has_no_divergence() {
     press_d(&mut a);
     let msg = last(&a);
     assert!(msg.starts_with("no divergence from here on: everything in THEIRS agrees within tol"), "{msg}");
-    assert_eq!(a.session.steps(), 0);
-    assert!(a.at_divergence().is_none());
+    assert_eq!(a.session().steps(), 0);
+    assert!(a.debugger().landed().is_none());
 }
 
 #[test]
@@ -153,7 +153,7 @@ fn d_stops_right_after_a_forward_value_and_after_an_update() {
     });
     let mut a = app_against(Some(t));
     press_d(&mut a);
-    let s = &a.session;
+    let s = a.session();
     let pos = s.graph().forward_order().iter().position(|&n| n == node(&a, "z")).unwrap();
     assert_eq!((s.epoch(), s.example() + 1, s.phase(), s.index()), (2, 5, Phase::Forward, pos + 1));
     assert_eq!(a.view.selected, node(&a, "z"));
@@ -161,11 +161,11 @@ fn d_stops_right_after_a_forward_value_and_after_an_update() {
     // beta is the last parameter: its update ends the example, so the session stands at the
     // start of the next one, with the divergence still on show.
     press_d(&mut a);
-    let s = &a.session;
+    let s = a.session();
     assert_eq!((s.epoch(), s.example() + 1, s.phase(), s.index()), (3, 3, Phase::Forward, 0));
     assert_eq!(a.view.selected, node(&a, "beta"));
     assert!(last(&a).contains("parameter beta after the update"), "{}", last(&a));
-    assert!(a.at_divergence().is_some_and(|d| d.value().is_some_and(|(_, n)| n == "beta")));
+    assert!(a.debugger().landed().is_some_and(|d| d.value().is_some_and(|(_, n)| n == "beta")));
     press_d(&mut a);
     assert!(last(&a).starts_with("no divergence from here on"), "{}", last(&a));
 }
@@ -177,16 +177,16 @@ fn d_past_the_divergence_in_its_example_shows_it_without_stepping() {
     // To example 3's update phase by hand: past the backward step at a.
     for _ in 0..2 {
         update(&mut a, Action::Finish(bptui::tui::app::Finish::Example));
-        a.finish_job();
+        bptui::tui::run::wait(&mut a);
     }
     update(&mut a, Action::Finish(bptui::tui::app::Finish::Phase));
-    a.finish_job();
+    bptui::tui::run::wait(&mut a);
     update(&mut a, Action::Finish(bptui::tui::app::Finish::Phase));
-    a.finish_job();
-    assert_eq!((a.session.example() + 1, a.session.phase()), (3, Phase::Update));
-    let steps = a.session.steps();
+    bptui::tui::run::wait(&mut a);
+    assert_eq!((a.session().example() + 1, a.session().phase()), (3, Phase::Update));
+    let steps = a.session().steps();
     press_d(&mut a);
-    assert_eq!(a.session.steps(), steps);
+    assert_eq!(a.session().steps(), steps);
     assert_eq!(a.view.selected, node(&a, "a"));
     assert!(last(&a).contains("dJ/da"), "{}", last(&a));
 }
@@ -205,9 +205,9 @@ fn a_long_way_to_the_divergence_is_chunked_and_esc_cancels() {
     update(&mut a, Action::Cancel);
     assert_eq!(a.mode(), Mode::Normal);
     assert!(last(&a).starts_with("cancelled running to the divergence"), "{}", last(&a));
-    assert!(a.at_divergence().is_none());
+    assert!(a.debugger().landed().is_none());
     press_d(&mut a);
-    assert_eq!((a.session.epoch(), a.session.example() + 1, a.session.phase()), (3, 16, Phase::Backward));
+    assert_eq!((a.session().epoch(), a.session().example() + 1, a.session().phase()), (3, 16, Phase::Backward));
     assert_eq!(a.view.selected, node(&a, "J"));
 }
 
@@ -262,7 +262,7 @@ fn d_again_goes_to_the_next_differing_value_in_the_same_example() {
     assert_eq!(a.view.selected, node(&a, "z"));
     press_d(&mut a);
     // J is the last forward value: right after it the backward pass is next.
-    let s = &a.session;
+    let s = a.session();
     assert_eq!((s.epoch(), s.example() + 1, s.phase(), s.index()), (2, 5, Phase::Backward, 0));
     assert_eq!(a.view.selected, node(&a, "J"));
     assert!(last(&a).contains("epoch 2 example 5: forward value J"), "{}", last(&a));

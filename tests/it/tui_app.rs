@@ -6,7 +6,8 @@ use bptui::engine::Backward;
 use bptui::model::Model;
 use bptui::session::{Phase, Session};
 use bptui::tui::app::Finish;
-use bptui::tui::{action_for, layout, update, Action, App, Mode, Pane, Theme};
+use bptui::tui::layout::layout;
+use bptui::tui::{action_for, update, Action, App, Mode, Pane, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
@@ -68,33 +69,33 @@ fn n_takes_exactly_one_step() {
     let mut a = app("two_layer.yaml");
     for i in 1..=12 {
         update(&mut a, Action::Step);
-        assert_eq!(a.session.steps(), i);
+        assert_eq!(a.session().steps(), i);
     }
 }
 
 #[test]
 fn a_toggles_the_next_algorithm_and_waits_for_the_next_backward() {
     let mut a = app("two_layer.yaml");
-    assert_eq!(a.session.next_algorithm(), Backward::B);
+    assert_eq!(a.session().next_algorithm(), Backward::B);
     update(&mut a, Action::ToggleAlgorithm);
-    assert_eq!(a.session.next_algorithm(), Backward::A);
+    assert_eq!(a.session().next_algorithm(), Backward::A);
     update(&mut a, Action::ToggleAlgorithm);
-    assert_eq!(a.session.next_algorithm(), Backward::B);
+    assert_eq!(a.session().next_algorithm(), Backward::B);
     // Mid-backward the running version stays until the phase ends.
     update(&mut a, Action::Finish(Finish::Phase));
-    a.finish_job();
+    bptui::tui::run::wait(&mut a);
     update(&mut a, Action::Step);
-    assert_eq!(a.session.phase(), Phase::Backward);
+    assert_eq!(a.session().phase(), Phase::Backward);
     update(&mut a, Action::ToggleAlgorithm);
-    assert_eq!(a.session.algorithm(), Backward::B);
-    assert_eq!(a.session.next_algorithm(), Backward::A);
+    assert_eq!(a.session().algorithm(), Backward::B);
+    assert_eq!(a.session().next_algorithm(), Backward::A);
 }
 
 #[test]
 fn selection_follows_the_steps_until_the_user_picks_and_dot_resumes() {
     let mut a = app("two_layer.yaml");
-    let g = a.session.graph().clone();
-    assert_eq!(Some(a.view.selected), a.session.next_node());
+    let g = a.session().graph().clone();
+    assert_eq!(Some(a.view.selected), a.session().next_node());
     update(&mut a, Action::Step); // loads x
     assert_eq!(a.view.selected, g.find("x").unwrap());
     update(&mut a, Action::Step); // computes a
@@ -106,7 +107,7 @@ fn selection_follows_the_steps_until_the_user_picks_and_dot_resumes() {
     assert_eq!(a.view.selected, picked);
     update(&mut a, Action::Follow);
     assert!(a.view.follow);
-    assert_eq!(Some(a.view.selected), a.session.next_node());
+    assert_eq!(Some(a.view.selected), a.session().next_node());
     update(&mut a, Action::Step);
     assert_eq!(a.view.selected, g.find("b").unwrap());
 }
@@ -116,10 +117,10 @@ fn last_step_keeps_a_copy_of_what_it_changed() {
     let mut a = app("two_layer.yaml");
     update(&mut a, Action::Step);
     update(&mut a, Action::Step);
-    let id = a.session.graph().find("a").unwrap();
+    let id = a.session().graph().find("a").unwrap();
     let before = a.before(id, bptui::tui::app::Kind::Value).expect("a copy of a's old value");
     assert!(before.iter().all(|&x| x == 0.0));
-    assert!(a.session.workspace().values[id].iter().any(|&x| x != 0.0));
+    assert!(a.session().workspace().values[id].iter().any(|&x| x != 0.0));
 }
 
 #[test]
@@ -149,15 +150,15 @@ fn zoom_help_chart_and_focus_toggle() {
 fn finish_commands_stop_where_they_say() {
     let mut a = app("two_layer.yaml");
     update(&mut a, Action::Finish(Finish::Phase));
-    a.finish_job();
-    assert_eq!(a.session.phase(), Phase::Backward);
+    bptui::tui::run::wait(&mut a);
+    assert_eq!(a.session().phase(), Phase::Backward);
     update(&mut a, Action::Finish(Finish::Example));
-    a.finish_job();
-    assert_eq!((a.session.example(), a.session.phase(), a.session.index()), (1, Phase::Forward, 0));
+    bptui::tui::run::wait(&mut a);
+    assert_eq!((a.session().example(), a.session().phase(), a.session().index()), (1, Phase::Forward, 0));
     update(&mut a, Action::Finish(Finish::Epoch));
-    a.finish_job();
-    assert_eq!(a.session.metrics().len(), 1);
-    assert_eq!((a.session.epoch(), a.session.example()), (2, 0));
+    bptui::tui::run::wait(&mut a);
+    assert_eq!(a.session().metrics().len(), 1);
+    assert_eq!((a.session().epoch(), a.session().example()), (2, 0));
 }
 
 #[test]
@@ -167,11 +168,11 @@ fn a_long_run_is_chunked_and_esc_cancels_at_a_step_boundary() {
     assert_eq!(a.mode(), Mode::Running);
     update(&mut a, Action::Tick);
     // The steps run on a worker thread: the session shown meanwhile is where R started.
-    assert_eq!(a.session.steps(), 0);
+    assert_eq!(a.session().steps(), 0);
     update(&mut a, Action::Cancel);
     assert_eq!(a.mode(), Mode::Normal);
-    assert_ne!(a.session.phase(), Phase::Finished);
-    assert!(a.session.metrics().is_empty());
+    assert_ne!(a.session().phase(), Phase::Finished);
+    assert!(a.session().metrics().is_empty());
 }
 
 /// The gauge's "DONE / TOTAL examples" label.
@@ -189,7 +190,7 @@ fn r_runs_on_a_worker_the_ui_draws_meanwhile_and_esc_hands_back_a_session_at_a_s
     let mut model = Model::load(&path).expect("model loads");
     model.config.epochs = 50;
     let mut a = App::new(Session::new(model, Backward::B), Theme { color: false });
-    let n = a.session.examples_per_epoch();
+    let n = a.session().examples_per_epoch();
     update(&mut a, Action::Finish(Finish::Run));
     assert_eq!(a.mode(), Mode::Running);
     let first = screen(&mut a, 120, 40);
@@ -207,10 +208,10 @@ fn r_runs_on_a_worker_the_ui_draws_meanwhile_and_esc_hands_back_a_session_at_a_s
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
     assert!(seen > 0, "the gauge shows progress");
-    assert_eq!(a.session.steps(), 0, "the UI draws the session as R found it");
+    assert_eq!(a.session().steps(), 0, "the UI draws the session as R found it");
     update(&mut a, Action::Cancel);
     assert_eq!(a.mode(), Mode::Normal);
-    let s = &a.session;
+    let s = a.session();
     assert_ne!(s.phase(), Phase::Finished);
     assert!(s.losses().len() >= seen && s.losses().len() < 50 * n);
     assert!(
@@ -221,10 +222,10 @@ fn r_runs_on_a_worker_the_ui_draws_meanwhile_and_esc_hands_back_a_session_at_a_s
     let text = screen(&mut a, 120, 40);
     assert!(gauge(&text).is_none(), "{text}");
     // Stopped at a step boundary: `n` takes exactly one more step.
-    let steps = a.session.steps();
+    let steps = a.session().steps();
     assert!(steps > 0);
     update(&mut a, Action::Step);
-    assert_eq!(a.session.steps(), steps + 1);
+    assert_eq!(a.session().steps(), steps + 1);
 }
 
 #[test]
@@ -236,13 +237,13 @@ fn r_to_the_end_on_the_worker_matches_a_headless_run_bitwise() {
     let mut a = App::new(Session::new(model, Backward::B), Theme { color: false });
     update(&mut a, Action::Finish(Finish::Run));
     // Polled by Tick, as the event loop does, drawing between polls.
-    while a.job.is_some() {
+    while a.running() {
         update(&mut a, Action::Tick);
         screen(&mut a, 120, 40);
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
     assert_eq!(a.view.last.as_deref(), Some("ran to the end"));
-    let s = &a.session;
+    let s = a.session();
     assert_eq!(s.phase(), Phase::Finished);
     assert_eq!(s.steps(), headless.steps());
     assert_eq!(s.metrics(), headless.metrics());
@@ -259,7 +260,7 @@ fn clicking_a_node_in_the_graph_pane_selects_it() {
     a.area = Rect::new(0, 0, 120, 40);
     let graph = layout(a.area, &a).graph.expect("a graph pane");
     // Row 0 inside the border is the legend; node rows follow in id order.
-    let z = a.session.graph().find("z").unwrap();
+    let z = a.session().graph().find("z").unwrap();
     update(&mut a, Action::Click { column: graph.x + 5, row: graph.y + 2 + z as u16 });
     assert_eq!(a.view.selected, z);
     assert!(!a.view.follow);
@@ -272,7 +273,7 @@ fn keys_typed_while_a_command_runs_wait_for_it() {
     // `f` then `n` arrive at once, as when a student types ahead: the `n` must run after the
     // forward phase is finished, not be dropped.
     let mut a = app("two_layer.yaml");
-    let forward_steps = a.session.graph().forward_order().len() as u64;
+    let forward_steps = a.session().graph().forward_order().len() as u64;
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
     let mut script = vec![
         ratatui::crossterm::event::Event::Key(k(KeyCode::Char('n'))),
@@ -293,8 +294,8 @@ fn keys_typed_while_a_command_runs_wait_for_it() {
     })
     .expect("loop");
     assert!(a.outbox.quit);
-    assert_eq!(a.session.steps(), forward_steps + 1, "the typed-ahead n was lost or run early");
-    assert_eq!((a.session.phase(), a.session.index()), (Phase::Backward, 1));
+    assert_eq!(a.session().steps(), forward_steps + 1, "the typed-ahead n was lost or run early");
+    assert_eq!((a.session().phase(), a.session().index()), (Phase::Backward, 1));
 }
 
 /// The README's key table is the help overlay's: one list of keys.

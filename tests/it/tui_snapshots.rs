@@ -35,7 +35,7 @@ fn press(app: &mut App, keys: &str) {
         if let Some(a) = action_for(key(c), app.mode()) {
             update(app, a);
         }
-        app.finish_job();
+        bptui::tui::run::wait(app);
         assert_ne!(app.mode(), Mode::Running);
     }
 }
@@ -145,6 +145,6 @@ fn real_loop_with_scripted_events() {
     script.reverse();
     run_loop(&mut terminal, &mut a, |_| Ok(script.pop())).expect("loop");
     assert!(a.outbox.quit);
-    assert_eq!(a.session.steps(), 3);
+    assert_eq!(a.session().steps(), 3);
     insta::assert_snapshot!("tui_loop_three_steps_120x40", crate::screen::text(terminal.backend().buffer()));
 }

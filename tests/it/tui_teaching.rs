@@ -17,7 +17,7 @@ fn app(name: &str, backward: Backward) -> App {
 }
 
 fn select(app: &mut App, name: &str) {
-    let id = app.session.graph().find(name).expect("a node");
+    let id = app.session().graph().find(name).expect("a node");
     while app.view.selected > id {
         press(app, "k");
     }
@@ -99,7 +99,7 @@ fn an_adjoint_nothing_has_pushed_into_shows_no_zeros() {
 fn the_forward_value_shows_its_computation() {
     let mut a = app("two_layer.yaml", Backward::B);
     press(&mut a, "nn");
-    let s = &a.session;
+    let s = a.session();
     let ws = s.workspace();
     let (alpha, x, node) =
         (s.graph().find("alpha").unwrap(), s.graph().find("x").unwrap(), s.graph().find("a").unwrap());
@@ -157,7 +157,7 @@ fn letters_as_bitmaps_and_probabilities_as_bars() {
     press(&mut a, "n");
     let text = screen(&mut a, 160, 60);
     assert!(text.contains("as the 16 × 8 image it is"), "{text}");
-    let s = &a.session;
+    let s = a.session();
     let x = &s.workspace().values[s.graph().find("x").unwrap()];
     // Row 1 of the bitmap, from the data by hand.
     let row1: String = (0..8).map(|c| if x[[8 + c]] >= 0.5 { "██" } else { "··" }).collect();
@@ -177,7 +177,7 @@ fn a_big_adjoints_rule_is_written_for_one_entry() {
     let mut a = app("ocr_letters.yaml", Backward::B);
     press(&mut a, "fnnnnnn");
     select(&mut a, "a");
-    let s = &a.session;
+    let s = a.session();
     let ws = s.workspace();
     let (z, node) = (s.graph().find("z").unwrap(), s.graph().find("a").unwrap());
     assert!(s.adjoint_ready(node));

@@ -63,16 +63,16 @@ proptest! {
         for _ in 0..start {
             update(&mut a, bptui::tui::Action::Step);
         }
-        let (before, shown) = (state(&a.session), screen(&mut a, 120, 40));
-        let at = a.session.steps();
+        let (before, shown) = (state(a.session()), screen(&mut a, 120, 40));
+        let at = a.session().steps();
         for _ in 0..k {
             update(&mut a, bptui::tui::Action::Step);
         }
-        let moved = a.session.steps() - at;
+        let moved = a.session().steps() - at;
         for _ in 0..moved {
             press(&mut a, "p");
         }
-        prop_assert_eq!(state(&a.session), before);
+        prop_assert_eq!(state(a.session()), before);
         prop_assert_eq!(screen(&mut a, 120, 40), shown);
     }
 }
@@ -94,36 +94,36 @@ fn going_back_across_epochs_replays_the_same_numbers() {
     let mut a = app("two_layer.yaml");
     press(&mut a, "E");
     press(&mut a, "eeee");
-    let later = state(&a.session);
-    let steps = a.session.steps();
+    let later = state(a.session());
+    let steps = a.session().steps();
     // Back into epoch 1, then forward to the same point step by step.
     press(&mut a, "g");
     press(&mut a, "e 1 x 3\n");
-    assert_eq!((a.session.epoch(), a.session.example() + 1), (1, 3));
-    while a.session.steps() < steps {
+    assert_eq!((a.session().epoch(), a.session().example() + 1), (1, 3));
+    while a.session().steps() < steps {
         update(&mut a, bptui::tui::Action::Step);
     }
-    assert_eq!(state(&a.session), later);
+    assert_eq!(state(a.session()), later);
 }
 
 #[test]
 fn go_to_an_example_a_node_a_row() {
     let mut a = app("two_layer.yaml");
     press(&mut a, "ge 1 x 5\n");
-    let s = &a.session;
+    let s = a.session();
     assert_eq!((s.epoch(), s.example() + 1, s.phase(), s.index()), (1, 5, bptui::session::Phase::Forward, 0));
     press(&mut a, "gbackward a\n");
-    let s = &a.session;
+    let s = a.session();
     let pos = s.graph().backward_order().iter().position(|&n| s.graph().node(n).name == "a").unwrap();
     assert_eq!((s.example() + 1, s.phase(), s.index()), (5, bptui::session::Phase::Backward, pos + 1));
     press(&mut a, "gupdate beta\n");
     // beta is the last update: right after it the next example begins.
-    assert_eq!(a.session.example() + 1, 6);
+    assert_eq!(a.session().example() + 1, 6);
     press(&mut a, "grow 2\n");
-    assert_eq!((a.session.epoch(), a.session.row()), (2, 2), "two_layer visits rows in file order");
+    assert_eq!((a.session().epoch(), a.session().row()), (2, 2), "two_layer visits rows in file order");
     // Behind the current point: travels back.
     press(&mut a, "ge 1 x 2 node z\n");
-    let s = &a.session;
+    let s = a.session();
     let z = s.graph().find("z").unwrap();
     assert_eq!((s.epoch(), s.example() + 1), (1, 2));
     assert!(s.value_ready(z) && !s.value_ready(s.graph().find("b").unwrap()));
@@ -164,7 +164,7 @@ fn the_prompt_suggests_what_works_here() {
     // A node's step gone to selects that node.
     let mut c = app("two_layer.yaml");
     press(&mut c, "gnode b\n");
-    assert_eq!(c.view.selected, c.session.graph().find("b").unwrap());
+    assert_eq!(c.view.selected, c.session().graph().find("b").unwrap());
     // At the run's end.
     press(&mut a, "\x1bR");
     press(&mut a, "gnode b\n");
@@ -186,7 +186,7 @@ fn run_stops_at_the_first_infinity_and_names_its_inputs() {
     let dir = tempfile::tempdir().unwrap();
     let mut a = app_of(&nan_model(dir.path()));
     press(&mut a, "R");
-    let s = &a.session;
+    let s = a.session();
     assert_eq!((s.epoch(), s.example() + 1), (1, 3));
     assert_eq!(a.view.selected, s.graph().find("v").unwrap());
     let last = a.view.last.clone().unwrap();
@@ -194,7 +194,7 @@ fn run_stops_at_the_first_infinity_and_names_its_inputs() {
     insta::assert_snapshot!("travel_nan_stop_120x40", screen(&mut a, 120, 40));
     // c runs on: the infinity was seen, so it runs to the end.
     press(&mut a, "c");
-    assert_eq!(a.session.phase(), bptui::session::Phase::Finished);
+    assert_eq!(a.session().phase(), bptui::session::Phase::Finished);
 }
 
 #[test]
@@ -205,7 +205,7 @@ fn breakpoints_stop_c_and_are_listed() {
     press(&mut a, "c");
     let last = a.view.last.clone().unwrap();
     assert!(last.starts_with("stopped at breakpoint — "), "{last}");
-    let s = &a.session;
+    let s = a.session();
     let dz = s.graph().find("z").unwrap();
     let j = s.graph().find("J").unwrap();
     let norm = s.workspace().adjoints[dz].iter().map(|v| v * v).sum::<f64>().sqrt();
@@ -218,9 +218,9 @@ fn breakpoints_stop_c_and_are_listed() {
     assert_eq!(a.mode(), Mode::Breakpoints);
     insta::assert_snapshot!("travel_breakpoint_list_100x30", screen(&mut a, 100, 30));
     press(&mut a, " ");
-    assert!(!a.tools.breakpoints.list[0].enabled, "space switches the first (NaN) breakpoint off");
+    assert!(!a.debugger().breakpoints().list[0].enabled, "space switches the first (NaN) breakpoint off");
     press(&mut a, "x");
-    assert_eq!(a.tools.breakpoints.list.len(), 3);
+    assert_eq!(a.debugger().breakpoints().list.len(), 3);
     press(&mut a, "\x1b");
     assert_eq!(a.mode(), Mode::Normal);
 }
@@ -229,7 +229,7 @@ fn breakpoints_stop_c_and_are_listed() {
 fn g_checks_a_node_by_central_differences() {
     let mut a = app("two_layer.yaml");
     press(&mut a, "nnn");
-    let a_node = a.session.graph().find("a").unwrap();
+    let a_node = a.session().graph().find("a").unwrap();
     while a.view.selected > a_node {
         press(&mut a, "k");
     }
@@ -245,12 +245,12 @@ fn g_checks_a_node_by_central_differences() {
     insta::assert_snapshot!("travel_check_a_120x40", screen(&mut a, 120, 40));
     // Nothing of the session changed.
     press(&mut a, "\x1b");
-    assert_eq!(a.session.steps(), 3);
+    assert_eq!(a.session().steps(), 3);
     // Through the softmax's probabilities too (the loss reads the logits).
     let mut o = app("ocr_letters.yaml");
     press(&mut o, "e");
-    let y = o.session.graph().nodes().iter().position(|n| n.op == bptui::engine::Op::Softmax).unwrap();
-    let c = o.session.check_node(y, 1e-6, 1e-5).unwrap();
+    let y = o.session().graph().nodes().iter().position(|n| n.op == bptui::engine::Op::Softmax).unwrap();
+    let c = o.session().check_node(y, 1e-6, 1e-5).unwrap();
     assert!(c.agrees(), "{:?}", c.entries.first());
 }
 
@@ -260,7 +260,7 @@ fn full_precision_shows_every_digit() {
     press(&mut a, "nn");
     press(&mut a, "=");
     let text = screen(&mut a, 160, 45);
-    let s = &a.session;
+    let s = a.session();
     let first = s.workspace().values[s.graph().find("a").unwrap()][[0]];
     let full = bptui::numfmt::py_repr(first);
     assert!(full.trim_start_matches('-').trim_start_matches("0.").len() >= 15, "{full}");
@@ -290,23 +290,23 @@ fn restart_asks_first_when_far_along() {
     let mut a = app("two_layer.yaml");
     press(&mut a, "nn");
     press(&mut a, "r");
-    assert_eq!(a.session.steps(), 0, "not far along: no question");
+    assert_eq!(a.session().steps(), 0, "not far along: no question");
     press(&mut a, "ee");
     press(&mut a, "r");
     assert_eq!(a.mode(), Mode::Confirm);
     press(&mut a, "n");
-    assert!(a.session.steps() > 0);
+    assert!(a.session().steps() > 0);
     press(&mut a, "ry");
-    assert_eq!(a.session.steps(), 0);
+    assert_eq!(a.session().steps(), 0);
     // The backward version chosen with `a` is kept across a restart (a setting, not a step).
     press(&mut a, "nna");
-    assert_eq!(a.session.next_algorithm(), bptui::engine::Backward::A);
+    assert_eq!(a.session().next_algorithm(), bptui::engine::Backward::A);
     press(&mut a, "r");
-    assert_eq!(a.session.steps(), 0);
-    assert_eq!(a.session.next_algorithm(), bptui::engine::Backward::A, "the chosen version survives the restart");
+    assert_eq!(a.session().steps(), 0);
+    assert_eq!(a.session().next_algorithm(), bptui::engine::Backward::A, "the chosen version survives the restart");
     press(&mut a, "f");
     press(&mut a, "n");
-    assert_eq!(a.session.algorithm(), bptui::engine::Backward::A, "and the first backward pass uses it");
+    assert_eq!(a.session().algorithm(), bptui::engine::Backward::A, "and the first backward pass uses it");
 }
 
 #[test]
@@ -320,7 +320,7 @@ fn y_copies_a_numpy_literal_and_s_saves_the_step() {
     press(&mut a, "s");
     std::env::set_current_dir(cwd).unwrap();
     let copied = a.outbox.clipboard.clone().expect("clipboard text");
-    let z = &a.session.workspace().values[a.view.selected];
+    let z = &a.session().workspace().values[a.view.selected];
     let expected: Vec<String> = z.iter().map(|v| bptui::numfmt::py_repr(*v)).collect();
     assert_eq!(copied, format!("np.array([{}])", expected.join(", ")));
     let files: Vec<String> =
@@ -335,7 +335,7 @@ fn y_copies_a_numpy_literal_and_s_saves_the_step() {
 fn switching_the_version_does_not_relabel_the_finished_pass() {
     let mut a = app("two_layer.yaml");
     press(&mut a, "ff");
-    assert_eq!(a.session.phase(), bptui::session::Phase::Update);
+    assert_eq!(a.session().phase(), bptui::session::Phase::Update);
     press(&mut a, "a");
     let last = a.view.last.clone().unwrap_or_default();
     assert!(last.starts_with("Version A from the next backward pass"), "{last}");
@@ -351,9 +351,9 @@ fn a_node_breakpoint_stops_where_the_adjoint_is_final() {
     let mut a = app("two_layer.yaml");
     press(&mut a, "gbreak node z\n");
     press(&mut a, "c");
-    assert_eq!(a.session.phase(), bptui::session::Phase::Forward, "first the forward step computing z");
+    assert_eq!(a.session().phase(), bptui::session::Phase::Forward, "first the forward step computing z");
     press(&mut a, "c");
-    let s = &a.session;
+    let s = a.session();
     let b = s.graph().find("b").unwrap();
     assert_eq!(s.phase(), bptui::session::Phase::Backward);
     assert_eq!(s.index(), s.graph().backward_position(b).unwrap() + 1, "right after b's push");

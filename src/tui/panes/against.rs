@@ -16,8 +16,8 @@ use crate::engine::NodeId;
 use crate::numfmt::short;
 use crate::session::{Phase, Session};
 
-use super::app::{App, Kind};
 use super::grid::wrapped;
+use crate::tui::app::{App, Kind};
 
 /// Their array next to one of ours.
 pub struct Beside {
@@ -43,7 +43,7 @@ pub fn updated_in(s: &Session, p: usize) -> Option<(usize, usize)> {
 /// Which of their records to show beside node `id`'s value or adjoint now: the section and
 /// (epoch, example from 1); `None` while ours is not yet comparable.
 pub fn source(app: &App, kind: Kind, id: NodeId) -> Option<(Section, usize, usize)> {
-    let s = &app.session;
+    let s = app.session();
     let current = (s.epoch(), s.position().example);
     match kind {
         Kind::Adjoint => s.adjoint_ready(id).then_some((Section::Adjoint, current.0, current.1)),
@@ -57,10 +57,10 @@ pub fn source(app: &App, kind: Kind, id: NodeId) -> Option<(Section, usize, usiz
 /// Our array `ours` (node `id`'s value or adjoint) compared with theirs, as far as there is
 /// anything to compare; `None` without `--against` or while ours is not comparable yet.
 pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usize) -> Option<Beside> {
-    let theirs = app.compare.theirs.as_ref()?;
+    let theirs = app.debugger().theirs()?;
     let (section, epoch, example) = source(app, kind, id)?;
     let theme = &app.theme;
-    let name = app.session.graph().node(id).name.clone();
+    let name = app.session().graph().node(id).name.clone();
     let their_name = theirs.their_name_in(section, &name);
     let who = if their_name != name { format!("yours (`{their_name}`)") } else { "yours".to_string() };
     let found = theirs.value(epoch, example, section, &name);
@@ -72,7 +72,7 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
         } else {
             format!(
                 "{who}: THEIRS has no {} in epoch {epoch} example {example}",
-                section.describe(&name, &app.session.graph().node(app.session.graph().loss()).name)
+                section.describe(&name, &app.session().graph().node(app.session().graph().loss()).name)
             )
         };
         let lines = wrapped(&why, width, 2, theme.dim());
@@ -82,9 +82,9 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
     let mut lines = Vec::new();
     let mut aligned = None;
     let mut mismatch = Vec::new();
-    let tol = Tolerance { tol: app.compare.tol, float32: theirs.float32 };
+    let tol = Tolerance { tol: app.debugger().tol(), float32: theirs.float32 };
     // The one rule `diff` judges by: a gradient may carry its bias entry's adjoint (dJ/d[1; z]).
-    let with = Ours { value: ours, carried: carried_adjoint(&app.session, section, id) };
+    let with = Ours { value: ours, carried: carried_adjoint(app.session(), section, id) };
     match align_with(with, &t, |o, a| tol.agree(o, a)) {
         None => {
             let msg = format!(
@@ -133,7 +133,7 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
         lines.extend(wrapped(&format!("your line {at}"), width, 4, theme.dim()));
     }
     let mut diagnosis = Vec::new();
-    if let Some(d) = app.at_divergence().filter(|d| d.value() == Some((section, name.as_str()))) {
+    if let Some(d) = app.debugger().landed().filter(|d| d.value() == Some((section, name.as_str()))) {
         diagnosis.extend(wrapped(
             &format!("why yours may differ (d, epoch {} example {}):", d.epoch, d.example.unwrap_or(0)),
             width,

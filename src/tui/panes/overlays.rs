@@ -13,9 +13,9 @@ use crate::numfmt::short;
 
 use crate::session::nodecheck::NodeCheck;
 
-use super::app::{App, Confirm, Window};
 use super::grid::health;
-use super::prompt::Prompt;
+use crate::tui::app::{App, Confirm, Window};
+use crate::tui::prompt::Prompt;
 
 /// The open window, drawn over everything else.
 pub fn window(app: &App, window: &Window, area: Rect, buf: &mut Buffer) {
@@ -57,10 +57,10 @@ pub fn prompt(app: &App, p: &Prompt, area: Rect, buf: &mut Buffer) {
 /// The breakpoint list (`B`).
 pub fn breakpoints(app: &App, at: usize, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
-    let graph = app.session.graph();
+    let graph = app.session().graph();
     let mut lines: Vec<Line> = app
-        .tools
-        .breakpoints
+        .debugger()
+        .breakpoints()
         .list
         .iter()
         .enumerate()
@@ -103,7 +103,7 @@ pub fn breakpoints(app: &App, at: usize, area: Rect, buf: &mut Buffer) {
 /// `G`: backprop's derivative beside central differences, worst entries first.
 pub fn check(app: &App, c: &NodeCheck, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
-    let graph = app.session.graph();
+    let graph = app.session().graph();
     let out = &graph.node(graph.loss()).name;
     let name = &graph.node(c.node).name;
     let r = centred(area, 84, area.height.saturating_sub(2));
@@ -175,7 +175,7 @@ pub fn confirm(app: &App, q: Confirm, area: Rect, buf: &mut Buffer) {
     let text = match q {
         Confirm::Restart => format!(
             "Restart from the beginning? {} example(s) done so far (they can be reached again with g). y / n",
-            app.session.losses().len()
+            app.session().losses().len()
         ),
     };
     let r = centred(area, 64, 4);
@@ -194,7 +194,7 @@ pub fn watch_rows(app: &App) -> u16 {
 /// The watches: each watched node's health line (and a parameter's ‖g‖ and ‖Δθ‖/‖θ‖).
 pub fn watches(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
-    let s = &app.session;
+    let s = app.session();
     let graph = s.graph();
     let ws = s.workspace();
     let lines: Vec<Line> = app

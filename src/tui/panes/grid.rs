@@ -11,8 +11,8 @@ use crate::notation::shape_str;
 use crate::numfmt::{cell, short};
 pub use crate::numfmt::{inline, preview};
 
-use super::app::{Limit, Scroll};
-use super::theme::Theme;
+use crate::tui::app::{Limit, Scroll};
+use crate::tui::theme::Theme;
 
 /// Width of one number on screen (wider with full precision).
 pub fn cell_w() -> usize {

@@ -12,10 +12,10 @@ use crate::engine::{Backward, NodeId};
 use crate::session::Phase;
 
 use super::against::Beside;
-use super::app::{App, Kind, Pane};
-use super::graph_pane::{pushes_done, visited_backward};
+use super::graph::{pushes_done, visited_backward};
 use super::grid::{health, preview, scrolled, wrapped, Viewport};
 use crate::engine::rules::{d_of, generic_letters, out, partial, substituted, symbolic, term};
+use crate::tui::app::{App, Kind, Pane};
 
 /// Entries written out in a rule before an array is shown by its name: as many as about two
 /// lines of the pane hold.
@@ -24,7 +24,7 @@ fn inline_max(width: usize) -> usize {
 }
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let graph = app.session.graph();
+    let graph = app.session().graph();
     let theme = &app.theme;
     let v = app.view.selected;
     let title = Line::from(vec![
@@ -48,7 +48,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 
 /// 1. Where this adjoint stands.
 fn standing(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
-    let s = &app.session;
+    let s = app.session();
     let graph = s.graph();
     let theme = &app.theme;
     let algorithm = s.backward_version();
@@ -72,7 +72,7 @@ fn standing(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
 
 /// 2. How it is built: the chain rule's sum over consumers.
 fn chain_rule(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
-    let s = &app.session;
+    let s = app.session();
     let graph = s.graph();
     let theme = &app.theme;
     if v == graph.loss() {
@@ -142,7 +142,7 @@ fn chain_rule(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
 /// The end of 2: the chain rule's sum written out, the softmax-cross-entropy identity, and a
 /// big array's rule for the entry on show.
 fn sum_and_identities(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
-    let s = &app.session;
+    let s = app.session();
     let graph = s.graph();
     let ws = s.workspace();
     let theme = &app.theme;
@@ -184,7 +184,7 @@ fn sum_and_identities(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> 
 
 /// 3. Version B: what this node's own backward step pushes into its inputs.
 fn own_pushes(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
-    let s = &app.session;
+    let s = app.session();
     let graph = s.graph();
     let theme = &app.theme;
     let outs: Vec<(usize, NodeId)> = graph.pushes(v).collect();
@@ -240,7 +240,7 @@ fn numbers_current(s: &crate::session::Session, v: NodeId) -> bool {
 
 /// 4. The adjoint itself, in the node's shape, under the rules (`text`).
 fn adjoint(app: &App, v: NodeId, text: Vec<Line<'static>>, inner: Rect, buf: &mut Buffer) {
-    let s = &app.session;
+    let s = app.session();
     let theme = &app.theme;
     let width = inner.width as usize;
     // Version B before any consumer has pushed: nothing is computed yet (no grid of zeros).
@@ -276,7 +276,7 @@ fn adjoint(app: &App, v: NodeId, text: Vec<Line<'static>>, inner: Rect, buf: &mu
 fn beside_theirs(app: &App, v: NodeId, cmp: Beside, text: Vec<Line<'static>>, inner: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
     let width = inner.width as usize;
-    let a = &app.session.workspace().adjoints[v];
+    let a = &app.session().workspace().adjoints[v];
     let h = inner.height as usize;
     let mut lines = vec![health(a, width, theme)];
     lines.extend(cmp.lines);
@@ -308,7 +308,7 @@ fn beside_theirs(app: &App, v: NodeId, cmp: Beside, text: Vec<Line<'static>>, in
 /// For b feeding a softmax whose output a cross-entropy reads: the identity dJ/db = ŷ − onehot(y*),
 /// with its numbers once dJ/db is final.
 fn softmax_cross_entropy(app: &App, v: NodeId, inline: usize) -> Option<String> {
-    let s = &app.session;
+    let s = app.session();
     let graph = s.graph();
     let (softmax, loss) = graph.softmax_cross_entropy(v)?;
     let y = crate::engine::rules::sym(graph, softmax);
@@ -329,7 +329,7 @@ fn softmax_cross_entropy(app: &App, v: NodeId, inline: usize) -> Option<String> 
 /// `dJ/db[2] = ŷ[2] − [y* = 2] = 0.1109 − 0 = 0.1109` for softmax then cross-entropy, else the
 /// consumer's element-wise rule for that entry.
 fn entry_story(app: &App, v: NodeId, entry: usize) -> Option<String> {
-    let s = &app.session;
+    let s = app.session();
     let graph = s.graph();
     let ws = s.workspace();
     let a = &ws.adjoints[v];

@@ -10,9 +10,9 @@ use ratatui::widgets::{Paragraph, Widget};
 use crate::engine::Op;
 use crate::session::Phase;
 
-use super::app::{App, Kind, Pane};
 use super::grid::{health, scrolled, wrapped, Viewport};
 use super::status::class_name;
+use crate::tui::app::{App, Kind, Pane};
 
 /// Whether `id` is the weight matrix of a folded-bias linear layer (column 0 is the bias).
 /// For a weight matrix with a folded bias, the name of the input it multiplies (z for β in
@@ -26,7 +26,7 @@ pub fn bias_input(graph: &crate::engine::Graph, id: usize) -> Option<String> {
 }
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let s = &app.session;
+    let s = app.session();
     let graph = s.graph();
     let theme = &app.theme;
     let id = app.view.selected;
@@ -42,12 +42,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     block.render(area, buf);
     let a = &s.workspace().values[id];
     let width = inner.width as usize;
-    let mut lines = wrapped(
-        &format!("{}   ({})", super::graph_pane::describe(graph, id), node.op.name()),
-        width,
-        2,
-        theme.heading(),
-    );
+    let mut lines =
+        wrapped(&format!("{}   ({})", super::graph::describe(graph, id), node.op.name()), width, 2, theme.heading());
     if !s.value_ready(id) {
         let pos = graph.forward_position(id).unwrap_or(0);
         let steps = pos + 1 - s.index();
@@ -113,10 +109,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 /// x as its image (`image:` in the model) or a softmax output as bars with the argmax and the
 /// label; `None` for other nodes (and when THEIRS is shown beside: the grid lines them up).
 fn domain_view(app: &App, id: usize, width: usize) -> Option<Vec<Line<'static>>> {
-    if app.compare.theirs.is_some() || app.overlay.zoom && app.view.full_precision {
+    if app.debugger().theirs().is_some() || app.overlay.zoom && app.view.full_precision {
         return None;
     }
-    let s = &app.session;
+    let s = app.session();
     let graph = s.graph();
     let theme = &app.theme;
     let node = graph.node(id);

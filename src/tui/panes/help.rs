@@ -5,8 +5,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget};
 
-use super::app::App;
-use super::keys::KEYS;
+use crate::tui::app::App;
+use crate::tui::keys::KEYS;
 
 /// The help window, from line `scroll` (kept within the lines there are).
 pub fn render(app: &App, scroll: usize, area: Rect, buf: &mut Buffer) {
@@ -21,7 +21,7 @@ pub fn render(app: &App, scroll: usize, area: Rect, buf: &mut Buffer) {
         .map(|k| Line::from(vec![Span::styled(format!(" {:<key_w$}", k.keys), theme.key()), Span::raw(k.does)]))
         .collect();
     // Generic letters that are none of the model's own names.
-    let graph = app.session.graph();
+    let graph = app.session().graph();
     let (u, v) = crate::engine::rules::generic_letters(graph);
     let j = crate::engine::rules::out(graph);
     let notes = [

@@ -12,9 +12,8 @@ use crate::engine::{Graph, NodeId, Op};
 use crate::notation::shape_str;
 use crate::session::{Phase, Session};
 
-use super::app::{App, Pane};
-use super::{list_offset, list_rows};
 use crate::engine::rules::sym;
+use crate::tui::app::{App, Pane};
 
 /// Graphs up to this many nodes are also drawn.
 pub const MAX_DRAWN: usize = 12;
@@ -62,9 +61,9 @@ pub fn visited_backward(s: &Session, u: NodeId) -> bool {
 
 /// Rows the pane would like (borders included) at inner width `width`.
 pub fn wanted_height(app: &App, width: u16) -> u16 {
-    let graph = app.session.graph();
+    let graph = app.session().graph();
     let n = graph.len() as u16;
-    let drawing = dag(graph, app.session.next_node())
+    let drawing = dag(graph, app.session().next_node())
         .filter(|d| d.width <= width as usize)
         .map(|d| d.rows.len() as u16 + 1)
         .unwrap_or(0);
@@ -72,7 +71,7 @@ pub fn wanted_height(app: &App, width: u16) -> u16 {
 }
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let s = &app.session;
+    let s = app.session();
     let graph = s.graph();
     let theme = &app.theme;
     let n = graph.len();
@@ -291,5 +290,19 @@ fn hline(row: &mut [u8], x0: usize, x1: usize) {
     }
     if x0 == x1 {
         row[x0] |= E;
+    }
+}
+
+/// Node rows the graph pane lists in `inner_height` rows (one is its header).
+pub fn list_rows(n: usize, inner_height: usize) -> usize {
+    n.min(inner_height.saturating_sub(1))
+}
+
+/// First node row shown, so that the selection is visible in `rows` rows.
+pub fn list_offset(n: usize, rows: usize, selected: NodeId) -> usize {
+    if n <= rows || rows == 0 {
+        0
+    } else {
+        selected.saturating_sub(rows - 1).min(n - rows)
     }
 }

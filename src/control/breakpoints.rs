@@ -5,7 +5,7 @@ use crate::engine::rules::Kind;
 use crate::engine::{Graph, NodeId, Op};
 use crate::numfmt::short;
 
-use super::{Event, NonFinite, Phase, Session};
+use crate::session::{Event, NonFinite, Phase, Session};
 
 /// How an array is measured against a threshold.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -5,88 +5,8 @@
 //! checkpoints outgrow their budget, every other one is dropped and the spacing doubles, so
 //! memory stays bounded on any run while a replay stays a few examples long.
 
-use ndarray::ArrayD;
-
-use super::{NonFinite, Phase, Session};
-use crate::engine::{Backward, Workspace};
-
-/// Everything of a session but its model and its (append-only) loss and metric histories,
-/// whose lengths are kept instead.
-#[derive(Clone)]
-pub struct Checkpoint {
-    ws: Workspace,
-    algorithm: Backward,
-    next_algorithm: Backward,
-    optimizer_state: Vec<ArrayD<f64>>,
-    param_before: Vec<ArrayD<f64>>,
-    epoch: usize,
-    example: usize,
-    phase: Phase,
-    index: usize,
-    metrics: usize,
-    losses: usize,
-    first_non_finite: Option<NonFinite>,
-    steps: u64,
-}
-
-impl Checkpoint {
-    /// Micro-steps the session had taken.
-    pub fn steps(&self) -> u64 {
-        self.steps
-    }
-
-    /// Memory it holds, in bytes.
-    pub fn bytes(&self) -> usize {
-        let arrays = |v: &[ArrayD<f64>]| v.iter().map(|a| a.len() * 8).sum::<usize>();
-        arrays(&self.ws.values) + arrays(&self.ws.adjoints) + arrays(&self.optimizer_state) + arrays(&self.param_before)
-    }
-}
-
-impl Session {
-    /// The session's state now.
-    pub fn checkpoint(&self) -> Checkpoint {
-        Checkpoint {
-            ws: self.ws.clone(),
-            algorithm: self.algorithm,
-            next_algorithm: self.next_algorithm,
-            optimizer_state: self.optimizer_state.clone(),
-            param_before: self.param_before.clone(),
-            epoch: self.epoch,
-            example: self.example,
-            phase: self.phase,
-            index: self.index,
-            metrics: self.metrics.len(),
-            losses: self.losses.len(),
-            first_non_finite: self.first_non_finite.clone(),
-            steps: self.steps,
-        }
-    }
-
-    /// Puts the session back to a checkpoint taken earlier in this same run.
-    pub fn restore(&mut self, c: &Checkpoint) {
-        self.ws.clone_from(&c.ws);
-        self.algorithm = c.algorithm;
-        self.next_algorithm = c.next_algorithm;
-        self.optimizer_state.clone_from(&c.optimizer_state);
-        self.param_before.clone_from(&c.param_before);
-        if self.epoch != c.epoch || self.order.is_empty() {
-            self.order = self.epoch_order(c.epoch);
-        }
-        self.epoch = c.epoch;
-        self.example = c.example;
-        self.phase = c.phase;
-        self.index = c.index;
-        self.metrics.truncate(c.metrics);
-        self.losses.truncate(c.losses);
-        self.first_non_finite.clone_from(&c.first_non_finite);
-        self.steps = c.steps;
-    }
-
-    /// Examples begun since the run started (the current one included), for spacing checkpoints.
-    fn examples_begun(&self) -> usize {
-        (self.epoch - 1) * self.examples_per_epoch + self.example
-    }
-}
+use crate::engine::Backward;
+use crate::session::{Checkpoint, Phase, Session};
 
 /// The checkpoints of one run and the choices of backward version made along it.
 #[derive(Clone)]
@@ -111,10 +31,10 @@ impl History {
 
     /// Called after every step: keeps a checkpoint at the start of every `every`-th example.
     pub fn observe(&mut self, s: &Session) {
-        if s.phase != Phase::Forward || s.index != 0 || !s.examples_begun().is_multiple_of(self.every) {
+        if s.phase() != Phase::Forward || s.index() != 0 || !s.examples_begun().is_multiple_of(self.every) {
             return;
         }
-        if self.checkpoints.last().is_some_and(|c| c.steps >= s.steps) {
+        if self.checkpoints.last().is_some_and(|c| c.steps() >= s.steps()) {
             return;
         }
         self.checkpoints.push(s.checkpoint());
@@ -123,7 +43,7 @@ impl History {
             let every = self.every;
             let mut kept = Vec::with_capacity(self.checkpoints.len() / 2 + 1);
             for (i, c) in std::mem::take(&mut self.checkpoints).into_iter().enumerate() {
-                let begun = (c.epoch - 1) * s.examples_per_epoch + c.example;
+                let begun = c.examples_begun(s.examples_per_epoch());
                 if i == 0 || begun.is_multiple_of(every) {
                     kept.push(c);
                 }
@@ -134,7 +54,7 @@ impl History {
 
     /// Chooses the backward version for the next backward phase, remembered for replays.
     pub fn set_algorithm(&mut self, s: &mut Session, algorithm: Backward) {
-        self.toggles.push((s.steps, algorithm));
+        self.toggles.push((s.steps(), algorithm));
         s.set_algorithm(algorithm);
     }
 
@@ -156,21 +76,21 @@ impl History {
     /// now), exactly as it was then: from the nearest checkpoint, replaying. What came after
     /// that point is forgotten (a new timeline starts there).
     pub fn rewind(&mut self, s: &mut Session, steps: u64) {
-        let steps = steps.min(s.steps);
-        let at = self.checkpoints.iter().rposition(|c| c.steps <= steps).unwrap_or(0);
+        let steps = steps.min(s.steps());
+        let at = self.checkpoints.iter().rposition(|c| c.steps() <= steps).unwrap_or(0);
         s.restore(&self.checkpoints[at]);
-        while s.steps < steps {
+        while s.steps() < steps {
             self.apply_toggles(s);
             s.step();
         }
-        self.checkpoints.retain(|c| c.steps <= steps);
+        self.checkpoints.retain(|c| c.steps() <= steps);
         self.toggles.retain(|&(t, _)| t < steps);
     }
 
     /// Replays a choice of version made at this many steps.
     fn apply_toggles(&self, s: &mut Session) {
         for &(t, algorithm) in &self.toggles {
-            if t == s.steps {
+            if t == s.steps() {
                 s.set_algorithm(algorithm);
             }
         }
@@ -185,14 +105,14 @@ impl History {
             !done(&probe)
         }) else {
             // It holds from the very start.
-            return Some(self.checkpoints.first()?.steps);
+            return Some(self.checkpoints.first()?.steps());
         };
         probe.restore(&self.checkpoints[first]);
-        while probe.steps < s.steps {
+        while probe.steps() < s.steps() {
             self.apply_toggles(&mut probe);
             probe.step();
             if done(&probe) {
-                return Some(probe.steps);
+                return Some(probe.steps());
             }
         }
         None

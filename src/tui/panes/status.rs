@@ -11,8 +11,8 @@ use crate::engine::{Backward, Graph, NodeId, Op};
 use crate::numfmt::short;
 use crate::session::{Phase, Session};
 
-use super::app::App;
 use crate::engine::rules::sym;
+use crate::tui::app::App;
 
 /// What `n` will do next, in words: "compute z = σ(a)", "backward at a (Version B: push into
 /// alpha, x)", "update alpha".
@@ -148,7 +148,7 @@ pub fn epoch_means(s: &Session, width: usize) -> String {
 }
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let s = &app.session;
+    let s = app.session();
     let graph = s.graph();
     let theme = &app.theme;
     let sep = || Span::styled(" │ ", theme.dim());
@@ -214,11 +214,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let next = next_action(s);
     let next = if next.chars().count() + 14 > width { fit(&next, width.saturating_sub(14)) } else { next };
     let mut second = vec![Span::styled(" n", theme.key()), Span::raw(": "), Span::styled(next, theme.key())];
-    let rest = super::keys::hints(app.compare.theirs.is_some());
+    let rest = crate::tui::keys::hints(app.debugger().theirs().is_some());
     let used: usize = second.iter().map(|sp| sp.content.chars().count()).sum();
     if used + rest.chars().count() <= width {
         second.push(Span::styled(rest, theme.dim()));
-    } else if app.compare.theirs.is_some() && used + 27 <= width {
+    } else if app.debugger().theirs().is_some() && used + 27 <= width {
         second.push(Span::styled("   d divergence · ? help", theme.dim()));
     } else if used + 10 <= width {
         second.push(Span::styled("   ? help", theme.dim()));

@@ -11,10 +11,10 @@ use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget
 use crate::numfmt::short;
 use crate::session::{EpochMetrics, Score};
 
-use super::app::App;
+use crate::tui::app::App;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let s = &app.session;
+    let s = app.session();
     let theme = &app.theme;
     let block = Block::bordered()
         .border_style(theme.border(true))
@@ -46,7 +46,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let style = |c: ratatui::style::Color| if theme.color { Style::default().fg(c) } else { Style::default() };
     use ratatui::style::Color;
     let mut sets = vec![Dataset::default()
-        .name(format!("⠂ {} per example", crate::engine::rules::out(app.session.graph())))
+        .name(format!("⠂ {} per example", crate::engine::rules::out(app.session().graph())))
         .marker(Marker::Braille)
         .graph_type(GraphType::Scatter)
         .style(style(Color::Gray))
@@ -92,7 +92,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Line::raw(short(x_max / 2.0)),
             Line::raw(short(x_max)),
         ]))
-        .y_axis(Axis::default().title(crate::engine::rules::out(app.session.graph())).bounds([lo, hi]).labels(vec![
+        .y_axis(Axis::default().title(crate::engine::rules::out(app.session().graph())).bounds([lo, hi]).labels(vec![
             Line::raw(short(lo)),
             Line::raw(short((lo + hi) / 2.0)),
             Line::raw(short(hi)),

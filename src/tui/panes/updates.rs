@@ -14,9 +14,9 @@ use crate::session::{Phase, Session};
 use crate::engine::NodeId;
 
 use super::against::Beside;
-use super::app::{App, Kind, Limit, Pane};
 use super::grid::{cell_w, Viewport};
 use crate::engine::rules::sym;
+use crate::tui::app::{App, Kind, Limit, Pane};
 
 /// Where parameter number `p` stands in its update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +52,7 @@ fn norm(a: impl Iterator<Item = f64>) -> f64 {
 /// The parameter shown in detail: the selected node if it is one, else the one the update
 /// phase is at, else the first.
 fn detail_param(app: &App) -> Option<usize> {
-    let s = &app.session;
+    let s = app.session();
     let params = s.graph().params();
     if let Some(p) = params.iter().position(|&id| id == app.view.selected) {
         return Some(p);
@@ -64,7 +64,7 @@ fn detail_param(app: &App) -> Option<usize> {
 }
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let s = &app.session;
+    let s = app.session();
     let theme = &app.theme;
     let config = &s.model().config;
     let rule = format!("{}  η = {} ", config.optimizer.rule(), short(config.learning_rate));
@@ -102,7 +102,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 
 /// One line per parameter: where its update stands, and the step's size once done.
 fn summary(app: &App, width: usize) -> Vec<Line<'static>> {
-    let s = &app.session;
+    let s = app.session();
     let graph = s.graph();
     let theme = &app.theme;
     let ws = s.workspace();
@@ -156,7 +156,7 @@ struct Detail<'a> {
 
 impl<'a> Detail<'a> {
     fn of(app: &'a App, p: usize, width: usize) -> Detail<'a> {
-        let s = &app.session;
+        let s = app.session();
         let ws = s.workspace();
         let id = s.graph().params()[p];
         let st = state(s, p);
@@ -164,7 +164,7 @@ impl<'a> Detail<'a> {
         let before = if matches!(st, UpdateState::Pending { .. }) { &ws.values[id] } else { s.param_before(p) };
         let after = matches!(st, UpdateState::Done | UpdateState::Recomputing).then(|| &ws.values[id]);
         let grad = g_valid.then(|| &ws.adjoints[id]);
-        let bias_of = super::values_pane::bias_input(s.graph(), id);
+        let bias_of = super::values::bias_input(s.graph(), id);
         let cmp = after.and_then(|a| super::against::beside(app, Kind::Value, id, a, width));
         Detail { id, state: st, before, after, grad, bias_of, cmp }
     }
@@ -172,7 +172,7 @@ impl<'a> Detail<'a> {
 
 /// What the numbers below mean at this point of the update.
 fn note(app: &App, d: &Detail) -> String {
-    let graph = app.session.graph();
+    let graph = app.session().graph();
     match d.state {
         UpdateState::None => "no update yet: the first comes after the first backward pass".to_string(),
         UpdateState::Recomputing => "last update shown; backward is computing this example's g".to_string(),
@@ -187,7 +187,7 @@ fn note(app: &App, d: &Detail) -> String {
 /// update changed highlighted), then g, each in its rows and columns; `None` when it does not
 /// fit.
 fn matrix(app: &App, d: &Detail, used: usize, width: usize, height: usize) -> Option<Vec<Line<'static>>> {
-    let graph = app.session.graph();
+    let graph = app.session().graph();
     let theme = &app.theme;
     let (r, c) = (d.before.shape()[0], d.before.shape()[1]);
     if 6 + c * cell_w() > width || used + 2 * (r + 2) > height {
@@ -219,7 +219,7 @@ fn matrix(app: &App, d: &Detail, used: usize, width: usize, height: usize) -> Op
 /// Entry by entry, the columns that fit: θ after and g always, θ before when there is room,
 /// theirs with THEIRS; scrolled, with the rows shown below.
 fn table(app: &App, d: &Detail, lines: &mut Vec<Line<'static>>, inner: Rect) {
-    let graph = app.session.graph();
+    let graph = app.session().graph();
     let theme = &app.theme;
     let shape = d.before.shape().to_vec();
     let idx_w = shape.iter().map(|d| d.to_string().len() + 1).sum::<usize>() + 2;
