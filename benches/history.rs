@@ -26,7 +26,8 @@ fn main() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("hw50.yaml");
     std::fs::write(&path, text).expect("model written");
-    let model = Model::load_with(&path, &DataOverride { train: Some(data.clone()), test: None }).expect("model loads");
+    let model = Model::load_with(&path, &DataOverride { train: Some(data.clone()), test: None }, Default::default())
+        .expect("model loads");
     let examples = model.train_data.as_ref().map(|d| d.len()).unwrap_or(0);
 
     let mut session = Session::new(model, Backward::B);

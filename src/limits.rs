@@ -1,9 +1,9 @@
-//! How many numbers bptui lets a model, or an array read from a file, hold: the one setting the
-//! command line (`--max-numbers`) gives every reader, at the bottom of the layers so that the
-//! model, the `.npy` reader and the trace reader all ask it without importing each other.
+//! How many numbers bptui lets a model, or an array read from a file, hold: the one setting
+//! every reader needs (`--max-numbers`), at the bottom of the layers so that the model, the
+//! `.npy` reader and the trace reader all take it without importing each other.
 //!
-//! It is a process-wide value set once by the command line before anything is read (a thread
-//! may set its own, for tests that load models side by side).
+//! It is a value, settled once by the command line and passed down to each reader (as
+//! ripgrep's settled arguments are): no reader looks it up.
 
 /// The most numbers a model may hold unless `--max-numbers` says otherwise: 2^26 (a value
 /// and an adjoint for every element of every node count two). The session keeps about twice
@@ -11,25 +11,22 @@
 /// model at the limit stays within 1 GiB.
 pub const DEFAULT_MAX_NUMBERS: usize = 1 << 26;
 
-static MAX_NUMBERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_NUMBERS);
-
-thread_local! {
-    /// This thread's own limit, over the process's: tests that load models side by side on
-    /// several threads each set theirs without changing the others'.
-    static THREAD_MAX_NUMBERS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+/// The limits a reader checks what it reads against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most numbers a model (or an array read from a file) may hold.
+    pub max_numbers: usize,
 }
 
-/// The most numbers a model (or an array read from a file) may hold.
-pub fn max_numbers() -> usize {
-    THREAD_MAX_NUMBERS.with(|n| n.get()).unwrap_or_else(|| MAX_NUMBERS.load(std::sync::atomic::Ordering::Relaxed))
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_numbers: DEFAULT_MAX_NUMBERS }
+    }
 }
 
-/// Sets [`max_numbers`] for the whole process (the command line's `--max-numbers`).
-pub fn set_max_numbers(n: usize) {
-    MAX_NUMBERS.store(n, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// Sets [`max_numbers`] for the calling thread only (`None`: the process's again).
-pub fn set_thread_max_numbers(n: Option<usize>) {
-    THREAD_MAX_NUMBERS.with(|t| t.set(n));
+impl Limits {
+    /// `--max-numbers N`, or the default.
+    pub fn with_max_numbers(n: Option<usize>) -> Limits {
+        Limits { max_numbers: n.unwrap_or(DEFAULT_MAX_NUMBERS) }
+    }
 }

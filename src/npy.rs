@@ -6,6 +6,8 @@ use std::io::Read;
 
 use ndarray::{ArrayD, IxDyn, ShapeBuilder};
 
+use crate::limits::Limits;
+
 /// The bytes of a header bptui reads at most (NumPy writes a few hundred).
 const MAX_HEADER: usize = 1 << 16;
 
@@ -19,8 +21,8 @@ pub struct Claim {
 
 /// Reads the header at the start of `r` and checks its claim against `available` bytes (the
 /// file's or the archive entry's length) and the limit on numbers.
-pub fn check(r: &mut impl Read, available: u64) -> Result<Claim, String> {
-    header(r, available).map(|h| h.claim)
+pub fn check(r: &mut impl Read, available: u64, limits: Limits) -> Result<Claim, String> {
+    header(r, available, limits).map(|h| h.claim)
 }
 
 /// What a header says: the type of the numbers, their layout and shape, and its claim.
@@ -33,8 +35,8 @@ struct Header {
 
 /// The array at the start of `r` (`available` bytes long) as float64: float64, float32 and
 /// integers of either byte order, in C or Fortran order.
-pub fn read(r: &mut impl Read, available: u64) -> Result<ArrayD<f64>, String> {
-    let h = header(r, available)?;
+pub fn read(r: &mut impl Read, available: u64, limits: Limits) -> Result<ArrayD<f64>, String> {
+    let h = header(r, available, limits)?;
     let mut data = vec![0u8; h.claim.data_bytes as usize];
     r.read_exact(&mut data).map_err(|e| format!("the .npy data is cut short: {e}"))?;
     let (order, kind) = h.descr.split_at(1.min(h.descr.len()));
@@ -83,7 +85,7 @@ fn unsupported(descr: &str) -> String {
     format!("the .npy array holds '{descr}'; expected float64, float32 or integers (such as '<f8')")
 }
 
-fn header(r: &mut impl Read, available: u64) -> Result<Header, String> {
+fn header(r: &mut impl Read, available: u64, limits: Limits) -> Result<Header, String> {
     let mut start = [0u8; 10];
     r.read_exact(&mut start).map_err(|_| "too short for a .npy header".to_string())?;
     if &start[..6] != b"\x93NUMPY" {
@@ -125,7 +127,7 @@ fn header(r: &mut impl Read, available: u64) -> Result<Header, String> {
              {held} bytes of data"
         ));
     }
-    let limit = crate::limits::max_numbers() as u64;
+    let limit = limits.max_numbers as u64;
     if numbers > limit {
         return Err(format!(
             "the .npy array has shape {shape_text} ({numbers} numbers), more than bptui's limit of {limit} \
@@ -186,12 +188,14 @@ mod tests {
     #[test]
     fn a_claim_larger_than_the_file_is_refused() {
         let bytes = npy("{'descr': '<f8', 'fortran_order': False, 'shape': (100000, 1000000), }", 16);
-        let e = check(&mut bytes.as_slice(), bytes.len() as u64).unwrap_err();
+        let e = check(&mut bytes.as_slice(), bytes.len() as u64, Limits::default()).unwrap_err();
         assert!(e.contains("(100000, 1000000)") && e.contains("holds 16 bytes"), "{e}");
         let ok = npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", 16);
-        assert_eq!(check(&mut ok.as_slice(), ok.len() as u64).unwrap().numbers, 2);
+        assert_eq!(check(&mut ok.as_slice(), ok.len() as u64, Limits::default()).unwrap().numbers, 2);
         let huge = npy("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 2), }", 0);
-        assert!(check(&mut huge.as_slice(), huge.len() as u64).unwrap_err().contains("more numbers than"));
+        assert!(check(&mut huge.as_slice(), huge.len() as u64, Limits::default())
+            .unwrap_err()
+            .contains("more numbers than"));
     }
 
     #[test]
@@ -221,16 +225,18 @@ mod tests {
                 let mut bytes =
                     npy(&format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': (2, 3), }}"), 0);
                 bytes.extend(data);
-                let a = read(&mut bytes.as_slice(), bytes.len() as u64).unwrap();
+                let a = read(&mut bytes.as_slice(), bytes.len() as u64, Limits::default()).unwrap();
                 assert_eq!(a.shape(), &[2, 3], "{descr} {fortran}");
                 assert_eq!(a.iter().copied().collect::<Vec<_>>(), c_order, "{descr} fortran_order {fortran}");
             }
         }
         let complex = npy("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", 16);
-        assert!(read(&mut complex.as_slice(), complex.len() as u64).unwrap_err().contains("'<c16'"));
+        assert!(read(&mut complex.as_slice(), complex.len() as u64, Limits::default()).unwrap_err().contains("'<c16'"));
         // A type is refused from the header alone, before its data is counted or read: a
         // gigabyte "void" item in a file of a few bytes.
         let void = npy("{'descr': '|V1000000000', 'fortran_order': False, 'shape': (1,), }", 0);
-        assert!(check(&mut void.as_slice(), void.len() as u64).unwrap_err().contains("'|V1000000000'"));
+        assert!(check(&mut void.as_slice(), void.len() as u64, Limits::default())
+            .unwrap_err()
+            .contains("'|V1000000000'"));
     }
 }

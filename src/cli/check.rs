@@ -4,11 +4,12 @@
 use super::{emit, graph::graph_text, load, CheckArgs};
 use crate::engine::optim::Optimizer;
 use crate::error::Result;
+use crate::limits::Limits;
 use crate::model::Model;
 use crate::numfmt::py_repr;
 
-pub(super) fn check(args: CheckArgs) -> Result<i32> {
-    let (model, _) = load(&args.model, &args.data, &[])?;
+pub(super) fn check(args: CheckArgs, limits: Limits) -> Result<i32> {
+    let (model, _) = load(&args.model, &args.data, &[], limits)?;
     emit(&check_report(&model))?;
     Ok(0)
 }

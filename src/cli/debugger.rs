@@ -4,8 +4,9 @@
 
 use super::{load, DiffArgs, TuiArgs};
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 
-pub(super) fn open(args: TuiArgs) -> Result<i32> {
+pub(super) fn open(args: TuiArgs, limits: Limits) -> Result<i32> {
     let program = args.against.as_ref().is_some_and(|p| p.as_os_str() == "-");
     if !args.command.is_empty() && !program {
         return Err(Error::Usage(
@@ -32,6 +33,7 @@ pub(super) fn open(args: TuiArgs) -> Result<i32> {
             alias: args.alias.clone(),
             backward: args.backward,
             data: args.data.clone(),
+            limits,
         };
         let Some((model, theirs)) = super::program::capture_for_debugger(diff)? else { return Ok(130) };
         crate::tui::run(model, args.backward.into(), Some(theirs), args.tol)
@@ -41,11 +43,11 @@ pub(super) fn open(args: TuiArgs) -> Result<i32> {
     let Some(path) = &args.model else {
         return Err(Error::Usage("usage: bptui MODEL.yaml (the debugger), or bptui --help for the commands".into()));
     };
-    let (mut model, aliases) = load(path, &args.data, &args.alias)?;
+    let (mut model, aliases) = load(path, &args.data, &args.alias, limits)?;
     model.require_examples()?;
     let against = match &args.against {
         Some(p) => {
-            let theirs = crate::diff::Theirs::load_streaming(p, &model.graph, &aliases)?;
+            let theirs = crate::diff::Theirs::load_streaming(p, &model.graph, &aliases, limits)?;
             // Their initial weights and epochs, as `diff` runs them.
             model = crate::diff::prepare(&model, &theirs)?.0;
             Some(theirs)

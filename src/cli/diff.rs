@@ -4,11 +4,12 @@
 use super::{emit, load, DiffArgs};
 use crate::diff::{prepare, render, Theirs};
 use crate::error::Result;
+use crate::limits::Limits;
 use crate::session::Session;
 
-pub(super) fn diff(args: DiffArgs) -> Result<i32> {
+pub(super) fn diff(args: DiffArgs, limits: Limits) -> Result<i32> {
     if !args.command.is_empty() {
-        return super::program::diff_program(args);
+        return super::program::diff_program(DiffArgs { limits, ..args });
     }
     let (Some(model_path), Some(theirs_path)) = (&args.model, &args.theirs) else {
         return Err(crate::error::Error::Usage(
@@ -17,9 +18,9 @@ pub(super) fn diff(args: DiffArgs) -> Result<i32> {
                 .into(),
         ));
     };
-    let (model, aliases) = load(model_path, &args.data, &args.alias)?;
+    let (model, aliases) = load(model_path, &args.data, &args.alias, limits)?;
     model.require_examples()?;
-    let theirs = Theirs::load_streaming(theirs_path, &model.graph, &aliases)?;
+    let theirs = Theirs::load_streaming(theirs_path, &model.graph, &aliases, limits)?;
     let (model, notes) = prepare(&model, &theirs)?;
     let mut session = Session::new(model, args.backward.into());
     let mut report = crate::diff::run(&mut session, &theirs, args.tol)?;

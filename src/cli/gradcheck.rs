@@ -5,13 +5,14 @@
 use super::{emit, load, GradcheckArgs};
 use crate::engine::{numbers, numbers_mut, Backward, Op, Workspace};
 use crate::error::Result;
+use crate::limits::Limits;
 use crate::model::Model;
 use crate::notation::shape_str;
 use crate::numfmt::{py_repr, short};
 
 /// Exit 0 when every relative error is within `--tol`, 1 otherwise.
-pub(super) fn run(args: GradcheckArgs) -> Result<i32> {
-    let (model, _) = load(&args.model, &args.data, &[])?;
+pub(super) fn run(args: GradcheckArgs, limits: Limits) -> Result<i32> {
+    let (model, _) = load(&args.model, &args.data, &[], limits)?;
     model.require_examples()?;
     let (report, ok) = gradcheck(&model, args.eps, args.tol, args.all);
     emit(&report)?;

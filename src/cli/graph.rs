@@ -4,11 +4,12 @@
 use super::{emit, load, DataArgs, GraphArgs, GraphFormat};
 use crate::engine::Op;
 use crate::error::Result;
+use crate::limits::Limits;
 use crate::model::Model;
 use crate::notation::shape_str;
 
-pub(super) fn graph(args: GraphArgs) -> Result<i32> {
-    let (model, _) = load(&args.model, &DataArgs::default(), &[])?;
+pub(super) fn graph(args: GraphArgs, limits: Limits) -> Result<i32> {
+    let (model, _) = load(&args.model, &DataArgs::default(), &[], limits)?;
     match args.format {
         GraphFormat::Text => emit(&graph_text(&model))?,
         GraphFormat::Dot => emit(&graph_dot(&model))?,

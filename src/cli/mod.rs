@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::engine::Backward;
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::model::{DataOverride, Model};
 use crate::session::{Phase, Session};
 
@@ -191,6 +192,9 @@ pub struct DiffArgs {
     pub backward: BackwardArg,
     #[command(flatten)]
     pub data: DataArgs,
+    /// Settled from the global `--max-numbers` before the command runs (not an option of its own).
+    #[arg(skip)]
+    pub limits: Limits,
 }
 
 #[derive(Debug, Args)]
@@ -268,25 +272,29 @@ fn alias(text: &str) -> std::result::Result<(String, String), String> {
 
 /// Runs a parsed command line; returns the process exit status.
 pub fn main_with(cli: Cli) -> Result<i32> {
-    if let Some(n) = cli.max_numbers {
-        crate::limits::set_max_numbers(n);
-    }
+    // Settled once here and passed down to every reader: no reader looks a limit up.
+    let limits = Limits::with_max_numbers(cli.max_numbers);
     match cli.command {
-        Some(Command::Run(args)) => run::run(args),
-        Some(Command::Trace(args)) => trace::trace(args),
-        Some(Command::Diff(args)) => diff::diff(args),
-        Some(Command::Check(args)) => check::check(args),
-        Some(Command::Graph(args)) => graph::graph(args),
-        Some(Command::Gradcheck(args)) => gradcheck::run(args),
-        None => debugger::open(cli.tui),
+        Some(Command::Run(args)) => run::run(args, limits),
+        Some(Command::Trace(args)) => trace::trace(args, limits),
+        Some(Command::Diff(args)) => diff::diff(args, limits),
+        Some(Command::Check(args)) => check::check(args, limits),
+        Some(Command::Graph(args)) => graph::graph(args, limits),
+        Some(Command::Gradcheck(args)) => gradcheck::run(args, limits),
+        None => debugger::open(cli.tui, limits),
     }
 }
 
 /// A model as every command loads it: the command line's data files in place of the model's,
 /// and its aliases (the model file's, then the command line's `given`) checked against its
 /// graph. Returns the model and those aliases.
-pub(super) fn load(path: &Path, data: &DataArgs, given: &[(String, String)]) -> Result<(Model, Vec<(String, String)>)> {
-    let model = Model::load_with(path, &DataOverride { train: data.train.clone(), test: data.test.clone() })?;
+pub(super) fn load(
+    path: &Path,
+    data: &DataArgs,
+    given: &[(String, String)],
+    limits: Limits,
+) -> Result<(Model, Vec<(String, String)>)> {
+    let model = Model::load_with(path, &DataOverride { train: data.train.clone(), test: data.test.clone() }, limits)?;
     let aliases: Vec<(String, String)> = model.aliases.iter().chain(given).cloned().collect();
     for (theirs, ours) in &aliases {
         if model.graph.find(ours).is_none() {

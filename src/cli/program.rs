@@ -155,7 +155,7 @@ fn record(args: &DiffArgs, stop_at_divergence: bool) -> Result<Recorded> {
         None => Some(HomeworkArgs::parse(&script_args)?),
     };
     let given = match &args.model {
-        Some(path) => Some(load(path, &args.data, &args.alias)?.0),
+        Some(path) => Some(load(path, &args.data, &args.alias, args.limits)?.0),
         None => None,
     };
     let base = match (&given, &homework) {
@@ -396,7 +396,7 @@ fn homework_model_text(
     let inputs = crate::data::Dataset::from_csv(&train)?.width();
     let yaml = hw.model_yaml(inputs, learned, init);
     let here = std::env::current_dir().unwrap_or_default().join("(your command line).yaml");
-    let mut model = Model::from_source(&here, &yaml, &data)?;
+    let mut model = Model::from_source(&here, &yaml, &data, args.limits)?;
     model.file = here;
     Ok((model, yaml))
 }

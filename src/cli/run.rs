@@ -1,6 +1,7 @@
 //! `bptui run`: trains headless, printing each epoch's train and test mean loss (and error rate)
 //! with a progress bar on a terminal, then writes the homework's metrics and label files.
 
+use crate::limits::Limits;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -18,8 +19,8 @@ struct Outputs {
     test: Option<PathBuf>,
 }
 
-pub(super) fn run(args: RunArgs) -> Result<i32> {
-    let (mut model, _) = load(&args.model, &args.data, &[])?;
+pub(super) fn run(args: RunArgs, limits: Limits) -> Result<i32> {
+    let (mut model, _) = load(&args.model, &args.data, &[], limits)?;
     if let Some(e) = args.epochs {
         model.config.epochs = e;
     }

@@ -3,12 +3,13 @@
 
 use super::{load, report_non_finite, TraceArgs};
 use crate::error::Result;
+use crate::limits::Limits;
 use crate::session::record_run;
 use crate::session::Session;
 use crate::trace::{write_streaming, Record};
 
-pub(super) fn trace(args: TraceArgs) -> Result<i32> {
-    let (mut model, _) = load(&args.model, &args.data, &[])?;
+pub(super) fn trace(args: TraceArgs, limits: Limits) -> Result<i32> {
+    let (mut model, _) = load(&args.model, &args.data, &[], limits)?;
     if let Some(e) = args.epochs {
         model.config.epochs = e;
     }

@@ -12,6 +12,7 @@ use ndarray::ArrayD;
 use crate::engine::{Graph, NodeId, Op};
 use crate::error::clip;
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::trace::{self, EpochRecord, ExampleRecord, Named, Numbered, Record};
 
 use super::layout::{align, numpy_shape, Layout};
@@ -85,8 +86,8 @@ impl Theirs {
     /// value must be one bptui computes. Holds every record in memory: a trace from a pipe,
     /// which cannot be read twice, and the tests' small traces; `diff` and the debugger's
     /// `--against` use [`Theirs::load_streaming`].
-    pub fn load(path: &Path, graph: &Graph, aliases: &[(String, String)]) -> Result<Theirs> {
-        let records = trace::read_file(path)?;
+    pub fn load(path: &Path, graph: &Graph, aliases: &[(String, String)], limits: Limits) -> Result<Theirs> {
+        let records = trace::read_file(path, limits)?;
         let mut theirs = Theirs { file: path.display().to_string(), records: records.len(), ..Default::default() };
         let mut reading = Reading::new(aliases);
         for Numbered { number, record } in records {
@@ -115,16 +116,16 @@ impl Theirs {
     /// every record and keeps only what places it (epoch, example, row, names, record number,
     /// where it is in the file), and [`Theirs::fetch`] reads a record again when it is
     /// compared. Memory stays a few records whatever the trace's size.
-    pub fn load_streaming(path: &Path, graph: &Graph, aliases: &[(String, String)]) -> Result<Theirs> {
+    pub fn load_streaming(path: &Path, graph: &Graph, aliases: &[(String, String)], limits: Limits) -> Result<Theirs> {
         // A pipe cannot be read twice: it is read once, bounded, as `load` does.
         let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
         if !regular {
-            return Theirs::load(path, graph, aliases);
+            return Theirs::load(path, graph, aliases, limits);
         }
         let mut theirs = Theirs { file: path.display().to_string(), ..Default::default() };
         let mut reading = Reading::new(aliases);
         if trace::is_npz(path) {
-            let mut npz = trace::NpzTrace::open(path)?;
+            let mut npz = trace::NpzTrace::open(path, limits)?;
             npz.for_each(|Numbered { number, record }| {
                 theirs.records += 1;
                 theirs.take(graph, &mut reading, number, record, false)

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::notation::shape_str;
 
 use super::init::Param;
-use super::{element_count, expr, locate, max_numbers, spec, too_big, Ctx, Initial};
+use super::{element_count, expr, locate, spec, too_big, Ctx, Initial};
 
 impl Ctx<'_> {
     /// The graph of a `graph:` section, and the starting values of its parameters and inputs.
@@ -59,10 +59,10 @@ impl Ctx<'_> {
                 return Err(self.err(&at, format!("`{name}` is already an input")));
             }
             let count = element_count(&param.shape);
-            if count.is_none_or(|n| n > max_numbers()) {
+            if count.is_none_or(|n| n > self.limits.max_numbers) {
                 return Err(self.err(
                     &format!("{at}.shape"),
-                    too_big(&format!("shape {} of `{name}`", shape_str(&param.shape)), count),
+                    too_big(&format!("shape {} of `{name}`", shape_str(&param.shape)), count, self.limits),
                 ));
             }
             let id = g.leaf(name, Op::Param, param.shape.clone());

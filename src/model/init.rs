@@ -74,7 +74,7 @@ impl Ctx<'_> {
         }
         if let Some(file) = &m.npy {
             let path = self.dir.join(file);
-            let a = read_npy_numbers(&path).map_err(|e| self.err(&format!("{at}.npy"), e))?;
+            let a = read_npy_numbers(&path, self.limits).map_err(|e| self.err(&format!("{at}.npy"), e))?;
             if let Some(bad) = first_non_finite(&a) {
                 return Err(
                     self.err(&format!("{at}.npy"), format!("{}: {bad}: expected finite numbers", path.display()))
@@ -197,12 +197,12 @@ fn first_non_finite(a: &ArrayD<f64>) -> Option<String> {
 }
 
 /// A numeric `.npy` array (float64, float32 or integers, converted to float64).
-fn read_npy_numbers(path: &Path) -> std::result::Result<ArrayD<f64>, String> {
+fn read_npy_numbers(path: &Path, limits: crate::limits::Limits) -> std::result::Result<ArrayD<f64>, String> {
     let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let meta = file.metadata().map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if !meta.is_file() {
         return Err(format!("{} is not a regular file", path.display()));
     }
     let mut reader = std::io::BufReader::new(&mut file);
-    crate::npy::read(&mut reader, meta.len()).map_err(|e| format!("{}: {e}", path.display()))
+    crate::npy::read(&mut reader, meta.len(), limits).map_err(|e| format!("{}: {e}", path.display()))
 }

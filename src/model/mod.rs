@@ -27,7 +27,7 @@ use crate::engine::{Graph, NodeId};
 use crate::error::{one_line, Error, Result};
 use spec::{ModelFile, Shuffle};
 
-pub use crate::limits::{max_numbers, DEFAULT_MAX_NUMBERS};
+pub use crate::limits::{Limits, DEFAULT_MAX_NUMBERS};
 use crate::notation::greek;
 
 /// The largest model file bptui reads: 16 MiB.
@@ -39,8 +39,8 @@ pub fn element_count(shape: &[usize]) -> Option<usize> {
 }
 
 /// The message for a size over the limit: what was asked, and how to allow it.
-fn too_big(what: &str, count: Option<usize>) -> String {
-    let limit = max_numbers();
+fn too_big(what: &str, count: Option<usize>, limits: Limits) -> String {
+    let limit = limits.max_numbers;
     match count {
         Some(n) => format!(
             "{what} is {n} numbers, more than bptui's limit of {limit} for a whole model (raise it with --max-numbers N)"
@@ -91,12 +91,12 @@ pub struct DataOverride {
 impl Model {
     /// Reads and validates a model file.
     pub fn load(path: &Path) -> Result<Model> {
-        Model::load_with(path, &DataOverride::default())
+        Model::load_with(path, &DataOverride::default(), Limits::default())
     }
 
     /// Reads and validates a model file, with data files from the command line replacing
-    /// `data.train` / `data.test`.
-    pub fn load_with(path: &Path, data: &DataOverride) -> Result<Model> {
+    /// `data.train` / `data.test`, and within `limits`.
+    pub fn load_with(path: &Path, data: &DataOverride, limits: Limits) -> Result<Model> {
         let meta =
             std::fs::metadata(path).map_err(|e| Error::file(path, format!("cannot read the model file: {e}")))?;
         if !meta.is_file() {
@@ -108,11 +108,11 @@ impl Model {
             return Err(Error::Model { file: path.display().to_string(), line, column, message });
         }
         let source = String::from_utf8(bytes).unwrap_or_default();
-        Model::from_source(path, &source, data)
+        Model::from_source(path, &source, data, limits)
     }
 
     /// Validates model text as if read from `path` (relative data paths resolve from there).
-    pub fn from_source(path: &Path, source: &str, data: &DataOverride) -> Result<Model> {
+    pub fn from_source(path: &Path, source: &str, data: &DataOverride, limits: Limits) -> Result<Model> {
         // A byte-order mark some editors write; YAML would read it as a second document.
         let source = source.strip_prefix('\u{feff}').unwrap_or(source);
         let ctx = Ctx {
@@ -120,6 +120,7 @@ impl Model {
             source,
             dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
             data: data.clone(),
+            limits,
         };
         let spec: ModelFile = serde_yaml::from_str(source).map_err(|e| ctx.yaml_error(&e))?;
         ctx.build(spec)
@@ -154,6 +155,7 @@ struct Ctx<'s> {
     source: &'s str,
     dir: PathBuf,
     data: DataOverride,
+    limits: Limits,
 }
 
 impl Ctx<'_> {
@@ -201,9 +203,11 @@ impl Ctx<'_> {
         let total = graph.nodes().iter().try_fold(0usize, |acc, n| {
             element_count(&n.shape).and_then(|c| c.checked_mul(2)).and_then(|c| acc.checked_add(c))
         });
-        if total.is_none_or(|n| n > max_numbers()) {
+        if total.is_none_or(|n| n > self.limits.max_numbers) {
             let key = if spec.network.is_some() { "network" } else { "graph" };
-            return Err(self.err_at_key(key, too_big("the model (a value and an adjoint for every node)", total)));
+            return Err(
+                self.err_at_key(key, too_big("the model (a value and an adjoint for every node)", total, self.limits))
+            );
         }
         let model = Model {
             name: spec.name.clone(),

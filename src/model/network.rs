@@ -11,7 +11,7 @@ use crate::notation::shape_str;
 
 use super::init::Param;
 use super::spec::{BiasMode, LayerOp, LayerSpec, LossOp, LossSpec, NetworkSpec};
-use super::{max_numbers, too_big, Ctx, Initial};
+use super::{too_big, Ctx, Initial};
 use crate::notation::greek;
 
 /// The network as it is built: its graph so far, its parameters' starting values, and the
@@ -28,8 +28,10 @@ impl Ctx<'_> {
         if net.inputs == 0 {
             return Err(self.err("network.inputs", "inputs must be at least 1 (features per example)"));
         }
-        if net.inputs > max_numbers() {
-            return Err(self.err("network.inputs", too_big(&format!("inputs: {}", net.inputs), Some(net.inputs))));
+        if net.inputs > self.limits.max_numbers {
+            return Err(
+                self.err("network.inputs", too_big(&format!("inputs: {}", net.inputs), Some(net.inputs), self.limits))
+            );
         }
         if net.layers.is_empty() {
             return Err(self.err("network.layers", "a network needs at least one layer"));
@@ -137,10 +139,10 @@ impl Ctx<'_> {
         let input_size = parts.g.node(input).shape[0];
         let cols = if bias == BiasMode::Folded { input_size + 1 } else { input_size };
         let count = units.checked_mul(cols);
-        if count.is_none_or(|n| n > max_numbers()) {
+        if count.is_none_or(|n| n > self.limits.max_numbers) {
             return Err(self.err(
                 &format!("{at}.units"),
-                too_big(&format!("units: {units} makes `{wname}` {units} × {cols}, which"), count),
+                too_big(&format!("units: {units} makes `{wname}` {units} × {cols}, which"), count, self.limits),
             ));
         }
         let w = parts.g.leaf(&wname, Op::Param, vec![units, cols]);

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use ndarray::ArrayD;
 
 use crate::error::{clip, Error, Result};
+use crate::limits::Limits;
 use crate::nested;
 use crate::numfmt::push_json_number;
 
@@ -69,10 +70,11 @@ pub fn is_npz(path: &Path) -> bool {
         && magic == *b"PK\x03\x04"
 }
 
-/// Reads a JSON Lines or .npz trace, each record with its number.
-pub fn read_file(path: &Path) -> Result<Vec<Numbered>> {
+/// Reads a JSON Lines or .npz trace, each record with its number; an archive's arrays within
+/// `limits`.
+pub fn read_file(path: &Path, limits: Limits) -> Result<Vec<Numbered>> {
     if is_npz(path) {
-        read_npz(path)
+        read_npz(path, limits)
     } else {
         read_jsonl_numbered(path)
     }
@@ -383,8 +385,8 @@ impl JsonlCursor {
     }
 }
 
-fn read_npz(path: &Path) -> Result<Vec<Numbered>> {
-    let mut npz = NpzTrace::open(path)?;
+fn read_npz(path: &Path, limits: Limits) -> Result<Vec<Numbered>> {
+    let mut npz = NpzTrace::open(path, limits)?;
     let mut out = Vec::new();
     npz.for_each(|r| {
         out.push(r);
@@ -422,6 +424,7 @@ pub struct NpzTrace {
     init: Option<NpzRecord<String>>,
     examples: BTreeMap<(usize, usize), NpzRecord<NpzPart>>,
     epochs: BTreeMap<usize, NpzRecord<String>>,
+    limits: Limits,
 }
 
 /// A record's number and its keys, each with what it holds.
@@ -434,23 +437,31 @@ impl std::fmt::Debug for NpzTrace {
 }
 
 impl NpzTrace {
-    /// Reads and checks the archive's directory and each array's header (not the numbers).
-    pub fn open(path: &Path) -> Result<NpzTrace> {
+    /// Reads and checks the archive's directory and each array's header (not the numbers),
+    /// within `limits`.
+    pub fn open(path: &Path, limits: Limits) -> Result<NpzTrace> {
         let unreadable = |e: String| Error::file(path, format!("not a readable .npz: {e}"));
         let file = std::fs::File::open(path).map_err(|e| Error::file(path, format!("cannot read the trace: {e}")))?;
         let zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| unreadable(e.to_string()))?;
         let names: Vec<String> =
             (0..zip.len()).map(|i| zip.name_for_index(i).unwrap_or_default().to_string()).collect();
-        let mut trace =
-            NpzTrace { path: path.to_path_buf(), zip, init: None, examples: BTreeMap::new(), epochs: BTreeMap::new() };
+        let mut trace = NpzTrace {
+            path: path.to_path_buf(),
+            zip,
+            init: None,
+            examples: BTreeMap::new(),
+            epochs: BTreeMap::new(),
+            limits,
+        };
         let mut numbers = 0u64;
         for (i, name) in names.iter().enumerate() {
             let bad = |message: String| Error::Trace { file: path.display().to_string(), record: i + 1, message };
-            numbers += npz_entry_claim(&mut trace.zip, i).map_err(|e| bad(format!("key `{}`: {e}", clip(name))))?;
-            if numbers > crate::limits::max_numbers() as u64 {
+            numbers +=
+                npz_entry_claim(&mut trace.zip, i, limits).map_err(|e| bad(format!("key `{}`: {e}", clip(name))))?;
+            if numbers > limits.max_numbers as u64 {
                 return Err(bad(format!(
                     "the archive holds more than {} numbers, bptui's limit (raise it with --max-numbers N)",
-                    crate::limits::max_numbers()
+                    limits.max_numbers
                 )));
             }
             let key = name.strip_suffix(".npy").unwrap_or(name);
@@ -546,7 +557,7 @@ impl NpzTrace {
         let array = match self.zip.by_index(key.entry) {
             Ok(mut entry) => {
                 let size = entry.size();
-                crate::npy::read(&mut entry, size)
+                crate::npy::read(&mut entry, size, self.limits)
             }
             Err(e) => Err(e.to_string()),
         };
@@ -567,6 +578,7 @@ impl NpzTrace {
 fn npz_entry_claim<R: std::io::Read + std::io::Seek>(
     zip: &mut zip::ZipArchive<R>,
     index: usize,
+    limits: Limits,
 ) -> std::result::Result<u64, String> {
     let mut entry = zip.by_index(index).map_err(|e| e.to_string())?;
     let (size, compressed) = (entry.size(), entry.compressed_size());
@@ -574,7 +586,7 @@ fn npz_entry_claim<R: std::io::Read + std::io::Seek>(
     if size > compressed.saturating_mul(1100).saturating_add(1 << 16) {
         return Err(format!("the archive claims {size} bytes from {compressed} compressed bytes"));
     }
-    crate::npy::check(&mut entry, size).map(|c| c.numbers)
+    crate::npy::check(&mut entry, size, limits).map(|c| c.numbers)
 }
 
 fn scalar_of(a: &ArrayD<f64>) -> Option<f64> {

@@ -26,7 +26,7 @@ fn model(zeros: bool) -> Model {
     let path = repo("models/two_layer.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
     let text = if zeros { text.replace("init: {uniform: [-0.1, 0.1]}", "init: zeros") } else { text };
-    Model::from_source(&path, &text, &DataOverride::default()).expect("model loads")
+    Model::from_source(&path, &text, &DataOverride::default(), Default::default()).expect("model loads")
 }
 
 /// bptui's own trace of the model, one JSON value a record.
@@ -175,7 +175,7 @@ fn verdict(dir: &Path, zeros: bool, records: &[Value]) -> (Option<bool>, String)
     let path = dir.join("theirs.jsonl");
     std::fs::write(&path, records.iter().map(|r| r.to_string() + "\n").collect::<String>()).unwrap();
     let m = model(zeros);
-    let theirs = match Theirs::load(&path, &m.graph, &[]) {
+    let theirs = match Theirs::load(&path, &m.graph, &[], Default::default()) {
         Ok(t) => t,
         Err(e) => return (None, e.to_string()),
     };

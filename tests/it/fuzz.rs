@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use bptui::limits::Limits;
 use bptui::model::{DataOverride, Model};
 use proptest::prelude::*;
 
@@ -19,10 +20,9 @@ fn config() -> ProptestConfig {
     ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
 }
 
-/// Keeps fuzzed models small: a mutated `units: 4` may become `units: 49999999`. The limit is
-/// this test thread's, so the tests running beside it keep the default.
-fn small_limit() {
-    bptui::limits::set_thread_max_numbers(Some(1 << 20));
+/// Keeps fuzzed models small: a mutated `units: 4` may become `units: 49999999`.
+fn small_limit() -> Limits {
+    Limits { max_numbers: 1 << 20 }
 }
 
 /// Fragments that tend to break things, spliced into the seeds.
@@ -163,12 +163,11 @@ proptest! {
 
     #[test]
     fn model_loader_never_panics(seed in 0usize..64, edits in prop::collection::vec(edit(), 1..6)) {
-        small_limit();
         let seeds = model_seeds();
         let bytes = mutate(&seeds[seed % seeds.len()], &edits);
         let path = root().join("models/fuzzed.yaml");
         let text = String::from_utf8_lossy(&bytes);
-        if let Err(e) = Model::from_source(&path, &text, &DataOverride::default()) {
+        if let Err(e) = Model::from_source(&path, &text, &DataOverride::default(), small_limit()) {
             let message = e.to_string();
             // A data file the model names is blamed itself (`models/data/x.csv: row 3: ...`).
             let file = if message.starts_with(&path.display().to_string()) { path } else { root().join("models/data") };
@@ -178,7 +177,6 @@ proptest! {
 
     #[test]
     fn expression_parser_never_panics(line in prop::collection::vec(0..TOKENS.len() + 6, 0..40)) {
-        small_limit();
         const NAMES: [&str; 6] = ["x", "z", "w", "2", "0.5", " + "];
         let expr: String = line
             .iter()
@@ -189,7 +187,7 @@ proptest! {
             "name: g\ngraph:\n  inputs: {{x: 2.0, z: [1.0, 2.0]}}\n  params:\n    w: {{shape: [2]}}\n  compute:\n    - \"J = {expr}\"\n  output: J\n"
         );
         let path = root().join("models/fuzzed.yaml");
-        if let Err(e) = Model::from_source(&path, &yaml, &DataOverride::default()) {
+        if let Err(e) = Model::from_source(&path, &yaml, &DataOverride::default(), small_limit()) {
             one_located_line(&e.to_string(), &path)?;
         }
     }
@@ -209,6 +207,7 @@ proptest! {
         let result = Model::load_with(
             &root().join("models/two_layer.yaml"),
             &DataOverride { train: Some(path.clone()), test: None },
+            small_limit(),
         );
         if let Err(e) = result {
             one_located_line(&e.to_string(), &path)?;
@@ -217,13 +216,12 @@ proptest! {
 
     #[test]
     fn trace_reader_never_panics(edits in prop::collection::vec(edit(), 1..8), npz in any::<bool>()) {
-        small_limit();
         let dir = tempfile::tempdir().unwrap();
         let name = if npz { "t.npz" } else { "t.jsonl" };
         let path = dir.path().join(name);
         std::fs::write(&path, mutate(&trace_seed(npz), &edits)).unwrap();
         let model = Model::load(&root().join("models/two_layer.yaml")).unwrap();
-        if let Err(e) = bptui::diff::Theirs::load(&path, &model.graph, &[]) {
+        if let Err(e) = bptui::diff::Theirs::load(&path, &model.graph, &[], small_limit()) {
             one_located_line(&e.to_string(), &path)?;
         }
     }

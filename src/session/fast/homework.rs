@@ -299,7 +299,9 @@ mod tests {
         let source = format!(
             "name: h\nnetwork:\n  inputs: 2\n  layers:\n    - {{op: linear, name: a, weights: alpha, units: 2, init: {{values: [[0.1, 0.2, -0.3], [0.0, 0.5, 0.4]]}}}}\n    - {{op: sigmoid, name: z}}\n    - {{op: linear, name: b, weights: beta, units: 3, init: {{values: {beta}}}}}\n    - {{op: softmax, name: y_hat}}\n  loss: {{op: cross_entropy, name: J}}\ndata:\n  train: {{rows: [[1, 1.0, 0.0]]}}\ntrain: {{learning_rate: 0.1, epochs: 1}}\n"
         );
-        let model = Model::from_source(std::path::Path::new("h.yaml"), &source, &DataOverride::default()).unwrap();
+        let model =
+            Model::from_source(std::path::Path::new("h.yaml"), &source, &DataOverride::default(), Default::default())
+                .unwrap();
         Session::new(model, Backward::B)
     }
 
