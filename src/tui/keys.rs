@@ -1,58 +1,145 @@
-//! The key map: a pure function from a key press (and the current [`Mode`]) to an [`Action`].
+//! The key map as data: a table of bindings per [`Mode`] and a pure lookup from a key press to
+//! an [`Action`] (as gitui and ratatui's component template keep theirs).
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 use super::app::{Action, Finish, Mode};
 
-/// One row of the key table: the keys, what they do, and the word the status line shows
-/// beside the first key, if it shows one.
+/// One row of the key table: the keys as the help writes them, what they do, the word the
+/// status line shows beside the first key (if it shows one), and the bindings themselves.
+/// The help, the README and the key → action lookup all read this one table.
 pub struct Key {
     pub keys: &'static str,
     pub does: &'static str,
     pub hint: Option<&'static str>,
+    pub binds: &'static [(KeyCode, Action)],
 }
 
-const fn key(keys: &'static str, does: &'static str) -> Key {
-    Key { keys, does, hint: None }
+const fn key(keys: &'static str, does: &'static str, binds: &'static [(KeyCode, Action)]) -> Key {
+    Key { keys, does, hint: None, binds }
 }
 
-const fn hinted(keys: &'static str, does: &'static str, hint: &'static str) -> Key {
-    Key { keys, does, hint: Some(hint) }
+const fn hinted(
+    keys: &'static str,
+    does: &'static str,
+    hint: &'static str,
+    binds: &'static [(KeyCode, Action)],
+) -> Key {
+    Key { keys, does, hint: Some(hint), binds }
 }
 
-/// Every key the debugger knows, as the help overlay and the README list them; the status
-/// line's hints are read from here too.
+use Action as A;
+use KeyCode::{Char as C, *};
+
+/// Every key the debugger knows in its normal mode, as the help overlay and the README list
+/// them; the status line's hints are read from here too. (Ctrl-C quits in every mode, and the
+/// mouse is [`mouse_action`]'s.)
 pub const KEYS: &[Key] = &[
-    key("n  space  →", "one micro-step: one node, or one parameter update"),
-    hinted("p  ←", "one micro-step back (exactly as it was)", "back"),
-    key("P", "back to the start of the example (again: the one before)"),
-    key("r", "restart the run (asks first when far along)"),
-    key("f", "finish the phase (forward, backward or update)"),
-    hinted("e", "finish the example (breakpoints stop it on the way)", "example"),
-    hinted("E", "finish the epoch and its means (breakpoints stop it)", "epoch"),
-    key("R", "run to the end of training (breakpoints stop it)"),
-    hinted("c", "continue to the next breakpoint (NaN/Inf always)", "continue"),
-    hinted("g  :", "go to, or a command: e E x N, row R, break NAME > T", "go to"),
-    hinted("b", "breakpoint on the selected node (when it is computed)", "break"),
-    key("B", "the breakpoint list: space on/off, x delete"),
-    key("w", "watch the selected node (health line stays shown)"),
-    key("G", "check the selected node: backprop vs central diff."),
-    hinted("d", "jump to the next divergence from THEIRS (--against)", "divergence"),
-    key("Esc", "cancel a running command; close a window"),
-    key("↑ ↓  k j", "select the previous / next node"),
-    key(".", "selection follows the steps again"),
-    key("Tab  Shift-Tab", "focus the next / previous pane"),
-    key("Enter", "zoom the focused pane (again or Esc: unzoom)"),
-    key("PgUp PgDn  h l", "scroll the focused pane (rows / columns)"),
-    key("Home End", "first / last rows of the focused pane"),
-    key("=", "5 significant digits ↔ full precision"),
-    key("y", "copy the selected value (or adjoint) for numpy"),
-    key("s", "save this step's numbers to an .npz"),
-    key("a", "backward Version A ↔ B (from the next backward)"),
-    hinted("C  ?", "show / hide the loss chart / this help", "chart"),
-    hinted("q  Ctrl-C", "quit", "quit"),
-    key("mouse", "click: select node / focus pane; wheel scrolls"),
+    key(
+        "n  space  →",
+        "one micro-step: one node, or one parameter update",
+        &[(C('n'), A::Step), (C(' '), A::Step), (Right, A::Step)],
+    ),
+    hinted("p  ←", "one micro-step back (exactly as it was)", "back", &[(C('p'), A::StepBack), (Left, A::StepBack)]),
+    key("P", "back to the start of the example (again: the one before)", &[(C('P'), A::BackToExample)]),
+    key("r", "restart the run (asks first when far along)", &[(C('r'), A::Restart)]),
+    key("f", "finish the phase (forward, backward or update)", &[(C('f'), A::Finish(Finish::Phase))]),
+    hinted(
+        "e",
+        "finish the example (breakpoints stop it on the way)",
+        "example",
+        &[(C('e'), A::Finish(Finish::Example))],
+    ),
+    hinted("E", "finish the epoch and its means (breakpoints stop it)", "epoch", &[(C('E'), A::Finish(Finish::Epoch))]),
+    key("R", "run to the end of training (breakpoints stop it)", &[(C('R'), A::Finish(Finish::Run))]),
+    hinted("c", "continue to the next breakpoint (NaN/Inf always)", "continue", &[(C('c'), A::Continue)]),
+    hinted(
+        "g  :",
+        "go to, or a command: e E x N, row R, break NAME > T",
+        "go to",
+        &[(C('g'), A::OpenPrompt), (C(':'), A::OpenPrompt)],
+    ),
+    hinted("b", "breakpoint on the selected node (when it is computed)", "break", &[(C('b'), A::ToggleBreakpoint)]),
+    key("B", "the breakpoint list: space on/off, x delete", &[(C('B'), A::OpenBreakpoints)]),
+    key("w", "watch the selected node (health line stays shown)", &[(C('w'), A::ToggleWatch)]),
+    key("G", "check the selected node: backprop vs central diff.", &[(C('G'), A::CheckNode)]),
+    hinted("d", "jump to the next divergence from THEIRS (--against)", "divergence", &[(C('d'), A::NextDivergence)]),
+    key("Esc", "cancel a running command; close a window", &[(Esc, A::Back)]),
+    key(
+        "↑ ↓  k j",
+        "select the previous / next node",
+        &[(Up, A::SelectPrev), (Down, A::SelectNext), (C('k'), A::SelectPrev), (C('j'), A::SelectNext)],
+    ),
+    key(".", "selection follows the steps again", &[(C('.'), A::Follow)]),
+    key("Tab  Shift-Tab", "focus the next / previous pane", &[(Tab, A::FocusNext), (BackTab, A::FocusPrev)]),
+    key("Enter", "zoom the focused pane (again or Esc: unzoom)", &[(Enter, A::ToggleZoom)]),
+    key(
+        "PgUp PgDn  h l",
+        "scroll the focused pane (rows / columns)",
+        &[(PageUp, A::ScrollUp), (PageDown, A::ScrollDown), (C('h'), A::ScrollLeft), (C('l'), A::ScrollRight)],
+    ),
+    key("Home End", "first / last rows of the focused pane", &[(Home, A::ScrollHome), (End, A::ScrollEnd)]),
+    key("=", "5 significant digits ↔ full precision", &[(C('='), A::TogglePrecision)]),
+    key("y", "copy the selected value (or adjoint) for numpy", &[(C('y'), A::Copy)]),
+    key("s", "save this step's numbers to an .npz", &[(C('s'), A::Save)]),
+    key("a", "backward Version A ↔ B (from the next backward)", &[(C('a'), A::ToggleAlgorithm)]),
+    hinted(
+        "C  ?",
+        "show / hide the loss chart / this help",
+        "chart",
+        &[(C('C'), A::ToggleChart), (C('?'), A::ToggleHelp)],
+    ),
+    hinted("q  Ctrl-C", "quit", "quit", &[(C('q'), A::Quit)]),
+    key("mouse", "click: select node / focus pane; wheel scrolls", &[]),
 ];
+
+/// The keys of the help overlay.
+const HELP: &[(KeyCode, Action)] = &[
+    (C('?'), A::ToggleHelp),
+    (Esc, A::ToggleHelp),
+    (Enter, A::ToggleHelp),
+    (Up, A::ScrollUp),
+    (C('k'), A::ScrollUp),
+    (PageUp, A::ScrollUp),
+    (Down, A::ScrollDown),
+    (C('j'), A::ScrollDown),
+    (PageDown, A::ScrollDown),
+    (C('q'), A::Quit),
+];
+
+/// While a coarse command runs: the rest waits for it (see the event loop).
+const RUNNING: &[(KeyCode, Action)] = &[(Esc, A::Cancel), (C('q'), A::Quit)];
+
+/// Typing after `g` or `:`; any other character goes into the line.
+const PROMPT: &[(KeyCode, Action)] = &[
+    (Esc, A::Back),
+    (Enter, A::PromptSubmit),
+    (Backspace, A::PromptBackspace),
+    (Tab, A::PromptComplete),
+    (Up, A::PromptHistory { older: true }),
+    (Down, A::PromptHistory { older: false }),
+];
+
+/// The breakpoint list (`B`).
+const BREAKPOINTS: &[(KeyCode, Action)] = &[
+    (Esc, A::Back),
+    (C('B'), A::Back),
+    (Up, A::ListUp),
+    (C('k'), A::ListUp),
+    (Down, A::ListDown),
+    (C('j'), A::ListDown),
+    (C(' '), A::ListToggle),
+    (Enter, A::ListToggle),
+    (C('x'), A::ListDelete),
+    (Delete, A::ListDelete),
+    (C('q'), A::Quit),
+];
+
+/// A yes/no question; any other key is no.
+const CONFIRM: &[(KeyCode, Action)] = &[(C('y'), A::Answer(true)), (C('Y'), A::Answer(true))];
+
+/// The gradient check of a node (`G`).
+const CHECK: &[(KeyCode, Action)] = &[(Esc, A::Back), (Enter, A::Back), (C('G'), A::Back), (C('q'), A::Quit)];
 
 /// The status line's hints in the table's order ("p back · e example · … · ? help · q
 /// quit"); with another implementation's trace (`theirs`), `d divergence` first, else
@@ -82,98 +169,31 @@ fn hint_line(theirs: bool) -> String {
     format!("   {}", words.join(" · "))
 }
 
-/// The action for a key press in a mode, if the key means anything there.
+/// The action for a key press in a mode, if the key means anything there: looked up in the
+/// mode's table.
 pub fn action_for(key: KeyEvent, mode: Mode) -> Option<Action> {
     if !key.is_press() {
         return None;
     }
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C')) {
+    if ctrl && matches!(key.code, C('c') | C('C')) {
         return Some(Action::Quit);
     }
     if ctrl {
         return None;
     }
+    let find = |table: &[(KeyCode, Action)]| table.iter().find(|(code, _)| *code == key.code).map(|&(_, a)| a);
     match mode {
-        Mode::Help => match key.code {
-            KeyCode::Char('?') | KeyCode::Esc | KeyCode::Enter => Some(Action::ToggleHelp),
-            KeyCode::Up | KeyCode::Char('k') | KeyCode::PageUp => Some(Action::ScrollUp),
-            KeyCode::Down | KeyCode::Char('j') | KeyCode::PageDown => Some(Action::ScrollDown),
-            KeyCode::Char('q') => Some(Action::Quit),
+        Mode::Normal => KEYS.iter().find_map(|k| find(k.binds)),
+        Mode::Help => find(HELP),
+        Mode::Running => find(RUNNING),
+        Mode::Prompt => find(PROMPT).or(match key.code {
+            C(c) => Some(Action::PromptChar(c)),
             _ => None,
-        },
-        Mode::Running => match key.code {
-            KeyCode::Esc => Some(Action::Cancel),
-            KeyCode::Char('q') => Some(Action::Quit),
-            _ => None,
-        },
-        // Typing: every character goes into the line.
-        Mode::Prompt => match key.code {
-            KeyCode::Esc => Some(Action::Back),
-            KeyCode::Enter => Some(Action::PromptSubmit),
-            KeyCode::Backspace => Some(Action::PromptBackspace),
-            KeyCode::Tab => Some(Action::PromptComplete),
-            KeyCode::Up => Some(Action::PromptHistory { older: true }),
-            KeyCode::Down => Some(Action::PromptHistory { older: false }),
-            KeyCode::Char(c) => Some(Action::PromptChar(c)),
-            _ => None,
-        },
-        Mode::Breakpoints => match key.code {
-            KeyCode::Esc | KeyCode::Char('B') => Some(Action::Back),
-            KeyCode::Up | KeyCode::Char('k') => Some(Action::ListUp),
-            KeyCode::Down | KeyCode::Char('j') => Some(Action::ListDown),
-            KeyCode::Char(' ') | KeyCode::Enter => Some(Action::ListToggle),
-            KeyCode::Char('x') | KeyCode::Delete => Some(Action::ListDelete),
-            KeyCode::Char('q') => Some(Action::Quit),
-            _ => None,
-        },
-        Mode::Confirm => match key.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') => Some(Action::Answer(true)),
-            _ => Some(Action::Answer(false)),
-        },
-        Mode::Check => match key.code {
-            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('G') => Some(Action::Back),
-            KeyCode::Char('q') => Some(Action::Quit),
-            _ => None,
-        },
-        Mode::Normal => match key.code {
-            KeyCode::Char('n') | KeyCode::Char(' ') | KeyCode::Right => Some(Action::Step),
-            KeyCode::Char('p') | KeyCode::Left => Some(Action::StepBack),
-            KeyCode::Char('P') => Some(Action::BackToExample),
-            KeyCode::Char('r') => Some(Action::Restart),
-            KeyCode::Char('f') => Some(Action::Finish(Finish::Phase)),
-            KeyCode::Char('e') => Some(Action::Finish(Finish::Example)),
-            KeyCode::Char('E') => Some(Action::Finish(Finish::Epoch)),
-            KeyCode::Char('R') => Some(Action::Finish(Finish::Run)),
-            KeyCode::Char('c') => Some(Action::Continue),
-            KeyCode::Char('g') | KeyCode::Char(':') => Some(Action::OpenPrompt),
-            KeyCode::Char('b') => Some(Action::ToggleBreakpoint),
-            KeyCode::Char('B') => Some(Action::OpenBreakpoints),
-            KeyCode::Char('w') => Some(Action::ToggleWatch),
-            KeyCode::Char('G') => Some(Action::CheckNode),
-            KeyCode::Char('d') => Some(Action::NextDivergence),
-            KeyCode::Up | KeyCode::Char('k') => Some(Action::SelectPrev),
-            KeyCode::Down | KeyCode::Char('j') => Some(Action::SelectNext),
-            KeyCode::Char('.') => Some(Action::Follow),
-            KeyCode::Tab => Some(Action::FocusNext),
-            KeyCode::BackTab => Some(Action::FocusPrev),
-            KeyCode::Enter => Some(Action::ToggleZoom),
-            KeyCode::Esc => Some(Action::Back),
-            KeyCode::PageUp => Some(Action::ScrollUp),
-            KeyCode::PageDown => Some(Action::ScrollDown),
-            KeyCode::Home => Some(Action::ScrollHome),
-            KeyCode::End => Some(Action::ScrollEnd),
-            KeyCode::Char('h') => Some(Action::ScrollLeft),
-            KeyCode::Char('l') => Some(Action::ScrollRight),
-            KeyCode::Char('=') => Some(Action::TogglePrecision),
-            KeyCode::Char('y') => Some(Action::Copy),
-            KeyCode::Char('s') => Some(Action::Save),
-            KeyCode::Char('a') => Some(Action::ToggleAlgorithm),
-            KeyCode::Char('C') => Some(Action::ToggleChart),
-            KeyCode::Char('?') => Some(Action::ToggleHelp),
-            KeyCode::Char('q') => Some(Action::Quit),
-            _ => None,
-        },
+        }),
+        Mode::Breakpoints => find(BREAKPOINTS),
+        Mode::Confirm => find(CONFIRM).or(Some(Action::Answer(false))),
+        Mode::Check => find(CHECK),
     }
 }
 
@@ -185,5 +205,41 @@ pub fn mouse_action(m: MouseEvent) -> Option<Action> {
         MouseEventKind::ScrollDown => Some(Action::Wheel { down: true, column, row }),
         MouseEventKind::ScrollUp => Some(Action::Wheel { down: false, column, row }),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key as the table's text writes it.
+    fn name(code: KeyCode) -> String {
+        match code {
+            C(' ') => "space".into(),
+            C(c) => c.to_string(),
+            Right => "→".into(),
+            Left => "←".into(),
+            Up => "↑".into(),
+            Down => "↓".into(),
+            BackTab => "Shift-Tab".into(),
+            PageUp => "PgUp".into(),
+            PageDown => "PgDn".into(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    /// The help cannot drift from the keys: each row's text names exactly the keys it binds
+    /// (Ctrl-C and the mouse are bound outside the table), and no key is bound twice.
+    #[test]
+    fn the_text_of_each_row_names_its_bindings() {
+        let mut seen = std::collections::HashSet::new();
+        for k in KEYS {
+            let written: Vec<&str> = k.keys.split_whitespace().filter(|w| !matches!(*w, "Ctrl-C" | "mouse")).collect();
+            let bound: Vec<String> = k.binds.iter().map(|&(code, _)| name(code)).collect();
+            assert_eq!(written, bound, "the row `{}`", k.keys);
+            for &(code, _) in k.binds {
+                assert!(seen.insert(code), "{code:?} is bound twice");
+            }
+        }
     }
 }
