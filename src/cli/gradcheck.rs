@@ -3,7 +3,8 @@
 //! first example.
 
 use super::{emit, load, GradcheckArgs};
-use crate::engine::{numbers, numbers_mut, Backward, Op, Workspace};
+use crate::engine::check::{central_difference, relative_error};
+use crate::engine::{numbers, Backward, Op, Workspace};
 use crate::error::Result;
 use crate::limits::Limits;
 use crate::model::Model;
@@ -54,16 +55,9 @@ pub fn gradcheck(model: &Model, eps: f64, tol: f64, all: bool) -> (String, bool)
             shape_str(&node.shape)
         );
         for i in 0..n {
-            let original = numbers_mut(&mut ws.values[id])[i];
-            numbers_mut(&mut ws.values[id])[i] = original + eps;
-            let plus = ws.forward_all(g);
-            numbers_mut(&mut ws.values[id])[i] = original - eps;
-            let minus = ws.forward_all(g);
-            numbers_mut(&mut ws.values[id])[i] = original;
-            let numeric = (plus - minus) / (2.0 * eps);
+            let numeric = central_difference(g, &mut ws, id, i, eps, |ws| ws.loss_value(g));
             let a = numbers(&analytic)[i];
-            let rel = (a - numeric).abs() / a.abs().max(numeric.abs()).max(1e-8);
-            let rel = if rel.is_nan() { f64::INFINITY } else { rel };
+            let rel = relative_error(a, numeric);
             if rel > worst.0 || i == 0 {
                 worst = (rel, i, a, numeric);
             }

@@ -5,6 +5,7 @@
 //! [`GraphBuilder`], its numbers live in a [`Workspace`] that is allocated once and reused for
 //! every example.
 
+pub mod check;
 pub mod exp;
 pub mod kernels;
 pub mod ops;

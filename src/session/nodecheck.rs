@@ -2,8 +2,7 @@
 //! (J(v + ε) − J(v − ε)) / 2ε with everything upstream of the node held fixed, on the current
 //! example and the current parameters (nothing of the session changes).
 
-use ndarray::ArrayD;
-
+use crate::engine::check::{central_difference, relative_error};
 use crate::engine::{Backward, NodeId, Op, Workspace};
 
 use super::{Phase, Session};
@@ -38,11 +37,6 @@ impl NodeCheck {
     pub fn agrees(&self) -> bool {
         self.worst() <= self.tol
     }
-}
-
-/// |b − n| / max(|b|, |n|, 1e-8), as `bptui gradcheck` computes it.
-pub fn relative_error(b: f64, n: f64) -> f64 {
-    (b - n).abs() / b.abs().max(n.abs()).max(1e-8)
 }
 
 impl Session {
@@ -83,25 +77,16 @@ impl Session {
             );
             (k == 0 && logit && u == graph.loss()).then_some(u)
         });
+        // The loss reads the logits, so a change of the probabilities it was given is measured
+        // with the lecture's formula instead.
+        let loss = |ws: &Workspace| match through_probabilities {
+            Some(loss) => probability_loss(graph, ws, loss).unwrap_or(f64::NAN),
+            None => ws.loss_value(graph),
+        };
         let mut entries = Vec::with_capacity(backprop.len());
         let mut probe = ws.clone();
         for (i, &b) in backprop.iter().enumerate() {
-            let mut j = [0.0; 2];
-            for (k, sign) in [1.0, -1.0].into_iter().enumerate() {
-                probe.values.clone_from(&ws.values);
-                let v: &mut ArrayD<f64> = &mut probe.values[node];
-                if let Some(x) = v.iter_mut().nth(i) {
-                    *x += sign * eps;
-                }
-                recompute(&mut probe, node + 1);
-                j[k] = match through_probabilities {
-                    // The loss reads the logits, so a change of the probabilities it was
-                    // given is measured with the lecture's formula instead.
-                    Some(loss) => probability_loss(graph, &probe, loss).unwrap_or(f64::NAN),
-                    None => probe.loss_value(graph),
-                };
-            }
-            let numeric = (j[0] - j[1]) / (2.0 * eps);
+            let numeric = central_difference(graph, &mut probe, node, i, eps, loss);
             entries.push(EntryCheck { index: i, backprop: b, numeric, relative: relative_error(b, numeric) });
         }
         entries.sort_by(|a, b| b.relative.total_cmp(&a.relative));
