@@ -13,9 +13,10 @@ use crate::trace::ExampleRecord;
 
 use super::diagnose::{self, Context, History, InitVerdict, RowIndex};
 use super::layout::{Layout, Ours};
-use super::learned::{param_key, Key, Learned, Verdict};
+use super::learned::{param_key, Key, Learned};
 use super::ours::carried_adjoint;
 pub use super::tolerance::Tolerance;
+use super::verdict::{worst_entry, Verdict};
 use super::{Divergence, Place, Section, Theirs};
 
 /// What is compared in an example, in execution order: forward values in topological order,
@@ -160,8 +161,18 @@ impl<'t> Comparer<'t> {
             }
             let layout = aligned.as_ref().map(|v| v.layout).unwrap_or(Layout::Same);
             let their_ours = aligned.map(|v| v.aligned);
+            // Every entry agreeing (a carried entry differs): entry 0 stands for the value.
             let (index, o, t) = match &their_ours {
-                Some(a) => worst(ours, a, &self.tol),
+                Some(a) => {
+                    let (i, o, t) = worst_entry(ours, a, &self.tol).unwrap_or_else(|| {
+                        (
+                            0,
+                            ours.iter().next().copied().unwrap_or(f64::NAN),
+                            a.iter().next().copied().unwrap_or(f64::NAN),
+                        )
+                    });
+                    (unravel(ours.shape(), i), Some(o), Some(t))
+                }
                 None => (vec![], None, None),
             };
             let their_at = (layout != Layout::Same && !index.is_empty())
@@ -340,22 +351,4 @@ fn list(items: &[String]) -> String {
     } else {
         format!("{}, … ({} in all)", items[..7].join(", "), items.len())
     }
-}
-
-/// The entry that differs most: (index, ours, theirs).
-fn worst(ours: &ArrayD<f64>, theirs: &ArrayD<f64>, tol: &Tolerance) -> (Vec<usize>, Option<f64>, Option<f64>) {
-    let mismatch = tol.mismatches(ours, theirs);
-    let mut best = (0usize, -1.0f64);
-    for (i, (o, t)) in ours.iter().zip(theirs.iter()).enumerate() {
-        if !mismatch[i] {
-            continue;
-        }
-        let d = if o.is_nan() != t.is_nan() { f64::INFINITY } else { (o - t).abs() };
-        let d = if d.is_nan() { f64::INFINITY } else { d };
-        if d > best.1 {
-            best = (i, d);
-        }
-    }
-    let index = unravel(ours.shape(), best.0);
-    (index, ours.iter().nth(best.0).copied(), theirs.iter().nth(best.0).copied())
 }

@@ -11,6 +11,7 @@ use ndarray::ArrayD;
 
 use super::layout::{distance, judge, Layout, Ours};
 use super::tolerance::Tolerance;
+use super::verdict::Verdict;
 use super::{Section, Theirs};
 
 /// A name's place in their trace: (a parameter, section, our name). A parameter and its gradient
@@ -26,13 +27,6 @@ pub fn param_key(name: &str) -> Key {
 #[derive(Debug, Default)]
 pub struct Learned {
     known: HashMap<Key, Vec<Layout>>,
-}
-
-/// One value judged: whether it agrees, the layout it is shown in, and their array in our shape.
-pub struct Verdict {
-    pub agrees: bool,
-    pub layout: Layout,
-    pub aligned: ArrayD<f64>,
 }
 
 impl Learned {

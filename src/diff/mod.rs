@@ -15,6 +15,7 @@ pub mod learned;
 pub mod ours;
 pub mod theirs;
 pub mod tolerance;
+pub mod verdict;
 
 use std::collections::HashMap;
 
@@ -32,6 +33,7 @@ use crate::trace::{EpochRecord, ExampleRecord, Named};
 pub use layout::Layout;
 pub use theirs::Theirs;
 pub use tolerance::Tolerance;
+pub use verdict::Verdict;
 
 use compare::Comparer;
 use diagnose::{InitVerdict, RowIndex};
@@ -617,8 +619,7 @@ pub fn step_differs(theirs: &Theirs, tol: f64, s: &Session, event: crate::sessio
     };
     let tolerance = Tolerance { tol, float32: theirs.float32 };
     let ours = layout::Ours { value: ours, carried: ours::carried_adjoint(s, section, node) };
-    let agrees = |l| layout::judge(l, ours, &their, |o, t| tolerance.agree(o, t)).is_some_and(|(ok, _)| ok);
-    match Layout::conventions(ours.carried.is_some()).any(agrees) {
+    match Verdict::of(ours, &their, &tolerance).is_some_and(|v| v.agrees) {
         true => None,
         _ => Some(format!(
             "{} of epoch {epoch} example {example} differs from THEIRS",

@@ -9,9 +9,9 @@
 use ndarray::ArrayD;
 use ratatui::text::Line;
 
-use crate::diff::layout::{align_with, judge, Ours};
+use crate::diff::layout::Ours;
 use crate::diff::ours::carried_adjoint;
-use crate::diff::{Layout, Section, Tolerance};
+use crate::diff::{Layout, Section, Tolerance, Verdict};
 use crate::engine::NodeId;
 use crate::numfmt::short;
 use crate::session::{Phase, Session};
@@ -85,7 +85,7 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
     let tol = Tolerance { tol: app.debugger().tol(), float32: theirs.float32 };
     // The one rule `diff` judges by: a gradient may carry its bias entry's adjoint (dJ/d[1; z]).
     let with = Ours { value: ours, carried: carried_adjoint(app.session(), section, id) };
-    match align_with(with, &t, |o, a| tol.agree(o, a)) {
+    match Verdict::of(with, &t, &tol) {
         None => {
             let msg = format!(
                 "{who}{after}: shape {} where bptui's is {} — compare with `bptui diff`",
@@ -94,38 +94,33 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
             );
             lines.extend(wrapped(&msg, width, 2, theme.dim()));
         }
-        Some((layout, a)) => {
-            let how = if layout == Layout::Same {
+        Some(v) => {
+            let how = if v.layout == Layout::Same {
                 String::new()
             } else {
-                format!(", stored {}, shown in bptui's layout", layout.describe())
+                format!(", stored {}, shown in bptui's layout", v.layout.describe())
             };
-            mismatch = tol.mismatches(ours, &a);
+            mismatch = v.mismatches(ours, &tol);
             let wrong = mismatch.iter().filter(|&&m| m).count();
-            let carried_ok = judge(layout, with, &t, |o, a| tol.agree(o, a)).is_some_and(|(ok, _)| ok);
-            let msg = if wrong == 0 && !carried_ok {
-                format!("{who}{after}{how}: DIFFERS at the bias entry it carries (its other entries agree)")
-            } else if wrong == 0 {
-                let delta = ours.iter().zip(a.iter()).map(|(o, t)| (o - t).abs()).fold(0.0, f64::max);
-                let delta = if delta == 0.0 { "0".to_string() } else { format!("{delta:.0e}") };
-                format!("{who}{after}{how}: agrees (max |Δ| {delta})")
-            } else {
-                let (i, o, t) = ours
-                    .iter()
-                    .zip(a.iter())
-                    .enumerate()
-                    .filter(|(i, _)| mismatch[*i])
-                    .map(|(i, (&o, &t))| (i, o, t))
-                    .max_by(|x, y| gap(x.1, x.2).total_cmp(&gap(y.1, y.2)))
-                    .expect("a mismatch");
-                let at = index(ours.shape(), i);
-                let count =
-                    if wrong > 1 { format!("; {wrong} of {} entries differ", ours.len()) } else { String::new() };
-                format!("{who}{after}{how}: DIFFERS at {at}(bptui {}, yours {}){count}", short(o), short(t))
+            let msg = match v.worst(ours, &tol) {
+                None if !v.agrees => {
+                    format!("{who}{after}{how}: DIFFERS at the bias entry it carries (its other entries agree)")
+                }
+                None => {
+                    let delta = ours.iter().zip(v.aligned.iter()).map(|(o, t)| (o - t).abs()).fold(0.0, f64::max);
+                    let delta = if delta == 0.0 { "0".to_string() } else { format!("{delta:.0e}") };
+                    format!("{who}{after}{how}: agrees (max |Δ| {delta})")
+                }
+                Some((i, o, t)) => {
+                    let at = index(ours.shape(), i);
+                    let count =
+                        if wrong > 1 { format!("; {wrong} of {} entries differ", ours.len()) } else { String::new() };
+                    format!("{who}{after}{how}: DIFFERS at {at}(bptui {}, yours {}){count}", short(o), short(t))
+                }
             };
-            let style = if wrong == 0 && carried_ok { theme.done() } else { theme.bad() };
+            let style = if v.agrees { theme.done() } else { theme.bad() };
             lines.extend(wrapped(&msg, width, 2, style));
-            aligned = Some(a);
+            aligned = Some(v.aligned);
         }
     }
     // Recorded from their program: the line that bound it.
@@ -146,16 +141,6 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
         }
     }
     Some(Beside { theirs: aligned, mismatch, lines, diagnosis })
-}
-
-/// How far apart two numbers are, for picking the worst entry (NaN beside a number: infinitely).
-fn gap(o: f64, t: f64) -> f64 {
-    let d = (o - t).abs();
-    if d.is_nan() {
-        f64::INFINITY
-    } else {
-        d
-    }
 }
 
 /// "[2] " or "[1,3] " for the flat position `i` in `shape` ("" for a scalar).
