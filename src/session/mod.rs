@@ -142,23 +142,34 @@ pub struct NonFinite {
 pub struct Session {
     /// Shared, so that copies of a session (the debugger's worker, checkpoints) are cheap.
     model: Arc<Model>,
-    ws: Workspace,
+    /// Where the run stands: everything a step changes but the two histories below. A
+    /// [`Checkpoint`] is a copy of it.
+    now: State,
+    /// Scratch for evaluating an epoch's means (its contents never outlive the evaluation).
     eval_ws: Workspace,
+    /// The current epoch's order of rows (a function of the epoch: rebuilt, never saved).
+    order: Vec<usize>,
+    /// Number of examples an epoch has (1 for a graph model without data).
+    examples_per_epoch: usize,
+    /// Append-only: a checkpoint keeps their lengths.
+    metrics: Vec<EpochMetrics>,
+    losses: Vec<ExampleLoss>,
+}
+
+/// The state a step changes, in one value: what the session is at and what a checkpoint keeps.
+#[derive(Clone)]
+struct State {
+    ws: Workspace,
     algorithm: Backward,
     /// The version chosen for the next backward phase (a switch mid-phase waits for it).
     next_algorithm: Backward,
     optimizer_state: Vec<ArrayD<f64>>,
     /// Each parameter's value before its most recent update.
     param_before: Vec<ArrayD<f64>>,
-    order: Vec<usize>,
     epoch: usize,
     example: usize,
     phase: Phase,
     index: usize,
-    /// Number of examples an epoch has (1 for a graph model without data).
-    examples_per_epoch: usize,
-    metrics: Vec<EpochMetrics>,
-    losses: Vec<ExampleLoss>,
     first_non_finite: Option<NonFinite>,
     steps: u64,
 }
@@ -175,24 +186,27 @@ impl Session {
         let optimizer_state = params.iter().map(|&p| ArrayD::zeros(ws.values[p].raw_dim())).collect();
         let param_before = params.iter().map(|&p| ws.values[p].clone()).collect();
         let examples_per_epoch = model.train_data.as_ref().map(Dataset::len).unwrap_or(1);
-        let mut s = Session {
-            model: Arc::new(model),
+        let now = State {
             ws,
-            eval_ws,
             algorithm,
             next_algorithm: algorithm,
             optimizer_state,
             param_before,
-            order: Vec::new(),
             epoch: 1,
             example: 0,
             phase: Phase::Forward,
             index: 0,
+            first_non_finite: None,
+            steps: 0,
+        };
+        let mut s = Session {
+            model: Arc::new(model),
+            now,
+            eval_ws,
+            order: Vec::new(),
             examples_per_epoch,
             metrics: Vec::new(),
             losses: Vec::new(),
-            first_non_finite: None,
-            steps: 0,
         };
         s.order = s.epoch_order(1);
         s.skip_empty_phases();
@@ -209,12 +223,12 @@ impl Session {
 
     /// Current values and adjoints of every node.
     pub fn workspace(&self) -> &Workspace {
-        &self.ws
+        &self.now.ws
     }
 
     /// Epoch, counted from 1.
     pub fn epoch(&self) -> usize {
-        self.epoch
+        self.now.epoch
     }
 
     pub fn epochs(&self) -> usize {
@@ -228,13 +242,13 @@ impl Session {
     /// Position of the current example in this epoch's order, counted from 0 (its number,
     /// from 1, is [`Session::position`]'s).
     pub fn example(&self) -> usize {
-        self.example
+        self.now.example
     }
 
     /// The current example's place in the run.
     pub fn position(&self) -> Position {
         let row = self.model.train_data.as_ref().map(|_| self.row());
-        Position { epoch: self.epoch, example: self.example + 1, row }
+        Position { epoch: self.now.epoch, example: self.now.example + 1, row }
     }
 
     pub fn examples_per_epoch(&self) -> usize {
@@ -243,7 +257,7 @@ impl Session {
 
     /// The data row (0-based) of the current example.
     pub fn row(&self) -> usize {
-        self.order.get(self.example).copied().unwrap_or(0)
+        self.order.get(self.now.example).copied().unwrap_or(0)
     }
 
     /// The current example's label, if the model has data.
@@ -258,41 +272,41 @@ impl Session {
     }
 
     pub fn phase(&self) -> Phase {
-        self.phase
+        self.now.phase
     }
 
     /// Position within the phase: how many of its steps are done.
     pub fn index(&self) -> usize {
-        self.index
+        self.now.index
     }
 
     /// The backward version used by the current (or next) backward phase.
     pub fn algorithm(&self) -> Backward {
-        if self.phase == Phase::Backward {
-            self.algorithm
+        if self.now.phase == Phase::Backward {
+            self.now.algorithm
         } else {
-            self.next_algorithm
+            self.now.next_algorithm
         }
     }
 
     /// The version of this example's backward pass: the one running or done, and before it
     /// (in the forward phase) the one to come. The adjoints on show are this version's.
     pub fn backward_version(&self) -> Backward {
-        if self.phase == Phase::Forward {
-            self.next_algorithm
+        if self.now.phase == Phase::Forward {
+            self.now.next_algorithm
         } else {
-            self.algorithm
+            self.now.algorithm
         }
     }
 
     /// The version that will be used by the next backward phase.
     pub fn next_algorithm(&self) -> Backward {
-        self.next_algorithm
+        self.now.next_algorithm
     }
 
     /// Chooses the backward version; it takes effect at the next backward phase.
     pub fn set_algorithm(&mut self, algorithm: Backward) {
-        self.next_algorithm = algorithm;
+        self.now.next_algorithm = algorithm;
     }
 
     pub fn metrics(&self) -> &[EpochMetrics] {
@@ -304,17 +318,17 @@ impl Session {
     }
 
     pub fn first_non_finite(&self) -> Option<&NonFinite> {
-        self.first_non_finite.as_ref()
+        self.now.first_non_finite.as_ref()
     }
 
     /// Micro-steps taken so far.
     pub fn steps(&self) -> u64 {
-        self.steps
+        self.now.steps
     }
 
     /// Each parameter's value before its most recent update.
     pub fn param_before(&self, param: usize) -> &ArrayD<f64> {
-        &self.param_before[param]
+        &self.now.param_before[param]
     }
 
     /// The forward pass of the current example's input computed with other parameters (in
@@ -322,7 +336,7 @@ impl Session {
     /// whether a student's forward pass used stale parameters; nothing of the session changes.
     pub fn forward_with(&self, params: &[ArrayD<f64>]) -> Vec<ArrayD<f64>> {
         let graph = &self.model.graph;
-        let mut ws = self.ws.clone();
+        let mut ws = self.now.ws.clone();
         for (&p, v) in graph.params().iter().zip(params) {
             ws.values[p].assign(v);
         }
@@ -344,21 +358,21 @@ impl Session {
 
     /// The parameters' current values, in the graph's parameter order.
     pub fn param_values(&self) -> Vec<ArrayD<f64>> {
-        self.model.graph.params().iter().map(|&p| self.ws.values[p].clone()).collect()
+        self.model.graph.params().iter().map(|&p| self.now.ws.values[p].clone()).collect()
     }
 
     /// Adagrad's accumulated squared gradient of a parameter.
     pub fn optimizer_state(&self, param: usize) -> &ArrayD<f64> {
-        &self.optimizer_state[param]
+        &self.now.optimizer_state[param]
     }
 
     /// Whether node `id`'s value belongs to the current example (it has been visited in this
     /// example's forward phase, or is a parameter or constant).
     pub fn value_ready(&self, id: NodeId) -> bool {
         let graph = self.graph();
-        match self.phase {
+        match self.now.phase {
             Phase::Forward => match graph.forward_position(id) {
-                Some(p) => p < self.index,
+                Some(p) => p < self.now.index,
                 None => true,
             },
             _ => true,
@@ -371,12 +385,12 @@ impl Session {
         if !graph.needs_grad(id) {
             return false;
         }
-        match self.phase {
+        match self.now.phase {
             Phase::Forward => false,
             Phase::Backward => {
                 let pos = graph.backward_position(id).unwrap_or(usize::MAX);
-                pos < self.index
-                    || (self.algorithm == Backward::B
+                pos < self.now.index
+                    || (self.now.algorithm == Backward::B
                         && graph.consumers(id).iter().all(|&(u, _)| self.backward_done(u)))
             }
             _ => true,
@@ -384,67 +398,67 @@ impl Session {
     }
 
     fn backward_done(&self, id: NodeId) -> bool {
-        self.graph().backward_position(id).is_some_and(|p| p < self.index)
+        self.graph().backward_position(id).is_some_and(|p| p < self.now.index)
     }
 
     /// The node (or parameter's node) the next step acts on, if any.
     pub fn next_node(&self) -> Option<NodeId> {
         let graph = self.graph();
-        match self.phase {
-            Phase::Forward => graph.forward_order().get(self.index).copied(),
-            Phase::Backward => graph.backward_order().get(self.index).copied(),
-            Phase::Update => graph.params().get(self.index).copied(),
+        match self.now.phase {
+            Phase::Forward => graph.forward_order().get(self.now.index).copied(),
+            Phase::Backward => graph.backward_order().get(self.now.index).copied(),
+            Phase::Update => graph.params().get(self.now.index).copied(),
             _ => None,
         }
     }
 
     /// Advances one micro-step.
     pub fn step(&mut self) -> Event {
-        let event = match self.phase {
+        let event = match self.now.phase {
             Phase::Finished => return Event::Finished,
             Phase::Forward => self.forward_step(),
             Phase::Backward => self.backward_step(),
             Phase::Update => self.update_step(),
             Phase::Evaluate => self.evaluate_step(),
         };
-        self.steps += 1;
+        self.now.steps += 1;
         self.skip_empty_phases();
         event
     }
 
     fn forward_step(&mut self) -> Event {
         let graph = &self.model.graph;
-        let id = graph.forward_order()[self.index];
+        let id = graph.forward_order()[self.now.index];
         let event = match graph.node(id).op {
             Op::Features => {
                 let data = self.model.train_data.as_ref().expect("a features node implies training data");
-                data.features_into(self.row(), &mut self.ws.values[id]);
+                data.features_into(self.row(), &mut self.now.ws.values[id]);
                 Event::Loaded { node: id }
             }
             Op::Label => {
                 if let Some(data) = &self.model.train_data {
-                    data.label_into(self.row(), &mut self.ws.values[id]);
+                    data.label_into(self.row(), &mut self.now.ws.values[id]);
                 }
                 Event::Loaded { node: id }
             }
             _ => {
-                self.ws.forward_node(graph, id);
+                self.now.ws.forward_node(graph, id);
                 Event::Forward { node: id }
             }
         };
         self.note_non_finite(id, false);
-        self.index += 1;
-        if self.index == self.model.graph.forward_order().len() {
+        self.now.index += 1;
+        if self.now.index == self.model.graph.forward_order().len() {
             self.enter_backward();
         }
         event
     }
 
     fn enter_backward(&mut self) {
-        self.phase = Phase::Backward;
-        self.index = 0;
-        self.algorithm = self.next_algorithm;
-        self.ws.begin_backward(&self.model.graph, self.algorithm);
+        self.now.phase = Phase::Backward;
+        self.now.index = 0;
+        self.now.algorithm = self.now.next_algorithm;
+        self.now.ws.begin_backward(&self.model.graph, self.now.algorithm);
     }
 
     /// Moves past phases that have nothing to do (a graph whose output is a given input has
@@ -452,19 +466,19 @@ impl Session {
     fn skip_empty_phases(&mut self) {
         loop {
             let graph = &self.model.graph;
-            match self.phase {
-                Phase::Forward if self.index >= graph.forward_order().len() => self.enter_backward(),
-                Phase::Backward if self.index >= graph.backward_order().len() => self.enter_update(),
-                Phase::Update if self.index >= graph.params().len() => self.complete_example(),
+            match self.now.phase {
+                Phase::Forward if self.now.index >= graph.forward_order().len() => self.enter_backward(),
+                Phase::Backward if self.now.index >= graph.backward_order().len() => self.enter_update(),
+                Phase::Update if self.now.index >= graph.params().len() => self.complete_example(),
                 _ => break,
             }
         }
     }
 
     fn backward_step(&mut self) -> Event {
-        let id = self.model.graph.backward_order()[self.index];
-        self.ws.backward_node(&self.model.graph, id, self.algorithm);
-        match self.algorithm {
+        let id = self.model.graph.backward_order()[self.now.index];
+        self.now.ws.backward_node(&self.model.graph, id, self.now.algorithm);
+        match self.now.algorithm {
             // The step computed this node's adjoint.
             Backward::A => self.note_non_finite(id, true),
             // The step added into its inputs' adjoints: a NaN arises there, at this step.
@@ -475,32 +489,32 @@ impl Session {
                 }
             }
         }
-        self.index += 1;
-        if self.index == self.model.graph.backward_order().len() {
+        self.now.index += 1;
+        if self.now.index == self.model.graph.backward_order().len() {
             self.enter_update();
         }
-        Event::Backward { node: id, algorithm: self.algorithm }
+        Event::Backward { node: id, algorithm: self.now.algorithm }
     }
 
     fn enter_update(&mut self) {
-        self.phase = Phase::Update;
-        self.index = 0;
+        self.now.phase = Phase::Update;
+        self.now.index = 0;
     }
 
     fn update_step(&mut self) -> Event {
-        let p = self.index;
+        let p = self.now.index;
         let id = self.model.graph.params()[p];
-        self.param_before[p].assign(&self.ws.values[id]);
-        let (values, adjoints) = (&mut self.ws.values, &self.ws.adjoints);
+        self.now.param_before[p].assign(&self.now.ws.values[id]);
+        let (values, adjoints) = (&mut self.now.ws.values, &self.now.ws.adjoints);
         self.model.config.optimizer.step(
             &mut values[id],
             &adjoints[id],
             self.model.config.learning_rate,
-            &mut self.optimizer_state[p],
+            &mut self.now.optimizer_state[p],
         );
         self.note_non_finite(id, false);
-        self.index += 1;
-        if self.index == self.model.graph.params().len() {
+        self.now.index += 1;
+        if self.now.index == self.model.graph.params().len() {
             self.complete_example();
         }
         Event::Update { param: p, node: id }
@@ -508,17 +522,17 @@ impl Session {
 
     /// Records the example's loss and moves to the next example, or to the epoch's evaluation.
     fn complete_example(&mut self) {
-        let loss = self.ws.loss_value(&self.model.graph);
-        self.losses.push(ExampleLoss { epoch: self.epoch, example: self.example + 1, loss });
-        if self.example + 1 < self.examples_per_epoch {
-            self.example += 1;
-            self.phase = Phase::Forward;
-            self.index = 0;
+        let loss = self.now.ws.loss_value(&self.model.graph);
+        self.losses.push(ExampleLoss { epoch: self.now.epoch, example: self.now.example + 1, loss });
+        if self.now.example + 1 < self.examples_per_epoch {
+            self.now.example += 1;
+            self.now.phase = Phase::Forward;
+            self.now.index = 0;
         } else if self.model.train_data.is_some() {
-            self.phase = Phase::Evaluate;
-            self.index = 0;
+            self.now.phase = Phase::Evaluate;
+            self.now.index = 0;
         } else {
-            self.phase = Phase::Finished;
+            self.now.phase = Phase::Finished;
         }
     }
 
@@ -532,7 +546,7 @@ impl Session {
 
     /// Records an epoch's metrics and moves to the next epoch (or the end).
     fn finish_evaluation(&mut self, train: Option<Score>, test: Option<Score>) -> Event {
-        let epoch = self.epoch;
+        let epoch = self.now.epoch;
         self.metrics.push(EpochMetrics { epoch, train, test });
         self.next_epoch();
         Event::Evaluated { epoch }
@@ -540,20 +554,20 @@ impl Session {
 
     /// After an epoch's evaluation: the first example of the next epoch, or the end.
     fn next_epoch(&mut self) {
-        if self.epoch < self.epochs() {
-            self.epoch += 1;
-            self.example = 0;
-            self.phase = Phase::Forward;
-            self.index = 0;
-            self.order = self.epoch_order(self.epoch);
+        if self.now.epoch < self.epochs() {
+            self.now.epoch += 1;
+            self.now.example = 0;
+            self.now.phase = Phase::Forward;
+            self.now.index = 0;
+            self.order = self.epoch_order(self.now.epoch);
         } else {
-            self.phase = Phase::Finished;
+            self.now.phase = Phase::Finished;
         }
     }
 
     /// The data rows epoch `epoch` (from 1) visits, in order.
     pub fn order_of_epoch(&self, epoch: usize) -> Vec<usize> {
-        if epoch == self.epoch {
+        if epoch == self.now.epoch {
             self.order.clone()
         } else {
             self.epoch_order(epoch)
@@ -572,19 +586,24 @@ impl Session {
     /// Records the first NaN/Inf, if node `id`'s value (or adjoint) holds one, made by the step
     /// at `by`.
     fn note_non_finite_by(&mut self, id: NodeId, adjoint: bool, by: NodeId) {
-        if self.first_non_finite.is_some() {
+        if self.now.first_non_finite.is_some() {
             return;
         }
-        let a = if adjoint { &self.ws.adjoints[id] } else { &self.ws.values[id] };
+        let a = if adjoint { &self.now.ws.adjoints[id] } else { &self.now.ws.values[id] };
         if !crate::engine::kernels::all_finite(numbers(a)) {
-            self.first_non_finite =
-                Some(NonFinite { epoch: self.epoch, example: self.example + 1, phase: self.phase, node: id, by });
+            self.now.first_non_finite = Some(NonFinite {
+                epoch: self.now.epoch,
+                example: self.now.example + 1,
+                phase: self.now.phase,
+                node: id,
+                by,
+            });
         }
     }
 
     fn load_params_into_eval(&mut self) {
         for &p in self.model.graph.params() {
-            let (src, dst) = (&self.ws.values[p], &mut self.eval_ws.values[p]);
+            let (src, dst) = (&self.now.ws.values[p], &mut self.eval_ws.values[p]);
             Zip::from(dst).and(src).for_each(|d, &s| *d = s);
         }
     }
@@ -604,36 +623,36 @@ impl Session {
 
     /// Steps until `done` says stop or the run is finished; returns the number of steps taken.
     pub fn step_until(&mut self, mut done: impl FnMut(&Session, Event) -> bool) -> u64 {
-        let start = self.steps;
-        while self.phase != Phase::Finished {
+        let start = self.now.steps;
+        while self.now.phase != Phase::Finished {
             let event = self.step();
             if done(self, event) {
                 break;
             }
         }
-        self.steps - start
+        self.now.steps - start
     }
 
     /// Steps to the end of the current phase.
     pub fn finish_phase(&mut self) -> u64 {
-        let phase = self.phase;
-        let (epoch, example) = (self.epoch, self.example);
-        self.step_until(|s, _| s.phase != phase || s.epoch != epoch || s.example != example)
+        let phase = self.now.phase;
+        let (epoch, example) = (self.now.epoch, self.now.example);
+        self.step_until(|s, _| s.now.phase != phase || s.now.epoch != epoch || s.now.example != example)
     }
 
     /// Steps to the end of the current example (after its last update).
     pub fn finish_example(&mut self) -> u64 {
-        if self.phase == Phase::Evaluate {
+        if self.now.phase == Phase::Evaluate {
             return self.finish_phase();
         }
-        let (epoch, example) = (self.epoch, self.example);
-        self.step_until(|s, _| s.epoch != epoch || s.example != example || s.phase == Phase::Evaluate)
+        let (epoch, example) = (self.now.epoch, self.now.example);
+        self.step_until(|s, _| s.now.epoch != epoch || s.now.example != example || s.now.phase == Phase::Evaluate)
     }
 
     /// Runs the current example, or the epoch's evaluation, to its end and says which it was;
     /// `None` once the run is finished. The example's workspace stays as it ended.
     pub fn finish_next(&mut self) -> Option<Finished> {
-        match self.phase {
+        match self.now.phase {
             Phase::Finished => None,
             Phase::Evaluate => {
                 self.finish_phase();

@@ -45,7 +45,7 @@ impl Session {
     pub fn check_node(&self, node: NodeId, eps: f64, tol: f64) -> Result<NodeCheck, String> {
         let graph = self.graph();
         let n = graph.node(node);
-        if matches!(self.phase, Phase::Evaluate | Phase::Finished) {
+        if matches!(self.now.phase, Phase::Evaluate | Phase::Finished) {
             return Err("no example is in progress (the epoch is being evaluated or the run is over)".into());
         }
         if matches!(n.op, Op::Label | Op::Const(_)) || graph.backward_position(node).is_none() {
@@ -56,7 +56,7 @@ impl Session {
             ));
         }
         // The example with the current parameters: leaves loaded, then every node computed.
-        let mut ws = self.ws.clone();
+        let mut ws = self.now.ws.clone();
         self.load_example(&mut ws);
         let recompute = |ws: &mut Workspace, from: NodeId| {
             for id in from..graph.len() {
@@ -92,7 +92,7 @@ impl Session {
         entries.sort_by(|a, b| b.relative.total_cmp(&a.relative));
         Ok(NodeCheck {
             node,
-            epoch: self.epoch,
+            epoch: self.now.epoch,
             example: self.position().example,
             eps,
             tol,

@@ -321,8 +321,15 @@ mod tests {
             let mut states = plan.load(&fast);
             let mut buf = Buffers::default();
             let data = fast.model.train_data.clone().unwrap();
-            let got =
-                hw.passes(&plan, &mut states, &mut fast.ws, &mut buf, data.row(0), data.row_max_abs(0), data.labels[0]);
+            let got = hw.passes(
+                &plan,
+                &mut states,
+                &mut fast.now.ws,
+                &mut buf,
+                data.row(0),
+                data.row_max_abs(0),
+                data.labels[0],
+            );
             assert_eq!(format!("{:?}", got.expect("handed over")), outcome, "{beta}");
             let mut slow = session(beta);
             let order = slow.graph().forward_order().to_vec();
@@ -335,7 +342,7 @@ mod tests {
             }
             // The caller loads x and y* (`load_current_example`).
             for &id in order[..done].iter().filter(|id| hw.chain.contains(id)) {
-                let (f, s) = (engine::numbers(&fast.ws.values[id]), engine::numbers(&slow.ws.values[id]));
+                let (f, s) = (engine::numbers(&fast.now.ws.values[id]), engine::numbers(&slow.now.ws.values[id]));
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(f), bits(s), "{beta}: node {}", slow.graph().node(id).name);
             }

@@ -172,7 +172,7 @@ impl Plan {
         let mut states = vec![FusedState::default(); self.fused.len()];
         for ((f, state), &p) in self.fused.iter().zip(&mut states).zip(s.graph().params()) {
             let Some(f) = f else { continue };
-            let theta = engine::numbers(&s.ws.values[p]);
+            let theta = engine::numbers(&s.now.ws.values[p]);
             state.bound = kernels::max_abs(theta);
             if f.transposed {
                 state.wt = Columns::transpose_of(theta, f.rows, f.cols);
@@ -186,7 +186,7 @@ impl Plan {
         let params: Vec<NodeId> = s.graph().params().to_vec();
         for ((f, state), &p) in self.fused.iter().zip(states).zip(&params) {
             let Some(f) = f.as_ref().filter(|f| f.transposed) else { continue };
-            state.wt.transpose_into(engine::numbers_mut(&mut s.ws.values[p]), f.cols);
+            state.wt.transpose_into(engine::numbers_mut(&mut s.now.ws.values[p]), f.cols);
         }
     }
 }
@@ -276,7 +276,7 @@ impl<'p> Scorer<'p> {
     fn new(s: &Session, plan: &'p Plan, states: &[FusedState]) -> Scorer<'p> {
         let mut ws = s.eval_ws.clone();
         for &p in s.graph().params() {
-            ws.values[p].assign(&s.ws.values[p]);
+            ws.values[p].assign(&s.now.ws.values[p]);
         }
         Scorer { model: s.model.clone(), plan, states: states.to_vec(), buf: Buffers::default(), ws }
     }
@@ -369,7 +369,7 @@ impl Session {
     /// trains (its metrics appear after the first example that ends once it is done); the last
     /// one shares its rows between two threads.
     pub fn run_fast(&mut self, mut after: impl FnMut(&Session)) {
-        while self.phase != Phase::Finished && !self.at_boundary() {
+        while self.now.phase != Phase::Finished && !self.at_boundary() {
             self.step();
         }
         if self.model.train_data.is_none() {
@@ -379,7 +379,7 @@ impl Session {
         }
         // Every example's loss is kept: room for them at once (up to a million), not copied as
         // they grow.
-        let epochs_left = (self.epochs() + 1).saturating_sub(self.epoch);
+        let epochs_left = (self.epochs() + 1).saturating_sub(self.now.epoch);
         self.losses.reserve(epochs_left.saturating_mul(self.examples_per_epoch).min(1 << 20));
         let plan = Plan::new(self);
         // The model, shared with the session, held here so that an example need not count a
@@ -390,17 +390,17 @@ impl Session {
         let mut params_finite = self.params_finite();
         std::thread::scope(|scope| {
             let mut pending: Option<Pending> = None;
-            while self.phase != Phase::Finished {
+            while self.now.phase != Phase::Finished {
                 // The evaluation's metrics as soon as it is done, and always before the next one.
-                if self.phase == Phase::Evaluate || pending.as_ref().is_some_and(|(_, h)| h.is_finished()) {
+                if self.now.phase == Phase::Evaluate || pending.as_ref().is_some_and(|(_, h)| h.is_finished()) {
                     self.record(pending.take());
                 }
-                let fast = params_finite && self.first_non_finite.is_none();
-                match self.phase {
+                let fast = params_finite && self.now.first_non_finite.is_none();
+                match self.now.phase {
                     Phase::Evaluate if fast => {
                         plan.store(&states, self);
                         let scorer = Scorer::new(self, &plan, &states);
-                        let epoch = self.epoch;
+                        let epoch = self.now.epoch;
                         if epoch == self.epochs() {
                             let (train, test) = scorer.score_split();
                             self.finish_evaluation(train, test);
@@ -414,10 +414,10 @@ impl Session {
                                 Err(_) => self.evaluate_step_here(&plan, &states),
                             }
                         }
-                        self.steps += 1;
+                        self.now.steps += 1;
                         self.skip_empty_phases();
                     }
-                    Phase::Forward if fast && self.index == 0 => {
+                    Phase::Forward if fast && self.now.index == 0 => {
                         match self.fast_example(&model, &plan, &mut states, &mut buf) {
                             Outcome::Done => {}
                             outcome => {
@@ -426,11 +426,11 @@ impl Session {
                                 // The steps the fast path took count as the micro-steps' would.
                                 match outcome {
                                     Outcome::Forward(pos) => {
-                                        self.index = pos;
-                                        self.steps += pos as u64;
+                                        self.now.index = pos;
+                                        self.now.steps += pos as u64;
                                     }
                                     _ => {
-                                        self.steps += self.graph().forward_order().len() as u64;
+                                        self.now.steps += self.graph().forward_order().len() as u64;
                                         self.enter_backward();
                                     }
                                 }
@@ -446,7 +446,7 @@ impl Session {
                         states = plan.load(self);
                     }
                 }
-                if self.first_non_finite.as_ref().is_some_and(|nf| nf.phase == Phase::Update) {
+                if self.now.first_non_finite.as_ref().is_some_and(|nf| nf.phase == Phase::Update) {
                     params_finite = false;
                 }
                 after(self);
@@ -477,11 +477,11 @@ impl Session {
     }
 
     fn at_boundary(&self) -> bool {
-        self.phase == Phase::Evaluate || (self.phase == Phase::Forward && self.index == 0)
+        self.now.phase == Phase::Evaluate || (self.now.phase == Phase::Forward && self.now.index == 0)
     }
 
     fn params_finite(&self) -> bool {
-        self.graph().params().iter().all(|&p| self.ws.values[p].iter().all(|v| v.is_finite()))
+        self.graph().params().iter().all(|&p| self.now.ws.values[p].iter().all(|v| v.is_finite()))
     }
 
     /// The current example's features and label into the workspace.
@@ -489,27 +489,27 @@ impl Session {
         let model = self.model.clone();
         let data = model.train_data.as_ref().expect("training data");
         let row = self.row();
-        load_row(&model.graph, &mut self.ws, data, row);
+        load_row(&model.graph, &mut self.now.ws, data, row);
     }
 
     /// One example: forward, backward (Version B's pushes; A adds in the same order), update.
     fn fast_example(&mut self, model: &Model, plan: &Plan, states: &mut [FusedState], buf: &mut Buffers) -> Outcome {
         let graph = &model.graph;
         let data = model.train_data.as_ref().expect("training data");
-        let row = self.order[self.example];
+        let row = self.order[self.now.example];
         // max |x| is NaN for a row that is not finite.
         let (x, x_max) = data.row_and_max_abs(row);
         let outcome = match &plan.homework {
             // The homework's loop reads the label from the data (and the micro-steps, when
             // they take over, load the example themselves).
-            Some(hw) => hw.passes(plan, states, &mut self.ws, buf, x, x_max, data.labels[row]),
+            Some(hw) => hw.passes(plan, states, &mut self.now.ws, buf, x, x_max, data.labels[row]),
             None => {
                 let mut finite_x = !x_max.is_nan();
-                plan.load_row(graph, &mut self.ws, data, row);
+                plan.load_row(graph, &mut self.now.ws, data, row);
                 if let Some(f) = graph.features().filter(|_| plan.copy_features) {
-                    finite_x = kernels::all_finite(engine::numbers(&self.ws.values[f]));
+                    finite_x = kernels::all_finite(engine::numbers(&self.now.ws.values[f]));
                 }
-                fast_passes(graph, plan, states, &mut buf.acc, &mut self.ws, x, finite_x)
+                fast_passes(graph, plan, states, &mut buf.acc, &mut self.now.ws, x, finite_x)
             }
         };
         if let Some(outcome) = outcome {
@@ -517,12 +517,12 @@ impl Session {
         }
         // The next example's nonzeros, and where the one after lies: random rows of a dataset
         // larger than the nearest caches, whose loads would otherwise wait for one another.
-        if let Some(&next) = self.order.get(self.example + 1) {
+        if let Some(&next) = self.order.get(self.now.example + 1) {
             let next = data.row(next);
             kernels::prefetch(next.index);
             kernels::prefetch(next.value);
         }
-        if let Some(&after) = self.order.get(self.example + 2) {
+        if let Some(&after) = self.order.get(self.now.example + 2) {
             data.prefetch_row(after);
         }
         // The update, parameters in order, each checked where the micro-steps check it.
@@ -530,18 +530,18 @@ impl Session {
         for (p, &id) in graph.params().iter().enumerate() {
             let finite = match &plan.fused[p] {
                 Some(f) => match &plan.homework {
-                    Some(hw) => hw.update(f, &mut states[p], &mut self.ws, buf, x, lr),
+                    Some(hw) => hw.update(f, &mut states[p], &mut self.now.ws, buf, x, lr),
                     None => self.fused_update(f, &mut states[p], plan.sparse[f.node], id, x, lr),
                 },
                 None => {
-                    let (values, adjoints) = (&mut self.ws.values, &self.ws.adjoints);
-                    model.config.optimizer.step(&mut values[id], &adjoints[id], lr, &mut self.optimizer_state[p]);
+                    let (values, adjoints) = (&mut self.now.ws.values, &self.now.ws.adjoints);
+                    model.config.optimizer.step(&mut values[id], &adjoints[id], lr, &mut self.now.optimizer_state[p]);
                     kernels::all_finite(engine::numbers(&values[id]))
                 }
             };
-            if !finite && self.first_non_finite.is_none() {
-                self.first_non_finite = Some(NonFinite {
-                    epoch: self.epoch,
+            if !finite && self.now.first_non_finite.is_none() {
+                self.now.first_non_finite = Some(NonFinite {
+                    epoch: self.now.epoch,
                     example: self.position().example,
                     phase: Phase::Update,
                     node: id,
@@ -549,7 +549,7 @@ impl Session {
                 });
             }
         }
-        self.steps += (graph.forward_order().len() + graph.backward_order().len() + graph.params().len()) as u64;
+        self.now.steps += (graph.forward_order().len() + graph.backward_order().len() + graph.params().len()) as u64;
         self.complete_example();
         self.skip_empty_phases();
         Outcome::Done
@@ -565,12 +565,12 @@ impl Session {
         x: Sparse,
         lr: f64,
     ) -> bool {
-        let g = engine::numbers(&self.ws.adjoints[f.node]);
+        let g = engine::numbers(&self.now.ws.adjoints[f.node]);
         if f.transposed {
             return fused_step(f, state, None, g, x, &[], sparse, lr);
         }
         let x_id = self.graph().node(f.node).inputs[1];
-        let (lo, hi) = self.ws.values.split_at_mut(id.max(x_id));
+        let (lo, hi) = self.now.ws.values.split_at_mut(id.max(x_id));
         let (theta, xv) = if id > x_id { (&mut hi[0], &lo[x_id]) } else { (&mut lo[id], &hi[0]) };
         fused_step(f, state, Some(engine::numbers_mut(theta)), g, x, engine::numbers(xv), sparse, lr)
     }
