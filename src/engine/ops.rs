@@ -196,6 +196,29 @@ impl Op {
         !matches!(self, Op::CrossEntropy { .. } if k == 1)
     }
 
+    /// Whether the term for input `k`, (dJ/du)·(∂u/∂v_k), gives entry i of dJ/dv_k from
+    /// entry i of each operand alone (a scalar standing for every entry), so that one entry of
+    /// it can be written out with its numbers.
+    pub fn entrywise_term(&self, k: usize) -> bool {
+        match self {
+            // Element-wise rules: entry i of the result reads entry i of the operands.
+            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Neg | Op::Pow(_) | Op::Exp | Op::Log => true,
+            Op::Sin | Op::Cos | Op::Tanh | Op::Sigmoid | Op::Relu | Op::Sqrt => true,
+            // A scalar's adjoint, added to every entry; a dot product's, times the other vector.
+            Op::Sum | Op::Dot => true,
+            // Entry-wise in the prediction (and the label, of the same shape or a scalar).
+            Op::BinaryCrossEntropy { .. } | Op::SquaredError => true,
+            // The bias vector's adjoint is the output's, entry by entry.
+            Op::Affine => k == 2,
+            // Σ over every entry (softmax), one entry picked by the label (cross-entropy),
+            // sums over a row and a column (a product of matrices), the bias entry dropped
+            // (prepending the 1), a weight matrix's outer product: no entry on its own.
+            Op::Softmax | Op::CrossEntropy { .. } | Op::MatMul | Op::Prepend1 | Op::Linear => false,
+            // No inputs.
+            Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_) => false,
+        }
+    }
+
     /// Whether this op is a loss whose first input is a class prediction.
     pub fn is_classifier_loss(&self) -> bool {
         matches!(self, Op::BinaryCrossEntropy { .. } | Op::CrossEntropy { .. })

@@ -294,10 +294,22 @@ pub fn forward_story(graph: &Graph, ws: &Workspace, id: NodeId, entry: usize) ->
     graph.node(id).op.forward_text(&Entry::new(graph, ws, id, entry)?)
 }
 
-/// One entry of an element-wise term, with symbols and with numbers: for entry 2 of
-/// `dJ/dz ⊙ z(1 − z)`, (`dJ/dz[2] · z[2](1 − z[2])`, `0.0104 · 0.2497`); `None` when the term
-/// is not element-wise (a matrix product mixes entries).
-pub fn term_entry(graph: &Graph, ws: &Workspace, toks: &[Tok], entry: usize, len: usize) -> Option<(String, String)> {
+/// One entry of consumer `u`'s element-wise term for its input `k`, with symbols and with
+/// numbers: for entry 2 of `dJ/dz ⊙ z(1 − z)`, (`dJ/dz[2] · z[2](1 − z[2])`,
+/// `0.0104 · 0.2497`); `None` when the term is not element-wise ([`Op::entrywise_term`](super::Op::entrywise_term): a
+/// softmax's Σ or a matrix product mixes entries). `len` is the adjoint's size.
+pub fn term_entry(
+    graph: &Graph,
+    ws: &Workspace,
+    u: NodeId,
+    k: usize,
+    entry: usize,
+    len: usize,
+) -> Option<(String, String)> {
+    if !graph.node(u).op.entrywise_term(k) {
+        return None;
+    }
+    let toks = &term(graph, u, k);
     let mut symbols = String::new();
     let mut numbers = String::new();
     let pick = |a: &ArrayD<f64>| -> Option<f64> {

@@ -5,6 +5,7 @@ mod cli_commands;
 mod cli_errors;
 mod closed_forms;
 mod control;
+mod derivative_shown;
 mod diff_layouts;
 mod diff_traces;
 mod fast_run;

@@ -31,7 +31,7 @@ fn weighted_graph(op: Op, leaves: &[ArrayD<f64>], weights_seed: u64) -> (Graph, 
     (graph, ids, values)
 }
 
-fn workspace(graph: &Graph, values: &[ArrayD<f64>]) -> Workspace {
+pub(crate) fn workspace(graph: &Graph, values: &[ArrayD<f64>]) -> Workspace {
     let mut ws = Workspace::new(graph);
     let leaves: Vec<NodeId> = (0..graph.len()).filter(|&i| graph.node(i).op == Op::Input).collect();
     for (id, v) in leaves.iter().zip(values) {

@@ -346,7 +346,6 @@ fn entry_story(app: &App, v: NodeId, entry: usize) -> Option<String> {
         ));
     }
     let &(u, k) = graph.consumers(v).first()?;
-    let toks = term(graph, u, k);
-    let (symbols, numbers) = crate::engine::rules::term_entry(graph, ws, &toks, entry, a.len())?;
+    let (symbols, numbers) = crate::engine::rules::term_entry(graph, ws, u, k, entry, a.len())?;
     Some(format!("{}[{entry}] = {symbols} = {numbers} = {result}", d_of(graph, v)))
 }
