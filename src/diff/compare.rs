@@ -115,6 +115,8 @@ impl<'t> Comparer<'t> {
         self.first_difference(session, record, row, from)
     }
 
+    /// The first value from position `from` of [`plan`] on that agrees with theirs under no
+    /// layout (their data row first, when their record names it).
     fn first_difference(
         &mut self,
         session: &Session,
@@ -122,27 +124,11 @@ impl<'t> Comparer<'t> {
         row: Option<usize>,
         from: usize,
     ) -> Option<Divergence> {
-        let graph = session.graph();
-        let (epoch, example) = (record.epoch, record.example);
-        let mut agreed: Vec<(Section, NodeId)> = Vec::new();
-        if let (Some(t), Some(o), 0) = (record.row, row, from) {
-            if t != o {
-                let diagnosis = diagnose::data_order(session, self.theirs, self.rows.as_ref(), (epoch, example), t, o);
-                return Some(Divergence {
-                    epoch,
-                    example: Some(example),
-                    row,
-                    place: Place::Row,
-                    what: "data row of this example".into(),
-                    ours: Some(o as f64),
-                    theirs: Some(t as f64),
-                    agreed_examples: 0,
-                    agreed_here: vec![],
-                    diagnosis,
-                    position: 0,
-                });
-            }
+        if let Some(d) = self.row_differs(session, record, row, from) {
+            return Some(d);
         }
+        let graph = session.graph();
+        let mut agreed: Vec<(Section, NodeId)> = Vec::new();
         let plan = plan(session);
         for (i, &(section, id)) in plan.iter().enumerate() {
             let name = &graph.node(id).name;
@@ -151,79 +137,122 @@ impl<'t> Comparer<'t> {
             if i + 1 >= from {
                 self.compared_values += their.len();
             }
-            let aligned = self.aligned(session, section, id, ours, their, record);
-            if aligned.as_ref().is_some_and(|v| v.agrees) {
+            // Values before `from` are still judged: the layouts they settle and their
+            // agreement are what the values after them are read with.
+            let verdict = self.aligned(session, section, id, ours, their, record);
+            if verdict.as_ref().is_some_and(|v| v.agrees) {
                 agreed.push((section, id));
                 continue;
             }
             if i + 1 < from {
                 continue;
             }
-            let layout = aligned.as_ref().map(|v| v.layout).unwrap_or(Layout::Same);
-            let their_ours = aligned.map(|v| v.aligned);
-            // Every entry agreeing (a carried entry differs): entry 0 stands for the value.
-            let (index, o, t) = match &their_ours {
-                Some(a) => {
-                    let (i, o, t) = worst_entry(ours, a, &self.tol).unwrap_or_else(|| {
-                        (
-                            0,
-                            ours.iter().next().copied().unwrap_or(f64::NAN),
-                            a.iter().next().copied().unwrap_or(f64::NAN),
-                        )
-                    });
-                    (unravel(ours.shape(), i), Some(o), Some(t))
-                }
-                None => (vec![], None, None),
-            };
-            let their_at = (layout != Layout::Same && !index.is_empty())
-                .then(|| layout.their_index(ours.shape(), &index, their.shape()))
-                .flatten();
-            let ctx = Context {
-                session,
-                theirs: self.theirs,
-                record,
-                section,
-                id,
-                ours,
-                their_raw: their,
-                their: their_ours.as_ref(),
-                layout,
-                tol: self.tol.for_diagnosis(),
-                agreed: &agreed,
-                history: &self.history,
-                learned: &self.learned,
-                init: &self.init,
-                rows: self.rows.as_ref(),
-                row,
-            };
-            let mut diagnosis = diagnose::diagnose(&ctx);
-            if let Some(line) = self.consequences(session, record, section == Section::Forward, &plan[i + 1..]) {
-                diagnosis.push(line);
-            }
-            return Some(Divergence {
-                epoch,
-                example: Some(example),
-                row,
-                place: Place::Value { section, name: name.clone(), theirs_at: their_at, index },
-                what: section.describe(name, &graph.node(graph.loss()).name),
-                ours: o,
-                theirs: t,
-                agreed_examples: 0,
-                agreed_here: agreed
-                    .iter()
-                    .map(|&(s, id)| {
-                        let name = &graph.node(id).name;
-                        match self.theirs.their_name_in(s, name) {
-                            yours if yours != name => format!("{} {name} (your `{yours}`)", s.key()),
-                            _ => format!("{} {name}", s.key()),
-                        }
-                    })
-                    .collect(),
-                diagnosis,
-                position: i + 1,
-            });
+            let value = Differing { position: i + 1, section, id, ours, their, verdict };
+            return Some(self.divergence(session, record, row, value, &agreed, &plan[i + 1..]));
         }
         None
+    }
+
+    /// Their example is another data row than bptui's (their record says which): the order of
+    /// examples differs, which no value of the example can show better.
+    fn row_differs(
+        &self,
+        session: &Session,
+        record: &ExampleRecord,
+        row: Option<usize>,
+        from: usize,
+    ) -> Option<Divergence> {
+        let (Some(t), Some(o), 0) = (record.row, row, from) else { return None };
+        if t == o {
+            return None;
+        }
+        let (epoch, example) = (record.epoch, record.example);
+        let diagnosis = diagnose::data_order(session, self.theirs, self.rows.as_ref(), (epoch, example), t, o);
+        Some(Divergence {
+            epoch,
+            example: Some(example),
+            row,
+            place: Place::Row,
+            what: "data row of this example".into(),
+            ours: Some(o as f64),
+            theirs: Some(t as f64),
+            agreed_examples: 0,
+            agreed_here: vec![],
+            diagnosis,
+            position: 0,
+        })
+    }
+
+    /// The divergence at a value that differs: its worst entry, the diagnoses, what the `rest`
+    /// of the example shows, and the values that `agreed` before it.
+    fn divergence(
+        &mut self,
+        session: &Session,
+        record: &ExampleRecord,
+        row: Option<usize>,
+        value: Differing,
+        agreed: &[(Section, NodeId)],
+        rest: &[(Section, NodeId)],
+    ) -> Divergence {
+        let graph = session.graph();
+        let Differing { position, section, id, ours, their, verdict } = value;
+        let name = &graph.node(id).name;
+        let layout = verdict.as_ref().map(|v| v.layout).unwrap_or(Layout::Same);
+        let their_ours = verdict.map(|v| v.aligned);
+        let (index, o, t) = worst(ours, their_ours.as_ref(), &self.tol);
+        let their_at = (layout != Layout::Same && !index.is_empty())
+            .then(|| layout.their_index(ours.shape(), &index, their.shape()))
+            .flatten();
+        let ctx = Context {
+            session,
+            theirs: self.theirs,
+            record,
+            section,
+            id,
+            ours,
+            their_raw: their,
+            their: their_ours.as_ref(),
+            layout,
+            tol: self.tol.for_diagnosis(),
+            agreed,
+            history: &self.history,
+            learned: &self.learned,
+            init: &self.init,
+            rows: self.rows.as_ref(),
+            row,
+        };
+        let mut diagnosis = diagnose::diagnose(&ctx);
+        if let Some(line) = self.consequences(session, record, section == Section::Forward, rest) {
+            diagnosis.push(line);
+        }
+        Divergence {
+            epoch: record.epoch,
+            example: Some(record.example),
+            row,
+            place: Place::Value { section, name: name.clone(), theirs_at: their_at, index },
+            what: section.describe(name, &graph.node(graph.loss()).name),
+            ours: o,
+            theirs: t,
+            agreed_examples: 0,
+            agreed_here: self.agreed_names(session, agreed),
+            diagnosis,
+            position,
+        }
+    }
+
+    /// The values that agreed, as the report lists them: "forward a", "adjoints z (your `g_z`)".
+    fn agreed_names(&self, session: &Session, agreed: &[(Section, NodeId)]) -> Vec<String> {
+        let graph = session.graph();
+        agreed
+            .iter()
+            .map(|&(s, id)| {
+                let name = &graph.node(id).name;
+                match self.theirs.their_name_in(s, name) {
+                    yours if yours != name => format!("{} {name} (your `{yours}`)", s.key()),
+                    _ => format!("{} {name}", s.key()),
+                }
+            })
+            .collect()
     }
 
     /// What the rest of this example shows after a divergence: which of their later values
@@ -343,6 +372,29 @@ impl<'t> Comparer<'t> {
             }
         })
     }
+}
+
+/// A value of theirs that agrees with ours under no layout learned for it.
+struct Differing<'v> {
+    /// Its place in the example's [`plan`], counted from 1.
+    position: usize,
+    section: Section,
+    id: NodeId,
+    ours: &'v ArrayD<f64>,
+    their: &'v ArrayD<f64>,
+    /// Their value judged under the layouts learned; `None` when it is no arrangement of ours.
+    verdict: Option<Verdict>,
+}
+
+/// Their value's worst entry in our shape (our index, ours, theirs): with every entry agreeing
+/// (a carried entry differs), entry 0 stands for the value; none when their value is no
+/// arrangement of ours.
+fn worst(ours: &ArrayD<f64>, theirs: Option<&ArrayD<f64>>, tol: &Tolerance) -> (Vec<usize>, Option<f64>, Option<f64>) {
+    let Some(a) = theirs else { return (vec![], None, None) };
+    let (i, o, t) = worst_entry(ours, a, tol).unwrap_or_else(|| {
+        (0, ours.iter().next().copied().unwrap_or(f64::NAN), a.iter().next().copied().unwrap_or(f64::NAN))
+    });
+    (unravel(ours.shape(), i), Some(o), Some(t))
 }
 
 fn list(items: &[String]) -> String {

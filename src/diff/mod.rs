@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::notation::unravel;
 use crate::numfmt::py_repr;
-use crate::session::{EpochMetrics, Finished, Phase, Session};
+use crate::session::{EpochMetrics, Finished, Phase, Position, Session};
 use crate::trace::{EpochRecord, ExampleRecord, Named};
 
 pub use layout::Layout;
@@ -361,6 +361,26 @@ pub fn run(session: &mut Session, theirs: &Theirs, tol: f64) -> Result<Report> {
 /// the diagnosis, since later ones may follow from it.
 fn compare_from(session: &mut Session, theirs: &Theirs, tol: f64, from: Cursor, metrics: bool) -> Report {
     let tolerance = Tolerance { tol, float32: theirs.float32 };
+    let comparer = comparer(session, theirs, tolerance);
+    let report = empty_report(theirs, tolerance);
+    let Some(last) = theirs.last() else { return report };
+    let mut walk = Walk { comparer, report, from, metrics, agreed_examples: 0, earlier: None };
+    while session.phase() != Phase::Finished && (session.epoch(), session.position().example) <= last {
+        let Some(done) = session.finish_next() else { break };
+        let found = match done {
+            Finished::Example(at) => walk.example(session, at),
+            Finished::Evaluation(m) => walk.evaluation(session, &m),
+        };
+        if found {
+            break;
+        }
+    }
+    walk.finish()
+}
+
+/// A comparer for their trace, with what is known before the first example: their initial
+/// parameters (given or recovered) and their layouts, and the rows of the training data.
+fn comparer<'t>(session: &Session, theirs: &'t Theirs, tolerance: Tolerance) -> Comparer<'t> {
     let mut comparer = Comparer::new(theirs, tolerance);
     comparer.init = recover_init(session, theirs, &tolerance);
     if let Ok(initial) = theirs.initial_values(session.graph()) {
@@ -369,6 +389,11 @@ fn compare_from(session: &mut Session, theirs: &Theirs, tol: f64, from: Cursor, 
         }
     }
     comparer.rows = session.model().train_data.as_ref().map(RowIndex::new);
+    comparer
+}
+
+/// The report before anything is compared (their init record counts as compared).
+fn empty_report(theirs: &Theirs, tolerance: Tolerance) -> Report {
     let mut report = Report {
         divergence: None,
         compared_values: 0,
@@ -385,70 +410,102 @@ fn compare_from(session: &mut Session, theirs: &Theirs, tol: f64, from: Cursor, 
             py_repr(Tolerance::FLOAT32)
         ));
     }
-    let Some(last) = theirs.last() else { return report };
-    let mut agreed_examples = 0;
-    let mut earlier: Option<Divergence> = None;
-    while session.phase() != Phase::Finished && (session.epoch(), session.position().example) <= last {
-        let Some(done) = session.finish_next() else { break };
-        let at = match done {
-            Finished::Example(at) => at,
-            Finished::Evaluation(m) => {
-                let Some((_, their)) = theirs.epoch(m.epoch) else { continue };
-                report.compared_epochs += 1;
-                report.compared_records += 1;
-                if metrics && m.epoch >= from.epoch {
-                    if let Some(d) = compare_metrics(session, comparer.history(), &m, their, &tolerance) {
-                        report.divergence = Some(Divergence { agreed_examples, ..d });
-                        break;
-                    }
-                }
-                continue;
-            }
-        };
-        comparer.observe(session);
-        let their = match theirs.fetch(at.epoch, at.example) {
+    report
+}
+
+/// A comparison under way, example by example and epoch by epoch.
+struct Walk<'t> {
+    comparer: Comparer<'t>,
+    report: Report,
+    from: Cursor,
+    metrics: bool,
+    /// Examples that agreed completely so far.
+    agreed_examples: usize,
+    /// The first divergence before `from`, named in the one reported.
+    earlier: Option<Divergence>,
+}
+
+impl Walk<'_> {
+    /// Compares the example the session has just finished with their record of it, if they
+    /// recorded it; whether it holds the divergence to report.
+    fn example(&mut self, session: &Session, at: Position) -> bool {
+        self.comparer.observe(session);
+        let their = match self.comparer.theirs.fetch(at.epoch, at.example) {
             Ok(Some(their)) => their,
             Ok(None) => {
-                comparer.passed(session);
-                continue;
+                self.comparer.passed(session);
+                return false;
             }
             // Said in the report, whose count of records compared then falls short.
             Err(why) => {
-                report.notes.push(why);
-                comparer.passed(session);
-                continue;
+                self.report.notes.push(why);
+                self.comparer.passed(session);
+                return false;
             }
         };
-        report.compared_examples += 1;
+        self.report.compared_examples += 1;
+        let from = self.from;
         let here = Cursor { epoch: at.epoch, example: at.example, position: 0 };
         let start = if (at.epoch, at.example) == (from.epoch, from.example) { from.position } else { 0 };
-        let found = comparer.compare_example(session, &their, at.row, start);
-        comparer.passed(session);
+        let found = self.comparer.compare_example(session, &their, at.row, start);
+        self.comparer.passed(session);
         match found {
-            Some(mut d) if here >= Cursor { position: 0, ..from } => {
-                if let Some(first) = &earlier {
-                    d.diagnosis.insert(
-                        0,
-                        format!(
-                            "your numbers already differed earlier, first at epoch {} example {} ({}); this may be a \
-                             consequence of that one — fix the first divergence first.",
-                            first.epoch,
-                            first.example.unwrap_or(0),
-                            first.what
-                        ),
-                    );
-                }
-                report.divergence = Some(Divergence { agreed_examples, ..d });
-                break;
+            Some(d) if here >= Cursor { position: 0, ..from } => {
+                self.report.divergence = Some(self.reported(d));
+                true
             }
-            Some(d) => earlier = earlier.or(Some(d)),
-            None => agreed_examples += 1,
+            Some(d) => {
+                self.earlier = self.earlier.take().or(Some(d));
+                false
+            }
+            None => {
+                self.agreed_examples += 1;
+                false
+            }
         }
     }
-    report.compared_values = comparer.compared_values;
-    report.compared_records += comparer.compared_records;
-    report.notes.extend(comparer.all_notes());
-    report
+
+    /// The divergence to report, with the examples that agreed before it and, first in its
+    /// diagnosis, the earlier divergence it may follow from.
+    fn reported(&self, mut d: Divergence) -> Divergence {
+        if let Some(first) = &self.earlier {
+            d.diagnosis.insert(
+                0,
+                format!(
+                    "your numbers already differed earlier, first at epoch {} example {} ({}); this may be a \
+                     consequence of that one — fix the first divergence first.",
+                    first.epoch,
+                    first.example.unwrap_or(0),
+                    first.what
+                ),
+            );
+        }
+        Divergence { agreed_examples: self.agreed_examples, ..d }
+    }
+
+    /// Compares an epoch's metrics with their epoch record, if they recorded it; whether they
+    /// hold the divergence to report.
+    fn evaluation(&mut self, session: &Session, m: &EpochMetrics) -> bool {
+        let Some((_, their)) = self.comparer.theirs.epoch(m.epoch) else { return false };
+        self.report.compared_epochs += 1;
+        self.report.compared_records += 1;
+        if !self.metrics || m.epoch < self.from.epoch {
+            return false;
+        }
+        let tolerance = self.report.tolerance;
+        let Some(d) = compare_metrics(session, self.comparer.history(), m, their, &tolerance) else { return false };
+        self.report.divergence = Some(Divergence { agreed_examples: self.agreed_examples, ..d });
+        true
+    }
+
+    /// The report, with the comparer's counts and notes.
+    fn finish(self) -> Report {
+        let Walk { comparer, mut report, .. } = self;
+        report.compared_values = comparer.compared_values;
+        report.compared_records += comparer.compared_records;
+        report.notes.extend(comparer.all_notes());
+        report
+    }
 }
 
 fn compare_metrics(
