@@ -66,6 +66,29 @@ impl Goal {
         self.finish
     }
 
+    /// The start of the last example the micro-steps must run before the goal (where the
+    /// command stops, the screen shows what that example left: its values, adjoints and the
+    /// parameters before its update); the examples before it may run whole on the fast
+    /// kernels. `None` when none may.
+    pub fn fast_until(&self, s: &Session) -> Option<Spot> {
+        let n = s.examples_per_epoch();
+        let start = |epoch, example| Spot { epoch, example, phase: 0, index: 0 };
+        match self.finish {
+            Finish::Phase | Finish::Example => None,
+            Finish::Epoch if self.phase == Phase::Evaluate => None,
+            Finish::Epoch => Some(start(self.epoch, n.checked_sub(1)?)),
+            Finish::Run | Finish::Continue => Some(start(s.epochs(), n.checked_sub(1)?)),
+            Finish::Divergence | Finish::Goto => {
+                let t = self.target?;
+                match (t.example, t.epoch) {
+                    (0, 1) => None,
+                    (0, e) => Some(start(e - 1, n.checked_sub(1)?)),
+                    (x, e) => Some(start(e, x - 1)),
+                }
+            }
+        }
+    }
+
     /// Whether the coarse command is complete after a step that produced `event`.
     pub fn done(&self, s: &Session, event: Event) -> bool {
         if s.phase() == Phase::Finished {

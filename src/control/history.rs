@@ -1,12 +1,18 @@
 //! Time travel: going back to any earlier point of a run, bit for bit as it was.
 //!
-//! A run is deterministic, so the history keeps only checkpoints (the session's state without
-//! its model, every `every` examples) and replays forward from the nearest one. When the
-//! checkpoints outgrow their budget, every other one is dropped and the spacing doubles, so
-//! memory stays bounded on any run while a replay stays a few examples long.
+//! A run is deterministic, so the history keeps only checkpoints and replays forward from the
+//! nearest one. The first checkpoint is the whole state at the start; the others are light
+//! (the parameters and the position at an example's start, [`Session::light_checkpoint`]),
+//! every `every` examples, the spacing chosen from the model's size so that a whole run's
+//! fit the budget. A replay runs whole examples on the fast kernels up to the example before
+//! the point asked for, and micro-steps from there: the point's screen (which shows what the
+//! example before left) is then the micro-steps' own. When the checkpoints outgrow their
+//! budget anyway, every other one is dropped and the spacing doubles.
 
 use crate::engine::Backward;
-use crate::session::{Checkpoint, Phase, Session};
+use crate::session::{Checkpoint, Examples, Phase, Ran, Session};
+
+use super::goal::Spot;
 
 /// The checkpoints of one run and the choices of backward version made along it.
 #[derive(Clone)]
@@ -26,18 +32,26 @@ impl History {
 
     /// The history of a run that starts at `session`.
     pub fn new(session: &Session, budget: usize) -> History {
-        History { checkpoints: vec![session.checkpoint()], every: 1, budget, toggles: Vec::new() }
+        let every = spacing(session, budget);
+        History { checkpoints: vec![session.checkpoint()], every, budget, toggles: Vec::new() }
     }
 
-    /// Called after every step: keeps a checkpoint at the start of every `every`-th example.
+    /// Whether [`History::observe`] keeps a checkpoint of `s` (the fast path then hands the
+    /// parameters back to the session first).
+    pub fn due(&self, s: &Session) -> bool {
+        s.phase() == Phase::Forward
+            && s.index() == 0
+            && s.examples_begun().is_multiple_of(self.every)
+            && self.checkpoints.last().is_none_or(|c| c.steps() < s.steps())
+    }
+
+    /// Called after every step (and every example run whole): keeps a checkpoint at the start
+    /// of every `every`-th example.
     pub fn observe(&mut self, s: &Session) {
-        if s.phase() != Phase::Forward || s.index() != 0 || !s.examples_begun().is_multiple_of(self.every) {
+        if !self.due(s) {
             return;
         }
-        if self.checkpoints.last().is_some_and(|c| c.steps() >= s.steps()) {
-            return;
-        }
-        self.checkpoints.push(s.checkpoint());
+        self.checkpoints.push(s.light_checkpoint());
         while self.bytes() > self.budget && self.checkpoints.len() > 2 {
             self.every *= 2;
             let every = self.every;
@@ -73,18 +87,49 @@ impl History {
     }
 
     /// Puts `s` back to the point where it had taken `steps` micro-steps (at most its steps
-    /// now), exactly as it was then: from the nearest checkpoint, replaying. What came after
-    /// that point is forgotten (a new timeline starts there).
+    /// now), exactly as it was then: from the nearest checkpoint that serves it, replaying.
+    /// What came after that point is forgotten (a new timeline starts there).
     pub fn rewind(&mut self, s: &mut Session, steps: u64) {
         let steps = steps.min(s.steps());
-        let at = self.checkpoints.iter().rposition(|c| c.steps() <= steps).unwrap_or(0);
+        let example = example_at(s, steps);
+        let at = self
+            .checkpoints
+            .iter()
+            .rposition(|c| c.steps() <= steps && (!c.is_light() || c.examples_begun(s.examples_per_epoch()) < example))
+            .unwrap_or(0);
         s.restore(&self.checkpoints[at]);
-        while s.steps() < steps {
-            self.apply_toggles(s);
-            s.step();
-        }
+        self.replay(s, steps, example);
         self.checkpoints.retain(|c| c.steps() <= steps);
         self.toggles.retain(|&(t, _)| t < steps);
+    }
+
+    /// Steps `s` on to `steps`: examples before the one before `example` whole, on the fast
+    /// kernels (but one with a choice of version in it), the rest in micro-steps.
+    fn replay(&self, s: &mut Session, steps: u64, example: usize) {
+        let per_example = steps_per_example(s);
+        let mut fast = Examples::new(s);
+        while s.steps() < steps {
+            self.apply_toggles(s);
+            if let Some(f) = fast.as_mut() {
+                let ahead = s.examples_begun() + 1 < example && !self.toggled_within(s.steps(), per_example);
+                if ahead && f.example(s) == Ran::Whole {
+                    continue;
+                }
+                if s.phase() == Phase::Evaluate && s.steps() < steps && f.evaluate(s).is_some() {
+                    continue;
+                }
+                f.store(s);
+            }
+            s.step();
+        }
+        if let Some(f) = fast.as_mut() {
+            f.store(s);
+        }
+    }
+
+    /// Whether `a` was pressed within the `n` steps from `from` on.
+    fn toggled_within(&self, from: u64, n: u64) -> bool {
+        self.toggles.iter().any(|&(t, _)| t >= from && t < from + n)
     }
 
     /// Replays a choice of version made at this many steps.
@@ -117,4 +162,51 @@ impl History {
         }
         None
     }
+}
+
+/// Micro-steps one example takes: its forward, backward and update steps (the same in every
+/// example, and in both versions).
+fn steps_per_example(s: &Session) -> u64 {
+    let g = s.graph();
+    (g.forward_order().len() + g.backward_order().len() + g.params().len()) as u64
+}
+
+/// Examples begun when the run had taken `steps` micro-steps (an epoch's evaluation counts
+/// as its last example's), so that a replay knows which example's leftovers it shows.
+fn example_at(s: &Session, steps: u64) -> usize {
+    let (per_example, n) = (steps_per_example(s), s.examples_per_epoch() as u64);
+    if per_example == 0 || s.model().train_data.is_none() {
+        return 0;
+    }
+    let per_epoch = n * per_example + 1;
+    let (epoch, within) = (steps / per_epoch, steps % per_epoch);
+    (epoch * n + (within / per_example).min(n)) as usize
+}
+
+/// The steps count at `spot`, for a run with training data (`None` without: then there is no
+/// fixed count of steps per example to go by).
+pub fn steps_at(s: &Session, spot: Spot) -> Option<u64> {
+    s.model().train_data.as_ref()?;
+    let g = s.graph();
+    let (f, b) = (g.forward_order().len() as u64, g.backward_order().len() as u64);
+    let (per_example, n) = (steps_per_example(s), s.examples_per_epoch() as u64);
+    let epoch = (spot.epoch as u64).checked_sub(1)? * (n * per_example + 1);
+    let index = spot.index as u64;
+    let within = match spot.phase {
+        0 => spot.example as u64 * per_example + index,
+        1 => spot.example as u64 * per_example + f + index,
+        2 => spot.example as u64 * per_example + f + b + index,
+        3 => n * per_example + index,
+        _ => return None,
+    };
+    Some(epoch + within)
+}
+
+/// Examples between checkpoints for `s`'s run: as many light checkpoints as half the budget
+/// holds over the whole run, and at least one example apart.
+fn spacing(s: &Session, budget: usize) -> usize {
+    let bytes = s.light_checkpoint().bytes().max(1);
+    let run = s.epochs().saturating_mul(s.examples_per_epoch()).max(1);
+    let room = (budget / 2 / bytes).max(1);
+    run.div_ceil(room).next_power_of_two()
 }

@@ -239,7 +239,10 @@ impl Debugger {
         }
         if target < here {
             let Some(history) = self.history.as_ref() else { return Travel::NotInHistory };
-            return match history.steps_when(&self.session, |s| Spot::of(s) >= target) {
+            // Counted, where every example takes as many steps; else found by replaying.
+            let steps = history::steps_at(&self.session, target)
+                .or_else(|| history.steps_when(&self.session, |s| Spot::of(s) >= target));
+            return match steps {
                 Some(steps) => Travel::Back(steps),
                 None => Travel::NotInHistory,
             };

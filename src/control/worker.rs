@@ -10,10 +10,10 @@ use std::thread;
 use std::time::Instant;
 
 use crate::diff::{Divergence, Theirs};
-use crate::session::{Event, Session};
+use crate::session::{Event, Examples, Phase, Ran, Session};
 
-use super::breakpoints::{Breakpoints, Stop};
-use super::goal::{Finish, Goal};
+use super::breakpoints::{Breakpoints, Condition, Stop};
+use super::goal::{Finish, Goal, Spot};
 use super::history::History;
 
 /// What a worker checks after every step besides its goal.
@@ -57,12 +57,130 @@ impl Drop for Job {
     }
 }
 
+impl Watchers {
+    /// Whether nothing but the NaN/Inf breakpoint watches the steps: the fast path finds a
+    /// NaN or infinity itself and hands its example to the micro-steps, which stop at it.
+    fn only_non_finite(&self) -> bool {
+        self.breakpoints
+            .as_ref()
+            .is_none_or(|b| b.list.iter().filter(|b| b.enabled).all(|b| b.condition == Condition::NonFinite))
+    }
+}
+
+/// The worker's loop: steps `s` until `goal` is reached, a breakpoint holds or `stop` is set,
+/// counting the examples done in `count`. Examples nothing needs to see step by step run whole
+/// on the fast kernels (the same numbers, [`Examples`]); the last one before the goal, and
+/// every step a breakpoint other than NaN/Inf watches, in micro-steps.
+fn work(
+    mut s: Session,
+    mut history: History,
+    goal: Goal,
+    watchers: Watchers,
+    stop: &AtomicBool,
+    count: &AtomicUsize,
+) -> JobResult {
+    let at_start = s.losses().len();
+    let had_non_finite = s.first_non_finite().is_some();
+    let diverged = |s: &Session, event: Event| {
+        watchers.against.as_ref().and_then(|(theirs, tol)| crate::diff::step_differs(theirs, *tol, s, event))
+    };
+    let until = if watchers.only_non_finite() { goal.fast_until(&s) } else { None };
+    let mut fast = until.and_then(|_| Examples::new(&s));
+    // An example handed back to the micro-steps, run again by them from its start.
+    let mut held = None;
+    // The last example run whole.
+    let mut ran = None;
+    let mut stopped_by = None;
+    while !stop.load(Ordering::Relaxed) {
+        let event = match fast.as_mut().zip(until) {
+            Some((f, until)) => match fast_step(f, &mut s, until, &mut history, held) {
+                Fast::Ran => {
+                    ran = Some(s.examples_begun() - 1);
+                    count.store(s.losses().len() - at_start, Ordering::Relaxed);
+                    continue;
+                }
+                Fast::Again => {
+                    held = Some(s.examples_begun());
+                    continue;
+                }
+                Fast::Evaluated(event) => event,
+                Fast::No => {
+                    f.store(&mut s);
+                    s.step()
+                }
+            },
+            None => s.step(),
+        };
+        history.observe(&s);
+        count.store(s.losses().len() - at_start, Ordering::Relaxed);
+        if goal.done(&s, event) {
+            break;
+        }
+        if let Some(stop) = watchers.breakpoints.as_ref().and_then(|b| b.hit(&s, event, had_non_finite, &diverged)) {
+            stopped_by = Some(stop);
+            break;
+        }
+    }
+    if let Some(f) = fast.as_mut() {
+        f.store(&mut s);
+    }
+    // Stopped (by a breakpoint, or Esc) where the screen shows what an example run whole left:
+    // the same point again, replayed with that example in micro-steps.
+    if ran.is_some_and(|k| k + 1 >= s.examples_begun()) {
+        let here = s.steps();
+        history.rewind(&mut s, here);
+    }
+    JobResult { session: s, history, stopped_by }
+}
+
+/// What the fast path did in place of a micro-step.
+enum Fast {
+    /// A whole example.
+    Ran,
+    /// The example met a NaN or infinity (or a number a bound cannot rule out): the session
+    /// is back at its start, for the micro-steps to run it and stop where it arises. (Where
+    /// the fast path hands an example over, the screen would show what the fast path left of
+    /// the example before.)
+    Again,
+    /// The epoch's evaluation, with `run`'s scorer.
+    Evaluated(Event),
+    /// Nothing: the next step is a micro-step.
+    No,
+}
+
+/// The next example whole, when the session stands at an example's start before `until` (and
+/// it is not the `held` one), or the epoch's evaluation.
+fn fast_step(f: &mut Examples, s: &mut Session, until: Spot, history: &mut History, held: Option<usize>) -> Fast {
+    if s.phase() == Phase::Evaluate {
+        return f.evaluate(s).map_or(Fast::No, Fast::Evaluated);
+    }
+    if s.phase() != Phase::Forward || s.index() != 0 || Spot::of(s) >= until || held == Some(s.examples_begun()) {
+        return Fast::No;
+    }
+    let start = s.steps();
+    match f.example(s) {
+        Ran::Whole if s.first_non_finite().is_none() => {
+            if history.due(s) {
+                f.store(s);
+            }
+            history.observe(s);
+            Fast::Ran
+        }
+        Ran::No => Fast::No,
+        Ran::Whole | Ran::Handed => {
+            f.store(s);
+            history.rewind(s, start);
+            Fast::Again
+        }
+    }
+}
+
 impl Job {
     /// Starts stepping a copy of `session` on a worker thread until `goal` is reached or a
     /// breakpoint holds; the history records checkpoints on the way.
     pub fn start(
         session: &Session,
-        mut history: History,
+        history: History,
         goal: Goal,
         examples_total: usize,
         divergence: Option<Box<Divergence>>,
@@ -71,31 +189,12 @@ impl Job {
         let cancel = Arc::new(AtomicBool::new(false));
         let progress = Arc::new(AtomicUsize::new(0));
         let (tx, result) = mpsc::channel();
-        let mut s = session.clone();
+        let s = session.clone();
         let (stop, count) = (Arc::clone(&cancel), Arc::clone(&progress));
         thread::spawn(move || {
-            let at_start = s.losses().len();
-            let had_non_finite = s.first_non_finite().is_some();
-            let diverged = |s: &Session, event: Event| {
-                watchers.against.as_ref().and_then(|(theirs, tol)| crate::diff::step_differs(theirs, *tol, s, event))
-            };
-            let mut stopped_by = None;
-            while !stop.load(Ordering::Relaxed) {
-                let event = s.step();
-                history.observe(&s);
-                count.store(s.losses().len() - at_start, Ordering::Relaxed);
-                if goal.done(&s, event) {
-                    break;
-                }
-                if let Some(stop) =
-                    watchers.breakpoints.as_ref().and_then(|b| b.hit(&s, event, had_non_finite, &diverged))
-                {
-                    stopped_by = Some(stop);
-                    break;
-                }
-            }
+            let r = work(s, history, goal, watchers, &stop, &count);
             // The receiver is gone if the app quit meanwhile; the session is then not needed.
-            let _ = tx.send(JobResult { session: s, history, stopped_by });
+            let _ = tx.send(r);
         });
         Job { finish: goal.finish(), examples_total, started: Instant::now(), divergence, cancel, progress, result }
     }

@@ -13,6 +13,7 @@ pub mod nodecheck;
 mod record;
 
 pub use checkpoint::Checkpoint;
+pub use fast::examples::{Examples, Ran};
 pub use record::{epoch_record, example_record, record_run};
 
 use std::sync::Arc;

@@ -97,7 +97,7 @@ fn feature() -> impl Strategy<Value = String> {
 }
 
 #[derive(Debug, Clone)]
-struct Net {
+pub(crate) struct Net {
     inputs: usize,
     hidden: Vec<(usize, &'static str, bool)>,
     output: u8,
@@ -112,7 +112,7 @@ struct Net {
     seed: u64,
 }
 
-fn net() -> impl Strategy<Value = Net> {
+pub(crate) fn net() -> impl Strategy<Value = Net> {
     (
         1usize..10,
         prop::collection::vec(
@@ -155,7 +155,7 @@ fn net() -> impl Strategy<Value = Net> {
 }
 
 impl Net {
-    fn yaml(&self) -> String {
+    pub(crate) fn yaml(&self) -> String {
         let mut layers = String::new();
         for (i, (units, act, separate)) in self.hidden.iter().enumerate() {
             let bias = if *separate { "separate" } else { "folded" };

@@ -36,6 +36,7 @@ use crate::model::Model;
 
 use super::{load_row, mean, misclassified, EpochMetrics, NonFinite, Phase, Score, Session};
 
+pub mod examples;
 mod homework;
 
 use homework::{Buffers, Homework};
