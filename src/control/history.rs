@@ -103,6 +103,17 @@ impl History {
         self.toggles.retain(|&(t, _)| t < steps);
     }
 
+    /// Puts `s` back to where it had taken `steps` micro-steps, as [`History::rewind`], but
+    /// keeps a choice of version made at exactly that point: the same point computed again
+    /// (the worker's exact replay of what the fast path ran), not a going back.
+    pub fn recompute(&mut self, s: &mut Session, steps: u64) {
+        let chosen: Vec<Backward> = self.toggles.iter().filter(|&&(t, _)| t == steps).map(|&(_, v)| v).collect();
+        self.rewind(s, steps);
+        for v in chosen {
+            self.set_algorithm(s, v);
+        }
+    }
+
     /// Steps `s` on to `steps`: examples before the one before `example` whole, on the fast
     /// kernels (but one with a choice of version in it), the rest in micro-steps.
     fn replay(&self, s: &mut Session, steps: u64, example: usize) {
@@ -173,7 +184,7 @@ fn steps_per_example(s: &Session) -> u64 {
 
 /// Examples begun when the run had taken `steps` micro-steps (an epoch's evaluation counts
 /// as its last example's), so that a replay knows which example's leftovers it shows.
-fn example_at(s: &Session, steps: u64) -> usize {
+pub(super) fn example_at(s: &Session, steps: u64) -> usize {
     let (per_example, n) = (steps_per_example(s), s.examples_per_epoch() as u64);
     if per_example == 0 || s.model().train_data.is_none() {
         return 0;
@@ -205,7 +216,7 @@ pub fn steps_at(s: &Session, spot: Spot) -> Option<u64> {
 /// Examples between checkpoints for `s`'s run: as many light checkpoints as half the budget
 /// holds over the whole run, and at least one example apart.
 fn spacing(s: &Session, budget: usize) -> usize {
-    let bytes = s.light_checkpoint().bytes().max(1);
+    let bytes = s.light_checkpoint_bytes().max(1);
     let run = s.epochs().saturating_mul(s.examples_per_epoch()).max(1);
     let room = (budget / 2 / bytes).max(1);
     run.div_ceil(room).next_power_of_two()

@@ -14,7 +14,7 @@ use crate::session::{Event, Examples, Phase, Ran, Session};
 
 use super::breakpoints::{Breakpoints, Condition, Stop};
 use super::goal::{Finish, Goal, Spot};
-use super::history::History;
+use super::history::{self, History};
 
 /// What a worker checks after every step besides its goal.
 #[derive(Clone, Default)]
@@ -94,8 +94,8 @@ fn work(
     while !stop.load(Ordering::Relaxed) {
         let event = match fast.as_mut().zip(until) {
             Some((f, until)) => match fast_step(f, &mut s, until, &mut history, held) {
-                Fast::Ran => {
-                    ran = Some(s.examples_begun() - 1);
+                Fast::Ran(example) => {
+                    ran = Some(example);
                     count.store(s.losses().len() - at_start, Ordering::Relaxed);
                     continue;
                 }
@@ -124,19 +124,20 @@ fn work(
     if let Some(f) = fast.as_mut() {
         f.store(&mut s);
     }
-    // Stopped (by a breakpoint, or Esc) where the screen shows what an example run whole left:
-    // the same point again, replayed with that example in micro-steps.
-    if ran.is_some_and(|k| k + 1 >= s.examples_begun()) {
+    // Stopped (by a breakpoint, or Esc) where the screen shows what an example run whole left
+    // (the example before the one the point is in): the same point again, replayed with that
+    // example in micro-steps.
+    if ran.is_some_and(|k| k + 1 >= history::example_at(&s, s.steps())) {
         let here = s.steps();
-        history.rewind(&mut s, here);
+        history.recompute(&mut s, here);
     }
     JobResult { session: s, history, stopped_by }
 }
 
 /// What the fast path did in place of a micro-step.
 enum Fast {
-    /// A whole example.
-    Ran,
+    /// A whole example (this one, counted from the run's start).
+    Ran(usize),
     /// The example met a NaN or infinity (or a number a bound cannot rule out): the session
     /// is back at its start, for the micro-steps to run it and stop where it arises. (Where
     /// the fast path hands an example over, the screen would show what the fast path left of
@@ -157,19 +158,19 @@ fn fast_step(f: &mut Examples, s: &mut Session, until: Spot, history: &mut Histo
     if s.phase() != Phase::Forward || s.index() != 0 || Spot::of(s) >= until || held == Some(s.examples_begun()) {
         return Fast::No;
     }
-    let start = s.steps();
+    let (start, example) = (s.steps(), s.examples_begun());
     match f.example(s) {
         Ran::Whole if s.first_non_finite().is_none() => {
             if history.due(s) {
                 f.store(s);
             }
             history.observe(s);
-            Fast::Ran
+            Fast::Ran(example)
         }
         Ran::No => Fast::No,
         Ran::Whole | Ran::Handed => {
             f.store(s);
-            history.rewind(s, start);
+            history.recompute(s, start);
             Fast::Again
         }
     }

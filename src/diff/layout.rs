@@ -287,29 +287,30 @@ pub fn align(
     theirs: &ArrayD<f64>,
     agree: impl Fn(&ArrayD<f64>, &ArrayD<f64>) -> bool,
 ) -> Option<(Layout, ArrayD<f64>)> {
-    align_with(Ours::plain(ours), theirs, agree)
+    align_with(Ours::plain(ours), theirs, agree).map(|(layout, _, aligned)| (layout, aligned))
 }
 
-/// [`align`] for a value that may carry an entry (see [`Ours`]).
+/// [`align`] for a value that may carry an entry (see [`Ours`]), with whether it agrees
+/// under the layout found (a carried entry too).
 pub fn align_with(
     ours: Ours,
     theirs: &ArrayD<f64>,
     agree: impl Fn(&ArrayD<f64>, &ArrayD<f64>) -> bool,
-) -> Option<(Layout, ArrayD<f64>)> {
+) -> Option<(Layout, bool, ArrayD<f64>)> {
     // None agreeing: the arrangement their numbers are nearest (a wrong step moves every
     // entry a little, a wrong arrangement moves them far), the most natural on a tie.
     let mut fits: Option<(f64, Layout, ArrayD<f64>)> = None;
     for layout in Layout::conventions(ours.carried.is_some()) {
         let Some((agrees, a)) = judge(layout, ours, theirs, &agree) else { continue };
         if agrees {
-            return Some((layout, a));
+            return Some((layout, true, a));
         }
         let d = distance(ours.value, &a);
         if fits.as_ref().is_none_or(|(best, _, _)| d < *best) {
             fits = Some((d, layout, a));
         }
     }
-    fits.map(|(_, l, a)| (l, a))
+    fits.map(|(_, l, a)| (l, false, a))
 }
 
 /// The largest difference between two arrays of the same shape (NaN counts as infinitely far).

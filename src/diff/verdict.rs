@@ -5,7 +5,7 @@
 
 use ndarray::ArrayD;
 
-use super::layout::{align_with, judge, Layout, Ours};
+use super::layout::{align_with, Layout, Ours};
 use super::tolerance::Tolerance;
 
 /// Their value judged: whether it agrees (a carried entry too), the layout it is read in, and
@@ -22,9 +22,7 @@ impl Verdict {
     /// convention it agrees under, else under the one their numbers are nearest; `None` when
     /// it is no arrangement of ours.
     pub fn of(ours: Ours, theirs: &ArrayD<f64>, tol: &Tolerance) -> Option<Verdict> {
-        let agree = |o: &ArrayD<f64>, t: &ArrayD<f64>| tol.agree(o, t);
-        let (layout, _) = align_with(ours, theirs, agree)?;
-        let (agrees, aligned) = judge(layout, ours, theirs, agree)?;
+        let (layout, agrees, aligned) = align_with(ours, theirs, |o, t| tol.agree(o, t))?;
         Some(Verdict { agrees, layout, aligned })
     }
 

@@ -55,6 +55,21 @@ impl Session {
         Checkpoint { state: self.now.clone(), light: false, metrics: self.metrics.len(), losses: self.losses.len() }
     }
 
+    /// Whether the optimizer keeps a state of its own (Adagrad's sums; SGD's stays 0).
+    fn optimizer_keeps_state(&self) -> bool {
+        matches!(self.model.config.optimizer, Optimizer::Adagrad { .. })
+    }
+
+    /// The bytes a light checkpoint of this session holds (for spacing them).
+    pub fn light_checkpoint_bytes(&self) -> usize {
+        let params: usize = self.graph().params().iter().map(|&p| self.now.ws.values[p].len() * 8).sum();
+        if self.optimizer_keeps_state() {
+            2 * params
+        } else {
+            params
+        }
+    }
+
     /// What the run goes on from, at the start of an example (see the module's notes).
     pub fn light_checkpoint(&self) -> Checkpoint {
         let graph = self.graph();
@@ -63,10 +78,9 @@ impl Session {
         for &p in graph.params() {
             values[p] = self.now.ws.values[p].clone();
         }
-        let adagrad = matches!(self.model.config.optimizer, Optimizer::Adagrad { .. });
         let state = State {
             ws: Workspace { values, adjoints: Vec::new() },
-            optimizer_state: if adagrad { self.now.optimizer_state.clone() } else { Vec::new() },
+            optimizer_state: if self.optimizer_keeps_state() { self.now.optimizer_state.clone() } else { Vec::new() },
             param_before: Vec::new(),
             first_non_finite: self.now.first_non_finite.clone(),
             ..self.now.shallow()

@@ -74,23 +74,11 @@ impl Examples {
             return Ran::No;
         }
         self.load(s);
-        let model = self.model.clone();
-        match s.fast_example(&model, &self.plan, &mut self.states, &mut self.buf) {
+        match s.fast_example(&self.model, &self.plan, &mut self.states, &mut self.buf) {
             Outcome::Done => Ran::Whole,
             outcome => {
-                // Where the micro-steps take over, as `run_fast` hands an example to them.
                 self.store(s);
-                s.load_current_example();
-                match outcome {
-                    Outcome::Forward(pos) => {
-                        s.now.index = pos;
-                        s.now.steps += pos as u64;
-                    }
-                    _ => {
-                        s.now.steps += s.graph().forward_order().len() as u64;
-                        s.enter_backward();
-                    }
-                }
+                s.hand_over(outcome);
                 Ran::Handed
             }
         }

@@ -423,18 +423,7 @@ impl Session {
                             Outcome::Done => {}
                             outcome => {
                                 plan.store(&states, self);
-                                self.load_current_example();
-                                // The steps the fast path took count as the micro-steps' would.
-                                match outcome {
-                                    Outcome::Forward(pos) => {
-                                        self.now.index = pos;
-                                        self.now.steps += pos as u64;
-                                    }
-                                    _ => {
-                                        self.now.steps += self.graph().forward_order().len() as u64;
-                                        self.enter_backward();
-                                    }
-                                }
+                                self.hand_over(outcome);
                                 self.finish_example();
                                 params_finite = self.params_finite();
                                 states = plan.load(self);
@@ -483,6 +472,24 @@ impl Session {
 
     fn params_finite(&self) -> bool {
         self.graph().params().iter().all(|&p| self.now.ws.values[p].iter().all(|v| v.is_finite()))
+    }
+
+    /// Where the micro-steps take over an example the fast path handed them (its parameters
+    /// stored back): forward values up to the one not finite are the fast path's; a backward
+    /// pass is redone from its start. The steps the fast path took count as the micro-steps'.
+    fn hand_over(&mut self, outcome: Outcome) {
+        self.load_current_example();
+        match outcome {
+            Outcome::Forward(pos) => {
+                self.now.index = pos;
+                self.now.steps += pos as u64;
+            }
+            Outcome::Backward => {
+                self.now.steps += self.graph().forward_order().len() as u64;
+                self.enter_backward();
+            }
+            Outcome::Done => {}
+        }
     }
 
     /// The current example's features and label into the workspace.
