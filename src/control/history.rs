@@ -22,6 +22,9 @@ pub struct History {
     every: usize,
     /// Bytes the checkpoints may hold (the first one always stays).
     budget: usize,
+    /// Bytes they hold (kept as they come and go: summing them at every example would cost
+    /// as much as the example).
+    bytes: usize,
     /// (steps, version): `a` pressed when the session had taken that many steps.
     toggles: Vec<(u64, Backward)>,
 }
@@ -33,7 +36,8 @@ impl History {
     /// The history of a run that starts at `session`.
     pub fn new(session: &Session, budget: usize) -> History {
         let every = spacing(session, budget);
-        History { checkpoints: vec![session.checkpoint()], every, budget, toggles: Vec::new() }
+        let first = session.checkpoint();
+        History { bytes: first.bytes(), checkpoints: vec![first], every, budget, toggles: Vec::new() }
     }
 
     /// Whether [`History::observe`] keeps a checkpoint of `s` (the fast path then hands the
@@ -51,8 +55,10 @@ impl History {
         if !self.due(s) {
             return;
         }
-        self.checkpoints.push(s.light_checkpoint());
-        while self.bytes() > self.budget && self.checkpoints.len() > 2 {
+        let c = s.light_checkpoint();
+        self.bytes += c.bytes();
+        self.checkpoints.push(c);
+        while self.bytes > self.budget && self.checkpoints.len() > 2 {
             self.every *= 2;
             let every = self.every;
             let mut kept = Vec::with_capacity(self.checkpoints.len() / 2 + 1);
@@ -63,6 +69,7 @@ impl History {
                 }
             }
             self.checkpoints = kept;
+            self.bytes = self.checkpoints.iter().map(Checkpoint::bytes).sum();
         }
     }
 
@@ -74,7 +81,7 @@ impl History {
 
     /// Bytes the checkpoints hold.
     pub fn bytes(&self) -> usize {
-        self.checkpoints.iter().map(Checkpoint::bytes).sum()
+        self.bytes
     }
 
     pub fn checkpoints(&self) -> usize {
@@ -100,6 +107,7 @@ impl History {
         s.restore(&self.checkpoints[at]);
         self.replay(s, steps, example);
         self.checkpoints.retain(|c| c.steps() <= steps);
+        self.bytes = self.checkpoints.iter().map(Checkpoint::bytes).sum();
         self.toggles.retain(|&(t, _)| t < steps);
     }
 
