@@ -245,3 +245,39 @@ fn ctrl_c_stops_bptui_and_their_program() {
         assert!(gone, "their program (pid {theirs}) still runs after SIGINT (whole group: {whole_group})");
     }
 }
+
+/// A homework of layer objects (a list of Linear and Sigmoid objects with forward, backward and
+/// step), the bias in the last column of each W, data read into lists, shuffled per epoch: run
+/// as it is, the correct program agrees (no false alarm), and the handout's bias slice copied
+/// into it (`W[:, 1:]` where its bias is last) is named at the line that bound the wrong dJ/dz.
+#[test]
+fn layer_objects_with_the_bias_last() {
+    let run = |bug: Option<&str>| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bptui"));
+        cmd.current_dir(dir.path())
+            .args(["diff", "--"])
+            .arg(crate::homework_numpy::python())
+            .arg(repo("tests/homework/layer_objects.py"))
+            .arg(repo("models/data/ocr_letters_train.csv"))
+            .arg(repo("models/data/ocr_letters_test.csv"))
+            .args(["tl", "vl", "m.txt", "2", "4", "1", "0.1"]);
+        if let Some(b) = bug {
+            cmd.args(["--bug", b]);
+        }
+        let out = cmd.output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string())
+    };
+    let (code, out) = run(None);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("agree: all") && out.contains("your tl agrees") && out.contains("your vl agrees"), "{out}");
+    assert!(out.contains("np.random.permutation(N) each epoch"), "the shuffle is learned: {out}");
+    let (code, out) = run(Some("bias_first"));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("first divergence: epoch 1, example 1"), "{out}");
+    assert!(out.contains("adjoint dJ/dz"), "{out}");
+    assert!(out.contains("the bias slice is off by one: your β keeps its bias in the last column"), "{out}");
+    let source = std::fs::read_to_string(repo("tests/homework/layer_objects.py")).unwrap();
+    let line = source.lines().position(|l| l.trim() == "g = layer.backward(g)").expect("the backward loop") + 1;
+    assert!(out.contains(&format!("layer_objects.py:{line}: g = layer.backward(g)")), "{out}");
+}
