@@ -25,6 +25,18 @@ pub fn unravel(shape: &[usize], flat: usize) -> Vec<usize> {
     idx
 }
 
+/// A multi-index as bptui writes it everywhere: `[2,3]` (no spaces, so that it reads as one token
+/// beside numbers, which are separated by ", ").
+pub fn index_str(index: &[usize]) -> String {
+    let parts: Vec<String> = index.iter().map(|i| i.to_string()).collect();
+    format!("[{}]", parts.join(","))
+}
+
+/// The [`index_str`] of element `flat` (row-major) of an array of `shape`.
+pub fn entry_str(shape: &[usize], flat: usize) -> String {
+    index_str(&unravel(shape, flat))
+}
+
 /// A parameter name as the lecture writes it: alpha → α. (sigma stays sigma: σ is the
 /// sigmoid's symbol, see [`crate::model::clashes_with_notation`].)
 pub fn greek(name: &str) -> String {

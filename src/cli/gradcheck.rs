@@ -64,7 +64,7 @@ pub fn gradcheck(model: &Model, eps: f64, tol: f64, all: bool) -> (String, bool)
             if show {
                 out += &format!(
                     "  {:<10} backprop {:>24}  numeric {:>24}  rel {:.2e}{}\n",
-                    index_str(&node.shape, i),
+                    crate::notation::entry_str(&node.shape, i),
                     py_repr(a),
                     py_repr(numeric),
                     rel,
@@ -78,7 +78,7 @@ pub fn gradcheck(model: &Model, eps: f64, tol: f64, all: bool) -> (String, bool)
         out += &format!(
             "  worst {} at {}: backprop {} numeric {} → {}\n",
             format_args!("{:.2e}", worst.0),
-            index_str(&node.shape, worst.1),
+            crate::notation::entry_str(&node.shape, worst.1),
             short(worst.2),
             short(worst.3),
             if pass { "ok" } else { "FAIL" }
@@ -86,9 +86,4 @@ pub fn gradcheck(model: &Model, eps: f64, tol: f64, all: bool) -> (String, bool)
     }
     out += if ok { "all gradients agree\n" } else { "some gradients disagree beyond the tolerance\n" };
     (out, ok)
-}
-
-fn index_str(shape: &[usize], flat: usize) -> String {
-    let idx = crate::notation::unravel(shape, flat);
-    format!("[{}]", idx.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","))
 }

@@ -109,7 +109,8 @@ impl Condition {
                         beyond(n).then(|| format!("norm {}", short(n)))
                     }
                     Measure::Entry => a.iter().position(|&v| beyond(v)).map(|i| {
-                        let index = if a.ndim() == 0 { String::new() } else { format!("[{i}]") };
+                        let index =
+                            if a.ndim() == 0 { String::new() } else { crate::notation::entry_str(a.shape(), i) };
                         format!("entry{index} = {}", short(a.iter().nth(i).copied().unwrap_or(f64::NAN)))
                     }),
                 };
@@ -222,7 +223,7 @@ pub fn non_finite_story(s: &Session, nf: &NonFinite) -> String {
         return format!("NaN/Inf at {what}");
     };
     let value = a.iter().nth(i).copied().unwrap_or(f64::NAN);
-    let at = if a.ndim() == 0 { String::new() } else { format!("[{i}]") };
+    let at = if a.ndim() == 0 { String::new() } else { crate::notation::entry_str(a.shape(), i) };
     // The numbers the step read: a forward rule's or a pushing consumer's inputs; for a pull
     // (Version A), each consumer's adjoint and inputs.
     let step = graph.node(nf.by);

@@ -138,7 +138,7 @@ impl Divergence {
     /// `"[2,3]"` for the worst entry, "" for a scalar.
     pub fn index_text(&self) -> String {
         match &self.place {
-            Place::Value { index, .. } if !index.is_empty() => index_text(index),
+            Place::Value { index, .. } if !index.is_empty() => crate::notation::index_str(index),
             _ => String::new(),
         }
     }
@@ -146,7 +146,9 @@ impl Divergence {
     /// `"[3,2]"`: the worst entry in their array, when they store it another way.
     pub fn their_index_text(&self) -> Option<String> {
         match &self.place {
-            Place::Value { index, theirs_at: Some(at), .. } if at != index && !at.is_empty() => Some(index_text(at)),
+            Place::Value { index, theirs_at: Some(at), .. } if at != index && !at.is_empty() => {
+                Some(crate::notation::index_str(at))
+            }
             _ => None,
         }
     }
@@ -683,9 +685,4 @@ pub fn step_differs(theirs: &Theirs, tol: f64, s: &Session, event: crate::sessio
             section.describe(name, &graph.node(graph.loss()).name)
         )),
     }
-}
-
-/// `[2,3]`.
-fn index_text(index: &[usize]) -> String {
-    format!("[{}]", index.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","))
 }

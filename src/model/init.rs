@@ -192,8 +192,7 @@ impl Ctx<'_> {
 /// The first element that is NaN or infinite, described with its index.
 fn first_non_finite(a: &ArrayD<f64>) -> Option<String> {
     let (flat, v) = a.iter().enumerate().find(|(_, v)| !v.is_finite())?;
-    let index: Vec<String> = crate::notation::unravel(a.shape(), flat).iter().map(|d| d.to_string()).collect();
-    Some(format!("element [{}] is {}", index.join(", "), py_repr(*v)))
+    Some(format!("element {} is {}", crate::notation::entry_str(a.shape(), flat), py_repr(*v)))
 }
 
 /// A numeric `.npy` array (float64, float32 or integers, converted to float64).

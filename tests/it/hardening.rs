@@ -333,7 +333,7 @@ fn nan_making_inits_are_located() {
         ("{normal: [0, -1]}", "[0, -1]", "std ≥ 0"),
         ("{numpy_uniform: [.nan, 1]}", "[.nan", "numpy_uniform needs two finite numbers"),
         ("{uniform: [-.inf, .inf]}", "[-.inf", "uniform needs two finite numbers"),
-        ("{values: [[0, .nan, 1]]}", "[[0", "element [0, 1] is nan"),
+        ("{values: [[0, .nan, 1]]}", "[[0", "element [0,1] is nan"),
     ] {
         check_fails_at(&net_with(init, "{}"), 5, needle, &[phrase]);
     }
@@ -356,7 +356,7 @@ fn nan_in_an_npy_init_is_refused() {
     }
     write(&dir, "w.npy", bytes);
     let path = write(&dir, "m.yaml", net_with("{npy: w.npy}", "{}"));
-    let stderr = fails(&[Path::new("check"), &path], &["w.npy", "element [0, 1] is nan"]);
+    let stderr = fails(&[Path::new("check"), &path], &["w.npy", "element [0,1] is nan"]);
     assert!(stderr.starts_with(&format!("error: {}:5:", path.display())), "{stderr}");
 }
 

@@ -66,9 +66,9 @@ pub(super) fn initial_weights(ctx: &Context) -> Option<String> {
             let read = if *layout == Layout::Same { String::new() } else { format!(", read {}", layout.describe()) };
             return Some(format!(
                 "your initial weights are not the model's: your {} before the first update (recovered from your first \
-                 record as {g}₁ + η·{d}₁{read}) has {g}[{}] = {} where the model's init gives {}; {record_them}.",
+                 record as {g}₁ + η·{d}₁{read}) has {g}{} = {} where the model's init gives {}; {record_them}.",
                 ctx.theirs.their_name(name),
-                index.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","),
+                crate::notation::index_str(index),
                 short(*theirs),
                 short(*model),
                 g = greek(name),

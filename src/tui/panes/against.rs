@@ -148,6 +148,5 @@ fn index(shape: &[usize], i: usize) -> String {
     if shape.is_empty() {
         return String::new();
     }
-    let idx = crate::notation::unravel(shape, i);
-    format!("[{}] ", idx.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","))
+    format!("{} ", crate::notation::entry_str(shape, i))
 }

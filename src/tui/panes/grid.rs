@@ -126,7 +126,7 @@ pub fn grid_pair(
     let half = width.saturating_sub(3) / 2;
     let column = a.ndim() != 2 && a.len() < height;
     let rows = if a.ndim() == 2 { a.shape()[0] } else { a.len() };
-    let label = format!("[{}]", rows.saturating_sub(1)).len();
+    let label = crate::notation::index_str(&[rows.saturating_sub(1)]).len();
     let beside = match a.ndim() {
         0 => true,
         2 => label + a.shape()[1] * cell_w() <= half,
@@ -180,11 +180,12 @@ fn draw(a: &ArrayD<f64>, hot: &[Mark], labels: bool, view: Viewport, theme: &The
         }
         1 => {
             let n = flat.len();
-            let label = format!("[{}]", n.saturating_sub(1)).len();
+            let label = crate::notation::index_str(&[n.saturating_sub(1)]).len();
             if n <= height {
                 // A column vector, one entry a line (the lecture's denominator layout).
                 for (i, &x) in flat.iter().enumerate() {
-                    let mut spans: Vec<Span> = tag(format!("{:>label$}", format!("[{i}]"))).into_iter().collect();
+                    let mut spans: Vec<Span> =
+                        tag(format!("{:>label$}", crate::notation::index_str(&[i]))).into_iter().collect();
                     spans.push(number(x, hot[i], theme));
                     lines.push(Line::from(spans));
                 }
@@ -202,7 +203,8 @@ fn draw(a: &ArrayD<f64>, hot: &[Mark], labels: bool, view: Viewport, theme: &The
             }
             lines.push(Line::from(head));
             for r in row..(row + visible).min(rows) {
-                let mut spans: Vec<Span> = tag(format!("{:>label$}", format!("[{}]", r * per))).into_iter().collect();
+                let mut spans: Vec<Span> =
+                    tag(format!("{:>label$}", crate::notation::index_str(&[r * per]))).into_iter().collect();
                 for i in r * per..((r + 1) * per).min(n) {
                     spans.push(number(flat[i], hot[i], theme));
                 }
@@ -212,7 +214,7 @@ fn draw(a: &ArrayD<f64>, hot: &[Mark], labels: bool, view: Viewport, theme: &The
         }
         2 => {
             let (m, n) = (a.shape()[0], a.shape()[1]);
-            let label = format!("[{}]", m.saturating_sub(1)).len();
+            let label = crate::notation::index_str(&[m.saturating_sub(1)]).len();
             let fit = ((width.saturating_sub(label)) / cell_w()).max(1);
             let max_col = n.saturating_sub(fit);
             let col = col.min(max_col);
@@ -226,7 +228,8 @@ fn draw(a: &ArrayD<f64>, hot: &[Mark], labels: bool, view: Viewport, theme: &The
             }
             lines.push(Line::from(head));
             for i in row..(row + visible).min(m) {
-                let mut spans: Vec<Span> = tag(format!("{:>label$}", format!("[{i}]"))).into_iter().collect();
+                let mut spans: Vec<Span> =
+                    tag(format!("{:>label$}", crate::notation::index_str(&[i]))).into_iter().collect();
                 for j in cols.clone() {
                     spans.push(number(flat[i * n + j], hot[i * n + j], theme));
                 }
@@ -247,7 +250,7 @@ fn extent(a: &ArrayD<f64>, view: Viewport, limit: Limit) -> Option<String> {
     let Viewport { row, col, width, .. } = view;
     match a.ndim() {
         1 if limit.max_row > 0 => {
-            let label = format!("[{}]", a.len().saturating_sub(1)).len();
+            let label = crate::notation::index_str(&[a.len().saturating_sub(1)]).len();
             let per = ((width.saturating_sub(label)) / cell_w()).clamp(1, 16);
             let first = row.min(limit.max_row) * per;
             let last = ((row.min(limit.max_row) + limit.page) * per).min(a.len());

@@ -147,11 +147,7 @@ pub fn check(app: &App, c: &NodeCheck, area: Rect, buf: &mut Buffer) {
     ];
     for e in c.entries.iter().take(rows) {
         let idx = unravel(&c.shape, e.index);
-        let at = if idx.is_empty() {
-            "(scalar)".to_string()
-        } else {
-            format!("[{}]", idx.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","))
-        };
+        let at = if idx.is_empty() { "(scalar)".to_string() } else { crate::notation::index_str(&idx) };
         let style = if e.relative <= c.tol { theme.text() } else { theme.bad() };
         lines.push(Line::styled(
             format!(" {at:<10} {:>22} {:>22} {:>12}", short(e.backprop), short(e.numeric), short(e.relative)),

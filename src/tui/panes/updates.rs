@@ -254,16 +254,10 @@ fn table(app: &App, d: &Detail, lines: &mut Vec<Line<'static>>, inner: Rect) {
     let flat_g: Option<Vec<f64>> = d.grad.map(|g| g.iter().copied().collect());
     let flat_a: Option<Vec<f64>> = d.after.map(|a| a.iter().copied().collect());
     for i in start..(start + rows).min(n) {
-        let mut rest = i;
-        let mut index = Vec::with_capacity(shape.len());
-        for d in shape.iter().rev() {
-            index.push(rest % d);
-            rest /= d;
-        }
-        index.reverse();
+        let index = crate::notation::unravel(&shape, i);
         let label = format!(
-            "[{}]{}",
-            index.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","),
+            "{}{}",
+            crate::notation::index_str(&index),
             if bias && index.last() == Some(&0) { "*" } else { "" }
         );
         let num = |x: Option<f64>| match x {
