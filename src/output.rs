@@ -1,10 +1,16 @@
 //! Output files (traces, metrics, labels), written so that a failed or interrupted command
-//! never leaves half a file: into a uniquely named temporary file beside the target, renamed
-//! into place when complete, and removed if SIGTERM or SIGINT ends the process meanwhile.
+//! never leaves half a file: into an unnamed temporary file in the target's folder (Linux's
+//! `O_TMPFILE`), given a name and renamed over the target only when complete. Until then the
+//! file has no name, so nothing is left behind whatever ends the process, SIGKILL included.
+//! Where the filesystem cannot make an unnamed file, a uniquely named `.NAME.*.partial` is
+//! used instead, removed if a signal ends the process (not after SIGKILL).
 //!
-//! A target that exists and is not a regular file (`/dev/stdout`, a pipe, a FIFO, a device)
-//! is written directly instead, never replaced; a symbolic link to a regular file stays a link
-//! and the file it points to is replaced.
+//! A target that exists and is not a regular file (a pipe, a FIFO, a device) is written
+//! directly instead, never replaced. One of the process's own descriptors (`/dev/stdout`,
+//! `/dev/stderr`, `/dev/fd/N`, `/proc/self/fd/N`, or a link to one) is written through that
+//! descriptor, at its offset, even when the shell pointed it at a regular file: in
+//! `(echo before; bptui trace M --out /dev/stdout; echo after) > out.txt`, out.txt keeps all
+//! three. A symbolic link to a regular file stays a link and the file it points to is replaced.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Seek, Write};
@@ -18,6 +24,8 @@ enum Destination {
     Atomic(PathBuf),
     /// Not a regular file: opened and written as it is.
     Stream,
+    /// This open descriptor of the process: written through a duplicate of it.
+    Descriptor(i32),
 }
 
 /// The error for an output file that cannot be written. A reader that went away (a closed
@@ -29,7 +37,51 @@ pub fn io_error(path: &Path, e: io::Error) -> Error {
     Error::file(path, format!("cannot write: {e}"))
 }
 
+/// The descriptor `path` names, following symbolic links: `/dev/stdout` is 1, `/dev/stderr` 2,
+/// `/dev/fd/N` and `/proc/self/fd/N` are N (the last is itself a link, to whatever N is open on,
+/// which must not be followed: that would be replacing the shell's file behind its back).
+fn named_descriptor(path: &Path) -> Option<i32> {
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        let text = path.to_str()?;
+        let own = format!("/proc/{}/fd/", std::process::id());
+        let fd = match text {
+            "/dev/stdout" => Some(1),
+            "/dev/stderr" => Some(2),
+            _ => ["/dev/fd/", "/proc/self/fd/", own.as_str()]
+                .iter()
+                .find_map(|prefix| text.strip_prefix(prefix))
+                .and_then(|n| n.parse::<i32>().ok()),
+        };
+        if fd.is_some() {
+            return fd;
+        }
+        let target = std::fs::read_link(&path).ok()?;
+        path = match path.parent() {
+            Some(dir) if target.is_relative() => dir.join(target),
+            _ => target,
+        };
+    }
+    None
+}
+
+/// A duplicate of descriptor `fd`, as a file that closes only the duplicate.
+fn duplicate(path: &Path, fd: i32) -> Result<File> {
+    use std::os::fd::{AsFd, BorrowedFd};
+    // SAFETY: fcntl(F_GETFD) only asks whether `fd` is open; it is borrowed only if it is, and
+    // only for the duplicate, while this process keeps it open.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(Error::file(path, format!("cannot write: descriptor {fd} is not open")));
+    }
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    let owned = borrowed.as_fd().try_clone_to_owned().map_err(|e| io_error(path, e))?;
+    Ok(File::from(owned))
+}
+
 fn destination(path: &Path) -> Result<Destination> {
+    if let Some(fd) = named_descriptor(path) {
+        return Ok(Destination::Descriptor(fd));
+    }
     match std::fs::metadata(path) {
         Ok(m) if m.is_file() => {
             // Through any symbolic links, so that the link stays and its target is replaced.
@@ -52,9 +104,8 @@ fn destination(path: &Path) -> Result<Destination> {
 pub fn write_stream<T>(path: &Path, write: impl FnOnce(&mut (dyn Write + Send)) -> Result<T>) -> Result<T> {
     match destination(path)? {
         Destination::Atomic(target) => atomic(path, &target, |w| write(w)),
-        Destination::Stream => {
-            let file = OpenOptions::new().write(true).open(path).map_err(|e| io_error(path, e))?;
-            let mut w = BufWriter::new(file);
+        other => {
+            let mut w = BufWriter::new(open_in_place(path, &other)?);
             let out = write(&mut w)?;
             w.flush().map_err(|e| io_error(path, e))?;
             Ok(out)
@@ -67,16 +118,25 @@ pub fn write_stream<T>(path: &Path, write: impl FnOnce(&mut (dyn Write + Send)) 
 pub fn write_seekable<T>(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<T>) -> Result<T> {
     match destination(path)? {
         Destination::Atomic(target) => atomic(path, &target, write),
-        Destination::Stream => {
+        other => {
             let scratch = tempfile::tempfile().map_err(|e| io_error(path, e))?;
             let mut w = BufWriter::new(scratch);
             let out = write(&mut w)?;
             let mut scratch = w.into_inner().map_err(|e| io_error(path, e.into_error()))?;
             scratch.rewind().map_err(|e| io_error(path, e))?;
-            let mut file = OpenOptions::new().write(true).open(path).map_err(|e| io_error(path, e))?;
+            let mut file = open_in_place(path, &other)?;
             io::copy(&mut scratch, &mut file).map_err(|e| io_error(path, e))?;
+            file.flush().map_err(|e| io_error(path, e))?;
             Ok(out)
         }
+    }
+}
+
+/// The file a target written in place is written through.
+fn open_in_place(path: &Path, destination: &Destination) -> Result<File> {
+    match destination {
+        Destination::Descriptor(fd) => duplicate(path, *fd),
+        _ => OpenOptions::new().write(true).open(path).map_err(|e| io_error(path, e)),
     }
 }
 
@@ -88,16 +148,95 @@ pub fn write_text(path: &Path, text: &str) -> Result<()> {
 fn atomic<T>(path: &Path, target: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<T>) -> Result<T> {
     let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    use std::os::unix::fs::PermissionsExt;
+    // As a newly created file would get (the umask applies), or the mode of the file replaced.
+    let mode = std::fs::metadata(target).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o666);
+    match unnamed_in(dir, mode) {
+        Some(file) => unnamed(path, target, dir, &name, file, write),
+        None => named(path, target, dir, &name, mode, write),
+    }
+}
+
+/// An unnamed regular file in `dir` (`O_TMPFILE`), if the filesystem makes one and
+/// `/proc/self/fd` is there to give it a name later.
+fn unnamed_in(dir: &Path, mode: u32) -> Option<File> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::FromRawFd;
+        use std::os::unix::ffi::OsStrExt;
+        if !Path::new("/proc/self/fd").is_dir() {
+            return None;
+        }
+        let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+        // SAFETY: open reads a NUL-terminated path; a descriptor it returns is ours to own.
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC, mode) };
+        (fd >= 0).then(|| unsafe { File::from_raw_fd(fd) })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (dir, mode);
+        None
+    }
+}
+
+/// Writes the unnamed `file`, then names it: linked into `dir` under a fresh name and renamed
+/// over `target` at once (a link cannot replace a file). The name exists for the time of one
+/// rename, with the signal handler held off, and is removed if the rename fails.
+fn unnamed<T>(
+    path: &Path,
+    target: &Path,
+    dir: &Path,
+    name: &str,
+    file: File,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<T>,
+) -> Result<T> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let mut w = BufWriter::new(file);
+    let out = write(&mut w)?;
+    let file = w.into_inner().map_err(|e| io_error(path, e.into_error()))?;
+    let from = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())).expect("no NUL in a number");
+    for attempt in 0..1000u32 {
+        let tmp = dir.join(format!(".{name}.{}.{attempt}.partial", std::process::id()));
+        let to = std::ffi::CString::new(tmp.as_os_str().as_bytes())
+            .map_err(|_| Error::file(path, "cannot write: the path holds a NUL byte"))?;
+        crate::signals::register_temp(&tmp);
+        let linked = crate::signals::finish_temp(&tmp, || {
+            // SAFETY: linkat reads two NUL-terminated paths.
+            let r = unsafe {
+                libc::linkat(libc::AT_FDCWD, from.as_ptr(), libc::AT_FDCWD, to.as_ptr(), libc::AT_SYMLINK_FOLLOW)
+            };
+            if r != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            std::fs::rename(&tmp, target).inspect_err(|_| {
+                let _ = std::fs::remove_file(&tmp);
+            })
+        });
+        match linked {
+            Ok(()) => return Ok(out),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io_error(path, e)),
+        }
+    }
+    Err(Error::file(path, "cannot write: no free temporary name in its folder"))
+}
+
+/// Writes a named temporary file beside the target and renames it over the target: where no
+/// unnamed file can be made. A signal that ends the process removes it.
+fn named<T>(
+    path: &Path,
+    target: &Path,
+    dir: &Path,
+    name: &str,
+    mode: u32,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<T>,
+) -> Result<T> {
+    use std::os::unix::fs::PermissionsExt;
     let mut builder = tempfile::Builder::new();
     let prefix = format!(".{name}.");
     builder.prefix(&prefix).suffix(".partial");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // As a newly created file would get (the umask applies), or the mode of the file replaced.
-        let mode = std::fs::metadata(target).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o666);
-        builder.permissions(std::fs::Permissions::from_mode(mode));
-    }
+    builder.permissions(std::fs::Permissions::from_mode(mode));
     let tmp = builder.tempfile_in(dir).map_err(|e| io_error(path, e))?;
     let tmp_path = tmp.path().to_path_buf();
     crate::signals::register_temp(&tmp_path);
@@ -115,4 +254,44 @@ fn atomic<T>(path: &Path, target: &Path, write: impl FnOnce(&mut BufWriter<File>
             Err(e)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    }
+
+    /// Both ways of writing (the unnamed file, and the named one where there is none) replace
+    /// the target whole, and leave nothing else, on success and on a failed write.
+    #[test]
+    fn both_temporary_files_replace_the_target_or_leave_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("t.txt");
+        std::fs::write(&target, "old\n").unwrap();
+        let fail = |_: &mut BufWriter<File>| -> Result<()> { Err(Error::file(&target, "no")) };
+        named(&target, &target, dir.path(), "t.txt", 0o644, fail).unwrap_err();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "old\n");
+        named(&target, &target, dir.path(), "t.txt", 0o644, |w| {
+            w.write_all(b"named\n").map_err(|e| io_error(&target, e))
+        })
+        .unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "named\n");
+        assert_eq!(names(dir.path()), ["t.txt"]);
+        let Some(file) = unnamed_in(dir.path(), 0o644) else { return };
+        unnamed(&target, &target, dir.path(), "t.txt", file, fail).unwrap_err();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "named\n");
+        let file = unnamed_in(dir.path(), 0o644).unwrap();
+        unnamed(&target, &target, dir.path(), "t.txt", file, |w| {
+            w.write_all(b"unnamed\n").map_err(|e| io_error(&target, e))
+        })
+        .unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "unnamed\n");
+        assert_eq!(names(dir.path()), ["t.txt"]);
+    }
 }

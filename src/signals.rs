@@ -1,6 +1,10 @@
-//! What happens when the process is told to end (SIGTERM, SIGINT, SIGHUP): temporary output
-//! files are removed, a program bptui runs is stopped and, if the debugger holds the terminal, the terminal is restored exactly
-//! as `q` restores it; then the process ends as the signal would have ended it.
+//! What happens when a signal ends the process (SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1,
+//! SIGUSR2, SIGALRM, SIGABRT, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ: every one whose default
+//! action ends it and that a process may catch): temporary output files are removed, a program
+//! bptui runs is stopped and, if the debugger holds the terminal, the terminal is restored
+//! exactly as `q` restores it; then the process ends as the signal would have ended it.
+//! (SIGKILL cannot be caught: an output file is then never half-written either, see `output`.
+//! SIGPIPE stays ignored, as Rust sets it: a closed reader is an error of the write.)
 //!
 //! A thread waits for the signals (signal-hook's self-pipe), so nothing but a write to a pipe
 //! happens in the signal handler itself.
@@ -11,7 +15,10 @@ use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
 /// The signals that end the process and that bptui cleans up after.
-pub const ENDING: [i32; 3] = [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT, signal_hook::consts::SIGHUP];
+pub const ENDING: [i32; 12] = {
+    use signal_hook::consts::*;
+    [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGABRT, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ]
+};
 
 /// The signal received, 0 while none.
 static PENDING: AtomicI32 = AtomicI32::new(0);

@@ -1,6 +1,7 @@
-//! Output files: a unique temporary file renamed into place, removed when SIGTERM or SIGINT
-//! ends `trace` or `run`; a target that is not a regular file (`/dev/stdout`, a FIFO) is
-//! written directly and never replaced; a symbolic link stays a link.
+//! Output files: an unnamed temporary file named and renamed into place when complete, so that
+//! no signal, SIGKILL included, leaves a file behind; a target that is not a regular file (a
+//! FIFO, a device) is written directly and never replaced, and one of the process's own
+//! descriptors (`/dev/stdout`) is written through it; a symbolic link stays a link.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -148,20 +149,31 @@ fn two_traces_to_one_target_at_once_leave_one_whole_trace() {
     assert!(got == want, "the target is not the trace one run alone writes");
 }
 
-/// Starts `args`, waits for a temporary file in `dir`, sends `signal`, and checks that the
-/// process ended and left `dir` as it was.
+/// Whether `pid` is writing into `dir`: a new name in it, or a descriptor open on a file there
+/// (an unnamed `O_TMPFILE` shows as `DIR/#123 (deleted)`).
+fn writing_into(pid: u32, dir: &Path, before: &[String]) -> bool {
+    if names(dir).len() != before.len() {
+        return true;
+    }
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return false };
+    fds.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok()).any(|target| target.starts_with(dir))
+}
+
+/// Starts `args`, waits until it writes its output into `dir`, sends `signal`, and checks that
+/// the process ended and left `dir` as it was.
 fn signal_leaves_nothing(args: &[&str], dir: &Path, signal: i32) {
     let before = names(dir);
     let mut child = bptui().args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while names(dir).len() == before.len() {
+    while !writing_into(child.id(), dir, &before) {
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("no temporary file appeared in {}", dir.display());
+            panic!("no output file was opened in {}", dir.display());
         }
         assert!(child.try_wait().unwrap().is_none(), "ended before writing");
         std::thread::sleep(Duration::from_millis(5));
     }
+    std::thread::sleep(Duration::from_millis(30));
     // SAFETY: kill sends a signal to the child this test started.
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
     let status = child.wait().unwrap();
@@ -169,22 +181,54 @@ fn signal_leaves_nothing(args: &[&str], dir: &Path, signal: i32) {
     assert_eq!(names(dir), before, "signal {signal} left a file behind");
 }
 
+/// Every signal that ends the process, the ones it catches (`signals::ENDING`) and SIGKILL,
+/// which it cannot: none leaves a file in the target's folder, for JSON Lines or `.npz`.
 #[test]
-fn sigterm_and_sigint_during_trace_remove_the_temporary_file() {
-    for signal in [libc::SIGTERM, libc::SIGINT] {
+fn no_signal_during_trace_leaves_a_file() {
+    use libc::*;
+    let ending =
+        [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGABRT, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ];
+    assert_eq!(ending.as_slice(), bptui::signals::ENDING.as_slice(), "the list the process catches");
+    for signal in ending.into_iter().chain([SIGKILL]) {
         let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("big.jsonl");
         let m = model();
-        signal_leaves_nothing(
-            &["trace", m.to_str().unwrap(), "--epochs", "100000000", "--out", out.to_str().unwrap()],
-            dir.path(),
-            signal,
+        for name in ["big.jsonl", "big.npz"] {
+            let out = dir.path().join(name);
+            signal_leaves_nothing(
+                &["trace", m.to_str().unwrap(), "--epochs", "100000000", "--out", out.to_str().unwrap()],
+                dir.path(),
+                signal,
+            );
+        }
+    }
+}
+
+/// In `(echo before; bptui trace … --out /dev/stdout; echo after) > out.txt` the trace goes
+/// through the shell's descriptor, at its offset: out.txt keeps what came before and after.
+#[test]
+fn dev_stdout_redirected_to_a_file_keeps_what_the_shell_wrote_around_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let links = tempfile::tempdir().unwrap();
+    let npz = links.path().join("out.npz");
+    std::os::unix::fs::symlink("/dev/fd/1", &npz).unwrap();
+    let bin = env!("CARGO_BIN_EXE_bptui");
+    let m = model();
+    for (out, fmt) in [("/dev/stdout", "jsonl"), (npz.to_str().unwrap(), "npz"), ("/proc/self/fd/1", "jsonl")] {
+        let script = format!(
+            "(echo before; '{bin}' trace '{}' --out '{out}' --epochs 1 --examples 2; echo after) > out.txt",
+            m.display()
         );
-        let out = dir.path().join("big.npz");
-        signal_leaves_nothing(
-            &["trace", m.to_str().unwrap(), "--epochs", "100000000", "--out", out.to_str().unwrap()],
-            dir.path(),
-            signal,
-        );
+        let status = Command::new("sh").arg("-c").arg(&script).current_dir(dir.path()).status().unwrap();
+        assert!(status.success(), "{script}");
+        let bytes = std::fs::read(dir.path().join("out.txt")).unwrap();
+        assert!(bytes.starts_with(b"before\n"), "{out}: the line before is kept");
+        assert!(bytes.ends_with(b"after\n"), "{out}: the line after is kept");
+        let inner = &bytes[7..bytes.len() - 6];
+        if fmt == "npz" {
+            assert!(inner.starts_with(b"PK\x03\x04"), "{out}: a zip between the two lines");
+        } else {
+            assert_trace(&String::from_utf8_lossy(inner), 3);
+        }
+        assert_eq!(names(dir.path()), ["out.txt"], "{out}: the file the shell opened is still the file");
     }
 }

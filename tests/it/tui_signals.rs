@@ -1,4 +1,5 @@
-//! The debugger ends on SIGTERM, SIGINT (sent as a signal, not typed) and SIGHUP with the
+//! The debugger ends on SIGTERM, SIGINT (sent as a signal, not typed), SIGHUP and every other
+//! catchable signal that ends a process (SIGQUIT, SIGUSR1, SIGABRT, …) with the
 //! terminal restored as `q` leaves it: main screen, mouse capture off, raw mode off (the pty
 //! canonical and echoing again). One real pseudo-terminal per signal.
 
@@ -87,4 +88,15 @@ fn sigint_as_a_signal_restores_the_terminal() {
 #[test]
 fn sighup_restores_the_terminal() {
     ends_with_the_terminal_restored(libc::SIGHUP);
+}
+
+/// Every other signal that ends the process and that it may catch: the terminal comes back
+/// the same way (the issue found SIGQUIT, SIGUSR1 and SIGABRT leaving it raw).
+#[test]
+fn every_other_ending_signal_restores_the_terminal() {
+    use libc::*;
+    for signal in [SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGABRT, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ] {
+        assert!(bptui::signals::ENDING.contains(&signal), "signal {signal} is handled");
+        ends_with_the_terminal_restored(signal);
+    }
 }
