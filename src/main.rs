@@ -11,6 +11,30 @@ fn commands() -> Vec<String> {
 /// The longest error line printed, in characters of the message (control characters escaped).
 const MAX_MESSAGE_CHARS: usize = 500;
 
+/// clap's error text (an error line, its details, a tip, the usage) as one line: `error:
+/// unexpected argument '--bogus' found (to pass '--bogus' as a value, use '-- --bogus'); see
+/// bptui run --help`.
+fn argument_error(text: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut usage = None;
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("For more information")) {
+        if let Some(u) = line.strip_prefix("Usage:") {
+            let words: Vec<&str> = u.split_whitespace().take_while(|w| !w.starts_with(['[', '<', '-'])).collect();
+            usage = Some(words.join(" "));
+            break;
+        }
+        match line.strip_prefix("tip:") {
+            Some(tip) => parts.push(format!("({})", tip.trim())),
+            None => parts.push(line.to_string()),
+        }
+    }
+    let mut out = parts.join(" ");
+    if let Some(command) = usage.filter(|u| !u.is_empty()) {
+        out += &format!("; see {command} --help");
+    }
+    out
+}
+
 fn main() {
     bptui::signals::install();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -32,14 +56,14 @@ fn main() {
     }
     let cli = match bptui::cli::Cli::try_parse() {
         Ok(cli) => cli,
-        // A value the command line's parsers refused (`--tol nan`): one line, as every other
-        // invalid input.
-        Err(e) if e.kind() == clap::error::ErrorKind::ValueValidation => {
-            let text = e.render().to_string();
-            eprintln!("{}", one_line(text.lines().next().unwrap_or_default(), MAX_MESSAGE_CHARS));
+        // Help and version are what was asked for, printed as clap prints them.
+        Err(e) if !e.use_stderr() => e.exit(),
+        // Any argument refused (`--tol nan`, `--bogus`, a missing MODEL): one line, as every
+        // other invalid input.
+        Err(e) => {
+            eprintln!("{}", one_line(&argument_error(&e.render().to_string()), MAX_MESSAGE_CHARS));
             std::process::exit(2);
         }
-        Err(e) => e.exit(),
     };
     match bptui::cli::main_with(cli) {
         Ok(code) => std::process::exit(code),

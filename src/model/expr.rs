@@ -243,6 +243,26 @@ pub fn is_function(name: &str) -> bool {
     Op::function(name).is_some()
 }
 
+/// The value of an expression of numbers only (`2^3`, `-1/2`), as `^`'s exponent must be:
+/// `x^2^3` is `x^(2^3)`, as `^` groups to the right.
+fn constant(e: &Expr) -> Option<f64> {
+    match e {
+        Expr::Num(v, _, _) => Some(*v),
+        Expr::Neg(a, _) => Some(-constant(a)?),
+        Expr::Bin(op, a, b, _) => {
+            let (a, b) = (constant(a)?, constant(b)?);
+            Some(match op {
+                '+' => a + b,
+                '-' => a - b,
+                '*' => a * b,
+                '/' => a / b,
+                _ => a.powf(b),
+            })
+        }
+        _ => None,
+    }
+}
+
 /// Turns assignment lines into graph nodes, remembering names and shared sub-expressions.
 #[derive(Default)]
 pub struct ExprBuilder {
@@ -375,13 +395,14 @@ impl ExprBuilder {
                 let (op, args, col): (Op, Vec<&Expr>, usize) = match e {
                     Expr::Neg(a, c) => (Op::Neg, vec![a], *c),
                     Expr::Bin('^', a, b, c) => {
-                        let exponent = match &**b {
-                            Expr::Num(v, _, _) => *v,
-                            Expr::Neg(inner, _) => match &**inner {
-                                Expr::Num(v, _, _) => -*v,
-                                _ => return err(b.column(), "the exponent of `^` must be a number"),
-                            },
-                            _ => return err(b.column(), "the exponent of `^` must be a number"),
+                        let exponent = match constant(b) {
+                            Some(v) if v.is_finite() => v,
+                            _ => {
+                                return err(
+                                    b.column(),
+                                    "the exponent of `^` must be a number, or numbers only (`x^(1/2)`, `x^2^3`)",
+                                )
+                            }
                         };
                         (Op::Pow(exponent), vec![a], *c)
                     }
@@ -473,5 +494,22 @@ mod tests {
         assert_eq!(g.node(j).equation, "J = cos(sin(x^2) + 3 * x^2)");
         let k = b.assignment(&mut g, "k = (x - 1) / (x + 1)").unwrap();
         assert_eq!(g.node(k).equation, "k = (x - 1) / (x + 1)");
+    }
+
+    /// `^` groups to the right and takes an exponent of numbers only, as Python's `**`:
+    /// `x^2^3` is x⁸, `x^(1/2)` is √x, `x^-1` is 1/x; an exponent with a node is refused.
+    #[test]
+    fn exponents_of_numbers_only_group_to_the_right() {
+        let mut g = GraphBuilder::new();
+        let mut b = ExprBuilder::default();
+        let x = g.leaf("x", Op::Input, vec![]);
+        b.declare("x", x);
+        for (text, exponent) in [("a = x^2^3", 8.0), ("c = x^(1/2)", 0.5), ("d = x^-1", -1.0), ("e = x^(2^-1)", 0.5)] {
+            let id = b.assignment(&mut g, text).unwrap();
+            assert_eq!(g.node(id).op, Op::Pow(exponent), "{text}");
+        }
+        let e = b.assignment(&mut g, "f = x^x").unwrap_err();
+        assert_eq!(e.column, 6);
+        assert!(e.message.contains("numbers only"), "{}", e.message);
     }
 }

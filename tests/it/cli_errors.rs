@@ -735,3 +735,23 @@ fn a_trace_is_not_written_as_csv() {
     says(&err, &["JSON Lines (.jsonl) or .npz, not .csv"]);
     assert!(!out.exists());
 }
+
+/// An argument clap refuses (unknown, missing, extra, a bad value) is one line like every
+/// other invalid input, naming the command whose `--help` shows the usage.
+#[test]
+fn every_argument_error_is_one_line() {
+    let m = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/two_layer.yaml");
+    let m = m.to_str().unwrap();
+    let cases: [(&[&str], &[&str]); 5] = [
+        (&["run", m, "--bogus"], &["unexpected argument '--bogus'", "use '-- --bogus'", "see bptui run --help"]),
+        (&["run"], &["required arguments were not provided: <MODEL>", "see bptui run --help"]),
+        (&["trace", m], &["not provided: --out", "see bptui trace --help"]),
+        (&["run", m, m], &["unexpected argument", "see bptui run --help"]),
+        (&["diff", "--tol", "nan", m, "t.jsonl"], &["invalid value 'nan' for '--tol <T>'"]),
+    ];
+    for (args, phrases) in cases {
+        let stderr = fails(args);
+        assert_eq!(stderr.lines().count(), 1, "{args:?}:\n{stderr}");
+        says(&stderr, phrases);
+    }
+}
