@@ -87,19 +87,27 @@ pub fn push_json_number(out: &mut Vec<u8>, x: f64) {
         out.extend_from_slice(py_repr(x).as_bytes());
         return;
     }
-    let mut buf = ryu::Buffer::new();
-    let s = buf.format_finite(x).as_bytes();
+    let mut buf = [0u8; 32];
+    let (negative, digits, decpt) = shortest_digits(x, &mut buf);
+    push_spelled(out, negative, digits, decpt);
+}
+
+/// The shortest round-trip digits of a finite, nonzero `x` from `ryu`, into `buf`: whether it
+/// is negative, the significant digits (no leading or trailing zeros) and where the point goes
+/// (value = 0.DIGITS × 10^decpt).
+#[inline]
+fn shortest_digits(x: f64, buf: &mut [u8; 32]) -> (bool, &[u8], i32) {
+    let mut ryu_buf = ryu::Buffer::new();
+    let s = ryu_buf.format_finite(x).as_bytes();
     let (negative, s) = match s.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, s),
     };
-    // ryu writes d.ddd, ddd.d or d.ddde±x: collect the digits and where the point goes
-    // (value = 0.DIGITS × 10^decpt).
+    // ryu writes d.ddd, ddd.d or d.ddde±x.
     let (mantissa, exp) = match s.iter().position(|&c| c == b'e' || c == b'E') {
         Some(i) => (&s[..i], parse_exp(&s[i + 1..])),
         None => (s, 0),
     };
-    let mut digits = [0u8; 32];
     let mut n = 0;
     let mut int_digits = 0i32;
     let mut seen_point = false;
@@ -107,7 +115,7 @@ pub fn push_json_number(out: &mut Vec<u8>, x: f64) {
         if c == b'.' {
             seen_point = true;
         } else {
-            digits[n] = c;
+            buf[n] = c;
             n += 1;
             if !seen_point {
                 int_digits += 1;
@@ -116,14 +124,19 @@ pub fn push_json_number(out: &mut Vec<u8>, x: f64) {
     }
     let mut decpt = int_digits + exp;
     let mut start = 0;
-    while start < n && digits[start] == b'0' {
+    while start < n && buf[start] == b'0' {
         start += 1;
         decpt -= 1;
     }
-    while n > start && digits[n - 1] == b'0' {
+    while n > start && buf[n - 1] == b'0' {
         n -= 1;
     }
-    let digits = &digits[start..n];
+    (negative, &buf[start..n], decpt)
+}
+
+/// Appends `digits` with the point `decpt` places in, as Python's `repr` spells it.
+#[inline]
+fn push_spelled(out: &mut Vec<u8>, negative: bool, digits: &[u8], decpt: i32) {
     if negative {
         out.push(b'-');
     }
@@ -195,38 +208,104 @@ fn parse_exp(s: &[u8]) -> i32 {
     sign * s.iter().fold(0i32, |a, &c| a * 10 + i32::from(c - b'0'))
 }
 
-thread_local! {
-    /// Whether screens show every digit (the debugger's `=`): set by the debugger before it
-    /// draws a frame, read by [`short`] and [`cell`].
-    static FULL_PRECISION: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+/// How many digits screens show: 5 significant ones (the default), or every digit of the
+/// shortest decimal that round-trips (the debugger's `=`, and a zoomed pane). A value the
+/// caller passes down, so that formatting never depends on what drew last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Digits {
+    #[default]
+    Short,
+    Full,
 }
 
-/// Chooses between 5 significant digits (the default) and full round-trip precision for the
-/// numbers [`short`] and [`cell`] write on this thread.
-pub fn set_full_precision(full: bool) {
-    FULL_PRECISION.with(|f| f.set(full));
+impl Digits {
+    /// `Full` when `full`, else `Short`.
+    pub fn of(full: bool) -> Digits {
+        if full {
+            Digits::Full
+        } else {
+            Digits::Short
+        }
+    }
+
+    /// The form for screens, the same in every pane: 5 significant digits (`0.012346`,
+    /// `-1.668e-4`, exact integers as such), or with `Full` the shortest decimal that
+    /// round-trips (up to 17 significant digits).
+    pub fn number(self, x: f64) -> String {
+        if x.is_nan() {
+            return "NaN".into();
+        }
+        if x.is_infinite() {
+            return if x > 0.0 { "inf".into() } else { "-inf".into() };
+        }
+        if x == x.trunc() && x.abs() < 1e6 {
+            return format!("{}", x as i64);
+        }
+        match self {
+            Digits::Full => py_repr(x),
+            Digits::Short => five_digits(x),
+        }
+    }
+
+    /// Characters one number takes in a grid (with a space before it): every
+    /// [`Digits::number`] form fits.
+    pub fn cell_width(self) -> usize {
+        match self {
+            Digits::Short => 12,
+            Digits::Full => 25,
+        }
+    }
+
+    /// A fixed-width form for matrices on screen: `width` characters, right-aligned; the same
+    /// digits as [`Digits::number`] when they fit.
+    pub fn cell(self, x: f64, width: usize) -> String {
+        let mut s = self.number(x);
+        if s.chars().count() > width {
+            s = format!("{:.*e}", width.saturating_sub(7).min(3), x);
+        }
+        format!("{:>width$}", s, width = width)
+    }
+
+    /// A short vector in brackets, `[0.1, −0.2]`, or `None` when it has more than `max`
+    /// entries (for rules with the numbers substituted).
+    pub fn inline(self, a: &ndarray::ArrayD<f64>, max: usize) -> Option<String> {
+        let list = |r: ndarray::ArrayViewD<f64>| r.iter().map(|&x| self.number(x)).collect::<Vec<_>>().join(", ");
+        if a.ndim() == 0 {
+            return a.iter().next().map(|&x| self.number(x));
+        }
+        if a.len() > max {
+            return None;
+        }
+        if a.ndim() == 2 && a.shape()[0] > 1 {
+            let rows: Vec<String> = a.outer_iter().map(list).collect();
+            return Some(format!("[{}]", rows.join("; ")));
+        }
+        Some(format!("[{}]", list(a.view())))
+    }
+
+    /// The first `max` entries of an array in brackets, with "…" and the count when there are
+    /// more.
+    pub fn preview(self, a: &ndarray::ArrayD<f64>, max: usize) -> String {
+        if let Some(s) = self.inline(a, max) {
+            return s;
+        }
+        let first: Vec<String> = a.iter().take(max).map(|&x| self.number(x)).collect();
+        format!("[{}, …] ({} entries, {})", first.join(", "), a.len(), crate::notation::shape_str(a.shape()))
+    }
 }
 
-pub fn full_precision() -> bool {
-    FULL_PRECISION.with(|f| f.get())
-}
-
-/// The form for screens, the same in every pane: 5 significant digits (`0.012346`,
-/// `-1.668e-4`, exact integers as such), or with [`set_full_precision`] the shortest decimal
-/// that round-trips (up to 17 significant digits).
+/// [`Digits::number`] with 5 significant digits, for text that never shows every digit.
 pub fn short(x: f64) -> String {
-    if x.is_nan() {
-        return "NaN".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if x == x.trunc() && x.abs() < 1e6 {
-        return format!("{}", x as i64);
-    }
-    if full_precision() {
-        return py_repr(x);
-    }
+    Digits::Short.number(x)
+}
+
+/// [`Digits::inline`] with 5 significant digits.
+pub fn inline(a: &ndarray::ArrayD<f64>, max: usize) -> Option<String> {
+    Digits::Short.inline(a, max)
+}
+
+/// A finite, non-integer `x` with 5 significant digits, trailing zeros dropped.
+fn five_digits(x: f64) -> String {
     let a = x.abs();
     if !(1e-2..1e5).contains(&a) {
         // d.dddde±x with trailing zeros of the mantissa dropped.
@@ -244,51 +323,6 @@ pub fn short(x: f64) -> String {
     } else {
         s
     }
-}
-
-/// Characters one number takes in a grid (with a space before it): every [`short`] form fits.
-pub fn cell_width() -> usize {
-    if full_precision() {
-        25
-    } else {
-        12
-    }
-}
-
-/// A fixed-width form for matrices on screen: `width` characters, right-aligned; the same
-/// digits as [`short`] when they fit.
-pub fn cell(x: f64, width: usize) -> String {
-    let mut s = short(x);
-    if s.chars().count() > width {
-        s = format!("{:.*e}", width.saturating_sub(7).min(3), x);
-    }
-    format!("{:>width$}", s, width = width)
-}
-
-/// A short vector in brackets, `[0.1, −0.2]`, or `name⟨shape⟩` when it has more than `max`
-/// entries (for rules with the numbers substituted).
-pub fn inline(a: &ndarray::ArrayD<f64>, max: usize) -> Option<String> {
-    if a.ndim() == 0 {
-        return a.iter().next().map(|&x| short(x));
-    }
-    if a.len() > max {
-        return None;
-    }
-    if a.ndim() == 2 && a.shape()[0] > 1 {
-        let rows: Vec<String> =
-            a.outer_iter().map(|r| r.iter().map(|&x| short(x)).collect::<Vec<_>>().join(", ")).collect();
-        return Some(format!("[{}]", rows.join("; ")));
-    }
-    Some(format!("[{}]", a.iter().map(|&x| short(x)).collect::<Vec<_>>().join(", ")))
-}
-
-/// The first `max` entries of an array in brackets, with "…" and the count when there are more.
-pub fn preview(a: &ndarray::ArrayD<f64>, max: usize) -> String {
-    if let Some(s) = inline(a, max) {
-        return s;
-    }
-    let first: Vec<String> = a.iter().take(max).map(|&x| short(x)).collect();
-    format!("[{}, …] ({} entries, {})", first.join(", "), a.len(), crate::notation::shape_str(a.shape()))
 }
 
 #[cfg(test)]
@@ -387,8 +421,8 @@ mod tests {
         assert_eq!(short(-1.668e-4), "-1.668e-4");
         assert_eq!(short(0.0123456), "0.012346");
         assert_eq!(short(-12345.678), "-12346");
-        set_full_precision(true);
-        assert_eq!(short(-0.010050781472030377), "-0.010050781472030377");
-        set_full_precision(false);
+        assert_eq!(Digits::Full.number(-0.010050781472030377), "-0.010050781472030377");
+        assert_eq!(Digits::Full.number(3.0), "3");
+        assert_eq!(short(-0.010050781472030377), "-0.010051");
     }
 }

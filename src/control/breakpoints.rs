@@ -3,7 +3,7 @@
 
 use crate::engine::rules::Kind;
 use crate::engine::{Graph, NodeId, Op};
-use crate::numfmt::short;
+use crate::numfmt::{short, Digits};
 
 use crate::session::{Event, NonFinite, Phase, Session};
 
@@ -34,8 +34,9 @@ pub enum Condition {
 }
 
 impl Condition {
-    /// As the prompt writes it.
-    pub fn describe(&self, graph: &Graph) -> String {
+    /// As the prompt writes it, its thresholds in `digits`.
+    pub fn describe(&self, graph: &Graph, digits: Digits) -> String {
+        let short = |x: f64| digits.number(x);
         let name = |id: NodeId| graph.node(id).name.clone();
         let out = name(graph.loss());
         match self {
@@ -56,6 +57,7 @@ impl Condition {
     }
 
     /// Whether the step that produced `event` meets the condition, and how (for the status).
+    /// The worker thread writes it, away from any view: in short digits.
     fn hit(&self, s: &Session, event: Event, had_non_finite: bool) -> Option<String> {
         let graph = s.graph();
         let ws = s.workspace();
@@ -87,34 +89,7 @@ impl Condition {
                 }
             }
             Condition::Threshold { node, kind, measure, above, limit } => {
-                let done = match (kind, event) {
-                    (
-                        Kind::Value,
-                        Event::Forward { node: n } | Event::Loaded { node: n } | Event::Update { node: n, .. },
-                    ) => n == node,
-                    (Kind::Adjoint, Event::Backward { node: n, .. }) => n == node,
-                    _ => false,
-                };
-                if !done {
-                    return None;
-                }
-                let a = match kind {
-                    Kind::Value => &ws.values[node],
-                    Kind::Adjoint => &ws.adjoints[node],
-                };
-                let beyond = |v: f64| if above { v > limit } else { v < limit };
-                let found = match measure {
-                    Measure::Norm => {
-                        let n = a.iter().map(|v| v * v).sum::<f64>().sqrt();
-                        beyond(n).then(|| format!("norm {}", short(n)))
-                    }
-                    Measure::Entry => a.iter().position(|&v| beyond(v)).map(|i| {
-                        let index =
-                            if a.ndim() == 0 { String::new() } else { crate::notation::entry_str(a.shape(), i) };
-                        format!("entry{index} = {}", short(a.iter().nth(i).copied().unwrap_or(f64::NAN)))
-                    }),
-                };
-                found.map(|f| format!("{}: {f}", self.describe(graph)))
+                self.beyond_threshold(s, event, (node, kind), measure, above, limit)
             }
             Condition::Ratio { node, limit } => {
                 let Event::Update { param, node: n } = event else { return None };
@@ -126,7 +101,7 @@ impl Condition {
                 let step = before.iter().zip(after.iter()).map(|(b, a)| (a - b) * (a - b)).sum::<f64>().sqrt();
                 let size = before.iter().map(|b| b * b).sum::<f64>().sqrt();
                 let ratio = step / size;
-                (ratio > limit).then(|| format!("{}: ‖Δθ‖/‖θ‖ = {}", self.describe(graph), short(ratio)))
+                (ratio > limit).then(|| format!("{}: ‖Δθ‖/‖θ‖ = {}", self.describe(graph, Digits::Short), short(ratio)))
             }
             Condition::Saturated { node, limit } => {
                 if event != (Event::Forward { node }) {
@@ -134,10 +109,51 @@ impl Condition {
                 }
                 let a = &ws.values[node];
                 let count = a.iter().filter(|&&v| v > limit || v < 1.0 - limit).count();
-                (count > 0).then(|| format!("{}: {count} of {} entries", self.describe(graph), a.len()))
+                (count > 0).then(|| format!("{}: {count} of {} entries", self.describe(graph, Digits::Short), a.len()))
             }
             Condition::Diverge => None,
         }
+    }
+
+    /// [`Condition::Threshold`]'s test: node `node`'s value or adjoint (`kind`) just computed,
+    /// and its norm or an entry beyond `limit`.
+    fn beyond_threshold(
+        &self,
+        s: &Session,
+        event: Event,
+        (node, kind): (NodeId, Kind),
+        measure: Measure,
+        above: bool,
+        limit: f64,
+    ) -> Option<String> {
+        let graph = s.graph();
+        let ws = s.workspace();
+        let done = match (kind, event) {
+            (Kind::Value, Event::Forward { node: n } | Event::Loaded { node: n } | Event::Update { node: n, .. }) => {
+                n == node
+            }
+            (Kind::Adjoint, Event::Backward { node: n, .. }) => n == node,
+            _ => false,
+        };
+        if !done {
+            return None;
+        }
+        let a = match kind {
+            Kind::Value => &ws.values[node],
+            Kind::Adjoint => &ws.adjoints[node],
+        };
+        let beyond = |v: f64| if above { v > limit } else { v < limit };
+        let found = match measure {
+            Measure::Norm => {
+                let n = a.iter().map(|v| v * v).sum::<f64>().sqrt();
+                beyond(n).then(|| format!("norm {}", short(n)))
+            }
+            Measure::Entry => a.iter().position(|&v| beyond(v)).map(|i| {
+                let index = if a.ndim() == 0 { String::new() } else { crate::notation::entry_str(a.shape(), i) };
+                format!("entry{index} = {}", short(a.iter().nth(i).copied().unwrap_or(f64::NAN)))
+            }),
+        };
+        found.map(|f| format!("{}: {f}", self.describe(graph, Digits::Short)))
     }
 }
 

@@ -10,9 +10,10 @@ use std::thread;
 use std::time::Instant;
 
 use crate::diff::{Divergence, Theirs};
+use crate::engine::rules::Kind;
 use crate::session::{Event, Examples, Phase, Ran, Session};
 
-use super::breakpoints::{Breakpoints, Condition, Stop};
+use super::breakpoints::{Breakpoints, Condition, Measure, Stop};
 use super::goal::{Finish, Goal, Spot};
 use super::history::{self, History};
 
@@ -58,13 +59,46 @@ impl Drop for Job {
 }
 
 impl Watchers {
-    /// Whether nothing but the NaN/Inf breakpoint watches the steps: the fast path finds a
-    /// NaN or infinity itself and hands its example to the micro-steps, which stop at it.
-    fn only_non_finite(&self) -> bool {
-        self.breakpoints
-            .as_ref()
-            .is_none_or(|b| b.list.iter().filter(|b| b.enabled).all(|b| b.condition == Condition::NonFinite))
+    /// The limits on the loss that the fast path checks on each example it runs, when every
+    /// breakpoint is one it can check: the NaN/Inf one (it finds a NaN or infinity itself and
+    /// hands its example to the micro-steps, which stop at it) or a threshold on the loss's
+    /// value (`J > 3`: the example's loss is the value the forward step at J computes). `None`
+    /// when another breakpoint must watch every micro-step.
+    fn fast_checks(&self, s: &Session) -> Option<Vec<Condition>> {
+        let Some(b) = &self.breakpoints else { return Some(Vec::new()) };
+        let loss = s.graph().loss();
+        let scalar = s.graph().node(loss).shape.iter().product::<usize>() == 1;
+        let mut checks = Vec::new();
+        for c in b.list.iter().filter(|b| b.enabled).map(|b| &b.condition) {
+            match *c {
+                Condition::NonFinite => {}
+                Condition::Threshold { node, kind: Kind::Value, .. } if node == loss && scalar => {
+                    checks.push(c.clone())
+                }
+                _ => return None,
+            }
+        }
+        Some(checks)
     }
+}
+
+/// Whether one of `checks` (loss thresholds) holds for an example whose loss was `loss`,
+/// measured as the breakpoint measures the loss's value.
+fn loss_may_stop(checks: &[Condition], loss: f64) -> bool {
+    checks.iter().any(|c| match *c {
+        Condition::Threshold { measure, above, limit, .. } => {
+            let v = match measure {
+                Measure::Norm => std::iter::once(loss).map(|v| v * v).sum::<f64>().sqrt(),
+                Measure::Entry => loss,
+            };
+            if above {
+                v > limit
+            } else {
+                v < limit
+            }
+        }
+        _ => false,
+    })
 }
 
 /// The worker's loop: steps `s` until `goal` is reached, a breakpoint holds or `stop` is set,
@@ -84,7 +118,11 @@ fn work(
     let diverged = |s: &Session, event: Event| {
         watchers.against.as_ref().and_then(|(theirs, tol)| crate::diff::step_differs(theirs, *tol, s, event))
     };
-    let until = if watchers.only_non_finite() { goal.fast_until(&s) } else { None };
+    let checks = watchers.fast_checks(&s);
+    let until = if checks.is_some() { goal.fast_until(&s) } else { None };
+    let checks = checks.unwrap_or_default();
+    // An example whose loss meets a breakpoint is run again in micro-steps, which stop in it.
+    let again = |s: &Session| !checks.is_empty() && s.losses().last().is_some_and(|l| loss_may_stop(&checks, l.loss));
     let mut fast = until.and_then(|_| Examples::new(&s));
     // An example handed back to the micro-steps, run again by them from its start.
     let mut held = None;
@@ -93,7 +131,7 @@ fn work(
     let mut stopped_by = None;
     while !stop.load(Ordering::Relaxed) {
         let event = match fast.as_mut().zip(until) {
-            Some((f, until)) => match fast_step(f, &mut s, until, &mut history, held) {
+            Some((f, until)) => match fast_step(f, &mut s, until, &mut history, held, &again) {
                 Fast::Ran(example) => {
                     ran = Some(example);
                     count.store(s.losses().len() - at_start, Ordering::Relaxed);
@@ -138,7 +176,8 @@ fn work(
 enum Fast {
     /// A whole example (this one, counted from the run's start).
     Ran(usize),
-    /// The example met a NaN or infinity (or a number a bound cannot rule out): the session
+    /// The example met a NaN or infinity (or a number a bound cannot rule out), or its loss a
+    /// breakpoint's threshold: the session
     /// is back at its start, for the micro-steps to run it and stop where it arises. (Where
     /// the fast path hands an example over, the screen would show what the fast path left of
     /// the example before.)
@@ -150,8 +189,16 @@ enum Fast {
 }
 
 /// The next example whole, when the session stands at an example's start before `until` (and
-/// it is not the `held` one), or the epoch's evaluation.
-fn fast_step(f: &mut Examples, s: &mut Session, until: Spot, history: &mut History, held: Option<usize>) -> Fast {
+/// it is not the `held` one), or the epoch's evaluation. An example after which `again` holds
+/// is handed back to the micro-steps, as one that met a NaN.
+fn fast_step(
+    f: &mut Examples,
+    s: &mut Session,
+    until: Spot,
+    history: &mut History,
+    held: Option<usize>,
+    again: &dyn Fn(&Session) -> bool,
+) -> Fast {
     if s.phase() == Phase::Evaluate {
         return f.evaluate(s).map_or(Fast::No, Fast::Evaluated);
     }
@@ -160,7 +207,7 @@ fn fast_step(f: &mut Examples, s: &mut Session, until: Spot, history: &mut Histo
     }
     let (start, example) = (s.steps(), s.examples_begun());
     match f.example(s) {
-        Ran::Whole if s.first_non_finite().is_none() => {
+        Ran::Whole if s.first_non_finite().is_none() && !again(s) => {
             if history.due(s) {
                 f.store(s);
             }

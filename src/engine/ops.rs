@@ -18,10 +18,10 @@ use ndarray::{linalg::general_mat_vec_mul, s, ArrayD, ArrayViewD, Ix1, Ix2, Zip}
 
 use super::exp::exp;
 use super::kernels;
-use super::rules::{factor, Entry, Local, Operand, Piece};
+use super::rules::{Entry, Local, Operand, Piece};
 use super::{numbers as sl, numbers_mut as sl_mut, Node, NodeId};
 use crate::notation::shape_str;
-use crate::numfmt::short;
+use crate::numfmt::Digits;
 
 /// What a node computes from its inputs.
 #[derive(Debug, Clone, PartialEq)]
@@ -732,8 +732,9 @@ fn squared_error_vjp(k: usize, y: &ArrayD<f64>, t: &ArrayD<f64>, gs: f64, acc: &
 
 impl Op {
     /// The local derivative rule for input `k` in the lecture's notation: the term
-    /// (dJ/du)·(∂u/∂v_k) that [`Op::accumulate_vjp`] adds, e.g. `dJ/dz ⊙ z(1 − z)`.
-    pub fn derivative(&self, k: usize) -> Vec<Piece> {
+    /// (dJ/du)·(∂u/∂v_k) that [`Op::accumulate_vjp`] adds, e.g. `dJ/dz ⊙ z(1 − z)`; a power's
+    /// constant in `digits`.
+    pub fn derivative(&self, k: usize, digits: Digits) -> Vec<Piece> {
         use Piece::{Adjoint as G, Text as T};
         let (u, x) = (Piece::Value(Operand::Out), |j: usize| Piece::Value(Operand::In(j)));
         let local =
@@ -747,8 +748,11 @@ impl Op {
             (Op::Div, _) => vec![G, T(" ⊙ (−"), x(0), T("/"), x(1), T("²)")],
             (Op::Pow(c), _) => {
                 let c = *c;
-                let text =
-                    if c == 2.0 { "2{}".into() } else { format!("{}·{{}}^{}", short(c), short(c - 1.0)).into() };
+                let text = if c == 2.0 {
+                    "2{}".into()
+                } else {
+                    format!("{}·{{}}^{}", digits.number(c), digits.number(c - 1.0)).into()
+                };
                 vec![G, T(" ⊙ "), Piece::Local { text, of: Operand::In(0), map: Local::Power(c) }]
             }
             (Op::Exp, _) => vec![G, T(" ⊙ "), u],
@@ -787,15 +791,16 @@ impl Op {
     /// The op's rule as a node's equation writes it, `{k}` standing for input k: `σ({0})`,
     /// `{0} + {1}`, `{0}·[1; {1}]` (a weight matrix first); a loss writes its label as y*.
     /// `None` for a leaf and for the ops bptui never writes so (a graph model's equations are
-    /// its own lines; a sum or dot product is written out entry by entry).
-    pub fn formula(&self) -> Option<Cow<'static, str>> {
+    /// its own lines; a sum or dot product is written out entry by entry). A power's constant
+    /// is in `digits`.
+    pub fn formula(&self, digits: Digits) -> Option<Cow<'static, str>> {
         let text = match self {
             Op::Add => "{0} + {1}",
             Op::Sub => "{0} − {1}",
             Op::Mul => "{0} · {1}",
             Op::Div => "{0} / {1}",
             Op::Neg => "−{0}",
-            Op::Pow(c) => return Some(format!("{{0}}^{}", short(*c)).into()),
+            Op::Pow(c) => return Some(format!("{{0}}^{}", digits.number(*c)).into()),
             Op::Exp => "exp({0})",
             Op::Log => "log({0})",
             Op::Sin => "sin({0})",
@@ -818,8 +823,8 @@ impl Op {
     }
 
     /// [`Op::formula`] with each input written as `inputs` says: `σ(a1)` for `["a1"]`.
-    pub fn written(&self, inputs: &[&str]) -> Option<String> {
-        let formula = self.formula()?;
+    pub fn written(&self, inputs: &[&str], digits: Digits) -> Option<String> {
+        let formula = self.formula(digits)?;
         let (mut out, mut rest) = (String::new(), &*formula);
         while let Some(open) = rest.find('{') {
             let close = open + rest[open..].find('}')?;
@@ -839,26 +844,28 @@ impl Op {
     /// numbers need more than substituting write their text below.
     pub fn forward_text(&self, e: &Entry) -> Option<String> {
         match self {
-            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Neg | Op::Pow(_) => e.formula(&self.formula()?),
-            Op::Exp | Op::Log | Op::Sin | Op::Cos | Op::Tanh | Op::Sqrt | Op::Relu => e.formula(&self.formula()?),
+            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Neg | Op::Pow(_) => e.formula(&self.formula(e.digits())?),
+            Op::Exp | Op::Log | Op::Sin | Op::Cos | Op::Tanh | Op::Sqrt | Op::Relu => {
+                e.formula(&self.formula(e.digits())?)
+            }
             Op::Sigmoid => {
                 let i = e.entry();
-                let symbols = self.written(&[&e.idx(0, i)])?;
-                Some(e.equation(&symbols, &format!("1/(1 + e^{})", factor(-e.at(0, i)?))))
+                let symbols = self.written(&[&e.idx(0, i)], e.digits())?;
+                Some(e.equation(&symbols, &format!("1/(1 + e^{})", e.factor(-e.at(0, i)?))))
             }
             Op::Softmax => {
                 let i = e.entry();
                 let total: f64 = e.value(0).iter().map(|&v| exp(v)).sum();
                 Some(e.equation(
                     &format!("e^{} / Σ_j e^{}[j]", e.idx(0, i), e.name(0)),
-                    &format!("e^{} / {}", factor(e.at(0, i)?), short(total)),
+                    &format!("e^{} / {}", e.factor(e.at(0, i)?), e.number(total)),
                 ))
             }
-            Op::Sum => Some(e.sum((0..e.value(0).len()).map(|i| (e.idx(0, i), factor(e.at_or_nan(0, i)))).collect())),
+            Op::Sum => Some(e.sum((0..e.value(0).len()).map(|i| (e.idx(0, i), e.factor(e.at_or_nan(0, i)))).collect())),
             Op::Dot => Some(dot_text(e)),
             Op::Linear => linear_text(e),
             Op::Affine => affine_text(e),
-            Op::CrossEntropy { logit } => cross_entropy_text(e, &self.written(&[&e.name(0)])?, *logit),
+            Op::CrossEntropy { logit } => cross_entropy_text(e, &self.written(&[&e.name(0)], e.digits())?, *logit),
             Op::BinaryCrossEntropy { logit } => binary_cross_entropy_text(e, *logit),
             Op::Param | Op::Features | Op::Label | Op::Input | Op::Const(_) => None,
             Op::MatMul | Op::Prepend1 | Op::SquaredError => None,
@@ -870,7 +877,7 @@ impl Op {
 fn dot_text(e: &Entry) -> String {
     let term = |i: usize| {
         let symbols = format!("{}·{}", e.idx(0, i), e.idx(1, i));
-        (symbols, format!("{}·{}", factor(e.at_or_nan(0, i)), factor(e.at_or_nan(1, i))))
+        (symbols, format!("{}·{}", e.factor(e.at_or_nan(0, i)), e.factor(e.at_or_nan(1, i))))
     };
     e.sum((0..e.value(0).len()).map(term).collect())
 }
@@ -879,11 +886,11 @@ fn dot_text(e: &Entry) -> String {
 fn linear_text(e: &Entry) -> Option<String> {
     let (j, w) = (e.entry(), e.value(0));
     let cols = w.shape().get(1).copied()?;
-    let mut terms = vec![(format!("{}[{j},0]·1", e.name(0)), format!("{}·1", factor(w[[j, 0]])))];
+    let mut terms = vec![(format!("{}[{j},0]·1", e.name(0)), format!("{}·1", e.factor(w[[j, 0]])))];
     for c in 1..cols {
         terms.push((
             format!("{}[{j},{c}]·{}", e.name(0), e.idx(1, c - 1)),
-            format!("{}·{}", factor(w[[j, c]]), factor(e.at(1, c - 1)?)),
+            format!("{}·{}", e.factor(w[[j, c]]), e.factor(e.at(1, c - 1)?)),
         ));
     }
     Some(e.sum(terms))
@@ -897,11 +904,11 @@ fn affine_text(e: &Entry) -> Option<String> {
         .map(|c| {
             (
                 format!("{}[{j},{c}]·{}", e.name(0), e.idx(1, c)),
-                format!("{}·{}", factor(w[[j, c]]), factor(e.at_or_nan(1, c))),
+                format!("{}·{}", e.factor(w[[j, c]]), e.factor(e.at_or_nan(1, c))),
             )
         })
         .collect();
-    terms.push((e.idx(2, j), factor(e.at(2, j)?)));
+    terms.push((e.idx(2, j), e.factor(e.at(2, j)?)));
     Some(e.sum(terms))
 }
 
@@ -918,7 +925,7 @@ fn cross_entropy_text(e: &Entry, symbols: &str, logit: Option<NodeId>) -> Option
     let k = e.at(1, 0)? as usize;
     let y = e.name(0);
     let p = e.at(0, k)?;
-    let lecture = e.equation(symbols, &format!("−log {y}[{k}] = −log({})", short(p)));
+    let lecture = e.equation(symbols, &format!("−log {y}[{k}] = −log({})", e.number(p)));
     match logit {
         Some(b) if !shows_result(p) => {
             let (bv, bn) = e.node(b);
@@ -926,10 +933,10 @@ fn cross_entropy_text(e: &Entry, symbols: &str, logit: Option<NodeId>) -> Option
             Some(format!(
                 "{lecture}: {y}[{k}] is {} in floating point, so J is computed from the logits {bn} ({y} = \
                  softmax({bn})) as logsumexp({bn}) − {bn}[{k}] = {} − {} = {}",
-                short(p),
-                short(e.result() + bk),
-                factor(bk),
-                short(e.result())
+                e.number(p),
+                e.number(e.result() + bk),
+                e.factor(bk),
+                e.number(e.result())
             ))
         }
         _ => Some(lecture),
@@ -950,17 +957,17 @@ fn binary_cross_entropy_text(e: &Entry, logit: Option<NodeId>) -> Option<String>
                 "{} = {symbols}: {yn} = {} in floating point, so J is computed from the logit {bn} ({yn} = σ({bn})) as \
                  y*·softplus(−{bn}) + (1 − y*)·softplus({bn}) = {}·softplus({}) + {}·softplus({}) = {}",
                 e.name_of_self(),
-                short(yv),
-                short(tv),
-                short(-b0),
-                short(1.0 - tv),
-                short(b0),
-                short(e.result())
+                e.number(yv),
+                e.number(tv),
+                e.number(-b0),
+                e.number(1.0 - tv),
+                e.number(b0),
+                e.number(e.result())
             ))
         }
         _ => Some(e.equation(
             &symbols,
-            &format!("−[{} log {} + {} log {}]", short(tv), short(yv), short(1.0 - tv), short(1.0 - yv)),
+            &format!("−[{} log {} + {} log {}]", e.number(tv), e.number(yv), e.number(1.0 - tv), e.number(1.0 - yv)),
         )),
     }
 }

@@ -13,7 +13,7 @@ use ndarray::ArrayD;
 
 use crate::engine::{Graph, NodeId, Workspace};
 use crate::notation::greek;
-use crate::numfmt::{inline, short};
+use crate::numfmt::Digits;
 
 /// Whether a number belongs to a node's value or to its adjoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +75,7 @@ pub fn generic_letters(graph: &Graph) -> (&'static str, &'static str) {
 
 /// The term consumer `u` adds to the adjoint of its input `k`: (dJ/du)·(∂u/∂v_k), as
 /// [`Op::derivative`](super::Op::derivative) writes it, with the graph's nodes.
-pub fn term(graph: &Graph, u: NodeId, k: usize) -> Vec<Tok> {
+pub fn term(graph: &Graph, u: NodeId, k: usize, digits: Digits) -> Vec<Tok> {
     let node = graph.node(u);
     let id = |of: Operand| match of {
         Operand::In(j) => node.inputs[j],
@@ -93,7 +93,7 @@ pub fn term(graph: &Graph, u: NodeId, k: usize) -> Vec<Tok> {
         }
         Piece::WithOne(j) => Tok::WithOne(node.inputs[j]),
     };
-    node.op.derivative(k).into_iter().map(tok).collect()
+    node.op.derivative(k, digits).into_iter().map(tok).collect()
 }
 
 /// The rule with symbols: `dJ/dz ⊙ z(1 − z)`.
@@ -111,7 +111,8 @@ pub fn symbolic(graph: &Graph, toks: &[Tok]) -> String {
 
 /// The rule with numbers: arrays of at most `max` entries are written out (local derivatives
 /// evaluated), bigger ones keep their symbol; a negative number gets parentheses after ⊙.
-pub fn substituted(graph: &Graph, ws: &Workspace, toks: &[Tok], max: usize) -> String {
+pub fn substituted(graph: &Graph, ws: &Workspace, toks: &[Tok], max: usize, digits: Digits) -> String {
+    let inline = |a: &ArrayD<f64>, max: usize| digits.inline(a, max);
     toks.iter()
         .map(|tok| match tok {
             Tok::Text(s) => s.clone(),
@@ -160,8 +161,8 @@ pub fn partial(graph: &Graph, u: NodeId, v: NodeId) -> String {
 }
 
 /// A number as a factor: `(-0.5)` for a negative one, so that `0.9 · (-0.5)` reads as a product.
-pub fn factor(x: f64) -> String {
-    bracket_negative(short(x))
+fn factor(x: f64, digits: Digits) -> String {
+    bracket_negative(digits.number(x))
 }
 
 /// Node `v`'s entry `i` as written: `x[i]`, or `x` for a scalar.
@@ -183,13 +184,29 @@ pub struct Entry<'a> {
     id: NodeId,
     entry: usize,
     result: f64,
+    digits: Digits,
 }
 
 impl<'a> Entry<'a> {
-    /// Entry `entry` of node `id`, if it has one.
-    pub fn new(graph: &'a Graph, ws: &'a Workspace, id: NodeId, entry: usize) -> Option<Self> {
+    /// Entry `entry` of node `id`, if it has one, its numbers to be written in `digits`.
+    pub fn new(graph: &'a Graph, ws: &'a Workspace, id: NodeId, entry: usize, digits: Digits) -> Option<Self> {
         let result = ws.values[id].iter().nth(entry).copied()?;
-        Some(Entry { graph, ws, id, entry, result })
+        Some(Entry { graph, ws, id, entry, result, digits })
+    }
+
+    /// How its numbers are written.
+    pub fn digits(&self) -> Digits {
+        self.digits
+    }
+
+    /// A number as the rule writes it.
+    pub fn number(&self, x: f64) -> String {
+        self.digits.number(x)
+    }
+
+    /// A number as a factor: `(-0.5)` for a negative one.
+    pub fn factor(&self, x: f64) -> String {
+        factor(x, self.digits)
     }
 
     /// Which entry of the node is written out.
@@ -249,7 +266,7 @@ impl<'a> Entry<'a> {
     /// `u[i] = symbols = numbers = result`.
     pub fn equation(&self, symbols: &str, numbers: &str) -> String {
         let here = indexed(self.graph, self.ws, self.id, self.entry);
-        format!("{here} = {symbols} = {numbers} = {}", short(self.result))
+        format!("{here} = {symbols} = {numbers} = {}", self.number(self.result))
     }
 
     /// The equation of a sum of terms, each (symbols, numbers): a long sum shows its first two
@@ -279,7 +296,7 @@ impl<'a> Entry<'a> {
             symbols.push_str(&rest[..open]);
             symbols.push_str(&self.idx(k, self.entry));
             numbers.push_str(&rest[..open]);
-            numbers.push_str(&if rest[close + 1..].starts_with(')') { short(v) } else { factor(v) });
+            numbers.push_str(&if rest[close + 1..].starts_with(')') { self.number(v) } else { self.factor(v) });
             rest = &rest[close + 1..];
         }
         symbols.push_str(rest);
@@ -290,8 +307,8 @@ impl<'a> Entry<'a> {
 
 /// The forward rule for one entry of a node, with symbols and then numbers:
 /// `a[0] = α[0,0]·1 + α[0,1]·x[0] + … = 0.1·1 + (−0.2)·1.08 + … = −0.1142`.
-pub fn forward_story(graph: &Graph, ws: &Workspace, id: NodeId, entry: usize) -> Option<String> {
-    graph.node(id).op.forward_text(&Entry::new(graph, ws, id, entry)?)
+pub fn forward_story(graph: &Graph, ws: &Workspace, id: NodeId, entry: usize, digits: Digits) -> Option<String> {
+    graph.node(id).op.forward_text(&Entry::new(graph, ws, id, entry, digits)?)
 }
 
 /// One entry of consumer `u`'s element-wise term for its input `k`, with symbols and with
@@ -305,11 +322,12 @@ pub fn term_entry(
     k: usize,
     entry: usize,
     len: usize,
+    digits: Digits,
 ) -> Option<(String, String)> {
     if !graph.node(u).op.entrywise_term(k) {
         return None;
     }
-    let toks = &term(graph, u, k);
+    let toks = &term(graph, u, k, digits);
     let mut symbols = String::new();
     let mut numbers = String::new();
     let pick = |a: &ArrayD<f64>| -> Option<f64> {
@@ -336,14 +354,14 @@ pub fn term_entry(
                     Kind::Adjoint => d_of(graph, *id),
                 };
                 symbols.push_str(&if a.len() == 1 { name } else { format!("{name}[{entry}]") });
-                numbers.push_str(&bracket_negative(short(pick(a)?)));
+                numbers.push_str(&factor(pick(a)?, digits));
             }
             Tok::Local { text, of, map } => {
                 let x = pick(&ws.values[*of])?;
                 let name = sym(graph, *of);
                 let indexed = if ws.values[*of].len() == 1 { name.clone() } else { format!("{name}[{entry}]") };
                 symbols.push_str(&text.replace(&name, &indexed));
-                numbers.push_str(&bracket_negative(short(map.apply(x))));
+                numbers.push_str(&factor(map.apply(x), digits));
             }
             Tok::WithOne(_) => return None,
         }

@@ -80,7 +80,10 @@ impl Ctx<'_> {
             .map(|n| if n.op == Op::Param { greek(&n.name) } else { n.name.clone() })
             .collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        let eq = format!("{name} = {}", op.written(&names).expect("a layer's op has a formula"));
+        let eq = format!(
+            "{name} = {}",
+            op.written(&names, crate::numfmt::Digits::Short).expect("a layer's op has a formula")
+        );
         parts.g.op(&name, op, inputs, eq).map_err(|m| self.err(&at, m))
     }
 
@@ -212,7 +215,10 @@ impl Ctx<'_> {
             }
         };
         let label = parts.g.leaf("y*", Op::Label, vec![]);
-        let eq = format!("{loss_name} = {}", op.written(&[&out.name, "y*"]).expect("a loss has a formula"));
+        let eq = format!(
+            "{loss_name} = {}",
+            op.written(&[&out.name, "y*"], crate::numfmt::Digits::Short).expect("a loss has a formula")
+        );
         parts.g.op(&loss_name, op, vec![last, label], eq).map_err(|m| self.err("network.loss", m))
     }
 }

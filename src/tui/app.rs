@@ -13,6 +13,7 @@ use ratatui::layout::Rect;
 use crate::control::Debugger;
 use crate::diff::Theirs;
 use crate::engine::NodeId;
+use crate::numfmt::Digits;
 use crate::session::nodecheck::NodeCheck;
 use crate::session::Session;
 
@@ -434,6 +435,17 @@ impl App {
 }
 
 impl App {
+    /// The digits of the status, the watches, the windows and the messages: the precision `=`
+    /// chose.
+    pub fn digits(&self) -> Digits {
+        Digits::of(self.view.full_precision)
+    }
+
+    /// The digits of the panes: a zoomed pane has the room for every digit.
+    pub fn pane_digits(&self) -> Digits {
+        Digits::of(self.view.full_precision || self.overlay.zoom)
+    }
+
     /// After a coarse command ends: follow the next node.
     pub(super) fn after_coarse(&mut self) {
         if self.view.follow {

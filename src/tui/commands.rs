@@ -132,7 +132,7 @@ fn submit(app: &mut App) {
             Err(why) => app.overlay.open(Window::Prompt(Prompt { text: p.text, browsing: None, message: Some(why) })),
         },
         Command::Break(condition) => {
-            let text = condition.describe(app.session().graph());
+            let text = condition.describe(app.session().graph(), app.digits());
             if condition == Condition::Diverge && app.debugger().theirs().is_none() {
                 app.view.last = Some("break diverge needs --against THEIRS".into());
                 return;

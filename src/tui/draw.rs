@@ -12,8 +12,6 @@ use super::{MIN_HEIGHT, MIN_WIDTH};
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        // A zoomed pane has the room for every digit.
-        crate::numfmt::set_full_precision(self.view.full_precision || self.overlay.zoom);
         let areas = layout(area, self);
         if areas.too_small {
             let msg = format!(
@@ -38,8 +36,6 @@ impl Widget for &App {
         if let Some(r) = areas.chart {
             chart::render(self, r, buf);
         }
-        // Only a zoomed pane shows every digit on its own; the status keeps the chosen precision.
-        crate::numfmt::set_full_precision(self.view.full_precision);
         status::render(self, areas.status, buf);
         if let Some(r) = areas.watches {
             overlays::watches(self, r, buf);

@@ -135,7 +135,7 @@ pub fn next_divergence(app: &mut App) {
         NextDivergence::Agrees => {
             app.view.last = Some(format!(
                 "no divergence from here on: everything in THEIRS agrees within tol ({})",
-                crate::numfmt::short(app.debugger().tol())
+                app.digits().number(app.debugger().tol())
             ))
         }
         NextDivergence::Here => land(app),
@@ -167,8 +167,9 @@ fn differs_line(app: &App, d: &Divergence, name: &str) -> String {
         None => format!("epoch {}", d.epoch),
         Some(x) => format!("epoch {} example {x}", d.epoch),
     };
+    let digits = app.digits();
     let numbers = match (d.ours, d.theirs) {
-        (Some(o), Some(t)) => format!(" (bptui {}, yours {})", crate::numfmt::short(o), crate::numfmt::short(t)),
+        (Some(o), Some(t)) => format!(" (bptui {}, yours {})", digits.number(o), digits.number(t)),
         _ => String::new(),
     };
     let why = d.diagnosis.first().map(|l| format!(" — {l}")).unwrap_or_default();

@@ -24,6 +24,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use bptui::engine::rules::{sym, symbolic, term, term_entry, Kind, Tok};
 use bptui::engine::{Backward, Graph, GraphBuilder, NodeId, Op, Workspace};
+use bptui::numfmt::Digits;
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -425,7 +426,7 @@ impl Batch {
             // u's term is the whole of dJ/dv_k.
             prop_assert_eq!(graph.consumers(v), &[(u, k)][..]);
             let kernel = ws.adjoints[v].clone();
-            let toks = term(&graph, u, k);
+            let toks = term(&graph, u, k, Digits::Short);
             let rule = symbolic(&graph, &toks);
             let others_bigger = graph.node(u).inputs.iter().any(|&o| ws.values[o].ndim() != 0);
             let broadcast = kernel.ndim() == 0
@@ -444,7 +445,7 @@ impl Batch {
                 self.ask(Expect { what, python, kernel: kernel.clone(), entry: None, broadcast });
             }
             for i in 0..kernel.len() {
-                let written = term_entry(&graph, &ws, u, k, i, kernel.len());
+                let written = term_entry(&graph, &ws, u, k, i, kernel.len(), Digits::Short);
                 // Only an element-wise rule is written entry by entry (a broadcast scalar's is
                 // not either: its adjoint is a sum).
                 prop_assert!(op.entrywise_term(k) || written.is_none(), "{:?} input {}: entry {} written", op, k, i);

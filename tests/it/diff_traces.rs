@@ -486,7 +486,8 @@ fn sentences_hold_only_where_the_numbers_bear_them_out() {
     while !s.value_ready(j) {
         s.step();
     }
-    let story = bptui::engine::rules::forward_story(s.graph(), s.workspace(), j, 0).unwrap();
+    let story =
+        bptui::engine::rules::forward_story(s.graph(), s.workspace(), j, 0, bptui::numfmt::Digits::Short).unwrap();
     assert!(story.contains("−[1 log 1 + 0 log 2.0612e-9]") && !story.contains("floating point"), "{story}");
 }
 

@@ -299,7 +299,8 @@ fn a_nan_is_noticed_at_the_step_that_made_it() {
         };
         assert_eq!(story, expected, "{algorithm:?}");
         // J itself is finite, computed from b: its text says so rather than −[1 log 1 + 0 log 0].
-        let story = bptui::engine::rules::forward_story(&graph, s.workspace(), j, 0).unwrap();
+        let story =
+            bptui::engine::rules::forward_story(&graph, s.workspace(), j, 0, bptui::numfmt::Digits::Short).unwrap();
         assert!(story.contains("y = 1 in floating point, so J is computed from the logit b"), "{story}");
         assert!(!story.contains("log 0"), "{story}");
     }

@@ -27,8 +27,11 @@ pub(super) fn backward_rule(ctx: &Context) -> String {
     if ctx.id == graph.loss() {
         return format!("bptui's rule: {} = 1 (the output's adjoint starts the backward pass).", ctx.d(ctx.name()));
     }
-    let symbols: Vec<String> = consumers.iter().map(|&(u, k)| symbolic(graph, &term(graph, u, k))).collect();
-    let numbers: Vec<String> = consumers.iter().map(|&(u, k)| substituted(graph, ws, &term(graph, u, k), 6)).collect();
+    // The diagnosis is read in `diff`'s report as well as on screen: in short digits.
+    let digits = crate::numfmt::Digits::Short;
+    let symbols: Vec<String> = consumers.iter().map(|&(u, k)| symbolic(graph, &term(graph, u, k, digits))).collect();
+    let numbers: Vec<String> =
+        consumers.iter().map(|&(u, k)| substituted(graph, ws, &term(graph, u, k, digits), 6, digits)).collect();
     let from: Vec<String> = consumers.iter().map(|&(u, _)| graph.node(u).equation.clone()).collect();
     let with_numbers = if numbers != symbols { format!(" = {}", numbers.join(" + ")) } else { String::new() };
     let inputs_ok: Vec<String> = consumers

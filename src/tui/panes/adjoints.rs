@@ -9,11 +9,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use crate::engine::{Backward, NodeId};
+use crate::numfmt::Digits;
 use crate::session::Phase;
 
 use super::against::Beside;
 use super::graph::{pushes_done, visited_backward};
-use super::grid::{health, preview, scrolled, wrapped, Viewport};
+use super::grid::{health, scrolled, wrapped, Viewport};
 use crate::engine::rules::{d_of, generic_letters, out, partial, substituted, symbolic, term};
 use crate::tui::app::{App, Kind, Pane};
 
@@ -82,6 +83,7 @@ fn chain_rule(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
     let ws = s.workspace();
     let algorithm = s.backward_version();
     let inline = inline_max(width);
+    let digits = app.pane_digits();
     let consumers = graph.consumers(v);
     let names: Vec<String> = consumers.iter().map(|&(u, _)| graph.node(u).name.clone()).collect();
     // A generic letter for "a consumer" that is none of the model's names.
@@ -103,7 +105,7 @@ fn chain_rule(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
     };
     let mut text = wrapped(&head, width, 2, theme.heading());
     for &(u, k) in consumers {
-        let toks = term(graph, u, k);
+        let toks = term(graph, u, k, digits);
         let rule = format!(
             "• {}:  {} · {} = {}",
             graph.node(u).name,
@@ -113,8 +115,13 @@ fn chain_rule(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
         );
         text.extend(wrapped(&rule, width, 4, theme.text()));
         if visited_backward(s, u) && term_current(s, u, k) {
-            text.extend(wrapped(&format!("  = {}", substituted(graph, ws, &toks, inline)), width, 4, theme.dim()));
-            let c = preview(&ws.contribution(graph, u, k), inline);
+            text.extend(wrapped(
+                &format!("  = {}", substituted(graph, ws, &toks, inline, digits)),
+                width,
+                4,
+                theme.dim(),
+            ));
+            let c = digits.preview(&ws.contribution(graph, u, k), inline);
             let line = match algorithm {
                 Backward::A => format!("  term from {}: {c}", graph.node(u).name),
                 Backward::B => format!("  {} added {c} to {}", graph.node(u).name, d_of(graph, v)),
@@ -147,6 +154,7 @@ fn sum_and_identities(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> 
     let ws = s.workspace();
     let theme = &app.theme;
     let inline = inline_max(width);
+    let digits = app.pane_digits();
     let consumers = graph.consumers(v);
     let ready = s.adjoint_ready(v);
     let mut text = Vec::new();
@@ -154,13 +162,13 @@ fn sum_and_identities(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> 
         // The chain rule's sum written out, with its result.
         let terms: Vec<String> = consumers
             .iter()
-            .map(|&(u, k)| crate::numfmt::inline(&ws.contribution(graph, u, k), inline))
+            .map(|&(u, k)| digits.inline(&ws.contribution(graph, u, k), inline))
             .collect::<Option<Vec<String>>>()
             .unwrap_or_default()
             .into_iter()
             .map(|t| if t.starts_with('-') { format!("({t})") } else { t })
             .collect();
-        let sum = match crate::numfmt::inline(&ws.adjoints[v], inline) {
+        let sum = match digits.inline(&ws.adjoints[v], inline) {
             Some(total) if terms.len() == consumers.len() => {
                 format!("Σ of the {} terms: {} = {} = {total}", consumers.len(), d_of(graph, v), terms.join(" + "))
             }
@@ -192,10 +200,11 @@ fn own_pushes(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
         return Vec::new();
     }
     let inline = inline_max(width);
+    let digits = app.pane_digits();
     let heading = format!("When visited, {} pushes into its inputs:", graph.node(v).name);
     let mut text = wrapped(&heading, width, 2, theme.heading());
     for (k, w) in outs {
-        let toks = term(graph, v, k);
+        let toks = term(graph, v, k, digits);
         let rule = format!(
             "• into {}:  {} · {} = {}",
             d_of(graph, w),
@@ -205,7 +214,7 @@ fn own_pushes(app: &App, v: NodeId, width: usize) -> Vec<Line<'static>> {
         );
         text.extend(wrapped(&rule, width, 4, theme.text()));
         if visited_backward(s, v) && term_current(s, v, k) {
-            let c = preview(&s.workspace().contribution(graph, v, k), inline);
+            let c = digits.preview(&s.workspace().contribution(graph, v, k), inline);
             text.extend(wrapped(&format!("  added {c}"), width, 4, theme.changed()));
         }
     }
@@ -227,7 +236,8 @@ fn updated_params(s: &crate::session::Session) -> &[NodeId] {
 fn term_current(s: &crate::session::Session, u: NodeId, k: usize) -> bool {
     use crate::engine::rules::Tok;
     let updated = updated_params(s);
-    term(s.graph(), u, k).iter().all(|t| match t {
+    // Only the term's operands matter here, not how its numbers are written.
+    term(s.graph(), u, k, Digits::Short).iter().all(|t| match t {
         Tok::Val(id, _) | Tok::Local { of: id, .. } | Tok::WithOne(id) => !updated.contains(id),
         Tok::Text(_) => true,
     })
@@ -243,6 +253,7 @@ fn adjoint(app: &App, v: NodeId, text: Vec<Line<'static>>, inner: Rect, buf: &mu
     let s = app.session();
     let theme = &app.theme;
     let width = inner.width as usize;
+    let digits = app.pane_digits();
     // Version B before any consumer has pushed: nothing is computed yet (no grid of zeros).
     let show = s.phase() != Phase::Forward
         && (s.adjoint_ready(v) || (s.backward_version() == Backward::B && pushes_done(s, v) > 0));
@@ -256,8 +267,9 @@ fn adjoint(app: &App, v: NodeId, text: Vec<Line<'static>>, inner: Rect, buf: &mu
     if show {
         let grid_h = rows_left.saturating_sub(1).max(2);
         let scroll = app.scroll_of(Pane::Adjoints);
-        lines.push(health(a, width, theme));
-        let g = scrolled(a, app.before(v, Kind::Adjoint), None, Viewport::new(scroll, width, grid_h), theme);
+        lines.push(health(a, width, digits, theme));
+        let view = Viewport::new(scroll, width, grid_h);
+        let g = scrolled(a, app.before(v, Kind::Adjoint), None, view, digits, theme);
         app.set_limit(Pane::Adjoints, g.limit);
         lines.extend(g.lines);
     } else {
@@ -278,7 +290,8 @@ fn beside_theirs(app: &App, v: NodeId, cmp: Beside, text: Vec<Line<'static>>, in
     let width = inner.width as usize;
     let a = &app.session().workspace().adjoints[v];
     let h = inner.height as usize;
-    let mut lines = vec![health(a, width, theme)];
+    let digits = app.pane_digits();
+    let mut lines = vec![health(a, width, digits, theme)];
     lines.extend(cmp.lines);
     let diagnosed = !cmp.diagnosis.is_empty();
     lines.extend(cmp.diagnosis);
@@ -295,7 +308,7 @@ fn beside_theirs(app: &App, v: NodeId, cmp: Beside, text: Vec<Line<'static>>, in
     let scroll = app.scroll_of(Pane::Adjoints);
     let before = app.before(v, Kind::Adjoint);
     let theirs = cmp.theirs.as_ref().map(|t| (t, cmp.mismatch.as_slice()));
-    let g = scrolled(a, before, theirs, Viewport::new(scroll, width, grid_h), theme);
+    let g = scrolled(a, before, theirs, Viewport::new(scroll, width, grid_h), digits, theme);
     app.set_limit(Pane::Adjoints, g.limit);
     lines.extend(g.lines);
     let text = super::grid::clip_with_marker(text, text_h, app.overlay.zoom, theme);
@@ -319,8 +332,9 @@ fn softmax_cross_entropy(app: &App, v: NodeId, inline: usize) -> Option<String> 
     );
     if s.adjoint_ready(v) {
         let star = s.workspace().values[label].iter().next().copied().unwrap_or(0.0);
-        if let Some(values) = crate::numfmt::inline(&s.workspace().adjoints[v], inline) {
-            text += &format!(" = {values} (y* = {})", crate::numfmt::short(star));
+        let digits = app.pane_digits();
+        if let Some(values) = digits.inline(&s.workspace().adjoints[v], inline) {
+            text += &format!(" = {values} (y* = {})", digits.number(star));
         }
     }
     Some(text)
@@ -333,7 +347,8 @@ fn entry_story(app: &App, v: NodeId, entry: usize) -> Option<String> {
     let graph = s.graph();
     let ws = s.workspace();
     let a = &ws.adjoints[v];
-    let result = crate::numfmt::short(a.iter().nth(entry).copied()?);
+    let digits = app.pane_digits();
+    let result = digits.number(a.iter().nth(entry).copied()?);
     if let Some((softmax, loss)) = graph.softmax_cross_entropy(v) {
         let label = ws.values[graph.node(loss).inputs[1]].iter().next().copied()? as usize;
         let y = ws.values[softmax].iter().nth(entry).copied()?;
@@ -342,10 +357,10 @@ fn entry_story(app: &App, v: NodeId, entry: usize) -> Option<String> {
         return Some(format!(
             "{}[{entry}] = {ys}[{entry}] − [y* = {entry}] = {} − {hot} = {result}",
             d_of(graph, v),
-            crate::numfmt::short(y)
+            digits.number(y)
         ));
     }
     let &(u, k) = graph.consumers(v).first()?;
-    let (symbols, numbers) = crate::engine::rules::term_entry(graph, ws, u, k, entry, a.len())?;
+    let (symbols, numbers) = crate::engine::rules::term_entry(graph, ws, u, k, entry, a.len(), digits)?;
     Some(format!("{}[{entry}] = {symbols} = {numbers} = {result}", d_of(graph, v)))
 }

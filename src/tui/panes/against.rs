@@ -13,7 +13,6 @@ use crate::diff::layout::Ours;
 use crate::diff::ours::carried_adjoint;
 use crate::diff::{Layout, Section, Tolerance, Verdict};
 use crate::engine::NodeId;
-use crate::numfmt::short;
 use crate::session::{Phase, Session};
 
 use super::grid::wrapped;
@@ -33,7 +32,7 @@ pub struct Beside {
 
 /// The example (epoch, example from 1) whose update produced parameter number `p`'s current
 /// value, if it has been updated at all.
-pub fn updated_in(s: &Session, p: usize) -> Option<(usize, usize)> {
+fn updated_in(s: &Session, p: usize) -> Option<(usize, usize)> {
     if s.phase() == Phase::Update && s.index() > p {
         return Some((s.epoch(), s.position().example));
     }
@@ -79,16 +78,38 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
         return Some(Beside { theirs: None, mismatch: Vec::new(), lines, diagnosis: Vec::new() });
     };
     let after = if section == Section::Param { format!(" (after example {example}'s update)") } else { String::new() };
+    let (mut lines, aligned, mismatch) = verdict(app, &format!("{who}{after}"), section, id, ours, &t, width);
+    // Recorded from their program: the line that bound it.
+    if let Some(at) = theirs.sources.get(&(section, name.clone())) {
+        lines.extend(wrapped(&format!("your line {at}"), width, 4, theme.dim()));
+    }
+    let diagnosis = diagnosis(app, section, &name, width);
+    Some(Beside { theirs: aligned, mismatch, lines, diagnosis })
+}
+
+/// The verdict on their array `t` beside our `ours` (`who` says whose, and after what): the
+/// lines, their numbers lined up in our layout, and which entries differ.
+fn verdict(
+    app: &App,
+    who: &str,
+    section: Section,
+    id: NodeId,
+    ours: &ArrayD<f64>,
+    t: &ArrayD<f64>,
+    width: usize,
+) -> (Vec<Line<'static>>, Option<ArrayD<f64>>, Vec<bool>) {
+    let theme = &app.theme;
     let mut lines = Vec::new();
     let mut aligned = None;
     let mut mismatch = Vec::new();
+    let theirs = app.debugger().theirs().expect("compared with THEIRS");
     let tol = Tolerance { tol: app.debugger().tol(), float32: theirs.float32 };
     // The one rule `diff` judges by: a gradient may carry its bias entry's adjoint (dJ/d[1; z]).
     let with = Ours { value: ours, carried: carried_adjoint(app.session(), section, id) };
-    match Verdict::of(with, &t, &tol) {
+    match Verdict::of(with, t, &tol) {
         None => {
             let msg = format!(
-                "{who}{after}: shape {} where bptui's is {} — compare with `bptui diff`",
+                "{who}: shape {} where bptui's is {} — compare with `bptui diff`",
                 crate::notation::shape_str(t.shape()),
                 crate::notation::shape_str(ours.shape())
             );
@@ -104,18 +125,22 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
             let wrong = mismatch.iter().filter(|&&m| m).count();
             let msg = match v.worst(ours, &tol) {
                 None if !v.agrees => {
-                    format!("{who}{after}{how}: DIFFERS at the bias entry it carries (its other entries agree)")
+                    format!("{who}{how}: DIFFERS at the bias entry it carries (its other entries agree)")
                 }
                 None => {
                     let delta = ours.iter().zip(v.aligned.iter()).map(|(o, t)| (o - t).abs()).fold(0.0, f64::max);
                     let delta = if delta == 0.0 { "0".to_string() } else { format!("{delta:.0e}") };
-                    format!("{who}{after}{how}: agrees (max |Δ| {delta})")
+                    format!("{who}{how}: agrees (max |Δ| {delta})")
                 }
                 Some((i, o, t)) => {
                     let at = index(ours.shape(), i);
                     let count =
                         if wrong > 1 { format!("; {wrong} of {} entries differ", ours.len()) } else { String::new() };
-                    format!("{who}{after}{how}: DIFFERS at {at}(bptui {}, yours {}){count}", short(o), short(t))
+                    format!(
+                        "{who}{how}: DIFFERS at {at}(bptui {}, yours {}){count}",
+                        app.pane_digits().number(o),
+                        app.pane_digits().number(t)
+                    )
                 }
             };
             let style = if v.agrees { theme.done() } else { theme.bad() };
@@ -123,12 +148,14 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
             aligned = Some(v.aligned);
         }
     }
-    // Recorded from their program: the line that bound it.
-    if let Some(at) = theirs.sources.get(&(section, name.clone())) {
-        lines.extend(wrapped(&format!("your line {at}"), width, 4, theme.dim()));
-    }
+    (lines, aligned, mismatch)
+}
+
+/// Where `d` landed on this value (`section`, node `name`): why theirs may differ.
+fn diagnosis(app: &App, section: Section, name: &str, width: usize) -> Vec<Line<'static>> {
+    let theme = &app.theme;
     let mut diagnosis = Vec::new();
-    if let Some(d) = app.debugger().landed().filter(|d| d.value() == Some((section, name.as_str()))) {
+    if let Some(d) = app.debugger().landed().filter(|d| d.value() == Some((section, name))) {
         diagnosis.extend(wrapped(
             &format!("why yours may differ (d, epoch {} example {}):", d.epoch, d.example.unwrap_or(0)),
             width,
@@ -140,7 +167,7 @@ pub fn beside(app: &App, kind: Kind, id: NodeId, ours: &ArrayD<f64>, width: usiz
             diagnosis.extend(wrapped(&format!("• {l}"), width, 2, theme.text()));
         }
     }
-    Some(Beside { theirs: aligned, mismatch, lines, diagnosis })
+    diagnosis
 }
 
 /// "[2] " or "[1,3] " for the flat position `i` in `shape` ("" for a scalar).

@@ -8,7 +8,6 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget};
 
-use crate::numfmt::short;
 use crate::session::{EpochMetrics, Score};
 
 use crate::tui::app::App;
@@ -16,6 +15,7 @@ use crate::tui::app::App;
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let s = app.session();
     let theme = &app.theme;
+    let short = |x: f64| app.pane_digits().number(x);
     let block = Block::bordered()
         .border_style(theme.border(true))
         .title(Line::from(vec![Span::styled(" Loss ", theme.heading()), Span::raw("(C or Esc closes) ")]));
@@ -37,11 +37,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         s.metrics().iter().filter_map(|m| score(m).map(|t| (m.epoch as f64 * n, t.loss))).collect()
     };
     let (train, test) = (means(|m| m.train), means(|m| m.test));
-    let all = per_example.iter().chain(&train).chain(&test).map(|p| p.1);
-    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
-    let pad = ((hi - lo) * 0.05).max(1e-3);
-    // A loss that is never negative keeps its axis at 0 and above.
-    let (lo, hi) = (if lo >= 0.0 { (lo - pad).max(0.0) } else { lo - pad }, hi + pad);
+    let (lo, hi) = y_bounds(per_example.iter().chain(&train).chain(&test).map(|p| p.1));
     let x_max = (per_example.len() as f64).max(n);
     let style = |c: ratatui::style::Color| if theme.color { Style::default().fg(c) } else { Style::default() };
     use ratatui::style::Color;
@@ -64,16 +60,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
     }
     // A classifier's error rate per epoch, on its own line under the chart (another scale).
-    let errors: Vec<String> = s
-        .metrics()
-        .iter()
-        .filter_map(|m| {
-            let train = m.train.and_then(|t| t.error)?;
-            let key = &s.model().test_key;
-            let test = m.test.and_then(|t| t.error).map(|e| format!(" {key} {}", short(e))).unwrap_or_default();
-            Some(format!("{}: train {}{test}", m.epoch, short(train)))
-        })
-        .collect();
+    let errors = error_rates(app);
     let (area, error_line) = if errors.is_empty() || area.height < 8 {
         (area, None)
     } else {
@@ -98,4 +85,27 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Line::raw(short(hi)),
         ]))
         .render(area, buf);
+}
+
+/// The y axis's range: the losses with a margin; a loss that is never negative keeps its axis
+/// at 0 and above.
+fn y_bounds(losses: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = losses.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
+    let pad = ((hi - lo) * 0.05).max(1e-3);
+    (if lo >= 0.0 { (lo - pad).max(0.0) } else { lo - pad }, hi + pad)
+}
+
+/// "1: train 0.25 test 0.3" per epoch, for a classifier (none for other models).
+fn error_rates(app: &App) -> Vec<String> {
+    let s = app.session();
+    let short = |x: f64| app.pane_digits().number(x);
+    s.metrics()
+        .iter()
+        .filter_map(|m| {
+            let train = m.train.and_then(|t| t.error)?;
+            let key = &s.model().test_key;
+            let test = m.test.and_then(|t| t.error).map(|e| format!(" {key} {}", short(e))).unwrap_or_default();
+            Some(format!("{}: train {}{test}", m.epoch, short(train)))
+        })
+        .collect()
 }

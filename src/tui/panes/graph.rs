@@ -72,13 +72,26 @@ pub fn wanted_height(app: &App, width: u16) -> u16 {
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let s = app.session();
-    let graph = s.graph();
-    let theme = &app.theme;
-    let n = graph.len();
-    let inner_height = area.height.saturating_sub(2) as usize;
-    let rows = list_rows(n, inner_height);
+    let n = s.graph().len();
+    let rows = list_rows(n, area.height.saturating_sub(2) as usize);
     let offset = list_offset(n, rows, app.view.selected);
-    // Nodes the list cannot show, above and below it (↑↓ bring them in).
+    let block = super::pane_block(app, Pane::Graph, title(app, offset, rows));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let width = inner.width as usize;
+    let mut lines = node_list(app, offset, rows, width);
+    if let Some(d) = dag(s.graph(), s.next_node()) {
+        let room = (inner.height as usize).saturating_sub(lines.len() + 1);
+        lines.extend(drawing(app, &d, width, room));
+    }
+    Paragraph::new(lines).render(inner, buf);
+}
+
+/// The pane's title, with how many nodes the list cannot show above and below it (↑↓ bring
+/// them in).
+fn title(app: &App, offset: usize, rows: usize) -> Line<'static> {
+    let theme = &app.theme;
+    let n = app.session().graph().len();
     let (above, below) = (offset, n.saturating_sub(offset + rows));
     let mut more = String::new();
     if above > 0 {
@@ -87,15 +100,19 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if below > 0 {
         more += &format!("▼{below} ");
     }
-    let title = Line::from(vec![
+    Line::from(vec![
         Span::styled(" Graph ", theme.heading()),
         Span::styled(more, theme.current()),
         Span::raw("(↑↓ select · . follow) "),
-    ]);
-    let block = super::pane_block(app, Pane::Graph, title);
-    let inner = block.inner(area);
-    block.render(area, buf);
-    let width = inner.width as usize;
+    ])
+}
+
+/// The legend, then `rows` nodes from `offset`: marks, name, op, shape and equation.
+fn node_list(app: &App, offset: usize, rows: usize, width: usize) -> Vec<Line<'static>> {
+    let s = app.session();
+    let graph = s.graph();
+    let theme = &app.theme;
+    let n = graph.len();
     let next = s.next_node();
     let mut lines = vec![Line::from(Span::styled("▶ next step  v value  ∂ adjoint  ~ partial", theme.dim()))];
     let name_w = graph.nodes().iter().map(|x| x.name.chars().count()).max().unwrap_or(1).min(14);
@@ -128,39 +145,41 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
         lines.push(line);
     }
-    if let Some(d) = dag(graph, next) {
-        let room = (inner.height as usize).saturating_sub(lines.len() + 1);
-        if (d.width > width || d.rows.len() > room) && room >= 1 {
-            // Say where the drawing went rather than leave the space blank.
-            let how = if app.overlay.zoom { "a larger terminal shows it" } else { "Enter zooms" };
-            lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                format!("(drawing: {} × {} characters; {how})", d.width, d.rows.len()),
-                theme.dim(),
-            ));
-        } else if d.width <= width && d.rows.len() <= room {
-            lines.push(Line::raw(""));
-            for (r, row) in d.rows.iter().enumerate() {
-                let mut spans = Vec::new();
-                let mut x = 0;
-                for &(id, start, len) in d.labels.iter().filter(|l| d.label_row[l.0] == r) {
-                    spans.push(Span::styled(row[x..start].iter().collect::<String>(), theme.dim()));
-                    let style = if Some(id) == next {
-                        theme.current()
-                    } else if id == app.view.selected {
-                        theme.selected()
-                    } else {
-                        theme.heading()
-                    };
-                    spans.push(Span::styled(row[start..start + len].iter().collect::<String>(), style));
-                    x = start + len;
-                }
-                spans.push(Span::styled(row[x..].iter().collect::<String>(), theme.dim()));
-                lines.push(Line::from(spans));
+    lines
+}
+
+/// The drawing under the list when it fits `width` × `room`, its labels coloured; else a line
+/// that says where it went rather than leave the space blank.
+fn drawing(app: &App, d: &Dag, width: usize, room: usize) -> Vec<Line<'static>> {
+    let theme = &app.theme;
+    let next = app.session().next_node();
+    let mut lines = Vec::new();
+    if (d.width > width || d.rows.len() > room) && room >= 1 {
+        let how = if app.overlay.zoom { "a larger terminal shows it" } else { "Enter zooms" };
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(format!("(drawing: {} × {} characters; {how})", d.width, d.rows.len()), theme.dim()));
+    } else if d.width <= width && d.rows.len() <= room {
+        lines.push(Line::raw(""));
+        for (r, row) in d.rows.iter().enumerate() {
+            let mut spans = Vec::new();
+            let mut x = 0;
+            for &(id, start, len) in d.labels.iter().filter(|l| d.label_row[l.0] == r) {
+                spans.push(Span::styled(row[x..start].iter().collect::<String>(), theme.dim()));
+                let style = if Some(id) == next {
+                    theme.current()
+                } else if id == app.view.selected {
+                    theme.selected()
+                } else {
+                    theme.heading()
+                };
+                spans.push(Span::styled(row[start..start + len].iter().collect::<String>(), style));
+                x = start + len;
             }
+            spans.push(Span::styled(row[x..].iter().collect::<String>(), theme.dim()));
+            lines.push(Line::from(spans));
         }
     }
-    Paragraph::new(lines).render(inner, buf);
+    lines
 }
 
 /// A drawing of a small graph: one column per depth, one row per node.
@@ -202,11 +221,40 @@ pub fn dag(graph: &Graph, current: Option<NodeId>) -> Option<Dag> {
         return None;
     }
     let nodes = graph.nodes();
-    let mut depth = vec![0usize; n];
+    let depth = depths(graph);
+    let label = |id: NodeId| {
+        if Some(id) == current {
+            format!("[{}]", nodes[id].name)
+        } else {
+            format!(" {} ", nodes[id].name)
+        }
+    };
+    let (col_x, width) = column_starts(graph, &depth, &label);
+    let (mask, arrows) = wires(graph, &depth, &col_x, &label, width);
+    let mut rows: Vec<Vec<char>> = mask.iter().map(|r| r.iter().map(|&m| box_char(m)).collect()).collect();
+    for (u, x) in arrows {
+        rows[u][x] = '▶';
+    }
+    let mut labels = Vec::new();
+    for id in 0..n {
+        let text: Vec<char> = label(id).chars().collect();
+        let x = col_x[depth[id]];
+        for (i, ch) in text.iter().enumerate() {
+            rows[id][x + i] = *ch;
+        }
+        labels.push((id, x, text.len()));
+    }
+    Some(Dag { width, rows, labels, label_row: (0..n).collect() })
+}
+
+/// Each node's column: one more than its deepest input; a leaf just left of its first
+/// consumer, not in column 0 with the inputs.
+fn depths(graph: &Graph) -> Vec<usize> {
+    let nodes = graph.nodes();
+    let mut depth = vec![0usize; nodes.len()];
     for (id, node) in nodes.iter().enumerate() {
         depth[id] = node.inputs.iter().map(|&i| depth[i] + 1).max().unwrap_or(0);
     }
-    // A leaf sits just left of its first consumer, not in column 0 with the inputs.
     for (id, node) in nodes.iter().enumerate() {
         if node.inputs.is_empty() {
             let first = nodes.iter().enumerate().filter(|(_, u)| u.inputs.contains(&id)).map(|(u, _)| depth[u]).min();
@@ -215,17 +263,17 @@ pub fn dag(graph: &Graph, current: Option<NodeId>) -> Option<Dag> {
             }
         }
     }
+    depth
+}
+
+/// Where each column starts: after the widest label of the one before, and room for a bus
+/// (a vertical wire) per node of this column that has inputs; and the drawing's width.
+fn column_starts(graph: &Graph, depth: &[usize], label: &dyn Fn(NodeId) -> String) -> (Vec<usize>, usize) {
+    let nodes = graph.nodes();
     let cols = depth.iter().max().copied().unwrap_or(0) + 1;
-    let label = |id: NodeId| {
-        if Some(id) == current {
-            format!("[{}]", nodes[id].name)
-        } else {
-            format!(" {} ", nodes[id].name)
-        }
-    };
     let mut colw = vec![0usize; cols];
     let mut busses = vec![0usize; cols];
-    for id in 0..n {
+    for id in 0..nodes.len() {
         colw[depth[id]] = colw[depth[id]].max(label(id).chars().count());
         if !nodes[id].inputs.is_empty() {
             busses[depth[id]] += 1;
@@ -236,9 +284,24 @@ pub fn dag(graph: &Graph, current: Option<NodeId>) -> Option<Dag> {
         col_x[c] = col_x[c - 1] + colw[c - 1] + busses[c] + 2;
     }
     let width = col_x[cols - 1] + colw[cols - 1];
+    (col_x, width)
+}
+
+/// The wires as box-drawing masks, one row per node: from each input's label along its row
+/// to the consumer's bus, down (or up) the bus to the consumer's row, and into its label; and
+/// where each arrow head goes.
+fn wires(
+    graph: &Graph,
+    depth: &[usize],
+    col_x: &[usize],
+    label: &dyn Fn(NodeId) -> String,
+    width: usize,
+) -> (Vec<Vec<u8>>, Vec<(NodeId, usize)>) {
+    let nodes = graph.nodes();
+    let n = nodes.len();
     let mut mask = vec![vec![0u8; width]; n];
     let mut arrows = Vec::new();
-    let mut seen = vec![0usize; cols];
+    let mut seen = vec![0usize; col_x.len()];
     for u in 0..n {
         if nodes[u].inputs.is_empty() {
             continue;
@@ -263,20 +326,7 @@ pub fn dag(graph: &Graph, current: Option<NodeId>) -> Option<Dag> {
         hline(&mut mask[u], bus, col_x[c] - 1);
         arrows.push((u, col_x[c] - 1));
     }
-    let mut rows: Vec<Vec<char>> = mask.iter().map(|r| r.iter().map(|&m| box_char(m)).collect()).collect();
-    for (u, x) in arrows {
-        rows[u][x] = '▶';
-    }
-    let mut labels = Vec::new();
-    for id in 0..n {
-        let text: Vec<char> = label(id).chars().collect();
-        let x = col_x[depth[id]];
-        for (i, ch) in text.iter().enumerate() {
-            rows[id][x + i] = *ch;
-        }
-        labels.push((id, x, text.len()));
-    }
-    Some(Dag { width, rows, labels, label_row: (0..n).collect() })
+    (mask, arrows)
 }
 
 fn hline(row: &mut [u8], x0: usize, x1: usize) {

@@ -8,16 +8,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use crate::notation::shape_str;
-use crate::numfmt::{cell, short};
-pub use crate::numfmt::{inline, preview};
+use crate::numfmt::Digits;
 
 use crate::tui::app::{Limit, Scroll};
 use crate::tui::theme::Theme;
-
-/// Width of one number on screen (wider with full precision).
-pub fn cell_w() -> usize {
-    crate::numfmt::cell_width()
-}
 
 /// The lines of an array drawn into `width` × `height` cells from scroll position
 /// (`row`, `col`), and the scroll limits it found.
@@ -48,14 +42,14 @@ fn changed(a: &ArrayD<f64>, before: Option<&ArrayD<f64>>) -> Vec<Mark> {
     }
 }
 
-fn number(x: f64, mark: Mark, theme: &Theme) -> Span<'static> {
+fn number(x: f64, mark: Mark, digits: Digits, theme: &Theme) -> Span<'static> {
     let style = match mark {
         Mark::Mismatch => theme.mismatch(),
         _ if !x.is_finite() => theme.bad(),
         Mark::Changed => theme.changed(),
         Mark::Plain => theme.text(),
     };
-    Span::styled(marked(&cell(x, cell_w() - 1), mark == Mark::Mismatch), style)
+    Span::styled(marked(&digits.cell(x, digits.cell_width() - 1), mark == Mark::Mismatch), style)
 }
 
 /// A right-aligned number with one more column in front, holding `≠` right before the number
@@ -85,8 +79,8 @@ impl Viewport {
 }
 
 /// Draws `a` (with `before`, its copy from before the last step, for highlights).
-pub fn grid(a: &ArrayD<f64>, before: Option<&ArrayD<f64>>, view: Viewport, theme: &Theme) -> Grid {
-    draw(a, &changed(a, before), true, view, theme)
+pub fn grid(a: &ArrayD<f64>, before: Option<&ArrayD<f64>>, view: Viewport, digits: Digits, theme: &Theme) -> Grid {
+    draw(a, &changed(a, before), true, view, digits, theme)
 }
 
 /// A pane's array in `view`: ours alone, or with `theirs` (their numbers in our shape, and
@@ -97,13 +91,14 @@ pub fn scrolled(
     before: Option<&ArrayD<f64>>,
     theirs: Option<(&ArrayD<f64>, &[bool])>,
     view: Viewport,
+    digits: Digits,
     theme: &Theme,
 ) -> Grid {
     let mut g = match theirs {
-        Some((t, mismatch)) => grid_pair(a, before, t, mismatch, view, theme),
-        None => grid(a, before, view, theme),
+        Some((t, mismatch)) => grid_pair(a, before, t, mismatch, view, digits, theme),
+        None => grid(a, before, view, digits, theme),
     };
-    if let Some(e) = extent(a, view, g.limit) {
+    if let Some(e) = extent(a, view, g.limit, digits.cell_width()) {
         g.lines.push(Line::styled(e, theme.dim()));
     }
     g
@@ -118,8 +113,10 @@ pub fn grid_pair(
     theirs: &ArrayD<f64>,
     mismatch: &[bool],
     view: Viewport,
+    digits: Digits,
     theme: &Theme,
 ) -> Grid {
+    let cell_w = digits.cell_width();
     let (width, height) = (view.width, view.height.max(2));
     let marks: Vec<Mark> = mismatch.iter().map(|&m| if m { Mark::Mismatch } else { Mark::Plain }).collect();
     let ours = changed(a, before);
@@ -129,14 +126,14 @@ pub fn grid_pair(
     let label = crate::notation::index_str(&[rows.saturating_sub(1)]).len();
     let beside = match a.ndim() {
         0 => true,
-        2 => label + a.shape()[1] * cell_w() <= half,
-        _ => column && label + cell_w() <= half,
+        2 => label + a.shape()[1] * cell_w <= half,
+        _ => column && label + cell_w <= half,
     };
     let dim = theme.dim();
     if beside {
         let side = Viewport { width: half, height: height - 1, ..view };
-        let g1 = draw(a, &ours, true, side, theme);
-        let g2 = draw(theirs, &marks, false, side, theme);
+        let g1 = draw(a, &ours, true, side, digits, theme);
+        let g2 = draw(theirs, &marks, false, side, digits, theme);
         let w1 = g1.lines.iter().map(Line::width).max().unwrap_or(0);
         let w2 = g2.lines.iter().map(Line::width).max().unwrap_or(0).max(5);
         let mut lines = vec![Line::from(vec![
@@ -156,8 +153,8 @@ pub fn grid_pair(
     }
     let h = ((height - 1) / 2).max(1);
     let above = Viewport { height: h, ..view };
-    let g1 = draw(a, &ours, true, above, theme);
-    let g2 = draw(theirs, &marks, true, above, theme);
+    let g1 = draw(a, &ours, true, above, digits, theme);
+    let g2 = draw(theirs, &marks, true, above, digits, theme);
     let mut lines = g1.lines;
     lines.push(Line::styled("yours (same rows and columns):", dim));
     lines.extend(g2.lines);
@@ -165,7 +162,7 @@ pub fn grid_pair(
 }
 
 /// Draws `a` with a mark per entry (row-major); `labels`: with the row labels.
-fn draw(a: &ArrayD<f64>, hot: &[Mark], labels: bool, view: Viewport, theme: &Theme) -> Grid {
+fn draw(a: &ArrayD<f64>, hot: &[Mark], labels: bool, view: Viewport, digits: Digits, theme: &Theme) -> Grid {
     let Viewport { row, col, width, height } = view;
     let height = height.max(1);
     let flat: Vec<f64> = a.iter().copied().collect();
@@ -175,7 +172,7 @@ fn draw(a: &ArrayD<f64>, hot: &[Mark], labels: bool, view: Viewport, theme: &The
     let mut lines = Vec::new();
     match a.ndim() {
         0 => {
-            lines.push(Line::from(vec![number(flat[0], hot[0], theme)]));
+            lines.push(Line::from(vec![number(flat[0], hot[0], digits, theme)]));
             Grid { lines, limit: Limit { max_row: 0, max_col: 0, page: height } }
         }
         1 => {
@@ -186,27 +183,27 @@ fn draw(a: &ArrayD<f64>, hot: &[Mark], labels: bool, view: Viewport, theme: &The
                 for (i, &x) in flat.iter().enumerate() {
                     let mut spans: Vec<Span> =
                         tag(format!("{:>label$}", crate::notation::index_str(&[i]))).into_iter().collect();
-                    spans.push(number(x, hot[i], theme));
+                    spans.push(number(x, hot[i], digits, theme));
                     lines.push(Line::from(spans));
                 }
                 return Grid { lines, limit: Limit { max_row: 0, max_col: 0, page: height } };
             }
             // A long vector, wrapped: each line is labelled with its first index.
-            let per = ((width.saturating_sub(label)) / cell_w()).clamp(1, 16);
+            let per = ((width.saturating_sub(label)) / digits.cell_width()).clamp(1, 16);
             let rows = n.div_ceil(per);
             let visible = height.saturating_sub(1).max(1);
             let max_row = rows.saturating_sub(visible);
             let row = row.min(max_row);
             let mut head: Vec<Span> = tag(" ".repeat(label)).into_iter().collect();
             for j in 0..per {
-                head.push(Span::styled(format!("{:>w$}", format!("+{j}"), w = cell_w()), dim));
+                head.push(Span::styled(format!("{:>w$}", format!("+{j}"), w = digits.cell_width()), dim));
             }
             lines.push(Line::from(head));
             for r in row..(row + visible).min(rows) {
                 let mut spans: Vec<Span> =
                     tag(format!("{:>label$}", crate::notation::index_str(&[r * per]))).into_iter().collect();
                 for i in r * per..((r + 1) * per).min(n) {
-                    spans.push(number(flat[i], hot[i], theme));
+                    spans.push(number(flat[i], hot[i], digits, theme));
                 }
                 lines.push(Line::from(spans));
             }
@@ -215,7 +212,7 @@ fn draw(a: &ArrayD<f64>, hot: &[Mark], labels: bool, view: Viewport, theme: &The
         2 => {
             let (m, n) = (a.shape()[0], a.shape()[1]);
             let label = crate::notation::index_str(&[m.saturating_sub(1)]).len();
-            let fit = ((width.saturating_sub(label)) / cell_w()).max(1);
+            let fit = ((width.saturating_sub(label)) / digits.cell_width()).max(1);
             let max_col = n.saturating_sub(fit);
             let col = col.min(max_col);
             let visible = height.saturating_sub(1).max(1);
@@ -224,14 +221,14 @@ fn draw(a: &ArrayD<f64>, hot: &[Mark], labels: bool, view: Viewport, theme: &The
             let cols = col..(col + fit).min(n);
             let mut head: Vec<Span> = tag(" ".repeat(label)).into_iter().collect();
             for j in cols.clone() {
-                head.push(Span::styled(format!("{:>w$}", format!("[,{j}]"), w = cell_w()), dim));
+                head.push(Span::styled(format!("{:>w$}", format!("[,{j}]"), w = digits.cell_width()), dim));
             }
             lines.push(Line::from(head));
             for i in row..(row + visible).min(m) {
                 let mut spans: Vec<Span> =
                     tag(format!("{:>label$}", crate::notation::index_str(&[i]))).into_iter().collect();
                 for j in cols.clone() {
-                    spans.push(number(flat[i * n + j], hot[i * n + j], theme));
+                    spans.push(number(flat[i * n + j], hot[i * n + j], digits, theme));
                 }
                 lines.push(Line::from(spans));
             }
@@ -240,18 +237,18 @@ fn draw(a: &ArrayD<f64>, hot: &[Mark], labels: bool, view: Viewport, theme: &The
         _ => {
             // Higher ranks are shown flat, row-major.
             let flat_a = ArrayD::from_shape_vec(vec![flat.len()], flat).expect("flat length");
-            draw(&flat_a, hot, labels, view, theme)
+            draw(&flat_a, hot, labels, view, digits, theme)
         }
     }
 }
 
-/// "rows 0–8 of 16 · cols 0–6 of 129", when the array does not fit.
-fn extent(a: &ArrayD<f64>, view: Viewport, limit: Limit) -> Option<String> {
+/// "rows 0–8 of 16 · cols 0–6 of 129", when the array does not fit (`cell_w` wide numbers).
+fn extent(a: &ArrayD<f64>, view: Viewport, limit: Limit, cell_w: usize) -> Option<String> {
     let Viewport { row, col, width, .. } = view;
     match a.ndim() {
         1 if limit.max_row > 0 => {
             let label = crate::notation::index_str(&[a.len().saturating_sub(1)]).len();
-            let per = ((width.saturating_sub(label)) / cell_w()).clamp(1, 16);
+            let per = ((width.saturating_sub(label)) / cell_w).clamp(1, 16);
             let first = row.min(limit.max_row) * per;
             let last = ((row.min(limit.max_row) + limit.page) * per).min(a.len());
             Some(format!("entries {first}–{} of {} (PgUp/PgDn)", last - 1, a.len()))
@@ -281,7 +278,7 @@ fn extent(a: &ArrayD<f64>, view: Viewport, limit: Limit) -> Option<String> {
 
 /// Shape, min, max, mean, norm and the count of NaN/Inf of an array, as many of them as fit in
 /// `width` (a number is shown whole or not at all: cut, −5.6227e-4 would read as −5).
-pub fn health(a: &ArrayD<f64>, width: usize, theme: &Theme) -> Line<'static> {
+pub fn health(a: &ArrayD<f64>, width: usize, digits: Digits, theme: &Theme) -> Line<'static> {
     let finite: Vec<f64> = a.iter().copied().filter(|x| x.is_finite()).collect();
     let nan = a.iter().filter(|x| x.is_nan()).count();
     let inf = a.iter().filter(|x| x.is_infinite()).count();
@@ -298,7 +295,7 @@ pub fn health(a: &ArrayD<f64>, width: usize, theme: &Theme) -> Line<'static> {
         let mean = finite.iter().sum::<f64>() / finite.len() as f64;
         let norm = finite.iter().map(|x| x * x).sum::<f64>().sqrt();
         for (k, v) in [("min", min), ("max", max), ("mean", mean), ("‖·‖", norm)] {
-            fields.push(vec![Span::styled(format!("  {k} "), dim), Span::raw(short(v))]);
+            fields.push(vec![Span::styled(format!("  {k} "), dim), Span::raw(digits.number(v))]);
         }
     }
     if a.len() > 1 && !bad {

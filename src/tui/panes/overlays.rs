@@ -9,7 +9,6 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
 
 use crate::engine::Op;
 use crate::notation::unravel;
-use crate::numfmt::short;
 
 use crate::session::nodecheck::NodeCheck;
 
@@ -68,7 +67,7 @@ pub fn breakpoints(app: &App, at: usize, area: Rect, buf: &mut Buffer) {
             let mark = if i == at { ">" } else { " " };
             let on = if b.enabled { "[on] " } else { "[off]" };
             let style = if i == at { theme.key() } else { theme.text() };
-            Line::styled(format!("{mark} {on} {}", b.condition.describe(graph)), style)
+            Line::styled(format!("{mark} {on} {}", b.condition.describe(graph, app.digits())), style)
         })
         .collect();
     if lines.is_empty() {
@@ -103,6 +102,7 @@ pub fn breakpoints(app: &App, at: usize, area: Rect, buf: &mut Buffer) {
 /// `G`: backprop's derivative beside central differences, worst entries first.
 pub fn check(app: &App, c: &NodeCheck, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
+    let short = |x: f64| app.digits().number(x);
     let graph = app.session().graph();
     let out = &graph.node(graph.loss()).name;
     let name = &graph.node(c.node).name;
@@ -167,7 +167,7 @@ pub fn check(app: &App, c: &NodeCheck, area: Rect, buf: &mut Buffer) {
 }
 
 /// A question, in a small box.
-pub fn confirm(app: &App, q: Confirm, area: Rect, buf: &mut Buffer) {
+fn confirm(app: &App, q: Confirm, area: Rect, buf: &mut Buffer) {
     let text = match q {
         Confirm::Restart => format!(
             "Restart from the beginning? {} example(s) done so far (they can be reached again with g). y / n",
@@ -193,6 +193,8 @@ pub fn watches(app: &App, area: Rect, buf: &mut Buffer) {
     let s = app.session();
     let graph = s.graph();
     let ws = s.workspace();
+    let digits = app.digits();
+    let short = |x: f64| digits.number(x);
     let lines: Vec<Line> = app
         .tools
         .watches
@@ -202,7 +204,7 @@ pub fn watches(app: &App, area: Rect, buf: &mut Buffer) {
             let n = graph.node(id);
             let mut spans = vec![Span::styled(format!(" w {:<6}", n.name), theme.key())];
             let room = (area.width as usize).saturating_sub(9);
-            spans.extend(health(&ws.values[id], room, theme).spans);
+            spans.extend(health(&ws.values[id], room, digits, theme).spans);
             if let Some(p) = graph.param_index(id) {
                 let norm = |a: &ndarray::ArrayD<f64>| a.iter().map(|v| v * v).sum::<f64>().sqrt();
                 let before = s.param_before(p);

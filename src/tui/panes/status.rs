@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use crate::engine::{Backward, Graph, NodeId, Op};
-use crate::numfmt::short;
+use crate::numfmt::Digits;
 use crate::session::{Phase, Session};
 
 use crate::engine::rules::sym;
@@ -16,7 +16,7 @@ use crate::tui::app::App;
 
 /// What `n` will do next, in words: "compute z = σ(a)", "backward at a (Version B: push into
 /// alpha, x)", "update alpha".
-pub fn next_action(s: &Session) -> String {
+fn next_action(s: &Session, digits: Digits) -> String {
     let graph = s.graph();
     match (s.phase(), s.next_node()) {
         (Phase::Forward, Some(id)) => {
@@ -26,7 +26,9 @@ pub fn next_action(s: &Session) -> String {
                     format!("load {} (example {}'s features, data row {})", node.name, s.position().example, s.row())
                 }
                 Op::Label => match s.label() {
-                    Some(l) => format!("load {} = {} (example {}'s label)", node.name, short(l), s.position().example),
+                    Some(l) => {
+                        format!("load {} = {} (example {}'s label)", node.name, digits.number(l), s.position().example)
+                    }
                     None => format!("load {}", node.name),
                 },
                 _ if node.equation.contains('=') => format!("compute {}", node.equation),
@@ -113,7 +115,7 @@ fn algorithm_text(s: &Session) -> String {
 }
 
 /// "1: train 0.6931 test 0.7012 · 2: …" for the finished epochs (the last few that fit).
-pub fn epoch_means(s: &Session, width: usize) -> String {
+fn epoch_means(s: &Session, width: usize, digits: Digits) -> String {
     let parts: Vec<String> = s
         .metrics()
         .iter()
@@ -121,8 +123,8 @@ pub fn epoch_means(s: &Session, width: usize) -> String {
             let mut p = format!("{}:", m.epoch);
             // The mean loss, and the error rate of a classifier.
             let score = |t: crate::session::Score| match t.error {
-                Some(e) => format!("{} (err {})", short(t.loss), short(e)),
-                None => short(t.loss),
+                Some(e) => format!("{} (err {})", digits.number(t.loss), digits.number(e)),
+                None => digits.number(t.loss),
             };
             if let Some(t) = m.train {
                 p.push_str(&format!(" train {}", score(t)));
@@ -148,39 +150,35 @@ pub fn epoch_means(s: &Session, width: usize) -> String {
 }
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let width = area.width as usize;
+    let lines = vec![
+        Line::from(position(app, width)),
+        Line::from(next_and_keys(app, width)),
+        Line::from(last_step(app, width)),
+        Line::styled(format!(" {}", epoch_means(app.session(), width, app.digits())), app.theme.text()),
+    ];
+    Paragraph::new(lines).style(app.theme.bar()).render(area, buf);
+}
+
+/// Between the fields of a line.
+fn separator(app: &App) -> Span<'static> {
+    Span::styled(" │ ", app.theme.dim())
+}
+
+/// The first line: model, epoch, example (row, label, class), phase, J and the version.
+fn position(app: &App, width: usize) -> Vec<Span<'static>> {
     let s = app.session();
     let graph = s.graph();
     let theme = &app.theme;
-    let sep = || Span::styled(" │ ", theme.dim());
-    let width = area.width as usize;
+    let short = |x: f64| app.digits().number(x);
+    let sep = || separator(app);
     let mut first = vec![
         Span::styled(format!(" {}", s.model().name), theme.heading()),
         sep(),
         Span::raw(format!("epoch {}/{}", s.epoch(), s.epochs())),
         sep(),
     ];
-    let example = match s.label() {
-        Some(l) => format!(
-            "example {}/{} (row {}, y*={}{})",
-            s.position().example.min(s.examples_per_epoch()),
-            s.examples_per_epoch(),
-            s.row(),
-            short(l),
-            match s.class() {
-                // The class the loss reads is computed from y* (`t - 1`).
-                Some(c) if c != l => {
-                    format!(
-                        ", class {}{}",
-                        short(c),
-                        class_name(s.model(), c).map(|n| format!(" '{n}'")).unwrap_or_default()
-                    )
-                }
-                _ => class_name(s.model(), l).map(|c| format!(" '{c}'")).unwrap_or_default(),
-            }
-        ),
-        None => format!("example {}/{}", s.position().example, s.examples_per_epoch()),
-    };
-    first.push(Span::raw(example));
+    first.push(Span::raw(example_text(app)));
     first.push(sep());
     first.push(Span::styled(phase_text(s), theme.heading()));
     first.push(sep());
@@ -210,8 +208,42 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             span.content = short_text.into();
         }
     }
+    first
+}
+
+/// "example 3/10 (row 7, y*=2 'two')": the example, its data row and its label.
+fn example_text(app: &App) -> String {
+    let s = app.session();
+    let short = |x: f64| app.digits().number(x);
+    match s.label() {
+        Some(l) => format!(
+            "example {}/{} (row {}, y*={}{})",
+            s.position().example.min(s.examples_per_epoch()),
+            s.examples_per_epoch(),
+            s.row(),
+            short(l),
+            match s.class() {
+                // The class the loss reads is computed from y* (`t - 1`).
+                Some(c) if c != l => {
+                    format!(
+                        ", class {}{}",
+                        short(c),
+                        class_name(s.model(), c).map(|n| format!(" '{n}'")).unwrap_or_default()
+                    )
+                }
+                _ => class_name(s.model(), l).map(|c| format!(" '{c}'")).unwrap_or_default(),
+            }
+        ),
+        None => format!("example {}/{}", s.position().example, s.examples_per_epoch()),
+    }
+}
+
+/// The second line: what `n` does next, then as many key hints as fit.
+fn next_and_keys(app: &App, width: usize) -> Vec<Span<'static>> {
+    let s = app.session();
+    let theme = &app.theme;
     // The next step's text gives way so that "? help" always shows.
-    let next = next_action(s);
+    let next = next_action(s, app.digits());
     let next = if next.chars().count() + 14 > width { fit(&next, width.saturating_sub(14)) } else { next };
     let mut second = vec![Span::styled(" n", theme.key()), Span::raw(": "), Span::styled(next, theme.key())];
     let rest = crate::tui::keys::hints(app.debugger().theirs().is_some());
@@ -223,6 +255,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     } else if used + 10 <= width {
         second.push(Span::styled("   ? help", theme.dim()));
     }
+    second
+}
+
+/// The third line: a NaN or infinity if one appeared, the last step's message, the selection.
+fn last_step(app: &App, width: usize) -> Vec<Span<'static>> {
+    let s = app.session();
+    let graph = s.graph();
+    let theme = &app.theme;
+    let sep = || separator(app);
     let mut third = Vec::new();
     if let Some(nf) = s.first_non_finite() {
         third.push(Span::styled(
@@ -251,9 +292,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         third.push(sep());
         third.push(Span::styled(follow, theme.dim()));
     }
-    let mut lines = vec![Line::from(first), Line::from(second), Line::from(third)];
-    lines.push(Line::styled(format!(" {}", epoch_means(s, width)), theme.text()));
-    Paragraph::new(lines).style(theme.bar()).render(area, buf);
+    third
 }
 
 /// A label's class name, when the model names its classes (`classes:`).

@@ -8,13 +8,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use crate::numfmt::{cell, short};
 use crate::session::{Phase, Session};
 
 use crate::engine::NodeId;
 
 use super::against::Beside;
-use super::grid::{cell_w, Viewport};
+use super::grid::Viewport;
 use crate::engine::rules::sym;
 use crate::tui::app::{App, Kind, Limit, Pane};
 
@@ -67,7 +66,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let s = app.session();
     let theme = &app.theme;
     let config = &s.model().config;
-    let rule = format!("{}  η = {} ", config.optimizer.rule(), short(config.learning_rate));
+    let rule = format!("{}  η = {} ", config.optimizer.rule(), app.pane_digits().number(config.learning_rate));
     // A narrow pane keeps the rule and η's value, and shortens its name.
     let name = if 20 + rule.chars().count() + 2 <= area.width as usize { " Parameter updates " } else { " Updates " };
     let title = Line::from(vec![Span::styled(name, theme.heading()), Span::raw(rule)]);
@@ -107,6 +106,7 @@ fn summary(app: &App, width: usize) -> Vec<Line<'static>> {
     let theme = &app.theme;
     let ws = s.workspace();
     let params = graph.params();
+    let digits = app.pane_digits();
     let name_w = params.iter().map(|&id| graph.node(id).name.chars().count()).max().unwrap_or(1);
     let mut lines = Vec::new();
     for (p, &id) in params.iter().enumerate() {
@@ -129,10 +129,10 @@ fn summary(app: &App, width: usize) -> Vec<Line<'static>> {
                 // In a narrow pane the ratio (the step's relative size) stays, the norm goes.
                 if width >= name_w + 44 {
                     spans.push(Span::styled(" ‖Δθ‖ ", theme.dim()));
-                    spans.push(Span::raw(short(d)));
+                    spans.push(Span::raw(digits.number(d)));
                 }
                 spans.push(Span::styled(" ‖Δθ‖/‖θ‖ ", theme.dim()));
-                spans.push(Span::raw(if t > 0.0 { short(d / t) } else { "—".to_string() }));
+                spans.push(Span::raw(if t > 0.0 { digits.number(d / t) } else { "—".to_string() }));
             }
         }
         lines.push(Line::from(spans));
@@ -189,8 +189,9 @@ fn note(app: &App, d: &Detail) -> String {
 fn matrix(app: &App, d: &Detail, used: usize, width: usize, height: usize) -> Option<Vec<Line<'static>>> {
     let graph = app.session().graph();
     let theme = &app.theme;
+    let digits = app.pane_digits();
     let (r, c) = (d.before.shape()[0], d.before.shape()[1]);
-    if 6 + c * cell_w() > width || used + 2 * (r + 2) > height {
+    if 6 + c * digits.cell_width() > width || used + 2 * (r + 2) > height {
         return None;
     }
     let view = Viewport { row: 0, col: 0, width, height: r + 1 };
@@ -201,11 +202,11 @@ fn matrix(app: &App, d: &Detail, used: usize, width: usize, height: usize) -> Op
         "θ (before this example's update)"
     };
     let mut lines = vec![Line::styled(label, theme.dim())];
-    lines.extend(super::grid::grid(shown, d.after.map(|_| d.before), view, theme).lines);
+    lines.extend(super::grid::grid(shown, d.after.map(|_| d.before), view, digits, theme).lines);
     match d.grad {
         Some(g) => {
             lines.push(Line::styled(format!("g = {}", crate::engine::rules::d_of(graph, d.id)), theme.dim()));
-            lines.extend(super::grid::grid(g, None, view, theme).lines);
+            lines.extend(super::grid::grid(g, None, view, digits, theme).lines);
         }
         None => lines.push(Line::styled("g: not computed yet for this example", theme.dim())),
     }
@@ -221,6 +222,8 @@ fn matrix(app: &App, d: &Detail, used: usize, width: usize, height: usize) -> Op
 fn table(app: &App, d: &Detail, lines: &mut Vec<Line<'static>>, inner: Rect) {
     let graph = app.session().graph();
     let theme = &app.theme;
+    let digits = app.pane_digits();
+    let cell_w = digits.cell_width();
     let shape = d.before.shape().to_vec();
     let idx_w = shape.iter().map(|d| d.to_string().len() + 1).sum::<usize>() + 2;
     let width = inner.width as usize;
@@ -231,8 +234,7 @@ fn table(app: &App, d: &Detail, lines: &mut Vec<Line<'static>>, inner: Rect) {
     // digit).
     let fit = width.saturating_sub(idx_w) / (columns + 1);
     let show_before = fit >= 11;
-    let w =
-        if show_before { fit.min(cell_w() + 2) } else { width.saturating_sub(idx_w) / columns }.clamp(4, cell_w() + 2);
+    let w = if show_before { fit.min(cell_w + 2) } else { width.saturating_sub(idx_w) / columns }.clamp(4, cell_w + 2);
     let mut head = vec![Span::styled(format!("{:<idx_w$}", "entry"), theme.dim())];
     if show_before {
         head.push(Span::styled(format!("{:>w$}", "θ before"), theme.dim()));
@@ -261,7 +263,7 @@ fn table(app: &App, d: &Detail, lines: &mut Vec<Line<'static>>, inner: Rect) {
             if bias && index.last() == Some(&0) { "*" } else { "" }
         );
         let num = |x: Option<f64>| match x {
-            Some(x) => format!("{:>w$}", cell(x, w - 1)),
+            Some(x) => format!("{:>w$}", digits.cell(x, w - 1)),
             None => format!("{:>w$}", "—"),
         };
         let changed = flat_a.as_ref().is_some_and(|a| a[i].to_bits() != flat_b[i].to_bits());
@@ -276,7 +278,7 @@ fn table(app: &App, d: &Detail, lines: &mut Vec<Line<'static>>, inner: Rect) {
         ));
         if let (Some(t), Some(c)) = (&flat_t, &d.cmp) {
             let differs = c.mismatch.get(i).copied().unwrap_or(false);
-            let text = super::grid::marked(&cell(t[i], w - 1), differs);
+            let text = super::grid::marked(&digits.cell(t[i], w - 1), differs);
             row.push(Span::styled(text, if differs { theme.mismatch() } else { theme.text() }));
         }
         lines.push(Line::from(row));

@@ -29,6 +29,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let s = app.session();
     let graph = s.graph();
     let theme = &app.theme;
+    let digits = app.pane_digits();
     let id = app.view.selected;
     let node = graph.node(id);
     // A parameter is not computed by the forward pass: it has a value.
@@ -58,13 +59,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         app.set_limit(Pane::Values, Default::default());
         return;
     }
-    lines.push(health(a, width, theme));
+    lines.push(health(a, width, digits, theme));
     // The computation of the first entry on show, with its numbers.
     let entry = app.scroll_of(Pane::Values).row.min(a.len().saturating_sub(1));
     let entry = if a.ndim() == 2 { entry * a.shape()[1] } else { entry };
     // Only where it leaves room for the numbers themselves (zoom shows it at 80×24).
-    let story =
-        (inner.height >= 10).then(|| crate::engine::rules::forward_story(graph, s.workspace(), id, entry)).flatten();
+    let story = (inner.height >= 10)
+        .then(|| crate::engine::rules::forward_story(graph, s.workspace(), id, entry, digits))
+        .flatten();
     if let Some(story) = story {
         lines.extend(wrapped(&story, width, 2, theme.text()));
     }
@@ -82,21 +84,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let before = app.before(id, Kind::Value);
-    let mut notes = Vec::new();
-    if let Some(input) = bias_input(graph, id) {
-        notes.push(format!("column 0 multiplies the 1 prepended to {input}: the 1 of [1; {input}]"));
-    }
-    if before.is_some_and(|b| b != a) {
-        notes.push("highlighted: changed by the last step".to_string());
-    } else if s.phase() == Phase::Forward && node.op == Op::Param {
-        notes.push("a parameter: set before training, changed only by updates".to_string());
-    }
+    let notes = notes(app, id, before.is_some_and(|b| b != a));
     let header = lines.len() as u16;
     let reserved = header + notes.len() as u16 + 1;
     let scroll = app.scroll_of(Pane::Values);
     let height = inner.height.saturating_sub(reserved) as usize;
     let theirs = cmp.as_ref().and_then(|c| c.theirs.as_ref().map(|t| (t, c.mismatch.as_slice())));
-    let g = scrolled(a, before, theirs, Viewport::new(scroll, width, height), theme);
+    let g = scrolled(a, before, theirs, Viewport::new(scroll, width, height), digits, theme);
     app.set_limit(Pane::Values, g.limit);
     lines.extend(g.lines);
     for n in notes {
@@ -104,6 +98,23 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let lines = super::grid::clip_with_marker(lines, inner.height as usize, app.overlay.zoom, theme);
     Paragraph::new(lines).render(inner, buf);
+}
+
+/// What the grid below needs said: the bias column, what is highlighted (`changed`: the last
+/// step changed the value), or that a parameter is not computed.
+fn notes(app: &App, id: usize, changed: bool) -> Vec<String> {
+    let s = app.session();
+    let graph = s.graph();
+    let mut notes = Vec::new();
+    if let Some(input) = bias_input(graph, id) {
+        notes.push(format!("column 0 multiplies the 1 prepended to {input}: the 1 of [1; {input}]"));
+    }
+    if changed {
+        notes.push("highlighted: changed by the last step".to_string());
+    } else if s.phase() == Phase::Forward && graph.node(id).op == Op::Param {
+        notes.push("a parameter: set before training, changed only by updates".to_string());
+    }
+    notes
 }
 
 /// x as its image (`image:` in the model) or a softmax output as bars with the argmax and the
@@ -114,35 +125,25 @@ fn domain_view(app: &App, id: usize, width: usize) -> Option<Vec<Line<'static>>>
     }
     let s = app.session();
     let graph = s.graph();
-    let theme = &app.theme;
     let node = graph.node(id);
     let a = &s.workspace().values[id];
-    let mut out = Vec::new();
     if node.op == Op::Features {
         let (rows, cols) = s.model().image?;
-        out.push(Line::styled(format!("as the {rows} × {cols} image it is (█ 1, · 0):"), theme.dim()));
-        let flat: Vec<f64> = a.iter().copied().collect();
-        for r in 0..rows {
-            let row: String = (0..cols)
-                .map(|c| {
-                    let v = flat[r * cols + c];
-                    if v >= 0.5 {
-                        "██"
-                    } else if v > 0.0 {
-                        "▒▒"
-                    } else {
-                        "··"
-                    }
-                })
-                .collect();
-            out.push(Line::raw(format!("  {row}")));
-        }
-        return Some(out);
+        return Some(image(app, a, rows, cols));
     }
     let is_prediction = graph.prediction() == Some(id) && node.op == Op::Softmax;
     if !is_prediction {
         return None;
     }
+    Some(class_bars(app, a, width))
+}
+
+/// A softmax output as one bar per class, relative to the largest probability (which fills
+/// the width), with the argmax and the class the loss reads marked; then whether it is right.
+fn class_bars(app: &App, a: &ndarray::ArrayD<f64>, width: usize) -> Vec<Line<'static>> {
+    let s = app.session();
+    let theme = &app.theme;
+    let mut out = Vec::new();
     // The class the loss reads (the label, or what the model computes from it).
     let label = s.class().map(|l| l as usize);
     let what = if s.class() == s.label() { "label" } else { "class" };
@@ -170,7 +171,7 @@ fn domain_view(app: &App, id: usize, width: usize) -> Option<Vec<Line<'static>>>
         } else {
             theme.text()
         };
-        out.push(Line::styled(format!("[{i}]{name} {bar} {}{mark}", crate::numfmt::short(p)), style));
+        out.push(Line::styled(format!("[{i}]{name} {bar} {}{mark}", app.pane_digits().number(p)), style));
     }
     if let Some(l) = label {
         let right = argmax == l;
@@ -188,5 +189,27 @@ fn domain_view(app: &App, id: usize, width: usize) -> Option<Vec<Line<'static>>>
             if right { theme.done() } else { theme.bad() },
         ));
     }
-    Some(out)
+    out
+}
+
+/// x as the `rows` × `cols` image it is.
+fn image(app: &App, a: &ndarray::ArrayD<f64>, rows: usize, cols: usize) -> Vec<Line<'static>> {
+    let mut out = vec![Line::styled(format!("as the {rows} × {cols} image it is (█ 1, · 0):"), app.theme.dim())];
+    let flat: Vec<f64> = a.iter().copied().collect();
+    for r in 0..rows {
+        let row: String = (0..cols)
+            .map(|c| {
+                let v = flat[r * cols + c];
+                if v >= 0.5 {
+                    "██"
+                } else if v > 0.0 {
+                    "▒▒"
+                } else {
+                    "··"
+                }
+            })
+            .collect();
+        out.push(Line::raw(format!("  {row}")));
+    }
+    out
 }
