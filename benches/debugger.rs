@@ -224,7 +224,7 @@ fn measure(net: &str, model: Model) {
     let s = stopped.session();
     let figure = format!(
         "c to `{}` (first holds in example {at} of {}; stopped in e {} x {})",
-        condition.describe(s.graph()),
+        condition.describe(s.graph(), bptui::numfmt::Digits::Short),
         2 * n,
         s.epoch(),
         s.position().example

@@ -25,7 +25,7 @@ fn app(name: &str) -> App {
     for _ in 0..3 {
         update(&mut app, Action::Step);
     }
-    app.area = Rect::new(0, 0, 200, 60);
+    app.set_area(Rect::new(0, 0, 200, 60));
     app
 }
 

@@ -334,16 +334,16 @@ pub struct App {
     /// the history, breakpoints, the comparison with THEIRS. Changed only by [`update`](super::update::update).
     pub(super) debugger: Debugger,
     /// What the panes show.
-    pub view: View,
+    pub(crate) view: View,
     /// What covers the panes: zoom, chart, a window.
-    pub overlay: Overlay,
+    pub(crate) overlay: Overlay,
     /// Watches, the prompt's history.
-    pub tools: Tools,
+    pub(crate) tools: Tools,
     /// Requests to the event loop: the clipboard, quitting.
-    pub outbox: Outbox,
-    pub theme: Theme,
+    pub(crate) outbox: Outbox,
+    pub(crate) theme: Theme,
     /// The screen area of the last frame, for mouse hit-testing (set by the event loop).
-    pub area: Rect,
+    pub(crate) area: Rect,
 }
 
 impl App {
@@ -376,6 +376,37 @@ impl App {
     }
 
     /// The run shown.
+    /// What the panes show.
+    pub fn view(&self) -> &View {
+        &self.view
+    }
+
+    /// What covers the panes.
+    pub fn overlay(&self) -> &Overlay {
+        &self.overlay
+    }
+
+    /// Watches and the prompt's history.
+    pub fn tools(&self) -> &Tools {
+        &self.tools
+    }
+
+    /// What the last update asked of the event loop.
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// The screen area the next frame is drawn in (the event loop's, and a test's, to set: the
+    /// mouse is hit-tested against it).
+    pub fn set_area(&mut self, area: Rect) {
+        self.area = area;
+    }
+
+    /// The screen area of the last frame.
+    pub fn area(&self) -> Rect {
+        self.area
+    }
+
     pub fn session(&self) -> &Session {
         self.debugger.session()
     }

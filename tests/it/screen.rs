@@ -29,7 +29,7 @@ pub fn press(app: &mut App, keys: &str) {
 /// The frame `app` draws at `w` × `h`.
 pub fn draw(app: &mut App, w: u16, h: u16) -> Buffer {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    app.area = Rect::new(0, 0, w, h);
+    app.set_area(Rect::new(0, 0, w, h));
     terminal.draw(|f| f.render_widget(&*app, f.area())).expect("draw");
     terminal.backend().buffer().clone()
 }

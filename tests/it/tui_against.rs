@@ -82,7 +82,7 @@ fn press_d(app: &mut App) {
 }
 
 fn last(app: &App) -> String {
-    app.view.last.clone().unwrap_or_default()
+    app.view().last.clone().unwrap_or_default()
 }
 
 fn node(app: &App, name: &str) -> usize {
@@ -116,8 +116,8 @@ fn d_lands_on_the_changed_adjoint_then_finds_nothing_more() {
     // before a's own, which would already push the wrong dJ/da on into alpha).
     let pos = s.graph().backward_order().iter().position(|&n| n == node(&a, "z")).unwrap();
     assert_eq!(s.index(), pos + 1);
-    assert_eq!(a.view.selected, node(&a, "a"));
-    assert!(!a.view.follow, "the selection is pinned to the divergence");
+    assert_eq!(a.view().selected, node(&a, "a"));
+    assert!(!a.view().follow, "the selection is pinned to the divergence");
     let msg = last(&a);
     assert!(msg.contains("epoch 1 example 3") && msg.contains("dJ/da"), "{msg}");
     assert!(msg.contains("missing local-derivative factor"), "{msg}");
@@ -156,14 +156,14 @@ fn d_stops_right_after_a_forward_value_and_after_an_update() {
     let s = a.session();
     let pos = s.graph().forward_order().iter().position(|&n| n == node(&a, "z")).unwrap();
     assert_eq!((s.epoch(), s.example() + 1, s.phase(), s.index()), (2, 5, Phase::Forward, pos + 1));
-    assert_eq!(a.view.selected, node(&a, "z"));
+    assert_eq!(a.view().selected, node(&a, "z"));
     assert!(last(&a).contains("forward value z"), "{}", last(&a));
     // beta is the last parameter: its update ends the example, so the session stands at the
     // start of the next one, with the divergence still on show.
     press_d(&mut a);
     let s = a.session();
     assert_eq!((s.epoch(), s.example() + 1, s.phase(), s.index()), (3, 3, Phase::Forward, 0));
-    assert_eq!(a.view.selected, node(&a, "beta"));
+    assert_eq!(a.view().selected, node(&a, "beta"));
     assert!(last(&a).contains("parameter beta after the update"), "{}", last(&a));
     assert!(a.debugger().landed().is_some_and(|d| d.value().is_some_and(|(_, n)| n == "beta")));
     press_d(&mut a);
@@ -187,7 +187,7 @@ fn d_past_the_divergence_in_its_example_shows_it_without_stepping() {
     let steps = a.session().steps();
     press_d(&mut a);
     assert_eq!(a.session().steps(), steps);
-    assert_eq!(a.view.selected, node(&a, "a"));
+    assert_eq!(a.view().selected, node(&a, "a"));
     assert!(last(&a).contains("dJ/da"), "{}", last(&a));
 }
 
@@ -208,7 +208,7 @@ fn a_long_way_to_the_divergence_is_chunked_and_esc_cancels() {
     assert!(a.debugger().landed().is_none());
     press_d(&mut a);
     assert_eq!((a.session().epoch(), a.session().example() + 1, a.session().phase()), (3, 16, Phase::Backward));
-    assert_eq!(a.view.selected, node(&a, "J"));
+    assert_eq!(a.view().selected, node(&a, "J"));
 }
 
 /// The screen as text, one line per row, trailing spaces trimmed.
@@ -259,12 +259,12 @@ fn d_again_goes_to_the_next_differing_value_in_the_same_example() {
     });
     let mut a = app_against(Some(t));
     press_d(&mut a);
-    assert_eq!(a.view.selected, node(&a, "z"));
+    assert_eq!(a.view().selected, node(&a, "z"));
     press_d(&mut a);
     // J is the last forward value: right after it the backward pass is next.
     let s = a.session();
     assert_eq!((s.epoch(), s.example() + 1, s.phase(), s.index()), (2, 5, Phase::Backward, 0));
-    assert_eq!(a.view.selected, node(&a, "J"));
+    assert_eq!(a.view().selected, node(&a, "J"));
     assert!(last(&a).contains("epoch 2 example 5: forward value J"), "{}", last(&a));
     press_d(&mut a);
     assert!(last(&a).starts_with("no divergence from here on"), "{}", last(&a));

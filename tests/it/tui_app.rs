@@ -95,21 +95,21 @@ fn a_toggles_the_next_algorithm_and_waits_for_the_next_backward() {
 fn selection_follows_the_steps_until_the_user_picks_and_dot_resumes() {
     let mut a = app("two_layer.yaml");
     let g = a.session().graph().clone();
-    assert_eq!(Some(a.view.selected), a.session().next_node());
+    assert_eq!(Some(a.view().selected), a.session().next_node());
     update(&mut a, Action::Step); // loads x
-    assert_eq!(a.view.selected, g.find("x").unwrap());
+    assert_eq!(a.view().selected, g.find("x").unwrap());
     update(&mut a, Action::Step); // computes a
-    assert_eq!(a.view.selected, g.find("a").unwrap());
+    assert_eq!(a.view().selected, g.find("a").unwrap());
     update(&mut a, Action::SelectPrev);
-    assert!(!a.view.follow);
-    let picked = a.view.selected;
+    assert!(!a.view().follow);
+    let picked = a.view().selected;
     update(&mut a, Action::Step); // computes z; the selection stays
-    assert_eq!(a.view.selected, picked);
+    assert_eq!(a.view().selected, picked);
     update(&mut a, Action::Follow);
-    assert!(a.view.follow);
-    assert_eq!(Some(a.view.selected), a.session().next_node());
+    assert!(a.view().follow);
+    assert_eq!(Some(a.view().selected), a.session().next_node());
     update(&mut a, Action::Step);
-    assert_eq!(a.view.selected, g.find("b").unwrap());
+    assert_eq!(a.view().selected, g.find("b").unwrap());
 }
 
 #[test]
@@ -126,24 +126,24 @@ fn last_step_keeps_a_copy_of_what_it_changed() {
 #[test]
 fn zoom_help_chart_and_focus_toggle() {
     let mut a = app("two_layer.yaml");
-    assert_eq!(a.view.focus, Pane::Graph);
+    assert_eq!(a.view().focus, Pane::Graph);
     update(&mut a, Action::FocusNext);
-    assert_eq!(a.view.focus, Pane::Values);
+    assert_eq!(a.view().focus, Pane::Values);
     update(&mut a, Action::FocusPrev);
     update(&mut a, Action::FocusPrev);
-    assert_eq!(a.view.focus, Pane::Updates);
+    assert_eq!(a.view().focus, Pane::Updates);
     update(&mut a, Action::ToggleZoom);
-    assert!(a.overlay.zoom);
+    assert!(a.overlay().zoom);
     update(&mut a, Action::Back);
-    assert!(!a.overlay.zoom);
+    assert!(!a.overlay().zoom);
     update(&mut a, Action::ToggleHelp);
     assert_eq!(a.mode(), Mode::Help);
     update(&mut a, Action::Back);
     assert_eq!(a.mode(), Mode::Normal);
     update(&mut a, Action::ToggleChart);
-    assert!(a.overlay.chart);
+    assert!(a.overlay().chart);
     update(&mut a, Action::Back);
-    assert!(!a.overlay.chart);
+    assert!(!a.overlay().chart);
 }
 
 #[test]
@@ -215,9 +215,9 @@ fn r_runs_on_a_worker_the_ui_draws_meanwhile_and_esc_hands_back_a_session_at_a_s
     assert_ne!(s.phase(), Phase::Finished);
     assert!(s.losses().len() >= seen && s.losses().len() < 50 * n);
     assert!(
-        a.view.last.as_deref().is_some_and(|l| l.starts_with("cancelled running to the end after")),
+        a.view().last.as_deref().is_some_and(|l| l.starts_with("cancelled running to the end after")),
         "{:?}",
-        a.view.last
+        a.view().last
     );
     let text = screen(&mut a, 120, 40);
     assert!(gauge(&text).is_none(), "{text}");
@@ -242,7 +242,7 @@ fn r_to_the_end_on_the_worker_matches_a_headless_run_bitwise() {
         screen(&mut a, 120, 40);
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
-    assert_eq!(a.view.last.as_deref(), Some("ran to the end"));
+    assert_eq!(a.view().last.as_deref(), Some("ran to the end"));
     let s = a.session();
     assert_eq!(s.phase(), Phase::Finished);
     assert_eq!(s.steps(), headless.steps());
@@ -257,15 +257,15 @@ fn r_to_the_end_on_the_worker_matches_a_headless_run_bitwise() {
 #[test]
 fn clicking_a_node_in_the_graph_pane_selects_it() {
     let mut a = app("two_layer.yaml");
-    a.area = Rect::new(0, 0, 120, 40);
-    let graph = layout(a.area, &a).graph.expect("a graph pane");
+    a.set_area(Rect::new(0, 0, 120, 40));
+    let graph = layout(a.area(), &a).graph.expect("a graph pane");
     // Row 0 inside the border is the legend; node rows follow in id order.
     let z = a.session().graph().find("z").unwrap();
     update(&mut a, Action::Click { column: graph.x + 5, row: graph.y + 2 + z as u16 });
-    assert_eq!(a.view.selected, z);
-    assert!(!a.view.follow);
+    assert_eq!(a.view().selected, z);
+    assert!(!a.view().follow);
     update(&mut a, Action::Wheel { down: true, column: graph.x + 5, row: graph.y + 3 });
-    assert_eq!(a.view.selected, z + 1);
+    assert_eq!(a.view().selected, z + 1);
 }
 
 #[test]
@@ -293,7 +293,7 @@ fn keys_typed_while_a_command_runs_wait_for_it() {
         Ok(Some(ratatui::crossterm::event::Event::Key(k(KeyCode::Char('q')))))
     })
     .expect("loop");
-    assert!(a.outbox.quit);
+    assert!(a.outbox().quit);
     assert_eq!(a.session().steps(), forward_steps + 1, "the typed-ahead n was lost or run early");
     assert_eq!((a.session().phase(), a.session().index()), (Phase::Backward, 1));
 }

@@ -144,7 +144,7 @@ fn real_loop_with_scripted_events() {
     let mut script: Vec<Event> = "nn q".chars().map(|c| Event::Key(key(c))).collect();
     script.reverse();
     run_loop(&mut terminal, &mut a, |_| Ok(script.pop())).expect("loop");
-    assert!(a.outbox.quit);
+    assert!(a.outbox().quit);
     assert_eq!(a.session().steps(), 3);
     insta::assert_snapshot!("tui_loop_three_steps_120x40", crate::screen::text(terminal.backend().buffer()));
 }

@@ -18,10 +18,10 @@ fn app(name: &str, backward: Backward) -> App {
 
 fn select(app: &mut App, name: &str) {
     let id = app.session().graph().find(name).expect("a node");
-    while app.view.selected > id {
+    while app.view().selected > id {
         press(app, "k");
     }
-    while app.view.selected < id {
+    while app.view().selected < id {
         press(app, "j");
     }
 }

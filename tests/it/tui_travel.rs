@@ -86,7 +86,7 @@ fn twenty_steps_and_twenty_back_show_the_first_screen() {
     press(&mut a, &"p".repeat(20));
     assert_eq!(screen(&mut a, 160, 45), first);
     press(&mut a, "p");
-    assert!(a.view.last.as_deref().is_some_and(|l| l.contains("nothing to undo")));
+    assert!(a.view().last.as_deref().is_some_and(|l| l.contains("nothing to undo")));
 }
 
 #[test]
@@ -130,13 +130,13 @@ fn go_to_an_example_a_node_a_row() {
     // History and completion in the prompt.
     press(&mut a, "g");
     update(&mut a, bptui::tui::Action::PromptHistory { older: true });
-    assert_eq!(a.overlay.prompt().unwrap().text, "e 1 x 2 node z");
+    assert_eq!(a.overlay().prompt().unwrap().text, "e 1 x 2 node z");
     press(&mut a, "\x1b");
     press(&mut a, "gx 99\n");
     assert!(
-        a.overlay.prompt().and_then(|p| p.message.as_deref()).is_some_and(|m| m.contains("an epoch has 16")),
+        a.overlay().prompt().and_then(|p| p.message.as_deref()).is_some_and(|m| m.contains("an epoch has 16")),
         "{:?}",
-        a.overlay.prompt()
+        a.overlay().prompt()
     );
 }
 
@@ -144,7 +144,7 @@ fn go_to_an_example_a_node_a_row() {
 /// (at the run's end) is said so, not as an epoch the run does not have.
 #[test]
 fn the_prompt_suggests_what_works_here() {
-    let message = |a: &bptui::tui::App| a.overlay.prompt().and_then(|p| p.message.clone()).unwrap_or_default();
+    let message = |a: &bptui::tui::App| a.overlay().prompt().and_then(|p| p.message.clone()).unwrap_or_default();
     let mut a = app("two_layer.yaml");
     press(&mut a, "gfrobnicate\n");
     let m = message(&a);
@@ -155,7 +155,7 @@ fn the_prompt_suggests_what_works_here() {
         press(&mut a, "\x1b");
         let mut b = app("two_layer.yaml");
         press(&mut b, &format!("g{command}\n"));
-        assert!(b.overlay.prompt().is_none(), "`{command}` was refused: {}", message(&b));
+        assert!(b.overlay().prompt().is_none(), "`{command}` was refused: {}", message(&b));
     }
     let mut q = app("quiz1.yaml");
     press(&mut q, "gfrobnicate\n");
@@ -164,7 +164,7 @@ fn the_prompt_suggests_what_works_here() {
     // A node's step gone to selects that node.
     let mut c = app("two_layer.yaml");
     press(&mut c, "gnode b\n");
-    assert_eq!(c.view.selected, c.session().graph().find("b").unwrap());
+    assert_eq!(c.view().selected, c.session().graph().find("b").unwrap());
     // At the run's end.
     press(&mut a, "\x1bR");
     press(&mut a, "gnode b\n");
@@ -188,8 +188,8 @@ fn run_stops_at_the_first_infinity_and_names_its_inputs() {
     press(&mut a, "R");
     let s = a.session();
     assert_eq!((s.epoch(), s.example() + 1), (1, 3));
-    assert_eq!(a.view.selected, s.graph().find("v").unwrap());
-    let last = a.view.last.clone().unwrap();
+    assert_eq!(a.view().selected, s.graph().find("v").unwrap());
+    let last = a.view().last.clone().unwrap();
     assert!(last.contains("v[0] = -inf from v = log(u) with u[0] = 0"), "{last}");
     insta::assert_snapshot!("travel_nan_stop_120x40", screen(&mut a, 120, 40));
     // c runs on: the infinity was seen, so it runs to the end.
@@ -203,7 +203,7 @@ fn breakpoints_stop_c_and_are_listed() {
     press(&mut a, "gbreak |dJ/dz| > 0.01\n");
     press(&mut a, "gbreak J > 0.7\n");
     press(&mut a, "c");
-    let last = a.view.last.clone().unwrap();
+    let last = a.view().last.clone().unwrap();
     assert!(last.starts_with("stopped at breakpoint — "), "{last}");
     let s = a.session();
     let dz = s.graph().find("z").unwrap();
@@ -230,12 +230,12 @@ fn g_checks_a_node_by_central_differences() {
     let mut a = app("two_layer.yaml");
     press(&mut a, "nnn");
     let a_node = a.session().graph().find("a").unwrap();
-    while a.view.selected > a_node {
+    while a.view().selected > a_node {
         press(&mut a, "k");
     }
-    assert_eq!(a.view.selected, a_node);
+    assert_eq!(a.view().selected, a_node);
     press(&mut a, "G");
-    let c = a.overlay.check().cloned().expect("a check");
+    let c = a.overlay().check().cloned().expect("a check");
     assert!(c.agrees(), "worst relative error {}", c.worst());
     assert_eq!(c.entries.len(), 4);
     // Backprop's dJ/da beside J's slope, computed independently of the session's adjoints.
@@ -278,10 +278,10 @@ fn watches_and_the_prompt_on_screen() {
     press(&mut a, "nnnn");
     press(&mut a, "w");
     press(&mut a, "gwatch alpha\n");
-    assert_eq!(a.tools.watches.len(), 2);
+    assert_eq!(a.tools().watches.len(), 2);
     press(&mut a, "gbackward al");
     update(&mut a, bptui::tui::Action::PromptComplete);
-    assert_eq!(a.overlay.prompt().unwrap().text, "backward alpha ");
+    assert_eq!(a.overlay().prompt().unwrap().text, "backward alpha ");
     insta::assert_snapshot!("travel_prompt_and_watches_120x40", screen(&mut a, 120, 40));
 }
 
@@ -319,8 +319,8 @@ fn y_copies_a_numpy_literal_and_s_saves_the_step() {
     press(&mut a, "y");
     press(&mut a, "s");
     std::env::set_current_dir(cwd).unwrap();
-    let copied = a.outbox.clipboard.clone().expect("clipboard text");
-    let z = &a.session().workspace().values[a.view.selected];
+    let copied = a.outbox().clipboard.clone().expect("clipboard text");
+    let z = &a.session().workspace().values[a.view().selected];
     let expected: Vec<String> = z.iter().map(|v| bptui::numfmt::py_repr(*v)).collect();
     assert_eq!(copied, format!("np.array([{}])", expected.join(", ")));
     let files: Vec<String> =
@@ -337,7 +337,7 @@ fn switching_the_version_does_not_relabel_the_finished_pass() {
     press(&mut a, "ff");
     assert_eq!(a.session().phase(), bptui::session::Phase::Update);
     press(&mut a, "a");
-    let last = a.view.last.clone().unwrap_or_default();
+    let last = a.view().last.clone().unwrap_or_default();
     assert!(last.starts_with("Version A from the next backward pass"), "{last}");
     let text = screen(&mut a, 160, 45);
     assert!(text.contains("final for this example (Version B)"), "{text}");
@@ -357,6 +357,6 @@ fn a_node_breakpoint_stops_where_the_adjoint_is_final() {
     let b = s.graph().find("b").unwrap();
     assert_eq!(s.phase(), bptui::session::Phase::Backward);
     assert_eq!(s.index(), s.graph().backward_position(b).unwrap() + 1, "right after b's push");
-    let last = a.view.last.clone().unwrap_or_default();
+    let last = a.view().last.clone().unwrap_or_default();
     assert!(last.contains("dJ/dz final (b's push into it)"), "{last}");
 }
