@@ -15,7 +15,7 @@ use crate::diff::layout::{judge, Layout, Ours};
 use crate::diff::ours::carried_adjoint;
 use crate::diff::Section;
 use crate::diff::Tolerance;
-use crate::engine::Backward;
+use crate::engine::{Backward, Graph};
 use crate::model::Model;
 use crate::session::{Finished, Session};
 use crate::trace::{ExampleRecord, Named, Record};
@@ -215,7 +215,7 @@ pub fn training_passes(captured: &Captured, passes: &[Pass], sizes: &HashSet<usi
 }
 
 /// The keys of one pass, in the order of their first value, with their values.
-pub fn keyed<'a>(captured: &'a Captured, pass: &Pass) -> Vec<(Key, &'a Value)> {
+fn keyed<'a>(captured: &'a Captured, pass: &Pass) -> Vec<(Key, &'a Value)> {
     let mut count: HashMap<usize, usize> = HashMap::new();
     captured.values[pass.start..pass.end]
         .iter()
@@ -273,7 +273,7 @@ pub enum Slot {
     Before(String),
 }
 
-pub fn section_of(s: u8) -> Section {
+fn section_of(s: u8) -> Section {
     match s {
         0 => Section::Forward,
         1 => Section::Adjoint,
@@ -297,7 +297,7 @@ pub fn fits(ours: &ArrayD<f64>, theirs: &ArrayD<f64>, carried: bool) -> bool {
 }
 
 /// The slots a value matches in our example.
-pub fn slots_of(v: &Value, ours: &OursExample, loss: &str, input: &str, tol: &Tolerance) -> Vec<Slot> {
+fn slots_of(v: &Value, ours: &OursExample, loss: &str, input: &str, tol: &Tolerance) -> Vec<Slot> {
     let mut out = Vec::new();
     // Integers are data (x, labels, counters), never a computed number; the adjoint of J is 1.
     let integer = v.dtype == 2;
@@ -350,48 +350,135 @@ pub fn map_names(
     let graph = &model.graph;
     let loss = graph.node(graph.loss()).name.clone();
     let input = graph.features().map(|f| graph.node(f).name.clone()).unwrap_or_default();
-    let mut order: Vec<Key> = Vec::new();
-    let mut narrowed: HashMap<Key, Vec<Slot>> = HashMap::new();
-    let mut shape_of: HashMap<Key, ArrayD<f64>> = HashMap::new();
-    let mut dtype_of: HashMap<Key, u8> = HashMap::new();
-    // Keys that were all zeros in every pass: an `np.zeros(K)` about to be filled in.
-    let mut nonzero: HashSet<Key> = HashSet::new();
-    for (pass, ours) in passes.iter().zip(ours) {
-        for (key, v) in keyed(captured, pass) {
-            if let std::collections::hash_map::Entry::Vacant(e) = shape_of.entry(key) {
-                order.push(key);
-                e.insert(v.array.clone());
-                dtype_of.insert(key, v.dtype);
-            }
-            if v.array.iter().any(|&x| x != 0.0) {
-                nonzero.insert(key);
-            }
-            let slots = slots_of(v, ours, &loss, &input, tol);
-            if slots.is_empty() {
-                continue;
-            }
-            match narrowed.get_mut(&key) {
-                None => {
-                    narrowed.insert(key, slots);
+    let seen = Seen::survey(captured, passes, ours, &loss, &input, tol);
+    let Some(first) = ours.first() else { return Mapping::default() };
+    let nodes = our_nodes(first, &loss, &input);
+    let mut choice = Choice { taken: HashMap::new(), chosen: vec![None; nodes.len()] };
+    for (i, (s, name, _, _)) in nodes.iter().enumerate() {
+        if let Some(k) = seen.best_holder(captured, &choice, &Slot::Node(*s, name.clone())) {
+            choice.take(k, i);
+        }
+    }
+    let matched = choice.chosen.iter().filter(|c| c.is_some()).count();
+    let placed = place_mistakes(captured, graph, &seen, &nodes, &mut choice);
+    let mut keys = Vec::new();
+    for (i, k) in choice.chosen.iter().enumerate() {
+        let Some(k) = k else { continue };
+        let (s, name, _, _) = &nodes[i];
+        keys.push((*k, section_of(*s), name.clone(), String::new()));
+    }
+    name_keys(captured, &mut keys);
+    let unmatched = seen
+        .order
+        .iter()
+        .filter(|k| !seen.narrowed.contains_key(k) && !choice.taken.contains_key(k))
+        .copied()
+        .collect();
+    Mapping { keys, placed, unmatched, matched }
+}
+
+/// A node of ours as the matching sees it: its section (0 forward, 1 adjoint, 2 parameter),
+/// its name, its value in the first example, and whether it is a carried adjoint.
+type OurNode = (u8, String, ArrayD<f64>, bool);
+
+/// What the passes showed of each key.
+struct Seen {
+    /// The keys in the order a pass first bound them.
+    order: Vec<Key>,
+    /// Each key's place in `order`.
+    position: HashMap<Key, usize>,
+    /// The slots a key's values fit in every pass that fit some (narrowed pass by pass).
+    narrowed: HashMap<Key, Vec<Slot>>,
+    /// A key's first value (for its shape) and its dtype.
+    shape_of: HashMap<Key, ArrayD<f64>>,
+    dtype_of: HashMap<Key, u8>,
+    /// Keys not all zeros in every pass: all zeros is an `np.zeros(K)` about to be filled in.
+    nonzero: HashSet<Key>,
+}
+
+impl Seen {
+    fn survey(
+        captured: &Captured,
+        passes: &[&Pass],
+        ours: &[OursExample],
+        loss: &str,
+        input: &str,
+        tol: &Tolerance,
+    ) -> Seen {
+        let mut order: Vec<Key> = Vec::new();
+        let mut narrowed: HashMap<Key, Vec<Slot>> = HashMap::new();
+        let mut shape_of: HashMap<Key, ArrayD<f64>> = HashMap::new();
+        let mut dtype_of: HashMap<Key, u8> = HashMap::new();
+        let mut nonzero: HashSet<Key> = HashSet::new();
+        for (pass, ours) in passes.iter().zip(ours) {
+            for (key, v) in keyed(captured, pass) {
+                if let std::collections::hash_map::Entry::Vacant(e) = shape_of.entry(key) {
+                    order.push(key);
+                    e.insert(v.array.clone());
+                    dtype_of.insert(key, v.dtype);
                 }
-                Some(old) => {
-                    let both: Vec<Slot> = old.iter().filter(|s| slots.contains(s)).cloned().collect();
-                    if !both.is_empty() {
-                        *old = both;
+                if v.array.iter().any(|&x| x != 0.0) {
+                    nonzero.insert(key);
+                }
+                let slots = slots_of(v, ours, loss, input, tol);
+                if slots.is_empty() {
+                    continue;
+                }
+                match narrowed.get_mut(&key) {
+                    None => {
+                        narrowed.insert(key, slots);
+                    }
+                    Some(old) => {
+                        let both: Vec<Slot> = old.iter().filter(|s| slots.contains(s)).cloned().collect();
+                        if !both.is_empty() {
+                            *old = both;
+                        }
                     }
                 }
             }
         }
+        let position = order.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+        Seen { order, position, narrowed, shape_of, dtype_of, nonzero }
     }
-    let kind_rank = |k: &Key| match captured.sites.get(&k.0).map(|s| s.kind.as_str()) {
+
+    /// The free key whose values held `slot` in every pass: an assignment before a return
+    /// before anything else, a key that holds only this node before one that holds others
+    /// too, then the first bound.
+    fn best_holder(&self, captured: &Captured, choice: &Choice, slot: &Slot) -> Option<Key> {
+        self.order
+            .iter()
+            .filter(|k| !choice.taken.contains_key(k) && self.narrowed.get(k).is_some_and(|n| n.contains(slot)))
+            .min_by_key(|k| (kind_rank(captured, k), self.narrowed[k].len() > 1, self.position[k]))
+            .copied()
+    }
+}
+
+/// The keys chosen so far: which node each key holds, and each node's key.
+struct Choice {
+    taken: HashMap<Key, usize>,
+    chosen: Vec<Option<Key>>,
+}
+
+impl Choice {
+    fn take(&mut self, k: Key, node: usize) {
+        self.taken.insert(k, node);
+        self.chosen[node] = Some(k);
+    }
+}
+
+/// An assignment (0), a return value (1), anything else (2): the order keys are preferred in.
+fn kind_rank(captured: &Captured, k: &Key) -> u8 {
+    match captured.sites.get(&k.0).map(|s| s.kind.as_str()) {
         Some("assign") => 0,
         Some("return") => 1,
         _ => 2,
-    };
-    let position: HashMap<Key, usize> = order.iter().enumerate().map(|(i, k)| (*k, i)).collect();
-    // Our nodes in the order a program computes them.
-    let Some(first) = ours.first() else { return Mapping::default() };
-    let mut nodes: Vec<(u8, String, ArrayD<f64>, bool)> = Vec::new();
+    }
+}
+
+/// Our nodes in the order a program computes them: the forward values, the adjoints (but the
+/// loss's and the input's), the parameters.
+fn our_nodes(first: &OursExample, loss: &str, input: &str) -> Vec<OurNode> {
+    let mut nodes: Vec<OurNode> = Vec::new();
     for (name, a) in &first.record.forward {
         nodes.push((0, name.clone(), a.clone(), false));
     }
@@ -403,23 +490,51 @@ pub fn map_names(
     for (name, a) in &first.record.params {
         nodes.push((2, name.clone(), a.clone(), false));
     }
-    let mut taken: HashMap<Key, usize> = HashMap::new();
-    let mut chosen: Vec<Option<Key>> = vec![None; nodes.len()];
-    for (i, (s, name, _, _)) in nodes.iter().enumerate() {
-        let slot = Slot::Node(*s, name.clone());
-        let best = order
-            .iter()
-            .filter(|k| !taken.contains_key(k) && narrowed.get(k).is_some_and(|n| n.contains(&slot)))
-            // A key that holds only this node before one that holds others too.
-            .min_by_key(|k| (kind_rank(k), narrowed[k].len() > 1, position[k]));
-        if let Some(&k) = best {
-            taken.insert(k, i);
-            chosen[i] = Some(k);
+    nodes
+}
+
+/// Their mistakes: the nodes no key held by value, placed by order and shape among the
+/// matched keys. A node whose dependents agree was not computed wrong (their dJ/db straight
+/// from ŷ − y never makes a dJ/dŷ): it is left unplaced. Returns the keys placed.
+fn place_mistakes(
+    captured: &Captured,
+    graph: &Graph,
+    seen: &Seen,
+    nodes: &[OurNode],
+    choice: &mut Choice,
+) -> HashSet<Key> {
+    let mut placed = HashSet::new();
+    // The adjoint of the loss's input (dJ/dŷ) last: most programs go from J to dJ/db in one
+    // step, and their one wrong vector there is dJ/db.
+    let loss_input = graph.node(graph.loss()).inputs.first().map(|&i| graph.node(i).name.clone());
+    let mut placing: Vec<usize> = (0..nodes.len()).collect();
+    placing.sort_by_key(|&i| nodes[i].0 == 1 && Some(&nodes[i].1) == loss_input.as_ref());
+    for i in placing {
+        if choice.chosen[i].is_some() || dependent_agrees(graph, nodes, &choice.chosen, i) {
+            continue;
+        }
+        if let Some(k) = mistake_holder(captured, seen, nodes, choice, i) {
+            choice.take(k, i);
+            placed.insert(k);
         }
     }
-    // Their mistakes: placed by order and shape among the matched keys. A node whose
-    // dependents agree was not computed wrong (their dJ/db straight from ŷ − y never makes a
-    // dJ/dŷ): it is left unplaced.
+    placed
+}
+
+/// Whether another node of node i's section that depends on it (or, for an adjoint, that it
+/// depends on) was matched by value.
+fn dependent_agrees(graph: &Graph, nodes: &[OurNode], chosen: &[Option<Key>], i: usize) -> bool {
+    (0..nodes.len()).any(|j| {
+        j != i
+            && chosen[j].is_some()
+            && nodes[j].0 == nodes[i].0
+            && depends_on(graph, nodes[i].0, &nodes[i].1, &nodes[j].1)
+    })
+}
+
+/// Whether, in section `s`, node `m` comes from node `n`: forward, m is computed from n;
+/// backward, n's adjoint comes from m's.
+fn depends_on(graph: &Graph, s: u8, n: &str, m: &str) -> bool {
     let ancestors = |id: usize| {
         let mut seen = HashSet::new();
         let mut stack = vec![id];
@@ -432,73 +547,44 @@ pub fn map_names(
         }
         seen
     };
-    let depends_on = |s: u8, n: &str, m: &str| {
-        let (Some(n), Some(m)) = (graph.find(n), graph.find(m)) else { return false };
-        match s {
-            0 => ancestors(m).contains(&n),
-            1 => ancestors(n).contains(&m),
-            _ => false,
-        }
-    };
-    let matched = chosen.iter().filter(|c| c.is_some()).count();
-    let mut placed_keys = HashSet::new();
-    // The adjoint of the loss's input (dJ/dŷ) last: most programs go from J to dJ/db in one
-    // step, and their one wrong vector there is dJ/db.
-    let loss_input = graph.node(graph.loss()).inputs.first().map(|&i| graph.node(i).name.clone());
-    let mut placing: Vec<usize> = (0..nodes.len()).collect();
-    placing.sort_by_key(|&i| nodes[i].0 == 1 && Some(&nodes[i].1) == loss_input.as_ref());
-    for i in placing {
-        if chosen[i].is_some() {
-            continue;
-        }
-        let dependent_agrees = (0..nodes.len()).any(|j| {
-            j != i
-                && chosen[j].is_some()
-                && nodes[j].0 == nodes[i].0
-                && depends_on(nodes[i].0, &nodes[i].1, &nodes[j].1)
-        });
-        if dependent_agrees {
-            continue;
-        }
-        let (s, _, ref ours_value, carried) = nodes[i];
-        let after = (0..i).rev().find_map(|j| chosen[j]).map(|k| position[&k]);
-        let before = (i + 1..nodes.len()).find_map(|j| chosen[j].filter(|_| nodes[j].0 == s)).map(|k| position[&k]);
-        let candidate = order
-            .iter()
-            .filter(|k| {
-                let p = position[k];
-                !taken.contains_key(k)
-                    && kind_rank(k) == 0
-                    && after.is_none_or(|a| p > a)
-                    && before.is_none_or(|b| p < b)
-                    && fits(ours_value, &shape_of[k], carried)
-                    && !data_like(&shape_of[k], dtype_of[k])
-                    && nonzero.contains(k)
-                    && !narrowed.get(k).is_some_and(|n| n.iter().any(|s| matches!(s, Slot::Before(_))))
-            })
-            // Their name for it, then a key that matched nothing, first in the pass (for an
-            // updated parameter the last: the update is what an example binds last).
-            .min_by_key(|k| {
-                let site = &captured.sites[&k.0];
-                let p = position[k] as i64;
-                (!name_hint(&site.target, &nodes[i].1), narrowed.contains_key(k), if s == 2 { -p } else { p })
-            });
-        if let Some(&k) = candidate {
-            taken.insert(k, i);
-            chosen[i] = Some(k);
-            placed_keys.insert(k);
-        }
+    let (Some(n), Some(m)) = (graph.find(n), graph.find(m)) else { return false };
+    match s {
+        0 => ancestors(m).contains(&n),
+        1 => ancestors(n).contains(&m),
+        _ => false,
     }
-    let mut keys = Vec::new();
-    let placed: HashSet<Key> = placed_keys;
-    for (i, k) in chosen.iter().enumerate() {
-        let Some(k) = k else { continue };
-        let (s, name, _, _) = &nodes[i];
-        keys.push((*k, section_of(*s), name.clone(), String::new()));
-    }
-    name_keys(captured, &mut keys);
-    let unmatched = order.iter().filter(|k| !narrowed.contains_key(k) && !taken.contains_key(k)).copied().collect();
-    Mapping { keys, placed, unmatched, matched }
+}
+
+/// The key that holds node i's wrong value: a free assignment between the keys matched
+/// before and after it, of a shape its value fits, not data, not all zeros, and not an
+/// earlier value of a parameter.
+fn mistake_holder(captured: &Captured, seen: &Seen, nodes: &[OurNode], choice: &Choice, i: usize) -> Option<Key> {
+    let (s, _, ref ours_value, carried) = nodes[i];
+    let chosen = &choice.chosen;
+    let position = &seen.position;
+    let after = (0..i).rev().find_map(|j| chosen[j]).map(|k| position[&k]);
+    let before = (i + 1..nodes.len()).find_map(|j| chosen[j].filter(|_| nodes[j].0 == s)).map(|k| position[&k]);
+    seen.order
+        .iter()
+        .filter(|k| {
+            let p = position[k];
+            !choice.taken.contains_key(k)
+                && kind_rank(captured, k) == 0
+                && after.is_none_or(|a| p > a)
+                && before.is_none_or(|b| p < b)
+                && fits(ours_value, &seen.shape_of[k], carried)
+                && !data_like(&seen.shape_of[k], seen.dtype_of[k])
+                && seen.nonzero.contains(k)
+                && !seen.narrowed.get(k).is_some_and(|n| n.iter().any(|s| matches!(s, Slot::Before(_))))
+        })
+        // Their name for it, then a key that matched nothing, first in the pass (for an
+        // updated parameter the last: the update is what an example binds last).
+        .min_by_key(|k| {
+            let site = &captured.sites[&k.0];
+            let p = position[k] as i64;
+            (!name_hint(&site.target, &nodes[i].1), seen.narrowed.contains_key(k), if s == 2 { -p } else { p })
+        })
+        .copied()
 }
 
 /// Whether some value of the pass holds θ's first Adagrad accumulator s₁ = g₁² (for any

@@ -202,7 +202,7 @@ pub fn split_command(command: &[String]) -> Result<(String, String, Vec<String>)
 }
 
 /// Reads the recorder's messages until the stream ends; `send` returns false to stop.
-pub fn read_stream(mut r: impl Read, mut send: impl FnMut(Event) -> bool) {
+fn read_stream(mut r: impl Read, mut send: impl FnMut(Event) -> bool) {
     let mut head = [0u8; 5];
     let mut payload = Vec::new();
     loop {

@@ -142,6 +142,146 @@ pub(super) fn capture_for_debugger(args: DiffArgs) -> Result<Option<(Model, Thei
     Ok(Some((model, theirs)))
 }
 
+/// What a recording compares with, settled before their program starts.
+struct Setup {
+    /// Their command line read as the homework's, if it is.
+    homework: Option<HomeworkArgs>,
+    /// Whether the model was given (else it is the homework's, learned from their program).
+    given: bool,
+    base: Model,
+    rows: Rows,
+    /// How many examples an epoch has.
+    train: usize,
+}
+
+impl Setup {
+    /// The model given on the command line, or (without one) the homework's read from their
+    /// program's arguments, which must then be the homework's.
+    fn new(args: &DiffArgs, script_args: &[String]) -> Result<Setup> {
+        let homework = match &args.model {
+            Some(_) => HomeworkArgs::parse(script_args).ok(),
+            None => Some(HomeworkArgs::parse(script_args)?),
+        };
+        let given = match &args.model {
+            Some(path) => Some(load(path, &args.data, &args.alias, args.limits)?.0),
+            None => None,
+        };
+        let base = match (&given, &homework) {
+            (Some(m), _) => m.clone(),
+            (None, Some(hw)) => {
+                homework_model(hw, args, Learned { bias: Bias::Folded, adagrad: false, numpy_shuffle: false }, &[])?
+            }
+            (None, None) => unreachable!("parsed above"),
+        };
+        base.require_examples()?;
+        let train = base.train_data.clone().expect("required");
+        let rows = Rows::new(&train);
+        Ok(Setup { homework, given: given.is_some(), base, rows, train: train.len() })
+    }
+}
+
+/// What one wait on the recorder's stream brought.
+enum Heard {
+    /// Something, or nothing yet: the program goes on.
+    More,
+    /// The stream ended: with the program's exit status and traceback when it said them.
+    End(Option<(i32, Option<String>)>),
+}
+
+/// Waits a moment for the recorder's next event and keeps what it says.
+fn hear(running: &Running, captured: &mut Captured, keep: Option<&HashSet<usize>>) -> Heard {
+    match running.events.recv_timeout(Duration::from_millis(100)) {
+        Ok(Event::Site(id, s)) => {
+            captured.sites.insert(id, s);
+        }
+        // Once the names are known only their values are kept (the recorder is told to send
+        // only those, but some are on their way).
+        Ok(Event::Value(v)) => captured.take(v, keep),
+        Ok(Event::Tracer(t)) => captured.tracer = Some(t),
+        Ok(Event::Exit { code, traceback }) => return Heard::End(Some((code, traceback))),
+        Ok(Event::Closed(why)) => return Heard::End(Some((-1, why))),
+        Err(RecvTimeoutError::Timeout) => {}
+        Err(RecvTimeoutError::Disconnected) => return Heard::End(None),
+    }
+    Heard::More
+}
+
+/// How far a recording has looked at the values that came.
+struct Progress {
+    plan: Option<Plan>,
+    /// The number of examples at which the values are compared next.
+    next_check: usize,
+    /// How many values there were when they were last looked at.
+    checked_values: usize,
+    /// Once the names are known, the sites whose values are kept.
+    keep: Option<HashSet<usize>>,
+}
+
+/// What looking at the values decided.
+enum Look {
+    /// The program goes on.
+    Go,
+    /// It is stopped, for this reason (not a divergence).
+    Stop(String),
+    /// It was stopped at a divergence: the exit status of the printed report.
+    Reported(i32),
+}
+
+impl Progress {
+    /// Learns the names when enough values came, compares the examples when enough more did
+    /// (stopping at a divergence when `stop_at_divergence`), and stops a program that trains
+    /// past what its command line asks for.
+    fn look(
+        &mut self,
+        args: &DiffArgs,
+        setup: &Setup,
+        stop_at_divergence: bool,
+        captured: &mut Captured,
+        running: &mut Running,
+    ) -> Result<Look> {
+        // Until the names are known, looked at every few hundred values: the sooner they are,
+        // the sooner the recorder sends only what is compared. Then checked at 1, 2, 4, ...
+        // times as many: the work stays a few times one comparison of everything, and a
+        // mistake in the first example stops the program within a moment.
+        let step = if self.plan.is_none() { self.checked_values + 300 } else { self.checked_values * 2 + 2000 };
+        if captured.values.len() < step {
+            return Ok(Look::Go);
+        }
+        self.checked_values = captured.values.len();
+        if self.plan.is_none() {
+            self.plan = learn(captured, &setup.rows, &setup.base, setup.given, setup.homework.as_ref(), args, false)?;
+            if let Some(p) = &self.plan {
+                let sites = p.sites();
+                running.keep_only(&sites);
+                captured.keep_only(&sites);
+                self.checked_values = captured.values.len();
+                self.keep = Some(sites);
+            }
+        }
+        let Some(p) = &self.plan else { return Ok(Look::Go) };
+        let (records, n) = example_records(captured, &setup.rows, p, true);
+        if n < self.next_check {
+            return Ok(Look::Go);
+        }
+        self.next_check = n * 2;
+        if stop_at_divergence {
+            if let Some(c) = compare(captured, p, records, args, false)? {
+                if c.diverged {
+                    running.stop();
+                    return finish(args, captured, p, c.text, "bptui stopped your program here").map(Look::Reported);
+                }
+            }
+        }
+        let needed = p.model.config.epochs * setup.train;
+        if n > needed + setup.train {
+            return Ok(Look::Stop(format!(
+                "your program trained {n} examples, more than the {needed} its command line asks for: it was stopped"
+            )));
+        }
+        Ok(Look::Go)
+    }
+}
+
 /// Runs their program under the recorder: the names and the model learned from its first
 /// passes, its values checked as they come (stopped at the first divergence when
 /// `stop_at_divergence`), stopped when it runs past what the command line asks for.
@@ -150,102 +290,34 @@ fn record(args: &DiffArgs, stop_at_divergence: bool) -> Result<Recorded> {
     let program: Vec<String> = args.command.clone();
     // A command bptui cannot run is said before its arguments are read.
     let (_, _, script_args) = crate::capture::split_command(&program)?;
-    let homework = match &args.model {
-        Some(_) => HomeworkArgs::parse(&script_args).ok(),
-        None => Some(HomeworkArgs::parse(&script_args)?),
-    };
-    let given = match &args.model {
-        Some(path) => Some(load(path, &args.data, &args.alias, args.limits)?.0),
-        None => None,
-    };
-    let base = match (&given, &homework) {
-        (Some(m), _) => m.clone(),
-        (None, Some(hw)) => {
-            homework_model(hw, args, Learned { bias: Bias::Folded, adagrad: false, numpy_shuffle: false }, &[])?
-        }
-        (None, None) => unreachable!("parsed above"),
-    };
-    base.require_examples()?;
-    let train = base.train_data.clone().expect("required");
-    let rows = Rows::new(&train);
+    let setup = Setup::new(args, &script_args)?;
     let started = Instant::now();
     let mut running = Running::start(&program, true)?;
     let mut captured = Captured::default();
     let mut exit: Option<(i32, Option<String>)> = None;
-    let mut plan: Option<Plan> = None;
-    let mut next_check = 1usize;
-    let mut checked_values = 0usize;
+    let mut progress = Progress { plan: None, next_check: 1, checked_values: 0, keep: None };
     let mut stopped: Option<String> = None;
-    let mut keep: Option<HashSet<usize>> = None;
     let timeout = Duration::from_secs_f64(args.timeout);
     loop {
         if crate::signals::pending().is_some() {
             running.stop();
             return Ok(Recorded::Interrupted(130));
         }
-        match running.events.recv_timeout(Duration::from_millis(100)) {
-            Ok(Event::Site(id, s)) => {
-                captured.sites.insert(id, s);
-            }
-            // Once the names are known only their values are kept (the recorder is told to send
-            // only those, but some are on their way).
-            Ok(Event::Value(v)) => captured.take(v, keep.as_ref()),
-            Ok(Event::Tracer(t)) => captured.tracer = Some(t),
-            Ok(Event::Exit { code, traceback }) => {
-                exit = Some((code, traceback));
-                break;
-            }
-            Ok(Event::Closed(why)) => {
-                exit = Some((-1, why));
-                break;
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
+        if let Heard::End(how) = hear(&running, &mut captured, progress.keep.as_ref()) {
+            exit = how;
+            break;
         }
         if started.elapsed() > timeout {
             stopped = Some(format!("your program ran longer than --timeout {} s and was stopped", args.timeout));
             break;
         }
-        // Until the names are known, looked at every few hundred values: the sooner they are,
-        // the sooner the recorder sends only what is compared. Then checked at 1, 2, 4, ...
-        // times as many: the work stays a few times one comparison of everything, and a
-        // mistake in the first example stops the program within a moment.
-        let step = if plan.is_none() { checked_values + 300 } else { checked_values * 2 + 2000 };
-        if captured.values.len() < step {
-            continue;
-        }
-        checked_values = captured.values.len();
-        if plan.is_none() {
-            plan = learn(&captured, &rows, &base, given.is_some(), homework.as_ref(), args, false)?;
-            if let Some(p) = &plan {
-                let sites = p.sites();
-                running.keep_only(&sites);
-                captured.keep_only(&sites);
-                checked_values = captured.values.len();
-                keep = Some(sites);
+        match progress.look(args, &setup, stop_at_divergence, &mut captured, &mut running)? {
+            Look::Go => {}
+            Look::Stop(why) => {
+                stopped = Some(why);
+                break;
             }
-        }
-        let Some(p) = &plan else { continue };
-        let (records, n) = example_records(&captured, &rows, p, true);
-        if n < next_check {
-            continue;
-        }
-        next_check = n * 2;
-        if stop_at_divergence {
-            if let Some(c) = compare(&captured, p, records, args, false)? {
-                if c.diverged {
-                    running.stop();
-                    return finish(args, &captured, p, c.text, "bptui stopped your program here")
-                        .map(Recorded::Reported);
-                }
-            }
-        }
-        let needed = p.model.config.epochs * train.len();
-        if n > needed + train.len() {
-            stopped = Some(format!(
-                "your program trained {n} examples, more than the {needed} its command line asks for: it was stopped"
-            ));
-            break;
+            Look::Reported(code) => return Ok(Recorded::Reported(code)),
         }
     }
     // Ended by a signal (its handler stops the program: the stream closes here first).
@@ -257,8 +329,10 @@ fn record(args: &DiffArgs, stop_at_divergence: bool) -> Result<Recorded> {
         running.stop();
     }
     let (code, traceback) = exit.unwrap_or((-1, None));
+    let Setup { homework, given, base, rows, .. } = setup;
+    let mut plan = progress.plan;
     if plan.is_none() {
-        plan = learn(&captured, &rows, &base, given.is_some(), homework.as_ref(), args, true)?;
+        plan = learn(&captured, &rows, &base, given, homework.as_ref(), args, true)?;
     }
     if plan.is_none() {
         running.stop();

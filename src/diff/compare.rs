@@ -15,13 +15,13 @@ use super::diagnose::{self, Context, History, InitVerdict, RowIndex};
 use super::layout::{Layout, Ours};
 use super::learned::{param_key, Key, Learned};
 use super::ours::carried_adjoint;
-pub use super::tolerance::Tolerance;
+use super::tolerance::Tolerance;
 use super::verdict::{worst_entry, Verdict};
 use super::{Divergence, Place, Section, Theirs};
 
 /// What is compared in an example, in execution order: forward values in topological order,
 /// adjoints in the backward pass's order, then the parameters after their updates.
-pub fn plan(session: &Session) -> Vec<(Section, NodeId)> {
+fn plan(session: &Session) -> Vec<(Section, NodeId)> {
     let graph = session.graph();
     (0..graph.len())
         .map(|i| (Section::Forward, i))
@@ -32,7 +32,7 @@ pub fn plan(session: &Session) -> Vec<(Section, NodeId)> {
 
 /// Our number for a section of a node, once the example is finished: a parameter's forward
 /// value is the one the forward pass used (before the update).
-pub fn ours_of(session: &Session, section: Section, id: NodeId) -> &ArrayD<f64> {
+fn ours_of(session: &Session, section: Section, id: NodeId) -> &ArrayD<f64> {
     let graph = session.graph();
     let ws = session.workspace();
     match section {
@@ -47,42 +47,61 @@ pub fn ours_of(session: &Session, section: Section, id: NodeId) -> &ArrayD<f64> 
 
 /// State carried across examples: learned layouts and the history the diagnoses need.
 pub struct Comparer<'t> {
-    pub theirs: &'t Theirs,
-    pub tol: Tolerance,
+    theirs: &'t Theirs,
+    tol: Tolerance,
     learned: Learned,
-    pub notes: Vec<String>,
     history: History,
-    pub init: HashMap<NodeId, InitVerdict>,
-    pub rows: Option<RowIndex>,
-    pub compared_values: usize,
-    pub compared_records: usize,
+    init: HashMap<NodeId, InitVerdict>,
+    rows: Option<RowIndex>,
+    compared_values: usize,
+    compared_records: usize,
 }
 
 impl<'t> Comparer<'t> {
-    pub fn new(theirs: &'t Theirs, tol: Tolerance) -> Comparer<'t> {
+    /// A comparer for their trace, with what is known before the first example: their initial
+    /// parameters as judged (`init`), each parameter's possible layouts (from their init
+    /// record, by our name), and the rows of the training data.
+    pub fn new(
+        theirs: &'t Theirs,
+        tol: Tolerance,
+        init: HashMap<NodeId, InitVerdict>,
+        layouts: Vec<(String, Vec<Layout>)>,
+        rows: Option<RowIndex>,
+    ) -> Comparer<'t> {
+        let mut learned = Learned::default();
+        for (name, layouts) in layouts {
+            learned.restrict(param_key(&name), layouts);
+        }
         Comparer {
             theirs,
             tol,
-            learned: Learned::default(),
-            notes: Vec::new(),
+            learned,
             history: History::default(),
-            init: HashMap::new(),
-            rows: None,
+            init,
+            rows,
             compared_values: 0,
             compared_records: 0,
         }
     }
 
-    /// A parameter's possible layouts known before comparing (from their init record).
-    pub fn know_layouts(&mut self, name: &str, layouts: Vec<Layout>) {
-        self.learned.restrict(param_key(name), layouts);
+    /// Their trace.
+    pub fn theirs(&self) -> &'t Theirs {
+        self.theirs
     }
 
-    /// The layouts learned, as notes, with the other notes.
+    /// How many numbers were compared.
+    pub fn compared_values(&self) -> usize {
+        self.compared_values
+    }
+
+    /// How many of their records were compared.
+    pub fn compared_records(&self) -> usize {
+        self.compared_records
+    }
+
+    /// The layouts learned, as notes.
     pub fn all_notes(&self) -> Vec<String> {
-        let mut out = self.notes.clone();
-        out.extend(self.learned.notes(self.theirs));
-        out
+        self.learned.notes(self.theirs)
     }
 
     /// Takes note of an example the session has just finished, whether or not their trace

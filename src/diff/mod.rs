@@ -144,7 +144,7 @@ impl Divergence {
     }
 
     /// `"[3,2]"`: the worst entry in their array, when they store it another way.
-    pub fn their_index_text(&self) -> Option<String> {
+    fn their_index_text(&self) -> Option<String> {
         match &self.place {
             Place::Value { index, theirs_at: Some(at), .. } if at != index && !at.is_empty() => {
                 Some(crate::notation::index_str(at))
@@ -383,15 +383,15 @@ fn compare_from(session: &mut Session, theirs: &Theirs, tol: f64, from: Cursor, 
 /// A comparer for their trace, with what is known before the first example: their initial
 /// parameters (given or recovered) and their layouts, and the rows of the training data.
 fn comparer<'t>(session: &Session, theirs: &'t Theirs, tolerance: Tolerance) -> Comparer<'t> {
-    let mut comparer = Comparer::new(theirs, tolerance);
-    comparer.init = recover_init(session, theirs, &tolerance);
-    if let Ok(initial) = theirs.initial_values(session.graph()) {
-        for init in initial {
-            comparer.know_layouts(&session.graph().node(init.id).name.clone(), init.layouts);
+    let init = recover_init(session, theirs, &tolerance);
+    let layouts = match theirs.initial_values(session.graph()) {
+        Ok(initial) => {
+            initial.into_iter().map(|init| (session.graph().node(init.id).name.clone(), init.layouts)).collect()
         }
-    }
-    comparer.rows = session.model().train_data.as_ref().map(RowIndex::new);
-    comparer
+        Err(_) => Vec::new(),
+    };
+    let rows = session.model().train_data.as_ref().map(RowIndex::new);
+    Comparer::new(theirs, tolerance, init, layouts, rows)
 }
 
 /// The report before anything is compared (their init record counts as compared).
@@ -432,7 +432,7 @@ impl Walk<'_> {
     /// recorded it; whether it holds the divergence to report.
     fn example(&mut self, session: &Session, at: Position) -> bool {
         self.comparer.observe(session);
-        let their = match self.comparer.theirs.fetch(at.epoch, at.example) {
+        let their = match self.comparer.theirs().fetch(at.epoch, at.example) {
             Ok(Some(their)) => their,
             Ok(None) => {
                 self.comparer.passed(session);
@@ -488,7 +488,7 @@ impl Walk<'_> {
     /// Compares an epoch's metrics with their epoch record, if they recorded it; whether they
     /// hold the divergence to report.
     fn evaluation(&mut self, session: &Session, m: &EpochMetrics) -> bool {
-        let Some((_, their)) = self.comparer.theirs.epoch(m.epoch) else { return false };
+        let Some((_, their)) = self.comparer.theirs().epoch(m.epoch) else { return false };
         self.report.compared_epochs += 1;
         self.report.compared_records += 1;
         if !self.metrics || m.epoch < self.from.epoch {
@@ -503,8 +503,8 @@ impl Walk<'_> {
     /// The report, with the comparer's counts and notes.
     fn finish(self) -> Report {
         let Walk { comparer, mut report, .. } = self;
-        report.compared_values = comparer.compared_values;
-        report.compared_records += comparer.compared_records;
+        report.compared_values = comparer.compared_values();
+        report.compared_records += comparer.compared_records();
         report.notes.extend(comparer.all_notes());
         report
     }

@@ -5,7 +5,7 @@
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::Dataset;
-use crate::engine::{Graph, GraphBuilder, Op};
+use crate::engine::{Graph, GraphBuilder, NodeId, Op};
 use crate::error::{Error, Result};
 use crate::notation::shape_str;
 
@@ -23,6 +23,43 @@ impl Ctx<'_> {
         let mut g = GraphBuilder::new();
         let mut b = expr::ExprBuilder::default();
         let mut initial = Vec::new();
+        self.declare_inputs(spec, data, &mut g, &mut b, &mut initial)?;
+        self.declare_params(spec, rng, &mut g, &mut b, &mut initial)?;
+        for (i, line) in spec.compute.iter().enumerate() {
+            let at = format!("graph.compute[{i}]");
+            b.assignment(&mut g, line).map_err(|e| {
+                let (l, c) = locate::locate(self.source, &locate::path(&at));
+                let quoted = self
+                    .source
+                    .lines()
+                    .nth(l - 1)
+                    .and_then(|t| t.chars().nth(c - 1))
+                    .is_some_and(|ch| ch == '"' || ch == '\'');
+                Error::Model {
+                    file: self.file.clone(),
+                    line: l,
+                    column: c + e.column + usize::from(quoted),
+                    message: e.message,
+                }
+            })?;
+        }
+        let output = self.scalar_output(spec, &g, &b)?;
+        if data.is_some() && !(0..g.len()).any(|i| g.node(i).op == Op::Features) {
+            return Err(self.err("graph.inputs", "the model has data but no input is bound to `features`"));
+        }
+        Ok((g.finish(output), initial))
+    }
+
+    /// The leaves of `graph.inputs`: each example's features or label, or a number (whose value
+    /// goes into `initial`).
+    fn declare_inputs(
+        &self,
+        spec: &spec::GraphSpec,
+        data: Option<&Dataset>,
+        g: &mut GraphBuilder,
+        b: &mut expr::ExprBuilder,
+        initial: &mut Initial,
+    ) -> Result<()> {
         for (name, value) in &spec.inputs.0 {
             let at = format!("graph.inputs.{name}");
             super::check_name(name).map_err(|m| self.err_at_key(&at, m))?;
@@ -52,6 +89,18 @@ impl Ctx<'_> {
             };
             b.declare(name, id);
         }
+        Ok(())
+    }
+
+    /// The leaves of `graph.params`, each with its starting value in `initial`.
+    fn declare_params(
+        &self,
+        spec: &spec::GraphSpec,
+        rng: &mut ChaCha8Rng,
+        g: &mut GraphBuilder,
+        b: &mut expr::ExprBuilder,
+        initial: &mut Initial,
+    ) -> Result<()> {
         for (name, param) in &spec.params.0 {
             let at = format!("graph.params.{name}");
             super::check_name(name).map_err(|m| self.err_at_key(&at, m))?;
@@ -71,24 +120,11 @@ impl Ctx<'_> {
             initial.push((id, value));
             b.declare(name, id);
         }
-        for (i, line) in spec.compute.iter().enumerate() {
-            let at = format!("graph.compute[{i}]");
-            b.assignment(&mut g, line).map_err(|e| {
-                let (l, c) = locate::locate(self.source, &locate::path(&at));
-                let quoted = self
-                    .source
-                    .lines()
-                    .nth(l - 1)
-                    .and_then(|t| t.chars().nth(c - 1))
-                    .is_some_and(|ch| ch == '"' || ch == '\'');
-                Error::Model {
-                    file: self.file.clone(),
-                    line: l,
-                    column: c + e.column + usize::from(quoted),
-                    message: e.message,
-                }
-            })?;
-        }
+        Ok(())
+    }
+
+    /// `graph.output`'s node, which must be defined and a scalar (backpropagation starts there).
+    fn scalar_output(&self, spec: &spec::GraphSpec, g: &GraphBuilder, b: &expr::ExprBuilder) -> Result<NodeId> {
         let Some(&output) = b.names.get(&spec.output) else {
             return Err(self
                 .err("graph.output", format!("output `{}` is not defined by inputs, params or compute", spec.output)));
@@ -103,9 +139,6 @@ impl Ctx<'_> {
                 ),
             ));
         }
-        if data.is_some() && !(0..g.len()).any(|i| g.node(i).op == Op::Features) {
-            return Err(self.err("graph.inputs", "the model has data but no input is bound to `features`"));
-        }
-        Ok((g.finish(output), initial))
+        Ok(output)
     }
 }

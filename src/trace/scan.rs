@@ -7,7 +7,7 @@
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::{EpochRecord, ExampleRecord, Named, Record};
+use super::record::{EpochRecord, ExampleRecord, Named, Record, ROW_LIMIT};
 
 struct Scan<'a> {
     text: &'a str,
@@ -217,10 +217,45 @@ impl<'a> Scan<'a> {
             }
         }
     }
+
+    /// A row: `null`, or a whole number ≥ 0 below the readers' limit.
+    fn row(&mut self) -> Option<Option<usize>> {
+        if self.peek()? == b'n' && self.s[self.i..].starts_with(b"null") {
+            self.i += 4;
+            return self.delimited().then_some(None);
+        }
+        Some(Some(self.integer().filter(|&r| r < ROW_LIMIT)? as usize))
+    }
+
+    /// `{"name": number, ...}` with distinct names, the numbers read even when the arrays'
+    /// are not (a metric is always wanted).
+    fn metrics(&mut self) -> Option<Vec<(String, f64)>> {
+        let mut m: Vec<(String, f64)> = Vec::new();
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(m);
+        }
+        loop {
+            let k = self.string()?;
+            self.eat(b':')?;
+            if m.iter().any(|(n, _)| n == k) {
+                return None;
+            }
+            let saved = self.numbers;
+            self.numbers = true;
+            let v = self.number()?;
+            self.numbers = saved;
+            m.push((k.to_string(), v));
+            if !self.more(b'}')? {
+                return Some(m);
+            }
+        }
+    }
 }
 
 /// The record on `line`, or `None` when it is not one of the usual shapes.
-pub fn record(line: &str, numbers: bool) -> Option<Record> {
+pub(super) fn record(line: &str, numbers: bool) -> Option<Record> {
     let mut p = Scan { text: line, s: line.as_bytes(), i: 0, numbers };
     p.eat(b'{')?;
     let (mut epoch, mut example, mut row) = (None, None, None);
@@ -239,45 +274,12 @@ pub fn record(line: &str, numbers: bool) -> Option<Record> {
         match key {
             "epoch" => epoch = Some(p.integer()?),
             "example" => example = Some(p.integer()?),
-            "row" => {
-                row = Some(if p.peek()? == b'n' && p.s[p.i..].starts_with(b"null") {
-                    p.i += 4;
-                    if !p.delimited() {
-                        return None;
-                    }
-                    None
-                } else {
-                    Some(p.integer().filter(|&r| r < super::ROW_LIMIT)? as usize)
-                })
-            }
+            "row" => row = Some(p.row()?),
             "forward" => forward = Some(p.section()?),
             "adjoints" => adjoints = Some(p.section()?),
             "params" => params = Some(p.section()?),
             "init" => init = Some(p.section()?),
-            "metrics" => {
-                let mut m: Vec<(String, f64)> = Vec::new();
-                p.eat(b'{')?;
-                if p.peek()? == b'}' {
-                    p.i += 1;
-                } else {
-                    loop {
-                        let k = p.string()?;
-                        p.eat(b':')?;
-                        if m.iter().any(|(n, _)| n == k) {
-                            return None;
-                        }
-                        let saved = p.numbers;
-                        p.numbers = true;
-                        let v = p.number()?;
-                        p.numbers = saved;
-                        m.push((k.to_string(), v));
-                        if !p.more(b'}')? {
-                            break;
-                        }
-                    }
-                }
-                metrics = Some(m);
-            }
+            "metrics" => metrics = Some(p.metrics()?),
             _ => return None,
         }
         if !p.more(b'}')? {
@@ -301,120 +303,5 @@ pub fn record(line: &str, numbers: bool) -> Option<Record> {
             params: params.unwrap_or_default(),
         })),
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-
-    use super::super::{parse_record, quote_non_finite, to_json_line, EpochRecord, ExampleRecord, Record};
-
-    /// The exact way: serde_json's Value, then `parse_record`.
-    fn exact(line: &str) -> Option<Record> {
-        let v: serde_json::Value = serde_json::from_str(&quote_non_finite(line)).ok()?;
-        parse_record(&v).ok()
-    }
-
-    fn same(a: &Record, b: &Record) -> bool {
-        // NaN-aware: compare the JSON lines written from both.
-        to_json_line(a) == to_json_line(b) && format!("{a:?}").len() == format!("{b:?}").len()
-    }
-
-    fn line() -> impl Strategy<Value = String> {
-        let number = prop_oneof![
-            any::<f64>().prop_map(|v| format!("{v:?}")),
-            (-1e3f64..1e3).prop_map(|v| format!("{v}")),
-            prop::sample::select(vec![
-                "0",
-                "-0",
-                "-0.0",
-                "1e400",
-                "-1e400",
-                "1e-400",
-                "NaN",
-                "Infinity",
-                "-Infinity",
-                "01",
-                "1.",
-                ".5",
-                "+1",
-                "1e",
-                "1E+2",
-                "-",
-                "NaNx",
-                "18446744073709551616",
-                "-9223372036854775809",
-                "5",
-                "1.5e-7",
-            ])
-            .prop_map(str::to_string),
-        ];
-        let list = prop::collection::vec(number.clone(), 0..4).prop_map(|v| format!("[{}]", v.join(", ")));
-        let value = prop_oneof![
-            number.clone(),
-            list.clone(),
-            prop::collection::vec(list, 0..3).prop_map(|v| format!("[{}]", v.join(",")))
-        ];
-        let name = prop::sample::select(vec!["a", "b", "J", "x\\n", "é", "a"]).prop_map(str::to_string);
-        let section = prop::collection::vec((name, value), 0..4).prop_map(|v| {
-            format!("{{{}}}", v.iter().map(|(n, x)| format!("\"{n}\": {x}")).collect::<Vec<_>>().join(", "))
-        });
-        let int = prop::sample::select(vec![
-            "1",
-            "2",
-            "0",
-            "-1",
-            "1.0",
-            "01",
-            "null",
-            "7",
-            "\"3\"",
-            "8999999999999999",
-            "9000000000000000",
-        ])
-        .prop_map(str::to_string);
-        let key = prop::sample::select(vec![
-            "epoch", "example", "row", "forward", "adjoints", "params", "metrics", "init", "other",
-        ]);
-        prop::collection::vec((key, prop_oneof![int, section, number]), 0..6).prop_map(|kv| {
-            format!("{{{}}}", kv.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect::<Vec<_>>().join(", "))
-        })
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 5000, ..ProptestConfig::default() })]
-
-        /// Whatever the fast reader accepts, it reads as the exact way does.
-        #[test]
-        fn the_fast_reader_reads_as_serde_json(line in line(), cut in 0usize..200) {
-            for text in [line.clone(), line.chars().take(cut).collect::<String>()] {
-                if let Some(fast) = super::record(&text, true) {
-                    let slow = exact(&text);
-                    prop_assert!(slow.as_ref().is_some_and(|s| same(s, &fast)), "{text}\nfast {fast:?}\nexact {slow:?}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn usual_records_are_read_fast() {
-        let r = Record::Example(ExampleRecord {
-            epoch: 2,
-            example: 7,
-            row: Some(31),
-            forward: vec![
-                ("x".into(), ndarray::arr1(&[0.0, 1.0, -0.0]).into_dyn()),
-                ("J".into(), ndarray::arr0(0.25).into_dyn()),
-            ],
-            adjoints: vec![("a".into(), ndarray::arr2(&[[1e-7, f64::NAN], [f64::INFINITY, -3.5]]).into_dyn())],
-            params: vec![],
-        });
-        let e = Record::Epoch(EpochRecord { epoch: 1, metrics: vec![("train_loss".into(), 0.5)] });
-        for r in [r, e] {
-            let line = to_json_line(&r);
-            let fast = super::record(&line, true).expect("the usual shape");
-            assert!(same(&fast, &exact(&line).unwrap()), "{line}");
-        }
     }
 }

@@ -20,6 +20,7 @@ mod op_gradients;
 mod output_files;
 mod program_diff;
 mod screen;
+mod tidy;
 mod traces;
 mod tui_against;
 mod tui_app;
