@@ -325,6 +325,28 @@ fn five_digits(x: f64) -> String {
     }
 }
 
+/// An array as nested lists, `[[a, b], [c, d]]`, each number written by `leaf` (a scalar is
+/// its number alone): the shape of YAML's flow lists and of numpy's literals.
+pub fn nested_list(a: &ndarray::ArrayD<f64>, leaf: impl Fn(f64) -> String) -> String {
+    fn go(out: &mut String, a: ndarray::ArrayViewD<f64>, leaf: &dyn Fn(f64) -> String) {
+        if a.ndim() == 0 {
+            out.push_str(&leaf(a.iter().next().copied().unwrap_or(0.0)));
+            return;
+        }
+        out.push('[');
+        for (i, sub) in a.outer_iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            go(out, sub, leaf);
+        }
+        out.push(']');
+    }
+    let mut out = String::new();
+    go(&mut out, a.view(), &leaf);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

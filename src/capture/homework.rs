@@ -147,23 +147,7 @@ impl HomeworkArgs {
 
 /// A value as a YAML flow list (exact: shortest round-trip decimals).
 pub fn yaml_values(a: &ndarray::ArrayD<f64>) -> String {
-    fn go(a: ndarray::ArrayViewD<f64>, out: &mut String) {
-        if a.ndim() == 0 {
-            out.push_str(&format!("{:?}", a.iter().next().copied().unwrap_or(0.0)));
-            return;
-        }
-        out.push('[');
-        for (i, sub) in a.outer_iter().enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
-            go(sub, out);
-        }
-        out.push(']');
-    }
-    let mut out = String::new();
-    go(a.view(), &mut out);
-    out
+    crate::numfmt::nested_list(a, |x| format!("{x:?}"))
 }
 
 /// One epoch's metrics: its number and (key, value) pairs.

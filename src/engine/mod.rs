@@ -121,16 +121,9 @@ impl GraphBuilder {
         Ok(self.nodes.len() - 1)
     }
 
-    pub fn node(&self, id: NodeId) -> &Node {
-        &self.nodes[id]
-    }
-
-    pub fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
+    /// The nodes added so far, in the order added (a node's id is its index).
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
     }
 
     /// Finds a node by name.

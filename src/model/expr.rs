@@ -330,10 +330,10 @@ impl ExprBuilder {
         if let Some(message) = super::clashes_with_notation(&target) {
             return err(tcol, message);
         }
-        let before = g.len();
+        let before = g.nodes().len();
         let id = self.build(g, &expr)?;
         let text = self.text(&expr);
-        if id >= before && g.node(id).name == text {
+        if id >= before && g.nodes()[id].name == text {
             // A node made by this line takes the assignment's name.
             g.rename(id, &target, format!("{target} = {text}"));
         }
@@ -428,7 +428,7 @@ impl ExprBuilder {
                 for a in &args {
                     inputs.push(self.build(g, a)?);
                 }
-                let op = op.with_logits(g.node(inputs[0]));
+                let op = op.with_logits(&g.nodes()[inputs[0]]);
                 let id = g.op(&text, op, inputs, text.clone()).map_err(|m| ExprError { column: col, message: m })?;
                 self.shared.insert(text, id);
                 Ok(id)
@@ -442,7 +442,7 @@ mod tests {
     use super::*;
 
     fn names(g: &GraphBuilder) -> Vec<String> {
-        (0..g.len()).map(|i| g.node(i).name.clone()).collect()
+        g.nodes().iter().map(|n| n.name.clone()).collect()
     }
 
     #[test]
@@ -491,9 +491,9 @@ mod tests {
         let x = g.leaf("x", Op::Input, vec![]);
         b.declare("x", x);
         let j = b.assignment(&mut g, "J = cos(sin(x^2) + 3 * x^2)").unwrap();
-        assert_eq!(g.node(j).equation, "J = cos(sin(x^2) + 3 * x^2)");
+        assert_eq!(g.nodes()[j].equation, "J = cos(sin(x^2) + 3 * x^2)");
         let k = b.assignment(&mut g, "k = (x - 1) / (x + 1)").unwrap();
-        assert_eq!(g.node(k).equation, "k = (x - 1) / (x + 1)");
+        assert_eq!(g.nodes()[k].equation, "k = (x - 1) / (x + 1)");
     }
 
     /// `^` groups to the right and takes an exponent of numbers only, as Python's `**`:
@@ -506,7 +506,7 @@ mod tests {
         b.declare("x", x);
         for (text, exponent) in [("a = x^2^3", 8.0), ("c = x^(1/2)", 0.5), ("d = x^-1", -1.0), ("e = x^(2^-1)", 0.5)] {
             let id = b.assignment(&mut g, text).unwrap();
-            assert_eq!(g.node(id).op, Op::Pow(exponent), "{text}");
+            assert_eq!(g.nodes()[id].op, Op::Pow(exponent), "{text}");
         }
         let e = b.assignment(&mut g, "f = x^x").unwrap_err();
         assert_eq!(e.column, 6);

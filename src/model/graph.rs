@@ -44,7 +44,7 @@ impl Ctx<'_> {
             })?;
         }
         let output = self.scalar_output(spec, &g, &b)?;
-        if data.is_some() && !(0..g.len()).any(|i| g.node(i).op == Op::Features) {
+        if data.is_some() && !g.nodes().iter().any(|n| n.op == Op::Features) {
             return Err(self.err("graph.inputs", "the model has data but no input is bound to `features`"));
         }
         Ok((g.finish(output), initial))
@@ -129,13 +129,13 @@ impl Ctx<'_> {
             return Err(self
                 .err("graph.output", format!("output `{}` is not defined by inputs, params or compute", spec.output)));
         };
-        if !g.node(output).shape.is_empty() {
+        if !g.nodes()[output].shape.is_empty() {
             return Err(self.err(
                 "graph.output",
                 format!(
                     "output `{}` has shape {}; backpropagation needs a scalar output (wrap it in sum(...))",
                     spec.output,
-                    shape_str(&g.node(output).shape)
+                    shape_str(&g.nodes()[output].shape)
                 ),
             ));
         }

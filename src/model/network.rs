@@ -76,7 +76,7 @@ impl Ctx<'_> {
         // Parameters by the lecture's letters (α), the layer's input by its name.
         let names: Vec<String> = inputs
             .iter()
-            .map(|&id| parts.g.node(id))
+            .map(|&id| &parts.g.nodes()[id])
             .map(|n| if n.op == Op::Param { greek(&n.name) } else { n.name.clone() })
             .collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -139,7 +139,7 @@ impl Ctx<'_> {
         self.claim(parts, &wname, &format!("{at}.weights"))?;
         let bias = layer.bias.unwrap_or_default();
         // The input's size ≤ the limit (checked for inputs and every earlier layer's units).
-        let input_size = parts.g.node(input).shape[0];
+        let input_size = parts.g.nodes()[input].shape[0];
         let cols = if bias == BiasMode::Folded { input_size + 1 } else { input_size };
         let count = units.checked_mul(cols);
         if count.is_none_or(|n| n > self.limits.max_numbers) {
@@ -168,7 +168,7 @@ impl Ctx<'_> {
 
     /// The loss on the last layer's node `last` and the label y*; its node.
     fn loss(&self, parts: &mut Parts, spec: &LossSpec, last: NodeId) -> Result<NodeId> {
-        let out = parts.g.node(last).clone();
+        let out = parts.g.nodes()[last].clone();
         let loss_name = spec.name.clone().unwrap_or_else(|| "J".into());
         self.claim(parts, &loss_name, "network.loss.name")?;
         let size: usize = out.shape.iter().product();

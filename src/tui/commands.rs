@@ -208,29 +208,12 @@ fn selected_array(app: &App) -> (Kind, &ArrayD<f64>) {
 
 /// An array as numpy source: `np.array([[0.1, -0.2], [...]])`, every digit.
 pub fn numpy_literal(a: &ArrayD<f64>) -> String {
-    fn rec(out: &mut String, a: ndarray::ArrayViewD<f64>) {
-        if a.ndim() == 0 {
-            let x = a[ndarray::IxDyn(&[])];
-            out.push_str(&match x {
-                x if x.is_nan() => "np.nan".to_string(),
-                x if x.is_infinite() => if x > 0.0 { "np.inf" } else { "-np.inf" }.to_string(),
-                x => py_repr(x),
-            });
-            return;
-        }
-        out.push('[');
-        for (i, sub) in a.outer_iter().enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
-            rec(out, sub);
-        }
-        out.push(']');
-    }
-    let mut out = String::from("np.array(");
-    rec(&mut out, a.view());
-    out.push(')');
-    out
+    let list = crate::numfmt::nested_list(a, |x| match x {
+        x if x.is_nan() => "np.nan".to_string(),
+        x if x.is_infinite() => if x > 0.0 { "np.inf" } else { "-np.inf" }.to_string(),
+        x => py_repr(x),
+    });
+    format!("np.array({list})")
 }
 
 /// `y`: the selected array as a numpy literal, to the terminal's clipboard (OSC 52) and a file.

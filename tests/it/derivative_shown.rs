@@ -397,9 +397,9 @@ fn run(op: Op, through: Option<Op>, inputs: &[ArrayD<f64>], seed: u64) -> (Graph
             _ => g.leaf(&format!("v{k}"), Op::Input, v.shape().to_vec()),
         });
     }
-    let op = if through.is_some() { op.with_logits(g.node(ids[0])) } else { op };
+    let op = if through.is_some() { op.with_logits(&g.nodes()[ids[0]]) } else { op };
     let u = g.op("u", op, ids, "u".into()).expect("shapes fit");
-    let shape = g.node(u).shape.clone();
+    let shape = g.nodes()[u].shape.clone();
     let w = g.leaf("w", Op::Input, shape.clone());
     let wu = g.op("wu", Op::Mul, vec![w, u], "w ⊙ u".into()).unwrap();
     let j = g.op("J", Op::Sum, vec![wu], "J".into()).unwrap();

@@ -15,10 +15,10 @@ fn weighted_graph(op: Op, leaves: &[ArrayD<f64>], weights_seed: u64) -> (Graph, 
         leaves.iter().enumerate().map(|(i, v)| g.leaf(&format!("v{i}"), Op::Input, v.shape().to_vec())).collect();
     let mut values = leaves.to_vec();
     let out = g.op("u", op, ids.clone(), "u".into()).expect("shapes fit");
-    let loss = if g.node(out).shape.is_empty() {
+    let loss = if g.nodes()[out].shape.is_empty() {
         out
     } else {
-        let shape = g.node(out).shape.clone();
+        let shape = g.nodes()[out].shape.clone();
         let w = g.leaf("w", Op::Input, shape.clone());
         let n: usize = shape.iter().product();
         let weights: Vec<f64> =
