@@ -624,8 +624,8 @@ pub fn render(report: &Report, theirs: &Theirs) -> String {
                 out += &format!("  diagnosis: {line}\n");
             }
             out += &format!(
-                "  compared: {} of the trace's {} records, {} values\n",
-                report.compared_records, report.records, report.compared_values
+                "  compared: {} of the {} records of {}, {} values\n",
+                report.compared_records, report.records, theirs.file, report.compared_values
             );
         }
     }

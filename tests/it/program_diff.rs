@@ -281,3 +281,45 @@ fn layer_objects_with_the_bias_last() {
     let line = source.lines().position(|l| l.trim() == "g = layer.backward(g)").expect("the backward loop") + 1;
     assert!(out.contains(&format!("layer_objects.py:{line}: g = layer.backward(g)")), "{out}");
 }
+
+/// Another semester's template, run as it is: weights in Python lists stored (in, out) with
+/// separate biases, one loop for every layer's forward pass (one line binds the hidden layer
+/// and the output's scores) and one for the backward pass, the layer index as the lists' key.
+/// Its correct run agrees (checked against examples/hw_numpy.py --shuffle when it was written:
+/// the same labels, losses within 1e-15); updating each layer inside the backward loop, before
+/// the delta below is computed with its weights, is named at that line.
+#[test]
+fn generic_layers_in_lists() {
+    let run = |bug: Option<&str>| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bptui"));
+        cmd.current_dir(dir.path())
+            .args(["diff", "--"])
+            .arg(crate::homework_numpy::python())
+            .arg(repo("tests/homework/generic_layers.py"))
+            .arg(repo("models/data/ocr_letters_train.csv"))
+            .arg(repo("models/data/ocr_letters_test.csv"))
+            .args(["tl", "vl", "m.txt", "2", "4", "1", "0.1"]);
+        if let Some(b) = bug {
+            cmd.args(["--bug", b]);
+        }
+        let out = cmd.output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string())
+    };
+    let (code, out) = run(None);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("agree: all") && out.contains("your tl agrees") && out.contains("your vl agrees"), "{out}");
+    assert!(
+        out.contains("602 of its 602 records compared (600 example records, 2 epoch records)"),
+        "the metrics file too: {out}"
+    );
+    assert!(out.contains("np.random.permutation(N) each epoch"), "the shuffle is learned: {out}");
+    let (code, out) = run(Some("update_before_propagating"));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("first divergence: epoch 1, example 1"), "{out}");
+    assert!(out.contains("adjoint dJ/dz"), "{out}");
+    assert!(out.contains("updated before backpropagating"), "{out}");
+    let source = std::fs::read_to_string(repo("tests/homework/generic_layers.py")).unwrap();
+    let line = source.lines().position(|l| l.trim() == "back = delta @ self.W[l].T").expect("the backward step") + 1;
+    assert!(out.contains(&format!("generic_layers.py:{line}: back = delta @ self.W[l].T")), "{out}");
+}
