@@ -151,10 +151,39 @@ fn atomic<T>(path: &Path, target: &Path, write: impl FnOnce(&mut BufWriter<File>
     use std::os::unix::fs::PermissionsExt;
     // As a newly created file would get (the umask applies), or the mode of the file replaced.
     let mode = std::fs::metadata(target).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o666);
-    match unnamed_in(dir, mode) {
-        Some(file) => unnamed(path, target, dir, &name, file, write),
-        None => named(path, target, dir, &name, mode, write),
+    let (file, temp) = match unnamed_in(dir, mode) {
+        Some(file) => (file, Temp::Unnamed),
+        None => named_in(path, dir, &name, mode)?,
+    };
+    let mut w = BufWriter::new(file);
+    let written = write(&mut w).and_then(|out| Ok((out, w.into_inner().map_err(|e| io_error(path, e.into_error()))?)));
+    match temp {
+        Temp::Unnamed => {
+            let (out, file) = written?; // an unnamed file that fails is gone with its descriptor
+            link_into_place(path, target, dir, &name, &file).map(|()| out)
+        }
+        Temp::Named(guard) => {
+            let tmp = guard.to_path_buf();
+            crate::signals::finish_temp(&tmp, || match written {
+                Ok((out, file)) => {
+                    drop(file);
+                    guard.persist(target).map(|_| out).map_err(|e| io_error(path, e.error))
+                }
+                Err(e) => {
+                    drop(guard); // removes the temporary file
+                    Err(e)
+                }
+            })
+        }
     }
+}
+
+/// The temporary file an output is written to before it replaces its target.
+enum Temp {
+    /// `O_TMPFILE`: no name until [`link_into_place`] gives it one.
+    Unnamed,
+    /// A named `.NAME.XXXXXX.partial` beside the target, removed if a signal ends the process.
+    Named(tempfile::TempPath),
 }
 
 /// An unnamed regular file in `dir` (`O_TMPFILE`), if the filesystem makes one and
@@ -179,22 +208,25 @@ fn unnamed_in(dir: &Path, mode: u32) -> Option<File> {
     }
 }
 
-/// Writes the unnamed `file`, then names it: linked into `dir` under a fresh name and renamed
-/// over `target` at once (a link cannot replace a file). The name exists for the time of one
+/// A named temporary file beside the target, where no unnamed one can be made.
+fn named_in(path: &Path, dir: &Path, name: &str, mode: u32) -> Result<(File, Temp)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut builder = tempfile::Builder::new();
+    let prefix = format!(".{name}.");
+    builder.prefix(&prefix).suffix(".partial");
+    builder.permissions(std::fs::Permissions::from_mode(mode));
+    let tmp = builder.tempfile_in(dir).map_err(|e| io_error(path, e))?;
+    crate::signals::register_temp(tmp.path());
+    let (file, guard) = tmp.into_parts();
+    Ok((file, Temp::Named(guard)))
+}
+
+/// Names the unnamed, whole `file`: linked into `dir` under a fresh name and renamed over
+/// `target` at once (a link cannot replace a file). The name exists for the time of one
 /// rename, with the signal handler held off, and is removed if the rename fails.
-fn unnamed<T>(
-    path: &Path,
-    target: &Path,
-    dir: &Path,
-    name: &str,
-    file: File,
-    write: impl FnOnce(&mut BufWriter<File>) -> Result<T>,
-) -> Result<T> {
+fn link_into_place(path: &Path, target: &Path, dir: &Path, name: &str, file: &File) -> Result<()> {
     use std::os::fd::AsRawFd;
     use std::os::unix::ffi::OsStrExt;
-    let mut w = BufWriter::new(file);
-    let out = write(&mut w)?;
-    let file = w.into_inner().map_err(|e| io_error(path, e.into_error()))?;
     let from = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())).expect("no NUL in a number");
     for attempt in 0..1000u32 {
         let tmp = dir.join(format!(".{name}.{}.{attempt}.partial", std::process::id()));
@@ -214,46 +246,12 @@ fn unnamed<T>(
             })
         });
         match linked {
-            Ok(()) => return Ok(out),
+            Ok(()) => return Ok(()),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(io_error(path, e)),
         }
     }
     Err(Error::file(path, "cannot write: no free temporary name in its folder"))
-}
-
-/// Writes a named temporary file beside the target and renames it over the target: where no
-/// unnamed file can be made. A signal that ends the process removes it.
-fn named<T>(
-    path: &Path,
-    target: &Path,
-    dir: &Path,
-    name: &str,
-    mode: u32,
-    write: impl FnOnce(&mut BufWriter<File>) -> Result<T>,
-) -> Result<T> {
-    use std::os::unix::fs::PermissionsExt;
-    let mut builder = tempfile::Builder::new();
-    let prefix = format!(".{name}.");
-    builder.prefix(&prefix).suffix(".partial");
-    builder.permissions(std::fs::Permissions::from_mode(mode));
-    let tmp = builder.tempfile_in(dir).map_err(|e| io_error(path, e))?;
-    let tmp_path = tmp.path().to_path_buf();
-    crate::signals::register_temp(&tmp_path);
-    let (file, guard) = tmp.into_parts();
-    let mut w = BufWriter::new(file);
-    let result = write(&mut w).and_then(|out| {
-        let file = w.into_inner().map_err(|e| io_error(path, e.into_error()))?;
-        drop(file);
-        Ok(out)
-    });
-    crate::signals::finish_temp(&tmp_path, || match result {
-        Ok(out) => guard.persist(target).map(|_| out).map_err(|e| io_error(path, e.error)),
-        Err(e) => {
-            drop(guard); // removes the temporary file
-            Err(e)
-        }
-    })
 }
 
 #[cfg(test)]
@@ -267,31 +265,31 @@ mod tests {
         v
     }
 
-    /// Both ways of writing (the unnamed file, and the named one where there is none) replace
-    /// the target whole, and leave nothing else, on success and on a failed write.
+    /// Both temporary files (the unnamed one, and the named one where there is none) replace
+    /// the target whole and leave nothing else; a failed write leaves the target as it was.
     #[test]
     fn both_temporary_files_replace_the_target_or_leave_it() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("t.txt");
         std::fs::write(&target, "old\n").unwrap();
+        // The named file, as `atomic` makes it where the filesystem has no unnamed ones.
+        let (file, temp) = named_in(&target, dir.path(), "t.txt", 0o644).unwrap();
+        let Temp::Named(guard) = temp else { panic!("a named file") };
+        assert_eq!(names(dir.path()).len(), 2, "the named file is beside the target");
+        drop((file, guard));
+        assert_eq!(names(dir.path()), ["t.txt"], "and removed when dropped");
+        // The unnamed one: no name while it is written, the target's name when it is whole.
+        if let Some(mut file) = unnamed_in(dir.path(), 0o644) {
+            file.write_all(b"unnamed\n").unwrap();
+            assert_eq!(names(dir.path()), ["t.txt"], "no name while written");
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "old\n");
+            link_into_place(&target, &target, dir.path(), "t.txt", &file).unwrap();
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "unnamed\n");
+        }
         let fail = |_: &mut BufWriter<File>| -> Result<()> { Err(Error::file(&target, "no")) };
-        named(&target, &target, dir.path(), "t.txt", 0o644, fail).unwrap_err();
-        assert_eq!(std::fs::read_to_string(&target).unwrap(), "old\n");
-        named(&target, &target, dir.path(), "t.txt", 0o644, |w| {
-            w.write_all(b"named\n").map_err(|e| io_error(&target, e))
-        })
-        .unwrap();
-        assert_eq!(std::fs::read_to_string(&target).unwrap(), "named\n");
-        assert_eq!(names(dir.path()), ["t.txt"]);
-        let Some(file) = unnamed_in(dir.path(), 0o644) else { return };
-        unnamed(&target, &target, dir.path(), "t.txt", file, fail).unwrap_err();
-        assert_eq!(std::fs::read_to_string(&target).unwrap(), "named\n");
-        let file = unnamed_in(dir.path(), 0o644).unwrap();
-        unnamed(&target, &target, dir.path(), "t.txt", file, |w| {
-            w.write_all(b"unnamed\n").map_err(|e| io_error(&target, e))
-        })
-        .unwrap();
-        assert_eq!(std::fs::read_to_string(&target).unwrap(), "unnamed\n");
+        atomic(&target, &target, fail).unwrap_err();
+        atomic(&target, &target, |w| w.write_all(b"whole\n").map_err(|e| io_error(&target, e))).unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "whole\n");
         assert_eq!(names(dir.path()), ["t.txt"]);
     }
 }

@@ -4,7 +4,9 @@
 //! splitting it would scatter an op's rule over several places. A failure names the file, the
 //! line and the function.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use super::layers::rust_files;
 
 /// The longest a function may be, its signature and closing brace included.
 const MAX_LINES: usize = 80;
@@ -12,17 +14,6 @@ const MAX_LINES: usize = 80;
 /// The matches with one arm per op, allowed to be as long as the ops are many.
 const OP_MATCHES: [(&str, &str); 3] =
     [("engine/ops.rs", "forward"), ("engine/ops.rs", "accumulate_vjp"), ("engine/ops.rs", "output_shape")];
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
 
 /// The name of the function a line opens (`pub(crate) fn name(`, `const unsafe fn name<`),
 /// if it opens one with a body.
