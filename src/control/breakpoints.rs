@@ -142,18 +142,48 @@ impl Condition {
             Kind::Value => &ws.values[node],
             Kind::Adjoint => &ws.adjoints[node],
         };
-        let beyond = |v: f64| if above { v > limit } else { v < limit };
-        let found = match measure {
-            Measure::Norm => {
-                let n = a.iter().map(|v| v * v).sum::<f64>().sqrt();
-                beyond(n).then(|| format!("norm {}", short(n)))
-            }
-            Measure::Entry => a.iter().position(|&v| beyond(v)).map(|i| {
+        let found = match beyond(a.iter().copied(), measure, above, limit)? {
+            Found::Norm(n) => format!("norm {}", short(n)),
+            Found::Entry(i, v) => {
                 let index = if a.ndim() == 0 { String::new() } else { crate::notation::entry_str(a.shape(), i) };
-                format!("entry{index} = {}", short(a.iter().nth(i).copied().unwrap_or(f64::NAN)))
-            }),
+                format!("entry{index} = {}", short(v))
+            }
         };
-        found.map(|f| format!("{}: {f}", self.describe(graph, Digits::Short)))
+        Some(format!("{}: {found}", self.describe(graph, Digits::Short)))
+    }
+
+    /// For a breakpoint that an example's loss alone decides (a threshold on the loss's
+    /// value, `J > 3`), whether `loss` meets it, as [`Condition::hit`] tests it at J's forward
+    /// step; `None` for every other condition. The fast path checks these on the examples it
+    /// runs whole.
+    pub fn on_loss(&self, graph: &Graph, loss: f64) -> Option<bool> {
+        match *self {
+            Condition::Threshold { node, kind: Kind::Value, measure, above, limit } if node == graph.loss() => {
+                Some(beyond(std::iter::once(loss), measure, above, limit).is_some())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What a threshold found beyond its limit.
+enum Found {
+    /// The values' norm.
+    Norm(f64),
+    /// The first entry beyond it: its flat position and value.
+    Entry(usize, f64),
+}
+
+/// The one test of a threshold: `values` measured by `measure`, beyond `limit` (`above`:
+/// greater than, else less than).
+fn beyond(values: impl Iterator<Item = f64>, measure: Measure, above: bool, limit: f64) -> Option<Found> {
+    let past = |v: f64| if above { v > limit } else { v < limit };
+    match measure {
+        Measure::Norm => {
+            let n = values.map(|v| v * v).sum::<f64>().sqrt();
+            past(n).then_some(Found::Norm(n))
+        }
+        Measure::Entry => values.enumerate().find(|&(_, v)| past(v)).map(|(i, v)| Found::Entry(i, v)),
     }
 }
 

@@ -229,9 +229,15 @@ fn spacing(s: &Session, budget: usize) -> usize {
     let bytes = s.light_checkpoint_bytes().max(1);
     let run = s.epochs().saturating_mul(s.examples_per_epoch()).max(1);
     let room = (budget / bytes).max(1);
-    let cheap = CHECKPOINT_EVERY_NUMBERS.div_ceil(bytes / 8 + 1);
+    let cheap = CHECKPOINT_EVERY_NUMBERS.div_ceil(bytes / 8 + 1).min(CHECKPOINT_EVERY_AT_MOST);
     run.div_ceil(room).max(cheap).max(1)
 }
+
+/// The floor above never spaces checkpoints wider than this: on a network of a few dozen
+/// numbers an example's cost is the nodes', not the parameters', and 4,096 of them replay in
+/// under 50 ms (two_hidden's, the slowest bundled per example), where the floor alone would
+/// space them 43,000 apart (half a second).
+const CHECKPOINT_EVERY_AT_MOST: usize = 4096;
 
 /// A checkpoint copies the parameters (and the fast path writes back and takes again the ones
 /// it keeps transposed): the examples between two checkpoints times the numbers a checkpoint

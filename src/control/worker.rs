@@ -10,10 +10,9 @@ use std::thread;
 use std::time::Instant;
 
 use crate::diff::{Divergence, Theirs};
-use crate::engine::rules::Kind;
 use crate::session::{Event, Examples, Phase, Ran, Session};
 
-use super::breakpoints::{Breakpoints, Condition, Measure, Stop};
+use super::breakpoints::{Breakpoints, Condition, Stop};
 use super::goal::{Finish, Goal, Spot};
 use super::history::{self, History};
 
@@ -66,39 +65,16 @@ impl Watchers {
     /// when another breakpoint must watch every micro-step.
     fn fast_checks(&self, s: &Session) -> Option<Vec<Condition>> {
         let Some(b) = &self.breakpoints else { return Some(Vec::new()) };
-        let loss = s.graph().loss();
-        let scalar = s.graph().node(loss).shape.iter().product::<usize>() == 1;
         let mut checks = Vec::new();
         for c in b.list.iter().filter(|b| b.enabled).map(|b| &b.condition) {
-            match *c {
+            match c {
                 Condition::NonFinite => {}
-                Condition::Threshold { node, kind: Kind::Value, .. } if node == loss && scalar => {
-                    checks.push(c.clone())
-                }
+                c if c.on_loss(s.graph(), 0.0).is_some() => checks.push(c.clone()),
                 _ => return None,
             }
         }
         Some(checks)
     }
-}
-
-/// Whether one of `checks` (loss thresholds) holds for an example whose loss was `loss`,
-/// measured as the breakpoint measures the loss's value.
-fn loss_may_stop(checks: &[Condition], loss: f64) -> bool {
-    checks.iter().any(|c| match *c {
-        Condition::Threshold { measure, above, limit, .. } => {
-            let v = match measure {
-                Measure::Norm => std::iter::once(loss).map(|v| v * v).sum::<f64>().sqrt(),
-                Measure::Entry => loss,
-            };
-            if above {
-                v > limit
-            } else {
-                v < limit
-            }
-        }
-        _ => false,
-    })
 }
 
 /// The worker's loop: steps `s` until `goal` is reached, a breakpoint holds or `stop` is set,
@@ -122,7 +98,9 @@ fn work(
     let until = if checks.is_some() { goal.fast_until(&s) } else { None };
     let checks = checks.unwrap_or_default();
     // An example whose loss meets a breakpoint is run again in micro-steps, which stop in it.
-    let again = |s: &Session| !checks.is_empty() && s.losses().last().is_some_and(|l| loss_may_stop(&checks, l.loss));
+    let again = |s: &Session| {
+        s.losses().last().is_some_and(|l| checks.iter().any(|c| c.on_loss(s.graph(), l.loss) == Some(true)))
+    };
     let mut fast = until.and_then(|_| Examples::new(&s));
     // An example handed back to the micro-steps, run again by them from its start.
     let mut held = None;
@@ -138,6 +116,9 @@ fn work(
                     continue;
                 }
                 Fast::Again => {
+                    // The replay micro-stepped the example before: what the screen shows is
+                    // the micro-steps' own, nothing to replay again at the stop.
+                    ran = None;
                     held = Some(s.examples_begun());
                     continue;
                 }

@@ -3,8 +3,10 @@
 
 use std::path::PathBuf;
 
+use bptui::control::breakpoints::Measure;
 use bptui::control::command::{self, Command, Sizes};
 use bptui::control::{Condition, Debugger, Ended, Finish, Spot, Travel};
+use bptui::engine::rules::Kind;
 use bptui::engine::Backward;
 use bptui::model::Model;
 use bptui::session::{Event, Phase, Session};
@@ -162,7 +164,7 @@ enum Cmd {
     Go(f64),
     /// `a`.
     Toggle,
-    /// A breakpoint on or off: NaN/Inf, `J > t`, a node's, `|dJ/dnode| > t`.
+    /// A breakpoint on or off: NaN/Inf, `J > t`, a node's, `|dJ/dnode| > t`, `J < t`, `|J| > t`.
     Break(u8, f64),
 }
 
@@ -173,7 +175,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         Just(Cmd::Continue),
         (0.0f64..1.0).prop_map(Cmd::Go),
         Just(Cmd::Toggle),
-        (0u8..4, prop_oneof![Just(0.1), Just(0.7), Just(2.0), Just(1e3)]).prop_map(|(k, t)| Cmd::Break(k, t)),
+        (0u8..6, prop_oneof![Just(0.1), Just(0.7), Just(2.0), Just(1e3)]).prop_map(|(k, t)| Cmd::Break(k, t)),
     ]
 }
 
@@ -277,18 +279,21 @@ fn agrees_with_micro_steps(model: &Model, algorithm: Backward, cmds: &[Cmd], wha
                 None
             }
             Cmd::Break(k, t) => {
+                // Built as the prompt builds them (`break J > t`, `break node z`, …), not parsed:
+                // a random graph's node names (`sin(u) + 3 * u`) are not all words of the prompt.
                 let g = d.session().graph();
-                let sizes = Sizes { epochs: 1, examples: 1 };
-                let last = &g.node(g.len() - 2).name;
-                let line = match k {
-                    0 => "break nan".to_string(),
-                    1 => format!("break {} > {t}", g.node(g.loss()).name),
-                    2 => format!("break node {last}"),
-                    _ => format!("break |d{}/d{last}| > {t}", g.node(g.loss()).name),
+                let (loss, last) = (g.loss(), g.len() - 2);
+                let threshold =
+                    |node, kind, measure, above| Condition::Threshold { node, kind, measure, above, limit: *t };
+                let c = match k {
+                    0 => Condition::NonFinite,
+                    1 => threshold(loss, Kind::Value, Measure::Entry, true),
+                    2 => Condition::Node(last),
+                    3 => threshold(last, Kind::Adjoint, Measure::Norm, true),
+                    4 => threshold(loss, Kind::Value, Measure::Entry, false),
+                    _ => threshold(loss, Kind::Value, Measure::Norm, true),
                 };
-                if let Ok(Command::Break(c)) = command::parse(&line, g, sizes) {
-                    d.breakpoints_mut().toggle(c);
-                }
+                d.breakpoints_mut().toggle(c);
                 None
             }
         };
