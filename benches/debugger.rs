@@ -229,7 +229,11 @@ fn measure(net: &str, model: Model) {
         s.epoch(),
         s.position().example
     );
-    assert_eq!((s.epoch() - 1) * n + s.position().example, at, "c stops in the example where the condition first holds");
+    assert_eq!(
+        (s.epoch() - 1) * n + s.position().example,
+        at,
+        "c stops in the example where the condition first holds"
+    );
     // `run` of the examples up to there: the 2-epoch run's time pro rata (its evaluations included).
     row(name, &figure, c, Some(run2 * at as f64 / (2 * n) as f64));
 

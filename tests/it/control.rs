@@ -215,11 +215,6 @@ fn micro_command(mut s: Session, toggles: &[(u64, Backward)], goal: bptui::contr
 use bptui::control::Breakpoints;
 use proptest::prelude::*;
 
-/// `PROPTEST_CASES` when set, else `default`.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 /// Runs `cmds` in the debugger and checks, after each, that the session is bit for bit the one
 /// the micro-steps reach, at the step where the micro-steps alone would have stopped.
 fn agrees_with_micro_steps(model: &Model, algorithm: Backward, cmds: &[Cmd], what: &str) -> Result<(), TestCaseError> {
@@ -309,7 +304,7 @@ fn agrees_with_micro_steps(model: &Model, algorithm: Backward, cmds: &[Cmd], wha
 
 proptest! {
     // PROPTEST_CASES raises the count for a longer search (500 before a change lands).
-    #![proptest_config(ProptestConfig { cases: cases(48), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::proptest_cases(48), ..ProptestConfig::default() })]
 
     /// The coarse commands on the fast kernels land where the micro-steps land, bit for bit,
     /// on random networks (sparse and dense data, SGD and Adagrad, learning rates that

@@ -194,8 +194,7 @@ fn verdict(dir: &Path, zeros: bool, records: &[Value]) -> (Option<bool>, String)
 }
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(40);
-    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+    ProptestConfig { cases: crate::proptest_cases(40), failure_persistence: None, ..ProptestConfig::default() }
 }
 
 proptest! {

@@ -16,8 +16,7 @@ fn root() -> PathBuf {
 }
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(300);
-    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+    ProptestConfig { cases: crate::proptest_cases(300), failure_persistence: None, ..ProptestConfig::default() }
 }
 
 /// Keeps fuzzed models small: a mutated `units: 4` may become `units: 49999999`.

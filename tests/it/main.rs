@@ -30,3 +30,9 @@ mod tui_snapshots;
 mod tui_teaching;
 mod tui_travel;
 mod versions;
+
+/// The cases a property test runs: `PROPTEST_CASES` when set (a longer search before a change
+/// lands), else the test's own `default`.
+pub(crate) fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
