@@ -14,7 +14,7 @@ const MAX_MESSAGE_CHARS: usize = 500;
 /// clap's error text (an error line, its details, a tip, the usage) as one line: `error:
 /// unexpected argument '--bogus' found (to pass '--bogus' as a value, use '-- --bogus'); see
 /// bptui run --help`.
-fn argument_error(text: &str) -> String {
+fn argument_error(text: &str, command: Option<&str>) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut usage = None;
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("For more information")) {
@@ -28,11 +28,12 @@ fn argument_error(text: &str) -> String {
             None => parts.push(line.to_string()),
         }
     }
-    let mut out = parts.join(" ");
-    if let Some(command) = usage.filter(|u| !u.is_empty()) {
-        out += &format!("; see {command} --help");
-    }
-    out
+    // Where clap's text has no usage line (`--out` given no value), the command typed.
+    let usage = usage.filter(|u| !u.is_empty()).unwrap_or_else(|| match command {
+        Some(c) => format!("bptui {c}"),
+        None => "bptui".to_string(),
+    });
+    format!("{}; see {usage} --help", parts.join(" "))
 }
 
 fn main() {
@@ -61,7 +62,9 @@ fn main() {
         // Any argument refused (`--tol nan`, `--bogus`, a missing MODEL): one line, as every
         // other invalid input.
         Err(e) => {
-            eprintln!("{}", one_line(&argument_error(&e.render().to_string()), MAX_MESSAGE_CHARS));
+            let typed = args.get(1).map(|a| a.to_string_lossy().into_owned());
+            let command = typed.filter(|t| commands().contains(t));
+            eprintln!("{}", one_line(&argument_error(&e.render().to_string(), command.as_deref()), MAX_MESSAGE_CHARS));
             std::process::exit(2);
         }
     };

@@ -299,11 +299,6 @@ pub fn short(x: f64) -> String {
     Digits::Short.number(x)
 }
 
-/// [`Digits::inline`] with 5 significant digits.
-pub fn inline(a: &ndarray::ArrayD<f64>, max: usize) -> Option<String> {
-    Digits::Short.inline(a, max)
-}
-
 /// A finite, non-integer `x` with 5 significant digits, trailing zeros dropped.
 fn five_digits(x: f64) -> String {
     let a = x.abs();

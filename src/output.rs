@@ -149,12 +149,17 @@ fn atomic<T>(path: &Path, target: &Path, write: impl FnOnce(&mut BufWriter<File>
     let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
     use std::os::unix::fs::PermissionsExt;
-    // As a newly created file would get (the umask applies), or the mode of the file replaced.
-    let mode = std::fs::metadata(target).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o666);
+    // As a newly created file would get (the umask applies), or the mode of the file replaced
+    // (set again after creation, which the umask does not touch).
+    let replaced = std::fs::metadata(target).ok().map(|m| m.permissions().mode() & 0o7777);
+    let mode = replaced.unwrap_or(0o666);
     let (file, temp) = match unnamed_in(dir, mode) {
         Some(file) => (file, Temp::Unnamed),
         None => named_in(path, dir, &name, mode)?,
     };
+    if let Some(mode) = replaced {
+        file.set_permissions(std::fs::Permissions::from_mode(mode)).map_err(|e| io_error(path, e))?;
+    }
     let mut w = BufWriter::new(file);
     let written = write(&mut w).and_then(|out| Ok((out, w.into_inner().map_err(|e| io_error(path, e.into_error()))?)));
     match temp {

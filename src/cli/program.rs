@@ -344,7 +344,7 @@ fn record(args: &DiffArgs, stop_at_divergence: bool) -> Result<Recorded> {
 fn finish(args: &DiffArgs, captured: &Captured, plan: &Plan, report: String, stopped: &str) -> Result<i32> {
     let mut out = String::new();
     if let Some(t) = &captured.tracer {
-        out += &format!("recorded your program with {t} ({} assignments of numbers or arrays)\n", captured.received);
+        out += &format!("recorded your program with {t} ({} arrays and numbers)\n", captured.received);
     }
     for line in names_lines(plan) {
         out += &line;

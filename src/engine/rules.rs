@@ -112,7 +112,6 @@ pub fn symbolic(graph: &Graph, toks: &[Tok]) -> String {
 /// The rule with numbers: arrays of at most `max` entries are written out (local derivatives
 /// evaluated), bigger ones keep their symbol; a negative number gets parentheses after ⊙.
 pub fn substituted(graph: &Graph, ws: &Workspace, toks: &[Tok], max: usize, digits: Digits) -> String {
-    let inline = |a: &ArrayD<f64>, max: usize| digits.inline(a, max);
     toks.iter()
         .map(|tok| match tok {
             Tok::Text(s) => s.clone(),
@@ -121,7 +120,7 @@ pub fn substituted(graph: &Graph, ws: &Workspace, toks: &[Tok], max: usize, digi
                     Kind::Value => &ws.values[*id],
                     Kind::Adjoint => &ws.adjoints[*id],
                 };
-                match inline(a, max) {
+                match digits.inline(a, max) {
                     Some(s) => bracket_negative(s),
                     None => match kind {
                         Kind::Value => sym(graph, *id),
@@ -131,7 +130,7 @@ pub fn substituted(graph: &Graph, ws: &Workspace, toks: &[Tok], max: usize, digi
             }
             Tok::Local { text, of, map } => {
                 let a = ws.values[*of].mapv(|v| map.apply(v));
-                inline(&a, max).map(bracket_negative).unwrap_or_else(|| text.clone())
+                digits.inline(&a, max).map(bracket_negative).unwrap_or_else(|| text.clone())
             }
             Tok::WithOne(id) => {
                 let x = &ws.values[*id];
@@ -140,7 +139,9 @@ pub fn substituted(graph: &Graph, ws: &Workspace, toks: &[Tok], max: usize, digi
                 let with_one = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[v.len()]), v).expect("a vector");
                 // A column, as its symbol [1; x] writes it: entries separated by semicolons, so
                 // that a ᵀ after it reads as a row.
-                inline(&with_one, max).map_or_else(|| format!("[1; {}]", sym(graph, *id)), |s| s.replace(", ", "; "))
+                digits
+                    .inline(&with_one, max)
+                    .map_or_else(|| format!("[1; {}]", sym(graph, *id)), |s| s.replace(", ", "; "))
             }
         })
         .collect()

@@ -245,22 +245,30 @@ pub fn is_function(name: &str) -> bool {
 
 /// The value of an expression of numbers only (`2^3`, `-1/2`), as `^`'s exponent must be:
 /// `x^2^3` is `x^(2^3)`, as `^` groups to the right.
-fn constant(e: &Expr) -> Option<f64> {
-    match e {
-        Expr::Num(v, _, _) => Some(*v),
-        Expr::Neg(a, _) => Some(-constant(a)?),
+/// `Err(())` where an expression of numbers only is not finite on the way (`1/0`, `2^1024`:
+/// Python refuses both).
+fn constant(e: &Expr) -> Option<Result<f64, ()>> {
+    let v = match e {
+        Expr::Num(v, _, _) => *v,
+        Expr::Neg(a, _) => match constant(a)? {
+            Ok(v) => -v,
+            Err(()) => return Some(Err(())),
+        },
         Expr::Bin(op, a, b, _) => {
             let (a, b) = (constant(a)?, constant(b)?);
-            Some(match op {
+            let (Ok(a), Ok(b)) = (a, b) else { return Some(Err(())) };
+            match op {
                 '+' => a + b,
                 '-' => a - b,
                 '*' => a * b,
+                '/' if b == 0.0 => return Some(Err(())),
                 '/' => a / b,
                 _ => a.powf(b),
-            })
+            }
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    Some(if v.is_finite() { Ok(v) } else { Err(()) })
 }
 
 /// Turns assignment lines into graph nodes, remembering names and shared sub-expressions.
@@ -396,8 +404,9 @@ impl ExprBuilder {
                     Expr::Neg(a, c) => (Op::Neg, vec![a], *c),
                     Expr::Bin('^', a, b, c) => {
                         let exponent = match constant(b) {
-                            Some(v) if v.is_finite() => v,
-                            _ => {
+                            Some(Ok(v)) => v,
+                            Some(Err(())) => return err(b.column(), "the exponent of `^` is not a finite number"),
+                            None => {
                                 return err(
                                     b.column(),
                                     "the exponent of `^` must be a number, or numbers only (`x^(1/2)`, `x^2^3`)",
@@ -511,5 +520,9 @@ mod tests {
         let e = b.assignment(&mut g, "f = x^x").unwrap_err();
         assert_eq!(e.column, 6);
         assert!(e.message.contains("numbers only"), "{}", e.message);
+        for text in ["h = x^(1/0)", "i = x^(1/(1/0))", "k = x^(2^1024)", "m = x^(0^-1)"] {
+            let e = b.assignment(&mut g, text).unwrap_err();
+            assert!(e.message.contains("not a finite number"), "{text}: {}", e.message);
+        }
     }
 }

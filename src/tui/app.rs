@@ -375,7 +375,6 @@ impl App {
         self.debugger.set_against(theirs, tol);
     }
 
-    /// The run shown.
     /// What the panes show.
     pub fn view(&self) -> &View {
         &self.view
@@ -407,6 +406,7 @@ impl App {
         self.area
     }
 
+    /// The run shown.
     pub fn session(&self) -> &Session {
         self.debugger.session()
     }

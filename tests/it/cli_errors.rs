@@ -742,12 +742,13 @@ fn a_trace_is_not_written_as_csv() {
 fn every_argument_error_is_one_line() {
     let m = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/two_layer.yaml");
     let m = m.to_str().unwrap();
-    let cases: [(&[&str], &[&str]); 5] = [
+    let cases: [(&[&str], &[&str]); 6] = [
         (&["run", m, "--bogus"], &["unexpected argument '--bogus'", "use '-- --bogus'", "see bptui run --help"]),
         (&["run"], &["required arguments were not provided: <MODEL>", "see bptui run --help"]),
         (&["trace", m], &["not provided: --out", "see bptui trace --help"]),
         (&["run", m, m], &["unexpected argument", "see bptui run --help"]),
-        (&["diff", "--tol", "nan", m, "t.jsonl"], &["invalid value 'nan' for '--tol <T>'"]),
+        (&["diff", "--tol", "nan", m, "t.jsonl"], &["invalid value 'nan' for '--tol <T>'", "see bptui diff --help"]),
+        (&["trace", m, "--out"], &["a value is required for '--out", "see bptui trace --help"]),
     ];
     for (args, phrases) in cases {
         let stderr = fails(args);

@@ -232,3 +232,26 @@ fn dev_stdout_redirected_to_a_file_keeps_what_the_shell_wrote_around_it() {
         assert_eq!(names(dir.path()), ["out.txt"], "{out}: the file the shell opened is still the file");
     }
 }
+
+/// A file replaced keeps its mode even under a strict umask (the umask shapes new files, not
+/// the one a student already has); a new file gets the umask's.
+#[test]
+fn a_replaced_file_keeps_its_mode_under_any_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.txt");
+    std::fs::write(&old, "old\n").unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let bin = env!("CARGO_BIN_EXE_bptui");
+    let m = model();
+    let script = format!(
+        "umask 077; '{bin}' run '{}' --metrics-out old.txt > /dev/null && '{bin}' run '{}' --metrics-out new.txt > /dev/null",
+        m.display(),
+        m.display()
+    );
+    assert!(Command::new("sh").arg("-c").arg(&script).current_dir(dir.path()).status().unwrap().success());
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert!(std::fs::read_to_string(&old).unwrap().starts_with("epoch=1 "), "replaced");
+    assert_eq!(mode(&old), 0o664, "the replaced file's mode");
+    assert_eq!(mode(&dir.path().join("new.txt")), 0o600, "a new file's, from the umask");
+}

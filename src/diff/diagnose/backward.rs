@@ -61,7 +61,7 @@ pub(super) fn backward_rule(ctx: &Context) -> String {
     // Softmax then cross-entropy: the form the homework writes, ŷ − onehot(y*).
     let identity = graph.softmax_cross_entropy(ctx.id).map_or(String::new(), |(softmax, loss)| {
         let star = ws.values[graph.node(loss).inputs[1]].iter().next().copied().unwrap_or(f64::NAN);
-        let numbers = crate::numfmt::inline(ctx.ours, 6).map_or(String::new(), |v| format!(" = {v}"));
+        let numbers = crate::numfmt::Digits::Short.inline(ctx.ours, 6).map_or(String::new(), |v| format!(" = {v}"));
         format!(
             " With the cross-entropy after the softmax the two rules multiply out to {} = {} − onehot(y*){numbers} \
              (y* = {}).",
