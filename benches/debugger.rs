@@ -69,7 +69,7 @@ fn homework() -> Option<Model> {
     }
     let data = DataOverride { train: Some(train), test: Some(test) };
     let mut model = Model::load_with(&root().join("models/hw_network.yaml"), &data, Default::default()).ok()?;
-    model.config.epochs = 2;
+    model.set_epochs(2);
     Some(model)
 }
 
@@ -146,7 +146,7 @@ fn best<T>(mut f: impl FnMut() -> T) -> (f64, T) {
 
 fn with_epochs(model: &Model, epochs: usize) -> Model {
     let mut m = model.clone();
-    m.config.epochs = epochs;
+    m.set_epochs(epochs);
     m
 }
 
@@ -204,7 +204,7 @@ fn measure(net: &str, model: Model) {
         "hw" => "homework 128 → 4 → 10, 9,000 letters",
         _ => "MNIST-sized 784 → 256 → 128 → 10, 20,000 rows",
     };
-    let n = model.train_data.as_ref().map_or(0, |d| d.len());
+    let n = model.train_data().map_or(0, |d| d.len());
     let (run1, _) = run(&with_epochs(&model, 1));
     let (run2, ran) = run(&model);
     assert!(ran.first_non_finite().is_none(), "the run stays finite");
@@ -275,7 +275,7 @@ fn measure(net: &str, model: Model) {
 /// A student's session in a process of its own: the model loaded, `R`, back to the middle of
 /// epoch 1; its peak memory.
 fn student(model: Model) {
-    let n = model.train_data.as_ref().map_or(0, |d| d.len());
+    let n = model.train_data().map_or(0, |d| d.len());
     let mut d = Debugger::new(Session::new(model, Backward::B));
     assert!(d.start(Finish::Run));
     d.wait();

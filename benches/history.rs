@@ -28,7 +28,7 @@ fn main() {
     std::fs::write(&path, text).expect("model written");
     let model = Model::load_with(&path, &DataOverride { train: Some(data.clone()), test: None }, Default::default())
         .expect("model loads");
-    let examples = model.train_data.as_ref().map(|d| d.len()).unwrap_or(0);
+    let examples = model.train_data().map(|d| d.len()).unwrap_or(0);
 
     let mut session = Session::new(model, Backward::B);
     let mut history = History::new(&session, History::BUDGET);

@@ -347,7 +347,7 @@ pub fn map_names(
     model: &Model,
     tol: &Tolerance,
 ) -> Mapping {
-    let graph = &model.graph;
+    let graph = &model.graph();
     let loss = graph.node(graph.loss()).name.clone();
     let input = graph.features().map(|f| graph.node(f).name.clone()).unwrap_or_default();
     let seen = Seen::survey(captured, passes, ours, &loss, &input, tol);
@@ -596,7 +596,7 @@ pub fn holds_squared_gradient(
     model: &Model,
     tol: &Tolerance,
 ) -> bool {
-    let graph = &model.graph;
+    let graph = &model.graph();
     graph.params().iter().any(|&p| {
         let name = &graph.node(p).name;
         let Some((_, g)) = ours.record.adjoints.iter().find(|(n, _)| n == name) else { return false };

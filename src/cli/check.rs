@@ -16,17 +16,17 @@ pub(super) fn check(args: CheckArgs, limits: Limits) -> Result<i32> {
 
 /// `check`'s report: the model, its data, and its nodes in topological order.
 pub fn check_report(model: &Model) -> String {
-    let mut out = format!("model {} ({}): ok\n", model.name, model.file.display());
-    if let Some(about) = &model.about {
+    let mut out = format!("model {} ({}): ok\n", model.name(), model.file().display());
+    if let Some(about) = &model.about() {
         out += &format!("  {about}\n");
     }
-    for (data, key) in [(&model.train_data, "train"), (&model.test_data, model.test_key.as_str())] {
+    for (data, key) in [(model.train_data(), "train"), (model.test_data(), model.test_key())] {
         if let Some(d) = data {
             out += &format!("data.{key}: {} examples × {} features ({})\n", d.len(), d.width(), d.source);
         }
     }
-    let c = &model.config;
-    if model.train_data.is_some() {
+    let c = &model.config();
+    if model.train_data().is_some() {
         // As the model file spells them.
         let optimizer = match c.optimizer {
             Optimizer::Sgd => "sgd".to_string(),

@@ -47,7 +47,7 @@ pub(super) fn open(args: TuiArgs, limits: Limits) -> Result<i32> {
     model.require_examples()?;
     let against = match &args.against {
         Some(p) => {
-            let theirs = crate::diff::Theirs::load_streaming(p, &model.graph, &aliases, limits)?;
+            let theirs = crate::diff::Theirs::load_streaming(p, model.graph(), &aliases, limits)?;
             // Their initial weights and epochs, as `diff` runs them.
             model = crate::diff::prepare(&model, &theirs)?.0;
             Some(theirs)

@@ -20,7 +20,7 @@ pub(super) fn diff(args: DiffArgs, limits: Limits) -> Result<i32> {
     };
     let (model, aliases) = load(model_path, &args.data, &args.alias, limits)?;
     model.require_examples()?;
-    let theirs = Theirs::load_streaming(theirs_path, &model.graph, &aliases, limits)?;
+    let theirs = Theirs::load_streaming(theirs_path, model.graph(), &aliases, limits)?;
     let (model, notes) = prepare(&model, &theirs)?;
     let mut session = Session::new(model, args.backward.into());
     let mut report = crate::diff::run(&mut session, &theirs, args.tol)?;

@@ -23,12 +23,12 @@ pub(super) fn run(args: GradcheckArgs, limits: Limits) -> Result<i32> {
 /// Central differences against backprop for every parameter (and every given input of a graph
 /// model) on the first example. Returns the report and whether all relative errors ≤ tol.
 pub fn gradcheck(model: &Model, eps: f64, tol: f64, all: bool) -> (String, bool) {
-    let g = &model.graph;
+    let g = &model.graph();
     let mut ws = Workspace::new(g);
-    for (id, v) in &model.initial {
+    for (id, v) in model.initial() {
         ws.values[*id].assign(v);
     }
-    if let Some(d) = &model.train_data {
+    if let Some(d) = &model.train_data() {
         crate::session::load_row(g, &mut ws, d, 0);
     }
     ws.forward_all(g);
@@ -37,7 +37,7 @@ pub fn gradcheck(model: &Model, eps: f64, tol: f64, all: bool) -> (String, bool)
         (0..g.len()).filter(|&i| matches!(g.node(i).op, Op::Param | Op::Input) && g.needs_grad(i)).collect();
     let mut out = format!(
         "gradcheck {}: first example, central differences with eps {}, tolerance {}\nrelative error = |backprop − numeric| / max(|backprop|, |numeric|, 1e-8)\n",
-        model.name,
+        model.name(),
         py_repr(eps),
         py_repr(tol)
     );

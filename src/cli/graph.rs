@@ -19,7 +19,7 @@ pub(super) fn graph(args: GraphArgs, limits: Limits) -> Result<i32> {
 
 /// The graph as a table: nodes in topological order with op, inputs, shape and equation.
 pub fn graph_text(model: &Model) -> String {
-    let g = &model.graph;
+    let g = &model.graph();
     let mut out = format!("graph: {} nodes in topological order; the output is {}\n", g.len(), g.node(g.loss()).name);
     let name_w = g.nodes().iter().map(|n| n.name.chars().count()).max().unwrap_or(4).clamp(4, 28);
     out += &format!("  {:>3}  {:<name_w$}  {:<20}  {:<14}  {}\n", "id", "node", "op", "shape", "equation / inputs");
@@ -50,9 +50,9 @@ pub fn graph_text(model: &Model) -> String {
 
 /// The graph in Graphviz DOT, inputs on the left and J on the right.
 pub fn graph_dot(model: &Model) -> String {
-    let g = &model.graph;
+    let g = &model.graph();
     let mut out =
-        format!("digraph \"{}\" {{\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n", model.name.replace('"', "'"));
+        format!("digraph \"{}\" {{\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n", model.name().replace('"', "'"));
     for (id, n) in g.nodes().iter().enumerate() {
         let shape = match n.op {
             Op::Param => "box",

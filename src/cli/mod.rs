@@ -295,23 +295,23 @@ pub(super) fn load(
     limits: Limits,
 ) -> Result<(Model, Vec<(String, String)>)> {
     let model = Model::load_with(path, &DataOverride { train: data.train.clone(), test: data.test.clone() }, limits)?;
-    let aliases: Vec<(String, String)> = model.aliases.iter().chain(given).cloned().collect();
+    let aliases: Vec<(String, String)> = model.aliases().iter().chain(given).cloned().collect();
     for (theirs, ours) in &aliases {
-        if model.graph.find(ours).is_none() {
-            let known: Vec<&str> = model.graph.nodes().iter().map(|n| n.name.as_str()).collect();
+        if model.graph().find(ours).is_none() {
+            let known: Vec<&str> = model.graph().nodes().iter().map(|n| n.name.as_str()).collect();
             // `alpha_bias` where the model folds alpha's bias into its column 0.
-            let folded = ours.strip_suffix("_bias").and_then(|w| model.graph.find(w)).filter(|&w| {
+            let folded = ours.strip_suffix("_bias").and_then(|w| model.graph().find(w)).filter(|&w| {
                 model
-                    .graph
+                    .graph()
                     .consumers(w)
                     .iter()
-                    .any(|&(u, k)| k == 0 && model.graph.node(u).op == crate::engine::Op::Linear)
+                    .any(|&(u, k)| k == 0 && model.graph().node(u).op == crate::engine::Op::Linear)
             });
             let hint = match folded {
                 Some(w) => format!(
                     "; this model keeps {0}'s bias in its column 0 ({0}·[1; x]): for a bias vector of its own, \
                      write bias: separate on that layer",
-                    model.graph.node(w).name
+                    model.graph().node(w).name
                 ),
                 None => String::new(),
             };

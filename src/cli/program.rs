@@ -127,7 +127,7 @@ pub(super) fn capture_for_debugger(args: DiffArgs) -> Result<Option<(Model, Thei
         eprintln!("bptui: your program ended with status {code}: its values up to there are shown");
     }
     let (records, _) = example_records(&captured, &rows, &p, false);
-    let mut theirs = Theirs::from_records("your program", records, &p.model.graph, &aliases(&p, &args))?;
+    let mut theirs = Theirs::from_records("your program", records, p.model.graph(), &aliases(&p, &args))?;
     for (key, section, ours, _) in &p.mapping.keys {
         if let Some(site) = captured.sites.get(&key.0) {
             theirs
@@ -174,7 +174,7 @@ impl Setup {
             (None, None) => unreachable!("parsed above"),
         };
         base.require_examples()?;
-        let train = base.train_data.clone().expect("required");
+        let train = base.train_data().cloned().expect("required");
         let rows = Rows::new(&train);
         Ok(Setup { homework, given: given.is_some(), base, rows, train: train.len() })
     }
@@ -272,7 +272,7 @@ impl Progress {
                 }
             }
         }
-        let needed = p.model.config.epochs * setup.train;
+        let needed = p.model.config().epochs * setup.train;
         if n > needed + setup.train {
             return Ok(Look::Stop(format!(
                 "your program trained {n} examples, more than the {needed} its command line asks for: it was stopped"
@@ -364,8 +364,7 @@ fn finish(args: &DiffArgs, captured: &Captured, plan: &Plan, report: String, sto
         out += &format!("  wrote the model used to {}\n", path.display());
     }
     if let Some(path) = &args.keep {
-        let (records, _) =
-            example_records(captured, &Rows::new(plan.model.train_data.as_ref().expect("data")), plan, false);
+        let (records, _) = example_records(captured, &Rows::new(plan.model.train_data().expect("data")), plan, false);
         crate::trace::write_file(path, &records)?;
         out += &format!("  kept what was captured as a trace in {} (your names)\n", path.display());
     }
@@ -471,7 +470,7 @@ fn homework_model_text(
     let yaml = hw.model_yaml(inputs, learned, init);
     let here = std::env::current_dir().unwrap_or_default().join("(your command line).yaml");
     let mut model = Model::from_source(&here, &yaml, &data, args.limits)?;
-    model.file = here;
+    model.set_file(here);
     Ok((model, yaml))
 }
 
@@ -503,11 +502,11 @@ fn learn(
     };
     let mut notes = Vec::new();
     let (model, yaml) = if given {
-        (base.clone(), std::fs::read_to_string(&base.file).unwrap_or_default())
+        (base.clone(), std::fs::read_to_string(base.file()).unwrap_or_default())
     } else {
         let hw = hw.expect("no model: the homework's arguments");
         // The order of examples: file order, or numpy's permutation of each epoch.
-        let n = base.train_data.as_ref().map(|d| d.len()).unwrap_or(0);
+        let n = base.train_data().map(|d| d.len()).unwrap_or(0);
         let perm = crate::session::epoch_order(crate::model::spec::Shuffle::NumpyEpoch, 0, 1, n);
         let (mut file_order, mut numpy) = (0, 0);
         for (i, p) in use_passes.iter().enumerate() {
@@ -560,7 +559,7 @@ fn initial_weights(
     tol: &Tolerance,
     hw: &HomeworkArgs,
 ) -> (Vec<(String, String)>, Bias, Vec<String>) {
-    let graph = &model.graph;
+    let graph = &model.graph();
     let mut chosen: Vec<(String, ndarray::ArrayD<f64>)> = Vec::new();
     let mut bias = Bias::Folded;
     let mut notes = Vec::new();
@@ -574,10 +573,7 @@ fn initial_weights(
             let mut m = model.clone();
             for (n, v) in chosen.iter().chain(std::iter::once(&(name.clone(), c.clone()))) {
                 let id = graph.find(n).expect("a parameter");
-                match m.initial.iter_mut().find(|(q, _)| *q == id) {
-                    Some((_, x)) => *x = v.clone(),
-                    None => m.initial.push((id, v.clone())),
-                }
+                m.set_initial(id, v.clone());
             }
             let ours = infer::our_examples(&m, 1);
             let Some(o) = ours.first() else { continue };
@@ -628,7 +624,7 @@ fn initial_weights(
 
 /// The element counts a parameter's array may have: its own, without or with a bias column.
 fn param_sizes(model: &Model) -> HashSet<usize> {
-    let graph = &model.graph;
+    let graph = &model.graph();
     let mut sizes = HashSet::new();
     for &p in graph.params() {
         let shape = &graph.node(p).shape;
@@ -645,9 +641,9 @@ fn param_sizes(model: &Model) -> HashSet<usize> {
 fn example_records(captured: &Captured, rows: &Rows, plan: &Plan, running: bool) -> (Vec<Record>, usize) {
     let passes = infer::passes(captured, plan.primary, rows);
     let model = &plan.model;
-    let n = model.train_data.as_ref().map(|d| d.len()).unwrap_or(1);
-    let shuffle = model.config.shuffle;
-    let seed = model.config.seed;
+    let n = model.train_data().map(|d| d.len()).unwrap_or(1);
+    let shuffle = model.config().shuffle;
+    let seed = model.config().seed;
     let order = |epoch: usize, example: usize| {
         crate::session::epoch_order(shuffle, seed, epoch, n).get(example - 1).copied().unwrap_or(usize::MAX)
     };
@@ -694,7 +690,7 @@ fn compare(
     if records.is_empty() {
         return Ok(None);
     }
-    let theirs = Theirs::from_records("your program", records, &plan.model.graph, &aliases(plan, args))?;
+    let theirs = Theirs::from_records("your program", records, plan.model.graph(), &aliases(plan, args))?;
     let (model, notes) = prepare(&plan.model, &theirs)?;
     let mut session = Session::new(model, args.backward.into());
     let mut report = match crate::diff::run(&mut session, &theirs, args.tol) {
@@ -727,8 +723,8 @@ fn compare(
 /// bptui's labels of the training and test rows, as the session predicts them now.
 fn predictions(session: &mut Session) -> (Vec<usize>, Vec<usize>) {
     let model = session.model().clone();
-    let train = model.train_data.as_ref().and_then(|d| session.predict(d)).unwrap_or_default();
-    let test = model.test_data.as_ref().and_then(|d| session.predict(d)).unwrap_or_default();
+    let train = model.train_data().and_then(|d| session.predict(d)).unwrap_or_default();
+    let test = model.test_data().and_then(|d| session.predict(d)).unwrap_or_default();
     (train, test)
 }
 
@@ -782,14 +778,14 @@ fn nothing_recognised(
         );
     }
     let mut msg = String::new();
-    let width = base.train_data.as_ref().map(|d| d.width()).unwrap_or(0);
+    let width = base.train_data().map(|d| d.width()).unwrap_or(0);
     msg += &format!(
         "nothing recognisable in what your program computed: bptui captured {} values from {} places of your code, and \
          expected an example's x (the {width} features of a row of {}) followed by its forward pass, gradients and \
          updated weights",
         captured.values.len(),
         captured.sites.len(),
-        base.train_data.as_ref().map(|d| d.source.clone()).unwrap_or_default()
+        base.train_data().map(|d| d.source.clone()).unwrap_or_default()
     );
     Error::Usage(msg)
 }

@@ -22,15 +22,15 @@ struct Outputs {
 pub(super) fn run(args: RunArgs, limits: Limits) -> Result<i32> {
     let (mut model, _) = load(&args.model, &args.data, &[], limits)?;
     if let Some(e) = args.epochs {
-        model.config.epochs = e;
+        model.set_epochs(e);
     }
     if let Some(lr) = args.learning_rate {
-        model.config.learning_rate = lr;
+        model.set_learning_rate(lr);
     }
     model.require_examples()?;
     let outputs = Outputs { metrics: args.metrics_out, train: args.train_out, test: args.test_out };
     let backward = args.backward.into();
-    if model.train_data.is_none() {
+    if model.train_data().is_none() {
         return without_data(model, backward, &outputs);
     }
     if (outputs.train.is_some() || outputs.test.is_some()) && !model.is_classifier() {
@@ -38,7 +38,7 @@ pub(super) fn run(args: RunArgs, limits: Limits) -> Result<i32> {
             "--train-out and --test-out need a classifier (binary_cross_entropy or cross_entropy loss)".into(),
         ));
     }
-    if outputs.test.is_some() && model.test_data.is_none() {
+    if outputs.test.is_some() && model.test_data().is_none() {
         return Err(Error::Usage("--test-out needs data.test (or data.validation) in the model".into()));
     }
     let mut session = train(model, backward)?;
@@ -57,7 +57,7 @@ fn without_data(model: Model, backward: Backward, outputs: &Outputs) -> Result<i
     if outputs.metrics.is_some() || outputs.train.is_some() || outputs.test.is_some() {
         return Err(Error::Usage(format!(
             "{}: the model has no data.train, so there are no metrics or labels to write",
-            model.file.display()
+            model.file().display()
         )));
     }
     let mut session = Session::new(model, backward);
@@ -71,9 +71,9 @@ fn without_data(model: Model, backward: Backward, outputs: &Outputs) -> Result<i
 /// Trains to the end, printing each epoch's line as it finishes (and the progress bar on a
 /// terminal); returns the trained session.
 fn train(model: Model, backward: Backward) -> Result<Session> {
-    let test_key = model.test_key.clone();
-    let epochs = model.config.epochs;
-    let per_epoch = model.train_data.as_ref().map(|d| d.len()).unwrap_or(1);
+    let test_key = model.test_key().to_string();
+    let epochs = model.config().epochs;
+    let per_epoch = model.train_data().map(|d| d.len()).unwrap_or(1);
     let tty = std::io::stderr().is_terminal();
     let mut session = Session::new(model, backward);
     let total = epochs * per_epoch;
@@ -130,7 +130,7 @@ fn epoch_line(m: &EpochMetrics, test_key: &str) -> String {
 /// The course homework's metrics file: each epoch's mean losses, then the last error rates.
 fn metrics_file(session: &Session) -> String {
     let model = session.model();
-    let test_key = &model.test_key;
+    let test_key = &model.test_key();
     // The homework's word for its loss; a regression model's file names its own.
     let loss_word = if model.is_classifier() { "crossentropy" } else { "squared_error" };
     let mut text = String::new();
@@ -156,7 +156,7 @@ fn metrics_file(session: &Session) -> String {
 /// One predicted label per line for the training (`train`) or the test data.
 fn write_labels(session: &mut Session, path: &Path, train: bool) -> Result<()> {
     let model = session.model();
-    if let Some(data) = if train { model.train_data.clone() } else { model.test_data.clone() } {
+    if let Some(data) = if train { model.train_data().cloned() } else { model.test_data().cloned() } {
         let labels = session.predict(&data).unwrap_or_default();
         let text: String = labels.iter().map(|l| format!("{l}\n")).collect();
         crate::output::write_text(path, &text)?;

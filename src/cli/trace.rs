@@ -11,7 +11,7 @@ use crate::trace::{write_streaming, Record};
 pub(super) fn trace(args: TraceArgs, limits: Limits) -> Result<i32> {
     let (mut model, _) = load(&args.model, &args.data, &[], limits)?;
     if let Some(e) = args.epochs {
-        model.config.epochs = e;
+        model.set_epochs(e);
     }
     model.require_examples()?;
     let mut session = Session::new(model, args.backward.into());

@@ -194,7 +194,7 @@ fn steps_per_example(s: &Session) -> u64 {
 /// as its last example's), so that a replay knows which example's leftovers it shows.
 pub(super) fn example_at(s: &Session, steps: u64) -> usize {
     let (per_example, n) = (steps_per_example(s), s.examples_per_epoch() as u64);
-    if per_example == 0 || s.model().train_data.is_none() {
+    if per_example == 0 || s.model().train_data().is_none() {
         return 0;
     }
     let per_epoch = n * per_example + 1;
@@ -205,7 +205,7 @@ pub(super) fn example_at(s: &Session, steps: u64) -> usize {
 /// The steps count at `spot`, for a run with training data (`None` without: then there is no
 /// fixed count of steps per example to go by).
 pub fn steps_at(s: &Session, spot: Spot) -> Option<u64> {
-    s.model().train_data.as_ref()?;
+    s.model().train_data()?;
     let g = s.graph();
     let (f, b) = (g.forward_order().len() as u64, g.backward_order().len() as u64);
     let (per_example, n) = (steps_per_example(s), s.examples_per_epoch() as u64);

@@ -187,24 +187,24 @@ impl Cursor {
 pub fn prepare(model: &Model, theirs: &Theirs) -> Result<(Model, Vec<String>)> {
     let mut model = model.clone();
     let mut notes = Vec::new();
-    let has_data = model.train_data.is_some();
-    let n = model.train_data.as_ref().map(|d| d.len()).unwrap_or(1);
+    let has_data = model.train_data().is_some();
+    let n = model.train_data().map(|d| d.len()).unwrap_or(1);
     let last = theirs.last_epoch();
-    if has_data && last > model.config.epochs {
+    if has_data && last > model.config().epochs {
         notes.push(format!(
             "your trace has {last} epochs, the model {}: bptui ran {last} (set epochs: {last} in the model to match)",
-            model.config.epochs
+            model.config().epochs
         ));
-        model.config.epochs = last;
+        model.set_epochs(last);
     }
-    let epochs = if has_data { model.config.epochs } else { 1 };
+    let epochs = if has_data { model.config().epochs } else { 1 };
     let bad = |record: usize, message: String| Error::Trace { file: theirs.file.clone(), record, message };
     for ((epoch, example), number, r) in theirs.examples() {
         if epoch > epochs {
             return Err(bad(number, format!("epoch {epoch}, but a graph model without data runs one example once")));
         }
         if example > n {
-            let source = model.train_data.as_ref().map(|d| d.source.clone()).unwrap_or_else(|| "the model".into());
+            let source = model.train_data().map(|d| d.source.clone()).unwrap_or_else(|| "the model".into());
             return Err(bad(
                 number,
                 format!(
@@ -219,14 +219,15 @@ pub fn prepare(model: &Model, theirs: &Theirs) -> Result<(Model, Vec<String>)> {
             }
         }
     }
-    let classifier = model.graph.prediction().is_some() && model.graph.node(model.graph.loss()).op.is_classifier_loss();
+    let classifier =
+        model.graph().prediction().is_some() && model.graph().node(model.graph().loss()).op.is_classifier_loss();
     for (number, e) in theirs.epoch_records() {
         if !has_data {
             return Err(bad(number, "epoch metrics, but the model has no data to evaluate them on".into()));
         }
         for (key, _) in &e.metrics {
             let k = key.replace("validation", "test");
-            if k.starts_with("test") && model.test_data.is_none() {
+            if k.starts_with("test") && model.test_data().is_none() {
                 return Err(bad(number, format!("{key}, but the model has no test data (give it with --test)")));
             }
             if k.ends_with("error") && !classifier {
@@ -234,13 +235,13 @@ pub fn prepare(model: &Model, theirs: &Theirs) -> Result<(Model, Vec<String>)> {
             }
         }
     }
-    let initial = theirs.initial_values(&model.graph)?;
+    let initial = theirs.initial_values(model.graph())?;
     if !initial.is_empty() {
         let names: Vec<String> =
-            initial.iter().map(|i| theirs.their_name(&model.graph.node(i.id).name).to_string()).collect();
+            initial.iter().map(|i| theirs.their_name(&model.graph().node(i.id).name).to_string()).collect();
         // Said as it is: their init may be the model's own, bit for bit.
         let same = initial.iter().all(|i| {
-            model.initial.iter().find(|(p, _)| *p == i.id).is_some_and(|(_, v)| {
+            model.initial().iter().find(|(p, _)| *p == i.id).is_some_and(|(_, v)| {
                 v.shape() == i.value.shape() && v.iter().zip(i.value.iter()).all(|(a, b)| a.to_bits() == b.to_bits())
             })
         });
@@ -251,10 +252,7 @@ pub fn prepare(model: &Model, theirs: &Theirs) -> Result<(Model, Vec<String>)> {
         });
         for i in initial {
             notes.extend(i.note);
-            match model.initial.iter_mut().find(|(p, _)| *p == i.id) {
-                Some((_, v)) => *v = i.value,
-                None => model.initial.push((i.id, i.value)),
-            }
+            model.set_initial(i.id, i.value);
         }
     }
     Ok((model, notes))
@@ -273,14 +271,14 @@ fn recover_init(session: &Session, theirs: &Theirs, tol: &Tolerance) -> HashMap<
         return out;
     }
     let Ok(Some(first)) = theirs.fetch(1, 1) else { return out };
-    let lr = model.config.learning_rate;
+    let lr = model.config().learning_rate;
     for &p in graph.params() {
         let name = &graph.node(p).name;
         let find = |list: &Named| list.iter().find(|(n, _)| n == name).map(|(_, a)| a.clone());
         let (Some(after), Some(grad)) = (find(&first.params), find(&first.adjoints)) else { continue };
         let ours = session.workspace().values[p].clone();
         let agree = |o: &ArrayD<f64>, t: &ArrayD<f64>| tol.agree(o, t);
-        let before_of = |after: &ArrayD<f64>, grad: &ArrayD<f64>| match model.config.optimizer {
+        let before_of = |after: &ArrayD<f64>, grad: &ArrayD<f64>| match model.config().optimizer {
             Optimizer::Sgd => after + &grad.mapv(|g| lr * g),
             Optimizer::Adagrad { epsilon } => after + &grad.mapv(|g| lr * g / (g * g + epsilon).sqrt()),
         };
@@ -390,7 +388,7 @@ fn comparer<'t>(session: &Session, theirs: &'t Theirs, tolerance: Tolerance) -> 
         }
         Err(_) => Vec::new(),
     };
-    let rows = session.model().train_data.as_ref().map(RowIndex::new);
+    let rows = session.model().train_data().map(RowIndex::new);
     Comparer::new(theirs, tolerance, init, layouts, rows)
 }
 

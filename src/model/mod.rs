@@ -62,23 +62,112 @@ pub struct TrainConfig {
 /// A validated model: its graph, the starting values of its leaves, its data and settings.
 #[derive(Debug, Clone)]
 pub struct Model {
-    pub name: String,
-    pub about: Option<String>,
-    pub file: PathBuf,
-    pub graph: Graph,
+    name: String,
+    about: Option<String>,
+    file: PathBuf,
+    graph: Graph,
     /// Starting values of parameters and of a graph model's given inputs.
-    pub initial: Vec<(NodeId, ArrayD<f64>)>,
-    pub train_data: Option<Dataset>,
-    pub test_data: Option<Dataset>,
+    initial: Vec<(NodeId, ArrayD<f64>)>,
+    train_data: Option<Dataset>,
+    test_data: Option<Dataset>,
     /// The key the test data was given under (`test` or `validation`), used in metrics files.
-    pub test_key: String,
-    pub config: TrainConfig,
+    test_key: String,
+    config: TrainConfig,
     /// Names another implementation uses for our nodes: (their name, our name).
-    pub aliases: Vec<(String, String)>,
+    aliases: Vec<(String, String)>,
     /// The classes' names, label 0 first (`classes:`).
-    pub classes: Option<Vec<String>>,
+    classes: Option<Vec<String>>,
     /// The features as an image of (rows, columns) (`image:`).
-    pub image: Option<(usize, usize)>,
+    image: Option<(usize, usize)>,
+}
+
+/// Reading a settled model: its fields are private, so that what `load` validated stays so;
+/// the few settings a command may change after loading have setters below.
+impl Model {
+    /// The model's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The model file's `about:` line.
+    pub fn about(&self) -> Option<&str> {
+        self.about.as_deref()
+    }
+
+    /// The model file.
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    /// The validated graph.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// Starting values of parameters and of a graph model's given inputs.
+    pub fn initial(&self) -> &[(NodeId, ArrayD<f64>)] {
+        &self.initial
+    }
+
+    /// The training data, if any.
+    pub fn train_data(&self) -> Option<&Dataset> {
+        self.train_data.as_ref()
+    }
+
+    /// The test (validation) data, if any.
+    pub fn test_data(&self) -> Option<&Dataset> {
+        self.test_data.as_ref()
+    }
+
+    /// The key the test data was given under (`test` or `validation`), used in metrics files.
+    pub fn test_key(&self) -> &str {
+        &self.test_key
+    }
+
+    /// The training settings.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Names another implementation uses for our nodes: (their name, our name).
+    pub fn aliases(&self) -> &[(String, String)] {
+        &self.aliases
+    }
+
+    /// The classes' names, label 0 first (`classes:`).
+    pub fn classes(&self) -> Option<&[String]> {
+        self.classes.as_deref()
+    }
+
+    /// The features as an image of (rows, columns) (`image:`).
+    pub fn image(&self) -> Option<(usize, usize)> {
+        self.image
+    }
+
+    /// Trains for `epochs` instead of the file's `train.epochs` (`--epochs`).
+    pub fn set_epochs(&mut self, epochs: usize) {
+        self.config.epochs = epochs;
+    }
+
+    /// Steps with `rate` instead of the file's learning rate (`--learning-rate`).
+    pub fn set_learning_rate(&mut self, rate: f64) {
+        self.config.learning_rate = rate;
+    }
+
+    /// Names `file` as the model's file (a model made from a homework's command line).
+    pub fn set_file(&mut self, file: PathBuf) {
+        self.file = file;
+    }
+
+    /// Starts leaf `id` from `value` instead of its init (a student's initial weights,
+    /// recovered from their run), in the leaf's shape.
+    pub fn set_initial(&mut self, id: NodeId, value: ArrayD<f64>) {
+        debug_assert_eq!(value.shape(), self.graph.node(id).shape.as_slice(), "{}", self.graph.node(id).name);
+        match self.initial.iter_mut().find(|(p, _)| *p == id) {
+            Some((_, v)) => *v = value,
+            None => self.initial.push((id, value)),
+        }
+    }
 }
 
 /// Data files given on the command line instead of the model's `data:`.

@@ -57,7 +57,7 @@ impl Session {
 
     /// Whether the optimizer keeps a state of its own (Adagrad's sums; SGD's stays 0).
     fn optimizer_keeps_state(&self) -> bool {
-        matches!(self.model.config.optimizer, Optimizer::Adagrad { .. })
+        matches!(self.model.config().optimizer, Optimizer::Adagrad { .. })
     }
 
     /// The bytes a light checkpoint of this session holds (for spacing them).
@@ -102,7 +102,7 @@ impl Session {
             now.optimizer_state = std::mem::take(&mut self.now.optimizer_state);
             now.param_before = std::mem::take(&mut self.now.param_before);
             self.now = now;
-            for &p in self.model.graph.params() {
+            for &p in self.model.graph().params() {
                 self.now.ws.values[p].assign(&c.state.ws.values[p]);
             }
             if !c.state.optimizer_state.is_empty() {

@@ -178,15 +178,15 @@ struct State {
 impl Session {
     /// A session at the first step of the first example, parameters initialised.
     pub fn new(model: Model, algorithm: Backward) -> Session {
-        let mut ws = Workspace::new(&model.graph);
-        for (id, value) in &model.initial {
+        let mut ws = Workspace::new(model.graph());
+        for (id, value) in model.initial() {
             ws.values[*id].assign(value);
         }
         let eval_ws = ws.clone();
-        let params = model.graph.params();
+        let params = model.graph().params();
         let optimizer_state = params.iter().map(|&p| ArrayD::zeros(ws.values[p].raw_dim())).collect();
         let param_before = params.iter().map(|&p| ws.values[p].clone()).collect();
-        let examples_per_epoch = model.train_data.as_ref().map(Dataset::len).unwrap_or(1);
+        let examples_per_epoch = model.train_data().map(Dataset::len).unwrap_or(1);
         let now = State {
             ws,
             algorithm,
@@ -219,7 +219,7 @@ impl Session {
     }
 
     pub fn graph(&self) -> &Graph {
-        &self.model.graph
+        self.model.graph()
     }
 
     /// Current values and adjoints of every node.
@@ -233,8 +233,8 @@ impl Session {
     }
 
     pub fn epochs(&self) -> usize {
-        if self.model.train_data.is_some() {
-            self.model.config.epochs
+        if self.model.train_data().is_some() {
+            self.model.config().epochs
         } else {
             1
         }
@@ -248,7 +248,7 @@ impl Session {
 
     /// The current example's place in the run.
     pub fn position(&self) -> Position {
-        let row = self.model.train_data.as_ref().map(|_| self.row());
+        let row = self.model.train_data().map(|_| self.row());
         Position { epoch: self.now.epoch, example: self.now.example + 1, row }
     }
 
@@ -263,7 +263,7 @@ impl Session {
 
     /// The current example's label, if the model has data.
     pub fn label(&self) -> Option<f64> {
-        self.model.train_data.as_ref().map(|d| d.labels[self.row()])
+        self.model.train_data().map(|d| d.labels[self.row()])
     }
 
     /// The class the loss reads for the current example: its label, or what the model
@@ -336,7 +336,7 @@ impl Session {
     /// the graph's parameter order): every node's value. For `diff`'s diagnoses, which test
     /// whether a student's forward pass used stale parameters; nothing of the session changes.
     pub fn forward_with(&self, params: &[ArrayD<f64>]) -> Vec<ArrayD<f64>> {
-        let graph = &self.model.graph;
+        let graph = &self.model.graph();
         let mut ws = self.now.ws.clone();
         for (&p, v) in graph.params().iter().zip(params) {
             ws.values[p].assign(v);
@@ -349,7 +349,7 @@ impl Session {
     /// in the data's order: what an epoch's evaluation sums, for `diff`'s diagnoses of a mean
     /// taken wrongly. Nothing of the session changes.
     pub fn row_losses(&self, params: &[ArrayD<f64>], data: &Dataset) -> Vec<f64> {
-        let graph = &self.model.graph;
+        let graph = &self.model.graph();
         let mut ws = self.eval_ws.clone();
         for (&p, v) in graph.params().iter().zip(params) {
             ws.values[p].assign(v);
@@ -359,7 +359,7 @@ impl Session {
 
     /// The parameters' current values, in the graph's parameter order.
     pub fn param_values(&self) -> Vec<ArrayD<f64>> {
-        self.model.graph.params().iter().map(|&p| self.now.ws.values[p].clone()).collect()
+        self.model.graph().params().iter().map(|&p| self.now.ws.values[p].clone()).collect()
     }
 
     /// Adagrad's accumulated squared gradient of a parameter.
@@ -428,16 +428,16 @@ impl Session {
     }
 
     fn forward_step(&mut self) -> Event {
-        let graph = &self.model.graph;
+        let graph = &self.model.graph();
         let id = graph.forward_order()[self.now.index];
         let event = match graph.node(id).op {
             Op::Features => {
-                let data = self.model.train_data.as_ref().expect("a features node implies training data");
+                let data = self.model.train_data().expect("a features node implies training data");
                 data.features_into(self.row(), &mut self.now.ws.values[id]);
                 Event::Loaded { node: id }
             }
             Op::Label => {
-                if let Some(data) = &self.model.train_data {
+                if let Some(data) = &self.model.train_data() {
                     data.label_into(self.row(), &mut self.now.ws.values[id]);
                 }
                 Event::Loaded { node: id }
@@ -449,7 +449,7 @@ impl Session {
         };
         self.note_non_finite(id, false);
         self.now.index += 1;
-        if self.now.index == self.model.graph.forward_order().len() {
+        if self.now.index == self.model.graph().forward_order().len() {
             self.enter_backward();
         }
         event
@@ -459,14 +459,14 @@ impl Session {
         self.now.phase = Phase::Backward;
         self.now.index = 0;
         self.now.algorithm = self.now.next_algorithm;
-        self.now.ws.begin_backward(&self.model.graph, self.now.algorithm);
+        self.now.ws.begin_backward(self.model.graph(), self.now.algorithm);
     }
 
     /// Moves past phases that have nothing to do (a graph whose output is a given input has
     /// no forward step; one without parameters no update).
     fn skip_empty_phases(&mut self) {
         loop {
-            let graph = &self.model.graph;
+            let graph = &self.model.graph();
             match self.now.phase {
                 Phase::Forward if self.now.index >= graph.forward_order().len() => self.enter_backward(),
                 Phase::Backward if self.now.index >= graph.backward_order().len() => self.enter_update(),
@@ -477,21 +477,21 @@ impl Session {
     }
 
     fn backward_step(&mut self) -> Event {
-        let id = self.model.graph.backward_order()[self.now.index];
-        self.now.ws.backward_node(&self.model.graph, id, self.now.algorithm);
+        let id = self.model.graph().backward_order()[self.now.index];
+        self.now.ws.backward_node(self.model.graph(), id, self.now.algorithm);
         match self.now.algorithm {
             // The step computed this node's adjoint.
             Backward::A => self.note_non_finite(id, true),
             // The step added into its inputs' adjoints: a NaN arises there, at this step.
             Backward::B => {
                 let graph = self.model.clone();
-                for (_, v) in graph.graph.pushes(id) {
+                for (_, v) in graph.graph().pushes(id) {
                     self.note_non_finite_by(v, true, id);
                 }
             }
         }
         self.now.index += 1;
-        if self.now.index == self.model.graph.backward_order().len() {
+        if self.now.index == self.model.graph().backward_order().len() {
             self.enter_update();
         }
         Event::Backward { node: id, algorithm: self.now.algorithm }
@@ -504,18 +504,18 @@ impl Session {
 
     fn update_step(&mut self) -> Event {
         let p = self.now.index;
-        let id = self.model.graph.params()[p];
+        let id = self.model.graph().params()[p];
         self.now.param_before[p].assign(&self.now.ws.values[id]);
         let (values, adjoints) = (&mut self.now.ws.values, &self.now.ws.adjoints);
-        self.model.config.optimizer.step(
+        self.model.config().optimizer.step(
             &mut values[id],
             &adjoints[id],
-            self.model.config.learning_rate,
+            self.model.config().learning_rate,
             &mut self.now.optimizer_state[p],
         );
         self.note_non_finite(id, false);
         self.now.index += 1;
-        if self.now.index == self.model.graph.params().len() {
+        if self.now.index == self.model.graph().params().len() {
             self.complete_example();
         }
         Event::Update { param: p, node: id }
@@ -523,13 +523,13 @@ impl Session {
 
     /// Records the example's loss and moves to the next example, or to the epoch's evaluation.
     fn complete_example(&mut self) {
-        let loss = self.now.ws.loss_value(&self.model.graph);
+        let loss = self.now.ws.loss_value(self.model.graph());
         self.losses.push(ExampleLoss { epoch: self.now.epoch, example: self.now.example + 1, loss });
         if self.now.example + 1 < self.examples_per_epoch {
             self.now.example += 1;
             self.now.phase = Phase::Forward;
             self.now.index = 0;
-        } else if self.model.train_data.is_some() {
+        } else if self.model.train_data().is_some() {
             self.now.phase = Phase::Evaluate;
             self.now.index = 0;
         } else {
@@ -539,9 +539,9 @@ impl Session {
 
     fn evaluate_step(&mut self) -> Event {
         self.load_params_into_eval();
-        let (graph, ws) = (&self.model.graph, &mut self.eval_ws);
-        let train = self.model.train_data.as_ref().map(|d| score(graph, ws, d));
-        let test = self.model.test_data.as_ref().map(|d| score(graph, ws, d));
+        let (graph, ws) = (&self.model.graph(), &mut self.eval_ws);
+        let train = self.model.train_data().map(|d| score(graph, ws, d));
+        let test = self.model.test_data().map(|d| score(graph, ws, d));
         self.finish_evaluation(train, test)
     }
 
@@ -577,7 +577,7 @@ impl Session {
 
     /// Row order of epoch `epoch` (counted from 1).
     fn epoch_order(&self, epoch: usize) -> Vec<usize> {
-        epoch_order(self.model.config.shuffle, self.model.config.seed, epoch, self.examples_per_epoch)
+        epoch_order(self.model.config().shuffle, self.model.config().seed, epoch, self.examples_per_epoch)
     }
 
     fn note_non_finite(&mut self, id: NodeId, adjoint: bool) {
@@ -603,7 +603,7 @@ impl Session {
     }
 
     fn load_params_into_eval(&mut self) {
-        for &p in self.model.graph.params() {
+        for &p in self.model.graph().params() {
             let (src, dst) = (&self.now.ws.values[p], &mut self.eval_ws.values[p]);
             Zip::from(dst).and(src).for_each(|d, &s| *d = s);
         }
@@ -612,7 +612,7 @@ impl Session {
     /// Predicted labels of the current parameters on a dataset (classifiers only).
     pub fn predict(&mut self, data: &Dataset) -> Option<Vec<usize>> {
         self.load_params_into_eval();
-        let graph = &self.model.graph;
+        let graph = &self.model.graph();
         graph.prediction()?;
         let mut out = Vec::with_capacity(data.len());
         for i in 0..data.len() {

@@ -104,7 +104,7 @@ impl Session {
     /// Writes the current example's features and label into `ws`.
     fn load_example(&self, ws: &mut Workspace) {
         let graph = self.graph();
-        let Some(data) = self.model.train_data.as_ref() else { return };
+        let Some(data) = self.model.train_data() else { return };
         super::load_row(graph, ws, data, self.row());
     }
 }

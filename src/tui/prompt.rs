@@ -71,7 +71,7 @@ mod tests {
 
     fn graph() -> Graph {
         let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/two_layer.yaml");
-        crate::model::Model::load(&path).unwrap().graph
+        crate::model::Model::load(&path).unwrap().graph().clone()
     }
 
     #[test]

@@ -122,8 +122,8 @@ fn beta_before(records: &[Value], i: usize, zeros: bool) -> Vec<f64> {
         Some(r) => flat(&r["params"]["beta"]).1,
         None => {
             let m = model(zeros);
-            let id = m.graph.find("beta").unwrap();
-            m.initial.iter().find(|(p, _)| *p == id).unwrap().1.iter().copied().collect()
+            let id = m.graph().find("beta").unwrap();
+            m.initial().iter().find(|(p, _)| *p == id).unwrap().1.iter().copied().collect()
         }
     }
 }
@@ -175,7 +175,7 @@ fn verdict(dir: &Path, zeros: bool, records: &[Value]) -> (Option<bool>, String)
     let path = dir.join("theirs.jsonl");
     std::fs::write(&path, records.iter().map(|r| r.to_string() + "\n").collect::<String>()).unwrap();
     let m = model(zeros);
-    let theirs = match Theirs::load(&path, &m.graph, &[], Default::default()) {
+    let theirs = match Theirs::load(&path, m.graph(), &[], Default::default()) {
         Ok(t) => t,
         Err(e) => return (None, e.to_string()),
     };

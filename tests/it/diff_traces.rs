@@ -458,10 +458,10 @@ fn sentences_hold_only_where_the_numbers_bear_them_out() {
         "twice.yaml",
         "name: twice\ngraph:\n  inputs: {x: features, t: label}\n  params: {w: {shape: [3, 2], init: {values: [[0.1, 0.2], [0.3, -0.1], [0.0, 0.5]]}}}\n  compute:\n    - v = matmul(w, x)\n    - J = 2 * cross_entropy(softmax(v), t)\n  output: J\ndata:\n  train: {rows: [[1, 1.0, 2.0]]}\n",
     );
-    let v = twice.graph.find("v").unwrap();
-    assert_eq!(twice.graph.softmax_cross_entropy(v), None, "J is twice the cross-entropy");
+    let v = twice.graph().find("v").unwrap();
+    assert_eq!(twice.graph().softmax_cross_entropy(v), None, "J is twice the cross-entropy");
     let hw = bptui::model::Model::load(&repo("models/hw_network.yaml")).unwrap();
-    assert!(hw.graph.softmax_cross_entropy(hw.graph.find("b").unwrap()).is_some());
+    assert!(hw.graph().softmax_cross_entropy(hw.graph().find("b").unwrap()).is_some());
 
     // Zero initial weights: a = 0, so tanh(a) = 0 says nothing about a z of zeros.
     let text = std::fs::read_to_string(repo("models/two_layer.yaml"))
@@ -538,9 +538,9 @@ fn a_gradient_carrying_its_bias_entry_agrees_and_its_entry_is_checked() {
     let dir = tempfile::tempdir().unwrap();
     let mut records = own_trace(dir.path());
     // β before each example's update: the model's init for the first, then the record before.
-    let mut beta = bptui::model::Model::load(&repo("models/two_layer.yaml")).unwrap();
-    let id = beta.graph.find("beta").unwrap();
-    let mut before: Vec<f64> = beta.initial.iter_mut().find(|(p, _)| *p == id).unwrap().1.iter().copied().collect();
+    let beta = bptui::model::Model::load(&repo("models/two_layer.yaml")).unwrap();
+    let id = beta.graph().find("beta").unwrap();
+    let mut before: Vec<f64> = beta.initial().iter().find(|(p, _)| *p == id).unwrap().1.iter().copied().collect();
     for r in records.iter_mut().filter(|r| r.get("adjoints").is_some()) {
         let g_b = r["adjoints"]["b"][0].as_f64().unwrap();
         let mut g_z: Vec<Value> = r["adjoints"]["z"].as_array().unwrap().clone();
@@ -601,8 +601,8 @@ fn a_wrong_update_with_a_right_gradient_is_not_called_a_wrong_init() {
     let dir = tempfile::tempdir().unwrap();
     let mut records = own_trace(dir.path());
     let model = bptui::model::Model::load(&repo("models/two_layer.yaml")).unwrap();
-    let id = model.graph.find("beta").unwrap();
-    let before: Vec<f64> = model.initial.iter().find(|(p, _)| *p == id).unwrap().1.iter().copied().collect();
+    let id = model.graph().find("beta").unwrap();
+    let before: Vec<f64> = model.initial().iter().find(|(p, _)| *p == id).unwrap().1.iter().copied().collect();
     let r = &mut records[0];
     // θ + η·g where θ − η·g was meant: 2θ₀ − θ₁, entry by entry.
     let after: Vec<f64> = r["params"]["beta"][0].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();

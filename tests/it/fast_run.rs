@@ -63,7 +63,7 @@ fn every_bundled_model_runs_the_same_fast() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "yaml") {
             let mut model = Model::load(&path).unwrap();
-            model.config.epochs = model.config.epochs.max(2);
+            model.set_epochs(model.config().epochs.max(2));
             for algorithm in [Backward::A, Backward::B] {
                 assert_same_run(&model, algorithm, &path.display().to_string());
             }
@@ -78,7 +78,7 @@ fn the_homework_network_with_a_large_learning_rate_agrees_when_it_overflows() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/hw_network.yaml");
     for lr in [1e3, 1e150, 1e300] {
         let mut model = Model::load(&path).unwrap();
-        model.config.learning_rate = lr;
+        model.set_learning_rate(lr);
         assert_same_run(&model, Backward::B, &format!("hw_network, learning rate {lr}"));
     }
 }
@@ -276,7 +276,7 @@ fn a_nan_is_noticed_at_the_step_that_made_it() {
     )
     .unwrap();
     let model = Model::load(&path).unwrap();
-    let graph = model.graph.clone();
+    let graph = model.graph().clone();
     let (y, j) = (graph.find("y").unwrap(), graph.find("J").unwrap());
     for (algorithm, step_at, by) in [(Backward::B, j, j), (Backward::A, y, y)] {
         let mut s = Session::new(model.clone(), algorithm);

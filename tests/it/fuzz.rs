@@ -220,7 +220,7 @@ proptest! {
         let path = dir.path().join(name);
         std::fs::write(&path, mutate(&trace_seed(npz), &edits)).unwrap();
         let model = Model::load(&root().join("models/two_layer.yaml")).unwrap();
-        if let Err(e) = bptui::diff::Theirs::load(&path, &model.graph, &[], small_limit()) {
+        if let Err(e) = bptui::diff::Theirs::load(&path, model.graph(), &[], small_limit()) {
             one_located_line(&e.to_string(), &path)?;
         }
     }

@@ -395,12 +395,12 @@ fn the_readme_walkthrough_maps_every_name_it_records() {
             .map(|(t, o)| (t.to_string(), o.to_string()))
             .collect();
         for (_, ours) in &aliases {
-            assert!(model.graph.find(ours).is_some(), "`{command}`: --alias to `{ours}`, no node of the model");
+            assert!(model.graph().find(ours).is_some(), "`{command}`: --alias to `{ours}`, no node of the model");
         }
         for name in &recorded {
             let mapped = aliases.iter().find(|(t, _)| t == name).map(|(_, o)| o.as_str()).unwrap_or(name);
             assert!(
-                model.graph.find(mapped).is_some(),
+                model.graph().find(mapped).is_some(),
                 "the README records `{name}`, which `{command}` maps to no node (aliases {aliases:?})"
             );
         }

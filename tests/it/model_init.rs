@@ -16,8 +16,8 @@ fn model_with_init(dir: &Path, init: &str) -> Result<Model, bptui::error::Error>
 }
 
 fn alpha(m: &Model) -> ArrayD<f64> {
-    let id = m.graph.find("alpha").unwrap();
-    m.initial.iter().find(|(p, _)| *p == id).unwrap().1.clone()
+    let id = m.graph().find("alpha").unwrap();
+    m.initial().iter().find(|(p, _)| *p == id).unwrap().1.clone()
 }
 
 /// alpha is 3 × (2 + 1): column 0 the bias.

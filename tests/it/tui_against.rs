@@ -38,7 +38,7 @@ fn theirs(dir: &Path, edit: impl FnOnce(&mut [Record])) -> Theirs {
     edit(&mut records);
     let path = dir.join("theirs.jsonl");
     write_file(&path, &records).expect("writes the trace");
-    Theirs::load(&path, &m.graph, &[], Default::default()).expect("loads the trace")
+    Theirs::load(&path, m.graph(), &[], Default::default()).expect("loads the trace")
 }
 
 /// Their record of an example (epoch and example from 1).
@@ -282,8 +282,8 @@ fn a_streamed_trace_gives_every_value_the_whole_trace_gives() {
     for name in ["theirs.jsonl", "theirs.npz"] {
         let path = dir.path().join(name);
         write_file(&path, &records).unwrap();
-        let whole = Theirs::load(&path, &m.graph, &[], Default::default()).unwrap();
-        let streamed = Theirs::load_streaming(&path, &m.graph, &[], Default::default()).unwrap();
+        let whole = Theirs::load(&path, m.graph(), &[], Default::default()).unwrap();
+        let streamed = Theirs::load_streaming(&path, m.graph(), &[], Default::default()).unwrap();
         let mut asked = 0;
         // Backwards through the examples, so that the reader seeks.
         let places: Vec<(usize, usize)> = whole.examples().map(|(at, _, _)| at).collect();
@@ -306,7 +306,7 @@ fn a_streamed_trace_gives_every_value_the_whole_trace_gives() {
         // said (not "they did not record it").
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
-        let again = Theirs::load_streaming(&path, &m.graph, &[], Default::default());
+        let again = Theirs::load_streaming(&path, m.graph(), &[], Default::default());
         assert!(again.is_err(), "{name}: a cut trace is refused when it is read");
         let (epoch, example) = places[places.len() - 1];
         let why = streamed.value(epoch, example, Section::Forward, "a").unwrap_err();

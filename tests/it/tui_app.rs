@@ -188,7 +188,7 @@ fn r_runs_on_a_worker_the_ui_draws_meanwhile_and_esc_hands_back_a_session_at_a_s
     // 50 epochs instead of 5, so that the run cannot end before Esc even on a busy machine.
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join("ocr_letters.yaml");
     let mut model = Model::load(&path).expect("model loads");
-    model.config.epochs = 50;
+    model.set_epochs(50);
     let mut a = App::new(Session::new(model, Backward::B), Theme { color: false });
     let n = a.session().examples_per_epoch();
     update(&mut a, Action::Finish(Finish::Run));

@@ -48,7 +48,7 @@ pub(super) fn data_row(ctx: &Context) -> Option<String> {
     let rows = ctx.rows?;
     let their = ctx.their?;
     let ours_row = ctx.row?;
-    let data = ctx.session.model().train_data.as_ref()?;
+    let data = ctx.session.model().train_data()?;
     match rows.find(their) {
         Some(r) => {
             let mut text = format!(
@@ -115,7 +115,7 @@ fn their_rows(
 fn shuffle_hint(session: &Session, epoch: usize, here: &[(usize, usize)], known: &[(usize, usize)]) -> String {
     use crate::model::spec::Shuffle;
     let n = session.examples_per_epoch();
-    let current = session.model().config.shuffle;
+    let current = session.model().config().shuffle;
     let mut seen: Vec<(usize, usize)> = known.to_vec();
     seen.extend_from_slice(here);
     seen.sort_unstable();
@@ -129,7 +129,7 @@ fn shuffle_hint(session: &Session, epoch: usize, here: &[(usize, usize)], known:
         if shuffle == current {
             continue;
         }
-        let order = crate::session::epoch_order(shuffle, session.model().config.seed, epoch, n);
+        let order = crate::session::epoch_order(shuffle, session.model().config().seed, epoch, n);
         if gives(&order) {
             return format!(
                 " Your order matches shuffle: {}{gloss} (on the {} rows your trace gives for this epoch): set it in \

@@ -33,7 +33,7 @@ pub(super) fn label_off_by_one_in_loss(ctx: &Context) -> Option<String> {
         if ctx.is(&ndarray::arr0(-y[k].ln()).into_dyn()) {
             // k may be another row's label: the one at this example's place in the file, when
             // the rows were shuffled without their labels.
-            let data = ctx.session.model().train_data.as_ref();
+            let data = ctx.session.model().train_data();
             let at = ctx.record.example - 1;
             let file_label = data.and_then(|d| d.labels.get(at).copied());
             if let (Some(l), Some(row)) = (file_label, ctx.row) {

@@ -68,11 +68,11 @@ impl<'a> Metric<'a> {
     fn new(session: &'a Session, key: &'a str, (o, t): (f64, f64), tol: &'a Tolerance) -> Metric<'a> {
         let model = session.model();
         let k = key.replace("validation", "test");
-        let test_word = model.test_key.as_str();
+        let test_word = model.test_key();
         let (set, other, other_word) = if k.starts_with("train") {
-            (model.train_data.as_ref(), model.test_data.as_ref(), test_word)
+            (model.train_data(), model.test_data(), test_word)
         } else {
-            (model.test_data.as_ref(), model.train_data.as_ref(), "training")
+            (model.test_data(), model.train_data(), "training")
         };
         let set_word = if k.starts_with("train") { "training" } else { test_word };
         let yours = format!("your {key} {}", py_repr(t));

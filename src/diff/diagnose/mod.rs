@@ -107,7 +107,7 @@ impl Context<'_> {
     }
 
     fn learning_rate(&self) -> f64 {
-        self.session.model().config.learning_rate
+        self.session.model().config().learning_rate
     }
 
     /// The parameter's value before this example's update.
@@ -189,7 +189,7 @@ pub fn diagnose(ctx: &Context) -> Vec<String> {
         out.push(match ctx.section {
             Section::Param => format!(
                 "no known pattern: bptui's update is {} with η = {} — compare it with your code.",
-                ctx.session.model().config.optimizer.rule(),
+                ctx.session.model().config().optimizer.rule(),
                 short(ctx.learning_rate())
             ),
             _ => format!("no known pattern: compare the equation {} with your code for this step.", node.equation),

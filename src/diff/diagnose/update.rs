@@ -146,7 +146,7 @@ pub(super) fn update_step(ctx: &Context) -> Option<String> {
 fn rate_changed(ctx: &Context, c: f64) -> Option<String> {
     // SGD's step is η·g; a factor within 1 % of 1 would have shown in earlier steps already
     // only if they were large enough, so it is not called a change.
-    if ctx.session.model().config.optimizer != crate::engine::optim::Optimizer::Sgd || (c - 1.0).abs() < 0.01 {
+    if ctx.session.model().config().optimizer != crate::engine::optim::Optimizer::Sgd || (c - 1.0).abs() < 0.01 {
         return None;
     }
     let (epoch, example) = (ctx.record.epoch, ctx.record.example);
@@ -194,12 +194,12 @@ fn agrees_stored_any_way(ctx: &Context, ours: &ArrayD<f64>, theirs: &ArrayD<f64>
 /// example or every epoch, the learning rate inside the root.
 pub(super) fn adagrad(ctx: &Context) -> Option<String> {
     let model = ctx.session.model();
-    let Optimizer::Adagrad { epsilon } = model.config.optimizer else { return None };
+    let Optimizer::Adagrad { epsilon } = model.config().optimizer else { return None };
     if ctx.section != Section::Param {
         return None;
     }
     let p = ctx.session.graph().param_index(ctx.id)?;
-    let lr = model.config.learning_rate;
+    let lr = model.config().learning_rate;
     let (o, t) = ctx.compared()?;
     let g = ctx.adjoint(ctx.id);
     let s = ctx.session.optimizer_state(p);

@@ -42,7 +42,7 @@ pub struct Examples {
 impl Examples {
     /// The fast path for `s`; `None` for a model without training data (nothing to run fast).
     pub fn new(s: &Session) -> Option<Examples> {
-        s.model.train_data.as_ref()?;
+        s.model.train_data()?;
         let plan = Plan::new(s);
         Some(Examples { model: s.model.clone(), plan, states: Vec::new(), buf: Buffers::default(), loaded: false })
     }

@@ -320,7 +320,7 @@ mod tests {
             let hw = plan.homework.as_ref().expect("the homework's network");
             let mut states = plan.load(&fast);
             let mut buf = Buffers::default();
-            let data = fast.model.train_data.clone().unwrap();
+            let data = fast.model.train_data().cloned().unwrap();
             let got = hw.passes(
                 &plan,
                 &mut states,

@@ -103,8 +103,8 @@ impl Plan {
     fn new(s: &Session) -> Plan {
         let graph = s.graph();
         let n = graph.len();
-        let lr = s.model.config.learning_rate;
-        let sgd = s.model.config.optimizer == Optimizer::Sgd && lr.is_finite() && lr >= 0.0;
+        let lr = s.model.config().learning_rate;
+        let sgd = s.model.config().optimizer == Optimizer::Sgd && lr.is_finite() && lr >= 0.0;
         let features = graph.features();
         let linear = |u: NodeId| matches!(graph.node(u).op, Op::Linear | Op::Affine);
         let sparse: Vec<bool> = (0..n)
@@ -286,10 +286,10 @@ impl<'p> Scorer<'p> {
     /// how many rows are misclassified.
     fn losses(&mut self, train: bool, rows: Range<usize>, losses: &mut [f64]) -> usize {
         let model = self.model.clone();
-        let graph = &model.graph;
+        let graph = &model.graph();
         let data = match train {
-            true => model.train_data.as_ref(),
-            false => model.test_data.as_ref(),
+            true => model.train_data(),
+            false => model.test_data(),
         };
         let data = data.expect("the data evaluated");
         let mut wrong = 0;
@@ -317,10 +317,10 @@ impl<'p> Scorer<'p> {
         let mut score = |train: bool, data: &Dataset| {
             let mut losses = vec![0.0; data.len()];
             let wrong = self.losses(train, 0..data.len(), &mut losses);
-            mean(&model.graph, &losses, wrong)
+            mean(model.graph(), &losses, wrong)
         };
-        let train = model.train_data.as_ref().map(|d| score(true, d));
-        let test = model.test_data.as_ref().map(|d| score(false, d));
+        let train = model.train_data().map(|d| score(true, d));
+        let test = model.test_data().map(|d| score(false, d));
         (train, test)
     }
 
@@ -335,7 +335,7 @@ impl<'p> Scorer<'p> {
     /// bit for bit those of one thread.
     fn score_split(mut self) -> (Option<Score>, Option<Score>) {
         let model = self.model.clone();
-        let (Some(train), test) = (model.train_data.as_ref(), model.test_data.as_ref()) else {
+        let (Some(train), test) = (model.train_data(), model.test_data()) else {
             return self.score_all();
         };
         let n = train.len();
@@ -350,13 +350,13 @@ impl<'p> Scorer<'p> {
                 let test = test.map(|d| {
                     let mut losses = vec![0.0; d.len()];
                     let wrong = self.losses(false, 0..d.len(), &mut losses);
-                    mean(&model.graph, &losses, wrong)
+                    mean(model.graph(), &losses, wrong)
                 });
                 (wrong, test)
             },
             || other.losses(true, half..n, theirs),
         );
-        (Some(mean(&model.graph, &losses, wrong + theirs_wrong)), test)
+        (Some(mean(model.graph(), &losses, wrong + theirs_wrong)), test)
     }
 }
 
@@ -373,7 +373,7 @@ impl Session {
         while self.now.phase != Phase::Finished && !self.at_boundary() {
             self.step();
         }
-        if self.model.train_data.is_none() {
+        if self.model.train_data().is_none() {
             self.run_to_end();
             after(self);
             return;
@@ -495,15 +495,15 @@ impl Session {
     /// The current example's features and label into the workspace.
     fn load_current_example(&mut self) {
         let model = self.model.clone();
-        let data = model.train_data.as_ref().expect("training data");
+        let data = model.train_data().expect("training data");
         let row = self.row();
-        load_row(&model.graph, &mut self.now.ws, data, row);
+        load_row(model.graph(), &mut self.now.ws, data, row);
     }
 
     /// One example: forward, backward (Version B's pushes; A adds in the same order), update.
     fn fast_example(&mut self, model: &Model, plan: &Plan, states: &mut [FusedState], buf: &mut Buffers) -> Outcome {
-        let graph = &model.graph;
-        let data = model.train_data.as_ref().expect("training data");
+        let graph = &model.graph();
+        let data = model.train_data().expect("training data");
         let row = self.order[self.now.example];
         // max |x| is NaN for a row that is not finite.
         let (x, x_max) = data.row_and_max_abs(row);
@@ -534,7 +534,7 @@ impl Session {
             data.prefetch_row(after);
         }
         // The update, parameters in order, each checked where the micro-steps check it.
-        let lr = model.config.learning_rate;
+        let lr = model.config().learning_rate;
         for (p, &id) in graph.params().iter().enumerate() {
             let finite = match &plan.fused[p] {
                 Some(f) => match &plan.homework {
@@ -543,7 +543,7 @@ impl Session {
                 },
                 None => {
                     let (values, adjoints) = (&mut self.now.ws.values, &self.now.ws.adjoints);
-                    model.config.optimizer.step(&mut values[id], &adjoints[id], lr, &mut self.now.optimizer_state[p]);
+                    model.config().optimizer.step(&mut values[id], &adjoints[id], lr, &mut self.now.optimizer_state[p]);
                     kernels::all_finite(engine::numbers(&values[id]))
                 }
             };

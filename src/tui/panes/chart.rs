@@ -47,7 +47,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .graph_type(GraphType::Scatter)
         .style(style(Color::Gray))
         .data(&per_example)];
-    let test_name = format!("• {} mean", s.model().test_key);
+    let test_name = format!("• {} mean", s.model().test_key());
     let mean_lines = [
         (&train, "█ train mean".to_string(), Marker::Block, Color::Green),
         (&test, test_name, Marker::Dot, Color::Magenta),
@@ -103,7 +103,7 @@ fn error_rates(app: &App) -> Vec<String> {
         .iter()
         .filter_map(|m| {
             let train = m.train.and_then(|t| t.error)?;
-            let key = &s.model().test_key;
+            let key = &s.model().test_key();
             let test = m.test.and_then(|t| t.error).map(|e| format!(" {key} {}", short(e))).unwrap_or_default();
             Some(format!("{}: train {}{test}", m.epoch, short(train)))
         })

@@ -86,8 +86,8 @@ fn next_action(s: &Session, digits: Digits) -> String {
             "evaluate epoch {}: mean {} on the {} data",
             s.epoch(),
             crate::engine::rules::out(graph),
-            match s.model().test_data {
-                Some(_) => format!("train and {}", s.model().test_key),
+            match s.model().test_data() {
+                Some(_) => format!("train and {}", s.model().test_key()),
                 None => "train".to_string(),
             }
         ),
@@ -130,7 +130,7 @@ fn epoch_means(s: &Session, width: usize, digits: Digits) -> String {
                 p.push_str(&format!(" train {}", score(t)));
             }
             if let Some(t) = m.test {
-                p.push_str(&format!(" {} {}", s.model().test_key, score(t)));
+                p.push_str(&format!(" {} {}", s.model().test_key(), score(t)));
             }
             p
         })
@@ -173,7 +173,7 @@ fn position(app: &App, width: usize) -> Vec<Span<'static>> {
     let short = |x: f64| app.digits().number(x);
     let sep = || separator(app);
     let mut first = vec![
-        Span::styled(format!(" {}", s.model().name), theme.heading()),
+        Span::styled(format!(" {}", s.model().name()), theme.heading()),
         sep(),
         Span::raw(format!("epoch {}/{}", s.epoch(), s.epochs())),
         sep(),
@@ -297,7 +297,7 @@ fn last_step(app: &App, width: usize) -> Vec<Span<'static>> {
 
 /// A label's class name, when the model names its classes (`classes:`).
 pub fn class_name(model: &crate::model::Model, label: f64) -> Option<&str> {
-    let classes = model.classes.as_ref()?;
+    let classes = model.classes()?;
     (label >= 0.0 && label.fract() == 0.0).then(|| classes.get(label as usize).map(String::as_str)).flatten()
 }
 

@@ -65,7 +65,7 @@ fn detail_param(app: &App) -> Option<usize> {
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let s = app.session();
     let theme = &app.theme;
-    let config = &s.model().config;
+    let config = &s.model().config();
     let rule = format!("{}  η = {} ", config.optimizer.rule(), app.pane_digits().number(config.learning_rate));
     // A narrow pane keeps the rule and η's value, and shortens its name.
     let name = if 20 + rule.chars().count() + 2 <= area.width as usize { " Parameter updates " } else { " Updates " };

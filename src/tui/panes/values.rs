@@ -128,7 +128,7 @@ fn domain_view(app: &App, id: usize, width: usize) -> Option<Vec<Line<'static>>>
     let node = graph.node(id);
     let a = &s.workspace().values[id];
     if node.op == Op::Features {
-        let (rows, cols) = s.model().image?;
+        let (rows, cols) = s.model().image()?;
         return Some(image(app, a, rows, cols));
     }
     let is_prediction = graph.prediction() == Some(id) && node.op == Op::Softmax;
@@ -148,8 +148,7 @@ fn class_bars(app: &App, a: &ndarray::ArrayD<f64>, width: usize) -> Vec<Line<'st
     let label = s.class().map(|l| l as usize);
     let what = if s.class() == s.label() { "label" } else { "class" };
     let argmax = a.iter().enumerate().fold(0, |best, (i, &v)| if v > a[[best]] { i } else { best });
-    let name_w =
-        s.model().classes.as_ref().map(|c| c.iter().map(|n| n.chars().count()).max().unwrap_or(0)).unwrap_or(0);
+    let name_w = s.model().classes().map(|c| c.iter().map(|n| n.chars().count()).max().unwrap_or(0)).unwrap_or(0);
     let bar_w = width.saturating_sub(name_w + 26).clamp(4, 40);
     // Bars relative to the largest probability, which fills the width.
     let top = a.iter().copied().fold(f64::MIN_POSITIVE, f64::max);
