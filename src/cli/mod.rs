@@ -151,7 +151,8 @@ pub struct TraceArgs {
     /// Epochs to trace, instead of the model's train.epochs.
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = count_at_least_1)]
     pub epochs: Option<usize>,
-    /// Only the first K examples of each epoch.
+    /// Record only the first K examples of each epoch; training still runs over every example,
+    /// so the parameters and the epoch records are those of the whole run.
     #[arg(long, value_name = "K", allow_hyphen_values = true, value_parser = count_at_least_1)]
     pub examples: Option<usize>,
     /// Backward algorithm: a (pull from consumers) or b (push into inputs); same numbers.

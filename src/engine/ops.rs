@@ -851,7 +851,8 @@ impl Op {
             Op::Sigmoid => {
                 let i = e.entry();
                 let symbols = self.written(&[&e.idx(0, i)], e.digits())?;
-                Some(e.equation(&symbols, &format!("1/(1 + e^{})", e.factor(-e.at(0, i)?))))
+                // Substituted as written (e^−a), so the minus of the rule stays visible.
+                Some(e.equation(&symbols, &format!("1/(1 + e^−{})", e.factor(e.at(0, i)?))))
             }
             Op::Softmax => {
                 let i = e.entry();

@@ -140,6 +140,9 @@ pub enum Action {
     /// Home / End: the first / last rows of the focused pane.
     ScrollHome,
     ScrollEnd,
+    /// One line up or down (the help window; a pane scrolls by pages).
+    LineUp,
+    LineDown,
     /// y / n to a question.
     Answer(bool),
     /// `c`: run on to the next breakpoint.

@@ -98,12 +98,14 @@ const HELP: &[(KeyCode, Action)] = &[
     (C('?'), A::ToggleHelp),
     (Esc, A::ToggleHelp),
     (Enter, A::ToggleHelp),
-    (Up, A::ScrollUp),
-    (C('k'), A::ScrollUp),
+    (Up, A::LineUp),
+    (C('k'), A::LineUp),
     (PageUp, A::ScrollUp),
-    (Down, A::ScrollDown),
-    (C('j'), A::ScrollDown),
+    (Down, A::LineDown),
+    (C('j'), A::LineDown),
     (PageDown, A::ScrollDown),
+    (Home, A::ScrollHome),
+    (End, A::ScrollEnd),
     (C('q'), A::Quit),
 ];
 

@@ -29,9 +29,11 @@ pub fn update(app: &mut App, action: Action) {
         | Action::FocusPrev
         | Action::Click { .. } => navigate(app, action),
         Action::ToggleZoom | Action::ToggleChart | Action::ToggleHelp | Action::Back => overlay(app, action),
+        _ if help_scroll(app, action) => {}
         Action::ScrollUp | Action::ScrollDown | Action::ScrollLeft | Action::ScrollRight | Action::Wheel { .. } => {
             scroll_action(app, action)
         }
+        Action::LineUp | Action::LineDown => {}
         Action::StepBack
         | Action::BackToExample
         | Action::Restart
@@ -128,12 +130,26 @@ fn overlay(app: &mut App, action: Action) {
     }
 }
 
-/// PgUp/PgDn, h/l and the wheel: the help when it is open, else a pane.
+/// The help window scrolls by a line (↑↓, the wheel), a page (PgUp PgDn) or to either end
+/// (Home End); false when the help is not open or `action` is not one of those.
+fn help_scroll(app: &mut App, action: Action) -> bool {
+    let (page, max) = super::panes::help::extent(app, app.area);
+    let Some(Window::Help { scroll }) = &mut app.overlay.window else { return false };
+    let at = (*scroll).min(max);
+    *scroll = match action {
+        Action::LineUp | Action::Wheel { down: false, .. } => at.saturating_sub(1),
+        Action::LineDown | Action::Wheel { down: true, .. } => (at + 1).min(max),
+        Action::ScrollUp => at.saturating_sub(page.max(1)),
+        Action::ScrollDown => (at + page.max(1)).min(max),
+        Action::ScrollHome => 0,
+        Action::ScrollEnd => max,
+        _ => return false,
+    };
+    true
+}
+
+/// PgUp/PgDn, h/l and the wheel on a pane.
 fn scroll_action(app: &mut App, action: Action) {
-    if let (Some(Window::Help { scroll }), Action::ScrollUp | Action::ScrollDown) = (&mut app.overlay.window, action) {
-        *scroll = if action == Action::ScrollUp { scroll.saturating_sub(1) } else { *scroll + 1 };
-        return;
-    }
     if let Action::Wheel { down, column, row } = action {
         let areas = layout(app.area, app);
         let pane = areas.pane_at(column, row).unwrap_or(app.view.focus);

@@ -61,7 +61,7 @@ const TWO_LAYER: ModelInfo = ModelInfo {
     params: &["alpha", "beta"],
     label: Some("y*"),
     loss: "J",
-    epochs: Some(3),
+    epochs: Some(12),
     train_csv: Some("data/two_layer_train.csv"),
 };
 const TWO_HIDDEN: ModelInfo = ModelInfo {
@@ -70,7 +70,7 @@ const TWO_HIDDEN: ModelInfo = ModelInfo {
     params: &["alpha", "beta", "gamma"],
     label: Some("y*"),
     loss: "J",
-    epochs: Some(5),
+    epochs: Some(10),
     train_csv: Some("data/two_hidden_train.csv"),
 };
 const OCR_LETTERS: ModelInfo = ModelInfo {
@@ -439,6 +439,36 @@ fn simple_value_matches_the_closed_form() {
     assert_rel_close(f64_after(line, "J = "), expected, 1e-12);
 }
 
+/// The numbers of one `epoch` line: train loss, train error, test loss, test error.
+fn epoch_numbers(line: &str) -> [f64; 4] {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let after = |label: &str| -> f64 {
+        let at = words.windows(2).position(|w| format!("{} {}", w[0], w[1]) == label).expect(label);
+        words[at + 2].parse().unwrap()
+    };
+    [after("train loss"), after("train error"), after("test loss"), after("test error")]
+}
+
+/// The lecture's networks are there to show SGD working: over the model file's own epochs the
+/// train and test losses fall by a fifth at least, neither error rises and the test error falls,
+/// so the chart a student
+/// sees falls.
+#[test]
+fn the_demo_networks_learn_within_their_epochs() {
+    for m in [&TWO_LAYER, &LOGISTIC, &TWO_HIDDEN, &OCR_LETTERS] {
+        let out = run(m);
+        let lines = epoch_lines(&out);
+        let (first, last) = (epoch_numbers(lines[0]), epoch_numbers(lines[lines.len() - 1]));
+        for (i, what) in [(0, "train loss"), (2, "test loss")] {
+            assert!(last[i] < 0.8 * first[i], "{}: {what} {} → {}:\n{out}", m.name, first[i], last[i]);
+        }
+        for (i, what) in [(1, "train error"), (3, "test error")] {
+            assert!(last[i] <= first[i], "{}: {what} {} → {}:\n{out}", m.name, first[i], last[i]);
+        }
+        assert!(last[3] < first[3], "{}: the test error should fall:\n{out}", m.name);
+    }
+}
+
 #[test]
 fn run_epochs_option_overrides_the_model() {
     for m in [&TWO_LAYER, &LOGISTIC, &TWO_HIDDEN] {
@@ -454,7 +484,7 @@ fn check_spells_the_settings_as_the_model_file_does() {
     assert!(out.contains("optimizer sgd, shuffle numpy_epoch\n"), "{out}");
     let dir = tempfile::tempdir().unwrap();
     let yaml = std::fs::read_to_string(model_path("two_layer")).unwrap().replace(
-        "train: {learning_rate: 0.1, epochs: 3, seed: 1, shuffle: none}",
+        "train: {learning_rate: 1.0, epochs: 12, seed: 1, shuffle: none}",
         "train: {learning_rate: 0.1, epochs: 3, seed: 1, shuffle: seeded, optimizer: adagrad}",
     );
     let path = dir.path().join("m.yaml");

@@ -17,7 +17,7 @@ fn bptui(args: &[&std::ffi::OsStr]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
-/// bptui's own trace of models/two_layer.yaml (3 epochs of 16 examples), one JSON value a line.
+/// bptui's own trace of models/two_layer.yaml (12 epochs of 16 examples), one JSON value a line.
 fn own_trace(dir: &Path) -> Vec<Value> {
     trace_of(dir, &repo("models/two_layer.yaml"), &[])
 }
@@ -400,9 +400,9 @@ fn a_decaying_learning_rate_is_named_as_such() {
     let before = rows(&record_of(&mut records, 1, 16)["params"]["alpha"]);
     let record = record_of(&mut records, 2, 1);
     let g = rows(&record["adjoints"]["alpha"]);
-    // θ − (η/2) g, with the model's η = 0.1.
+    // θ − (η/2) g, with the model's η = 1.
     let after: Vec<Vec<f64>> =
-        before.iter().zip(&g).map(|(t, g)| t.iter().zip(g).map(|(t, g)| t - 0.05 * g).collect()).collect();
+        before.iter().zip(&g).map(|(t, g)| t.iter().zip(g).map(|(t, g)| t - 0.5 * g).collect()).collect();
     record["params"]["alpha"] = json!(after);
     let (code, out) = diff(&write(dir.path(), "decay.jsonl", &records));
     assert_eq!(code, 1, "{out}");
@@ -496,11 +496,20 @@ fn sentences_hold_only_where_the_numbers_bear_them_out() {
 #[test]
 fn scaling_a_missing_learning_rate_and_log2_are_named() {
     let dir = tempfile::tempdir().unwrap();
-    let records = own_trace(dir.path());
+    // A learning rate other than 1, so that a step without η is another step.
+    let text = std::fs::read_to_string(repo("models/two_layer.yaml"))
+        .unwrap()
+        .replace("learning_rate: 1.0, epochs: 12", "learning_rate: 0.1, epochs: 3")
+        .replace("csv: data/", &format!("csv: {}/", repo("models/data").display()));
+    assert!(text.contains("learning_rate: 0.1"), "the model's learning rate was replaced");
+    let model = dir.path().join("eta.yaml");
+    std::fs::write(&model, &text).unwrap();
+    let records = trace_of(dir.path(), &model, &[]);
     let edit = |name: &str, change: &dyn Fn(&mut Value)| -> String {
         let mut records = records.clone();
         change(record_of(&mut records, 1, 1));
-        let (code, out) = diff(&write(dir.path(), name, &records));
+        let trace = write(dir.path(), name, &records);
+        let (code, out) = bptui(&["diff".as_ref(), model.as_os_str(), trace.as_os_str()]);
         assert_eq!(code, 1, "{out}");
         out
     };

@@ -65,8 +65,8 @@ fn example_records_follow_the_contract() {
         })
         .collect();
     let epochs: Vec<_> = recs.iter().filter(|r| matches!(r, Record::Epoch(_))).collect();
-    assert_eq!(examples.len(), 3 * 16);
-    assert_eq!(epochs.len(), 3);
+    assert_eq!(examples.len(), 12 * 16);
+    assert_eq!(epochs.len(), 12);
     let first = examples[0];
     assert_eq!((first.epoch, first.example, first.row), (1, 1, Some(0)));
     let names = |list: &Vec<(String, ndarray::ArrayD<f64>)>| list.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();

@@ -197,3 +197,39 @@ fn a_big_adjoints_rule_is_written_for_one_entry() {
     assert!(text.contains(&start), "{want}\n{text}");
     assert!(text.contains(&short(g)) && text.contains(&short(zv * (1.0 - zv))), "{want}\n{text}");
 }
+
+/// Presses one key through the real key map (for keys `press` has no character for).
+fn key(app: &mut App, code: ratatui::crossterm::event::KeyCode) {
+    use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
+    if let Some(a) = bptui::tui::action_for(KeyEvent::new(code, KeyModifiers::NONE), app.mode()) {
+        bptui::tui::update(app, a);
+    }
+}
+
+/// At 80×24 the help does not fit: PgDn turns a page (not a line), End shows its last line,
+/// Home its first, ↓ one line; each screen says where it is.
+#[test]
+fn the_help_pages_at_80x24() {
+    use ratatui::crossterm::event::KeyCode;
+    let mut a = app("two_layer.yaml", Backward::B);
+    press(&mut a, "?");
+    let top = screen(&mut a, 80, 24);
+    assert!(top.contains("one micro-step: one node") && top.contains("more lines (↑↓ PgDn End)"), "{top}");
+    assert!(!top.contains("η is the learning rate"), "{top}");
+    // The first and last key rows on screen: PgDn moves the window by all the rows it shows.
+    let rows: Vec<&str> = bptui::tui::keys::KEYS.iter().map(|k| k.does).collect();
+    let shown = |s: &str| rows.iter().filter(|d| s.contains(**d)).count();
+    let page = shown(&top);
+    key(&mut a, KeyCode::PageDown);
+    let next = screen(&mut a, 80, 24);
+    // (a line down would keep rows[1] on screen; this help is less than two pages long)
+    assert!(!next.contains(rows[1]) && next.contains(rows[page]), "a page down from the top:\n{next}");
+    key(&mut a, KeyCode::End);
+    let end = screen(&mut a, 80, 24);
+    assert!(end.contains("η is the learning rate") && end.contains("scroll back"), "{end}");
+    key(&mut a, KeyCode::Home);
+    assert_eq!(screen(&mut a, 80, 24), top);
+    key(&mut a, KeyCode::Down);
+    let one = screen(&mut a, 80, 24);
+    assert!(!one.contains(rows[0]) && one.contains(rows[page]), "one line down:\n{one}");
+}

@@ -8,13 +8,39 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget};
 use crate::tui::app::App;
 use crate::tui::keys::KEYS;
 
+/// The window's place in `area`: centred, at most 84 columns and as tall as its lines.
+fn window(app: &App, area: Rect) -> Rect {
+    let w = area.width.saturating_sub(4).min(84);
+    let h = area.height.saturating_sub(2).min(lines(app).len() as u16 + 2);
+    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+}
+
+/// The rows the help shows at once in `area`, and the last line it can scroll to.
+pub fn extent(app: &App, area: Rect) -> (usize, usize) {
+    let rows = (window(app, area).height as usize).saturating_sub(2);
+    (rows, lines(app).len().saturating_sub(rows))
+}
+
 /// The help window, from line `scroll` (kept within the lines there are).
 pub fn render(app: &App, scroll: usize, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
-    let w = area.width.saturating_sub(4).min(84);
-    let h = area.height.saturating_sub(2).min(KEYS.len() as u16 + 8);
-    let r = Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h);
+    let r = window(app, area);
     Clear.render(r, buf);
+    let lines = lines(app);
+    // Scrolls when it does not fit, with a visible marker.
+    let (rows, max) = extent(app, area);
+    let top = scroll.min(max);
+    let title = match (top > 0, top < max) {
+        (false, false) => " Keys — ? or Esc closes ".to_string(),
+        (_, true) => format!(" Keys — ↓ {} more lines (↑↓ PgDn End) — ? or Esc closes ", max - top),
+        (true, false) => " Keys — ↑ PgUp Home scroll back — ? or Esc closes ".to_string(),
+    };
+    let shown: Vec<Line> = lines.into_iter().skip(top).take(rows).collect();
+    Paragraph::new(shown).block(Block::bordered().border_type(BorderType::Double).title(title)).render(r, buf);
+}
+
+/// Every line of the help: the key table, then what the marks and the notation mean.
+fn lines(app: &App) -> Vec<Line<'static>> {
+    let theme = &app.theme;
     let key_w = KEYS.iter().map(|k| k.keys.chars().count()).max().unwrap_or(1) + 2;
     let mut lines: Vec<Line> = KEYS
         .iter()
@@ -35,15 +61,5 @@ pub fn render(app: &App, scroll: usize, area: Rect, buf: &mut Buffer) {
     for n in notes {
         lines.push(Line::styled(n, theme.dim()));
     }
-    // Scrolls when it does not fit, with a visible marker.
-    let rows = (h as usize).saturating_sub(2);
-    let max = lines.len().saturating_sub(rows);
-    let top = scroll.min(max);
-    let title = match (top > 0, top < max) {
-        (false, false) => " Keys — ? or Esc closes ".to_string(),
-        (_, true) => format!(" Keys — ↓ {} more lines (↑↓ scroll) — ? or Esc closes ", max - top),
-        (true, false) => " Keys — ↑ scroll back — ? or Esc closes ".to_string(),
-    };
-    let shown: Vec<Line> = lines.into_iter().skip(top).take(rows).collect();
-    Paragraph::new(shown).block(Block::bordered().border_type(BorderType::Double).title(title)).render(r, buf);
+    lines
 }

@@ -99,6 +99,15 @@ pub fn breakpoints(app: &App, at: usize, area: Rect, buf: &mut Buffer) {
         .render(r, buf);
 }
 
+/// Whether the backprop column is the adjoint the panes show, or one `G` computed ahead of
+/// the backward pass (which has not reached the node on this example yet).
+fn ahead_note(app: &App, c: &NodeCheck, out: &str, name: &str) -> Option<String> {
+    let s = app.session();
+    let here = s.epoch() == c.epoch && s.position().example == c.example;
+    (here && !s.adjoint_ready(c.node))
+        .then(|| format!(" backprop d{out}/d{name} computed ahead: the backward pass has not reached {name} yet"))
+}
+
 /// `G`: backprop's derivative beside central differences, worst entries first.
 pub fn check(app: &App, c: &NodeCheck, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
@@ -145,6 +154,9 @@ pub fn check(app: &App, c: &NodeCheck, area: Rect, buf: &mut Buffer) {
             theme.heading(),
         ),
     ];
+    if let Some(note) = ahead_note(app, c, out, name) {
+        lines.insert(3, Line::styled(note, theme.dim()));
+    }
     for e in c.entries.iter().take(rows) {
         let idx = unravel(&c.shape, e.index);
         let at = if idx.is_empty() { "(scalar)".to_string() } else { crate::notation::index_str(&idx) };

@@ -23,7 +23,12 @@ fn next_action(s: &Session, digits: Digits) -> String {
             let node = graph.node(id);
             match node.op {
                 Op::Features => {
-                    format!("load {} (example {}'s features, data row {})", node.name, s.position().example, s.row())
+                    format!(
+                        "load {} (example {}'s features, data row {} counting from 0)",
+                        node.name,
+                        s.position().example,
+                        s.row()
+                    )
                 }
                 Op::Label => match s.label() {
                     Some(l) => {
@@ -211,13 +216,14 @@ fn position(app: &App, width: usize) -> Vec<Span<'static>> {
     first
 }
 
-/// "example 3/10 (row 7, y*=2 'two')": the example, its data row and its label.
+/// "example 3/10 (row 7 from 0, y*=2 'two')": the example, its data row (from 0, as `g row R`
+/// counts; a CSV error counts lines from 1) and its label.
 fn example_text(app: &App) -> String {
     let s = app.session();
     let short = |x: f64| app.digits().number(x);
     match s.label() {
         Some(l) => format!(
-            "example {}/{} (row {}, y*={}{})",
+            "example {}/{} (row {} from 0, y*={}{})",
             s.position().example.min(s.examples_per_epoch()),
             s.examples_per_epoch(),
             s.row(),

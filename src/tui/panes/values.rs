@@ -138,8 +138,9 @@ fn domain_view(app: &App, id: usize, width: usize) -> Option<Vec<Line<'static>>>
     Some(class_bars(app, a, width))
 }
 
-/// A softmax output as one bar per class, relative to the largest probability (which fills
-/// the width), with the argmax and the class the loss reads marked; then whether it is right.
+/// A softmax output as one bar per class, on the scale of probability (1 fills the width, so a
+/// near-uniform ŷ looks as unsure as it is), with the argmax and the class the loss reads
+/// marked; then whether it is right.
 fn class_bars(app: &App, a: &ndarray::ArrayD<f64>, width: usize) -> Vec<Line<'static>> {
     let s = app.session();
     let theme = &app.theme;
@@ -150,11 +151,9 @@ fn class_bars(app: &App, a: &ndarray::ArrayD<f64>, width: usize) -> Vec<Line<'st
     let argmax = a.iter().enumerate().fold(0, |best, (i, &v)| if v > a[[best]] { i } else { best });
     let name_w = s.model().classes().map(|c| c.iter().map(|n| n.chars().count()).max().unwrap_or(0)).unwrap_or(0);
     let bar_w = width.saturating_sub(name_w + 26).clamp(4, 40);
-    // Bars relative to the largest probability, which fills the width.
-    let top = a.iter().copied().fold(f64::MIN_POSITIVE, f64::max);
     for (i, &p) in a.iter().enumerate() {
         let name = class_name(s.model(), i as f64).map(|n| format!(" {n:<name_w$}")).unwrap_or_default();
-        let filled = ((p / top).clamp(0.0, 1.0) * bar_w as f64).round() as usize;
+        let filled = (p.clamp(0.0, 1.0) * bar_w as f64).round() as usize;
         let bar: String = "█".repeat(filled) + &" ".repeat(bar_w - filled);
         let mut mark = String::new();
         if i == argmax {
