@@ -14,7 +14,7 @@ mod record;
 
 pub use checkpoint::Checkpoint;
 pub use fast::examples::{Examples, Ran};
-pub use record::{epoch_record, example_record, record_run};
+pub use record::{epoch_record, example_record, record_run, step_record};
 
 use std::sync::Arc;
 

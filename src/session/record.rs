@@ -26,6 +26,18 @@ pub fn example_record(session: &Session, at: Position) -> ExampleRecord {
     ExampleRecord { epoch: at.epoch, example: at.example, row: at.row, forward, adjoints, params }
 }
 
+/// The record of a step in the middle of an example (the debugger's `s`): only the values this
+/// example has computed and the adjoints that are final, so that a zero in the file is a zero
+/// of the computation and never an adjoint not reached yet.
+pub fn step_record(session: &Session, at: Position) -> ExampleRecord {
+    let graph = session.graph();
+    let mut record = example_record(session, at);
+    let id = |name: &str| graph.find(name);
+    record.forward.retain(|(name, _)| id(name).is_some_and(|i| session.value_ready(i)));
+    record.adjoints.retain(|(name, _)| id(name).is_some_and(|i| session.adjoint_ready(i)));
+    record
+}
+
 /// The record of an epoch's metrics.
 pub fn epoch_record(m: &EpochMetrics) -> EpochRecord {
     let mut metrics = Vec::new();

@@ -236,7 +236,7 @@ fn copy(app: &mut App) {
     });
 }
 
-/// `s`: the current step's values, adjoints and parameters as an .npz.
+/// `s`: the current step's values, adjoints and parameters as an .npz (what is computed so far).
 fn save(app: &mut App) {
     let s = app.session();
     let phase = match s.phase() {
@@ -248,10 +248,11 @@ fn save(app: &mut App) {
     };
     let at = s.position();
     let file = PathBuf::from(format!("bptui-step-e{}-x{}-{phase}{}.npz", at.epoch, at.example, s.index()));
-    let record = crate::session::example_record(s, at);
+    let record = crate::session::step_record(s, at);
+    let (values, adjoints) = (record.forward.len(), record.adjoints.len());
     app.view.last = Some(match crate::trace::write_file(&file, &[crate::trace::Record::Example(record)]) {
         Ok(()) => format!(
-            "saved every value, adjoint and parameter of this step to {} (keys e{}/x{}/forward|adjoints|params/NAME)",
+            "saved the {values} values and {adjoints} final adjoints computed so far, and the parameters, to {} (keys e{}/x{}/forward|adjoints|params/NAME)",
             file.display(),
             at.epoch,
             at.example

@@ -117,7 +117,17 @@ fn navigate(app: &mut App, action: Action) {
 /// overlay.
 fn overlay(app: &mut App, action: Action) {
     match action {
-        Action::ToggleZoom => app.overlay.zoom = !app.overlay.zoom,
+        Action::ToggleZoom => {
+            app.overlay.zoom = !app.overlay.zoom;
+            // Zoomed panes show every digit: said, since the numbers change length.
+            app.view.last = Some(if app.overlay.zoom {
+                "zoomed: every digit while zoomed (Enter or Esc unzooms)".into()
+            } else if app.view.full_precision {
+                "unzoomed: full precision (= for 5 significant digits)".into()
+            } else {
+                "unzoomed: 5 significant digits".into()
+            });
+        }
         Action::ToggleChart => app.overlay.chart = !app.overlay.chart,
         Action::ToggleHelp => app.overlay.toggle_help(),
         Action::Back if app.running() => run::cancel(app),

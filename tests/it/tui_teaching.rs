@@ -233,3 +233,23 @@ fn the_help_pages_at_80x24() {
     let one = screen(&mut a, 80, 24);
     assert!(!one.contains(rows[0]) && one.contains(rows[page]), "one line down:\n{one}");
 }
+
+/// A matrix update shows θ before, g and θ after: laid out as matrices when the pane is tall
+/// enough, as columns side by side when it is not, and at 80×24 the table says that zooming
+/// shows θ before, which the zoomed table then does.
+#[test]
+fn a_matrix_update_shows_before_g_and_after() {
+    let mut a = app("two_layer.yaml", Backward::B);
+    press(&mut a, "ffn");
+    let tall = screen(&mut a, 200, 60);
+    let at = |s: &str| tall.find(s).unwrap_or_else(|| panic!("{s:?} on screen:\n{tall}"));
+    assert!(at("θ before the update") < at("g = dJ/dα") && at("g = dJ/dα") < at("θ after (highlighted"), "{tall}");
+    let wide = screen(&mut a, 120, 40);
+    assert!(wide.contains("θ before") && wide.contains("g = dJ/dθ") && wide.contains("θ after"), "{wide}");
+    let small = screen(&mut a, 80, 24);
+    assert!(small.contains("0–0 of 16; Enter: θ before"), "{small}");
+    press(&mut a, "\t\t\t");
+    press(&mut a, "\n");
+    let zoomed = screen(&mut a, 80, 24);
+    assert!(zoomed.contains("θ before") && zoomed.contains("θ after"), "{zoomed}");
+}

@@ -360,3 +360,34 @@ fn a_node_breakpoint_stops_where_the_adjoint_is_final() {
     let last = a.view().last.clone().unwrap_or_default();
     assert!(last.contains("dJ/dz final (b's push into it)"), "{last}");
 }
+
+/// `s` in the middle of an example saves what is computed so far: mid-forward, the values
+/// visited and no adjoint; mid-backward (Version B), exactly the adjoints that are final. A
+/// zero in the file is never an adjoint not reached yet.
+#[test]
+fn s_saves_only_what_is_computed() {
+    let saved = |keys: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = app("two_layer.yaml");
+        press(&mut a, keys);
+        let cwd = std::env::current_dir().unwrap();
+        std::env::set_current_dir(dir.path()).unwrap();
+        press(&mut a, "s");
+        std::env::set_current_dir(cwd).unwrap();
+        let file = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "npz"));
+        let records = bptui::trace::read_file(&file.expect("an .npz"), Default::default()).unwrap();
+        let bptui::trace::Record::Example(e) = &records[0].record else { panic!("an example record") };
+        let names = |l: &Vec<(String, ndarray::ArrayD<f64>)>| l.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        (names(&e.forward), names(&e.adjoints))
+    };
+    // Three forward steps: x loaded, a and z computed.
+    assert_eq!(saved("nnn"), (vec!["x".into(), "a".into(), "z".into()], vec![]));
+    // The forward pass and two backward steps (J, then y pushed into b): J, y final; b final
+    // too, since its only consumer y has pushed.
+    let (forward, adjoints) = saved("fnn");
+    assert_eq!(forward, ["x", "a", "z", "b", "y", "J"]);
+    assert_eq!(adjoints, ["J", "y", "b"]);
+}

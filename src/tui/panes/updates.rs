@@ -183,32 +183,33 @@ fn note(app: &App, d: &Detail) -> String {
     }
 }
 
-/// A matrix that fits (below `used` lines of `height`) laid out as one: θ after (entries the
-/// update changed highlighted), then g, each in its rows and columns; `None` when it does not
-/// fit.
+/// A matrix that fits (below `used` lines of `height`) laid out as one: θ before, g, then θ
+/// after (entries the update changed highlighted), each in its rows and columns, so that
+/// θ − η·g can be checked entry by entry; `None` when it does not fit (the table then shows the
+/// three side by side).
 fn matrix(app: &App, d: &Detail, used: usize, width: usize, height: usize) -> Option<Vec<Line<'static>>> {
     let graph = app.session().graph();
     let theme = &app.theme;
     let digits = app.pane_digits();
     let (r, c) = (d.before.shape()[0], d.before.shape()[1]);
-    if 6 + c * digits.cell_width() > width || used + 2 * (r + 2) > height {
+    let blocks = if d.after.is_some() { 3 } else { 2 };
+    if 6 + c * digits.cell_width() > width || used + blocks * (r + 2) + 1 > height {
         return None;
     }
     let view = Viewport { row: 0, col: 0, width, height: r + 1 };
-    let shown = d.after.unwrap_or(d.before);
-    let label = if d.after.is_some() {
-        "θ after (highlighted: changed by the update)"
-    } else {
-        "θ (before this example's update)"
-    };
+    let label = if d.after.is_some() { "θ before the update" } else { "θ (before this example's update)" };
     let mut lines = vec![Line::styled(label, theme.dim())];
-    lines.extend(super::grid::grid(shown, d.after.map(|_| d.before), view, digits, theme).lines);
+    lines.extend(super::grid::grid(d.before, None, view, digits, theme).lines);
     match d.grad {
         Some(g) => {
             lines.push(Line::styled(format!("g = {}", crate::engine::rules::d_of(graph, d.id)), theme.dim()));
             lines.extend(super::grid::grid(g, None, view, digits, theme).lines);
         }
         None => lines.push(Line::styled("g: not computed yet for this example", theme.dim())),
+    }
+    if let Some(after) = d.after {
+        lines.push(Line::styled("θ after (highlighted: changed by the update)", theme.dim()));
+        lines.extend(super::grid::grid(after, Some(d.before), view, digits, theme).lines);
     }
     if let Some(input) = &d.bias_of {
         lines
@@ -286,9 +287,12 @@ fn table(app: &App, d: &Detail, lines: &mut Vec<Line<'static>>, inner: Rect) {
     if n > rows {
         lines.push(Line::styled(
             format!(
-                "entries {}–{} of {n} (PgUp/PgDn){}",
+                "{}{}–{} of {n}{}{}",
+                // A narrow pane says first where its missing column is, before the line is cut.
+                if show_before { "entries " } else { "" },
                 start,
                 (start + rows).min(n) - 1,
+                if show_before { " (PgUp/PgDn)" } else { "; Enter: θ before; PgDn" },
                 if bias { "; * bias column" } else { "" }
             ),
             theme.dim(),
