@@ -476,6 +476,11 @@ impl App {
     }
 
     /// The digits of the panes: a zoomed pane has the room for every digit.
+    /// Whether the model has trainable parameters, and so an updates pane.
+    pub fn has_updates(&self) -> bool {
+        !self.session().graph().params().is_empty()
+    }
+
     pub fn pane_digits(&self) -> Digits {
         Digits::of(self.view.full_precision || self.overlay.zoom)
     }

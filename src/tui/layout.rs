@@ -79,12 +79,17 @@ pub fn layout(area: Rect, app: &App) -> Areas {
     }
     let left_w = if main.width >= 120 { main.width * 2 / 5 } else { (main.width * 9 / 20).max(30) };
     let [left, right] = Layout::horizontal([Constraint::Length(left_w), Constraint::Min(1)]).areas(main);
-    let want = graph::wanted_height(app, left.width.saturating_sub(2));
-    let graph_h = want.clamp(left.height / 2, (left.height * 2 / 3).max(left.height / 2));
-    let [graph, updates] = Layout::vertical([Constraint::Length(graph_h), Constraint::Min(1)]).areas(left);
     let [values, adjoints] = Layout::vertical([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(right);
-    areas.graph = Some(graph);
-    areas.updates = Some(updates);
+    // A graph without trainable parameters has no updates to show: the graph takes the column.
+    if app.has_updates() {
+        let want = graph::wanted_height(app, left.width.saturating_sub(2));
+        let graph_h = want.clamp(left.height / 2, (left.height * 2 / 3).max(left.height / 2));
+        let [graph, updates] = Layout::vertical([Constraint::Length(graph_h), Constraint::Min(1)]).areas(left);
+        areas.graph = Some(graph);
+        areas.updates = Some(updates);
+    } else {
+        areas.graph = Some(left);
+    }
     areas.values = Some(values);
     areas.adjoints = Some(adjoints);
     areas

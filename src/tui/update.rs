@@ -97,8 +97,14 @@ fn navigate(app: &mut App, action: Action) {
                 app.select(id);
             }
         }
-        Action::FocusNext => app.view.focus = app.view.focus.cycle(true),
-        Action::FocusPrev => app.view.focus = app.view.focus.cycle(false),
+        Action::FocusNext | Action::FocusPrev => {
+            let forward = action == Action::FocusNext;
+            app.view.focus = app.view.focus.cycle(forward);
+            // No updates pane without trainable parameters: Tab passes over it.
+            if app.view.focus == Pane::Updates && !app.has_updates() {
+                app.view.focus = app.view.focus.cycle(forward);
+            }
+        }
         Action::Click { column, row } => {
             let areas = layout(app.area, app);
             if let Some(pane) = areas.pane_at(column, row) {

@@ -253,3 +253,20 @@ fn a_matrix_update_shows_before_g_and_after() {
     let zoomed = screen(&mut a, 80, 24);
     assert!(zoomed.contains("θ before") && zoomed.contains("θ after"), "{zoomed}");
 }
+
+/// A graph without trainable parameters keeps no empty updates pane: the graph takes the left
+/// column, and Tab goes round the three panes there are.
+#[test]
+fn a_graph_without_parameters_has_no_updates_pane() {
+    let mut a = app("quiz1.yaml", Backward::B);
+    let s = screen(&mut a, 80, 24);
+    assert!(!s.contains("Updates") && !s.contains("no trainable parameters"), "{s}");
+    let focus = |a: &mut App| {
+        press(a, "\t");
+        a.view().focus
+    };
+    use bptui::tui::Pane;
+    assert_eq!([focus(&mut a), focus(&mut a), focus(&mut a)], [Pane::Values, Pane::Adjoints, Pane::Graph]);
+    let mut b = app("two_layer.yaml", Backward::B);
+    assert!(screen(&mut b, 80, 24).contains("Updates θ ← θ − η g"));
+}
