@@ -23,12 +23,8 @@ fn next_action(s: &Session, digits: Digits) -> String {
             let node = graph.node(id);
             match node.op {
                 Op::Features => {
-                    format!(
-                        "load {} (example {}'s features, data row {} counting from 0)",
-                        node.name,
-                        s.position().example,
-                        s.row()
-                    )
+                    let (name, example, row) = (&node.name, s.position().example, s.row());
+                    format!("load {name} (example {example}'s features, data row {row} counting from 0)")
                 }
                 Op::Label => match s.label() {
                     Some(l) => {

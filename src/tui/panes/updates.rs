@@ -284,8 +284,19 @@ fn table(app: &App, d: &Detail, lines: &mut Vec<Line<'static>>, inner: Rect) {
         }
         lines.push(Line::from(row));
     }
+    lines.extend(footer(d, (start, rows, n), show_before, theme));
+}
+
+/// Below the table: the entries shown (and where the rest are), or what the bias column is.
+fn footer(
+    d: &Detail,
+    (start, rows, n): (usize, usize, usize),
+    show_before: bool,
+    theme: &crate::tui::Theme,
+) -> Option<Line<'static>> {
+    let bias = d.bias_of.is_some();
     if n > rows {
-        lines.push(Line::styled(
+        Some(Line::styled(
             format!(
                 "{}{}–{} of {n}{}{}",
                 // A narrow pane says first where its missing column is, before the line is cut.
@@ -296,9 +307,11 @@ fn table(app: &App, d: &Detail, lines: &mut Vec<Line<'static>>, inner: Rect) {
                 if bias { "; * bias column" } else { "" }
             ),
             theme.dim(),
-        ));
+        ))
     } else if bias {
         let input = d.bias_of.clone().unwrap_or_default();
-        lines.push(Line::styled(format!("* bias column (multiplies the 1 of [1; {input}])"), theme.dim()));
+        Some(Line::styled(format!("* bias column (multiplies the 1 of [1; {input}])"), theme.dim()))
+    } else {
+        None
     }
 }
