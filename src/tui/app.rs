@@ -475,12 +475,12 @@ impl App {
         Digits::of(self.view.full_precision)
     }
 
-    /// The digits of the panes: a zoomed pane has the room for every digit.
     /// Whether the model has trainable parameters, and so an updates pane.
     pub fn has_updates(&self) -> bool {
         !self.session().graph().params().is_empty()
     }
 
+    /// The digits of the panes: a zoomed pane has the room for every digit.
     pub fn pane_digits(&self) -> Digits {
         Digits::of(self.view.full_precision || self.overlay.zoom)
     }

@@ -149,6 +149,9 @@ fn overlay(app: &mut App, action: Action) {
 /// The help window scrolls by a line (↑↓, the wheel), a page (PgUp PgDn) or to either end
 /// (Home End); false when the help is not open or `action` is not one of those.
 fn help_scroll(app: &mut App, action: Action) -> bool {
+    if !matches!(app.overlay.window, Some(Window::Help { .. })) {
+        return false;
+    }
     let (page, max) = super::panes::help::extent(app, app.area);
     let Some(Window::Help { scroll }) = &mut app.overlay.window else { return false };
     let at = (*scroll).min(max);

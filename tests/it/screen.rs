@@ -26,6 +26,14 @@ pub fn press(app: &mut App, keys: &str) {
     }
 }
 
+/// Presses one key that has no character for [`press`] (PgDn, End, ↓) through the real key map.
+pub fn press_code(app: &mut App, code: KeyCode) {
+    if let Some(a) = action_for(KeyEvent::new(code, KeyModifiers::NONE), app.mode()) {
+        update(app, a);
+    }
+    bptui::tui::run::wait(app);
+}
+
 /// The frame `app` draws at `w` × `h`.
 pub fn draw(app: &mut App, w: u16, h: u16) -> Buffer {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");

@@ -9,7 +9,7 @@ use bptui::model::Model;
 use bptui::session::Session;
 use bptui::tui::{App, Theme};
 
-use crate::screen::{press, screen};
+use crate::screen::{press, press_code, screen};
 
 fn app(name: &str, backward: Backward) -> App {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join(name);
@@ -198,14 +198,6 @@ fn a_big_adjoints_rule_is_written_for_one_entry() {
     assert!(text.contains(&short(g)) && text.contains(&short(zv * (1.0 - zv))), "{want}\n{text}");
 }
 
-/// Presses one key through the real key map (for keys `press` has no character for).
-fn key(app: &mut App, code: ratatui::crossterm::event::KeyCode) {
-    use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
-    if let Some(a) = bptui::tui::action_for(KeyEvent::new(code, KeyModifiers::NONE), app.mode()) {
-        bptui::tui::update(app, a);
-    }
-}
-
 /// At 80×24 the help does not fit: PgDn turns a page (not a line), End shows its last line,
 /// Home its first, ↓ one line; each screen says where it is.
 #[test]
@@ -220,16 +212,16 @@ fn the_help_pages_at_80x24() {
     let rows: Vec<&str> = bptui::tui::keys::KEYS.iter().map(|k| k.does).collect();
     let shown = |s: &str| rows.iter().filter(|d| s.contains(**d)).count();
     let page = shown(&top);
-    key(&mut a, KeyCode::PageDown);
+    press_code(&mut a, KeyCode::PageDown);
     let next = screen(&mut a, 80, 24);
     // (a line down would keep rows[1] on screen; this help is less than two pages long)
     assert!(!next.contains(rows[1]) && next.contains(rows[page]), "a page down from the top:\n{next}");
-    key(&mut a, KeyCode::End);
+    press_code(&mut a, KeyCode::End);
     let end = screen(&mut a, 80, 24);
     assert!(end.contains("η is the learning rate") && end.contains("scroll back"), "{end}");
-    key(&mut a, KeyCode::Home);
+    press_code(&mut a, KeyCode::Home);
     assert_eq!(screen(&mut a, 80, 24), top);
-    key(&mut a, KeyCode::Down);
+    press_code(&mut a, KeyCode::Down);
     let one = screen(&mut a, 80, 24);
     assert!(!one.contains(rows[0]) && one.contains(rows[page]), "one line down:\n{one}");
 }

@@ -8,26 +8,27 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget};
 use crate::tui::app::App;
 use crate::tui::keys::KEYS;
 
-/// The window's place in `area`: centred, at most 84 columns and as tall as its lines.
-fn window(app: &App, area: Rect) -> Rect {
+/// The window's place in `area` for `count` lines (centred, at most 84 columns, as tall as its
+/// lines), the rows it shows at once, and the last line it can scroll to.
+fn window(area: Rect, count: usize) -> (Rect, usize, usize) {
     let w = area.width.saturating_sub(4).min(84);
-    let h = area.height.saturating_sub(2).min(lines(app).len() as u16 + 2);
-    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+    let h = area.height.saturating_sub(2).min(count as u16 + 2);
+    let rows = (h as usize).saturating_sub(2);
+    (Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h), rows, count.saturating_sub(rows))
 }
 
 /// The rows the help shows at once in `area`, and the last line it can scroll to.
 pub fn extent(app: &App, area: Rect) -> (usize, usize) {
-    let rows = (window(app, area).height as usize).saturating_sub(2);
-    (rows, lines(app).len().saturating_sub(rows))
+    let (_, rows, max) = window(area, lines(app).len());
+    (rows, max)
 }
 
 /// The help window, from line `scroll` (kept within the lines there are).
 pub fn render(app: &App, scroll: usize, area: Rect, buf: &mut Buffer) {
-    let r = window(app, area);
-    Clear.render(r, buf);
     let lines = lines(app);
+    let (r, rows, max) = window(area, lines.len());
+    Clear.render(r, buf);
     // Scrolls when it does not fit, with a visible marker.
-    let (rows, max) = extent(app, area);
     let top = scroll.min(max);
     let title = match (top > 0, top < max) {
         (false, false) => " Keys — ? or Esc closes ".to_string(),

@@ -73,11 +73,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let block = super::pane_block(app, Pane::Updates, title);
     let inner = block.inner(area);
     block.render(area, buf);
-    if s.graph().params().is_empty() {
-        app.set_limit(Pane::Updates, Limit::default());
-        Paragraph::new(vec![Line::raw("This model has no trainable parameters.")]).render(inner, buf);
-        return;
-    }
     let width = inner.width as usize;
     let mut lines = summary(app, width);
     let Some(p) = detail_param(app) else { return };
