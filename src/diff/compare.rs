@@ -48,6 +48,8 @@ fn ours_of(session: &Session, section: Section, id: NodeId) -> &ArrayD<f64> {
 /// State carried across examples: learned layouts and the history the diagnoses need.
 pub struct Comparer<'t> {
     theirs: &'t Theirs,
+    /// The example compared last, when it agreed in every value they recorded.
+    previous: Option<Unrecorded>,
     tol: Tolerance,
     learned: Learned,
     history: History,
@@ -55,6 +57,31 @@ pub struct Comparer<'t> {
     rows: Option<RowIndex>,
     compared_values: usize,
     compared_records: usize,
+}
+
+/// An example that agreed in every value they recorded, and what their record of it did not
+/// hold: the parameters after its update (with whether their gradient of each was recorded, and
+/// so agreed), and the forward values it did hold (which agreed).
+#[derive(Debug, Clone)]
+pub struct Unrecorded {
+    pub at: (usize, usize),
+    pub params: Vec<(NodeId, bool)>,
+    pub forward: Vec<NodeId>,
+}
+
+impl Unrecorded {
+    fn of(session: &Session, record: &ExampleRecord) -> Unrecorded {
+        let graph = session.graph();
+        let holds = |list: &[(String, ArrayD<f64>)], id: NodeId| list.iter().any(|(n, _)| *n == graph.node(id).name);
+        let params = graph
+            .params()
+            .iter()
+            .filter(|&&p| !holds(&record.params, p))
+            .map(|&p| (p, holds(&record.adjoints, p)))
+            .collect();
+        let forward = (0..graph.len()).filter(|&id| holds(&record.forward, id)).collect();
+        Unrecorded { at: (record.epoch, record.example), params, forward }
+    }
 }
 
 impl<'t> Comparer<'t> {
@@ -74,6 +101,7 @@ impl<'t> Comparer<'t> {
         }
         Comparer {
             theirs,
+            previous: None,
             tol,
             learned,
             history: History::default(),
@@ -131,7 +159,9 @@ impl<'t> Comparer<'t> {
         from: usize,
     ) -> Option<Divergence> {
         self.compared_records += 1;
-        self.first_difference(session, record, row, from)
+        let found = self.first_difference(session, record, row, from);
+        self.previous = found.is_none().then(|| Unrecorded::of(session, record));
+        found
     }
 
     /// The first value from position `from` of [`plan`] on that agrees with theirs under no
@@ -196,6 +226,7 @@ impl<'t> Comparer<'t> {
             ours: Some(o as f64),
             theirs: Some(t as f64),
             agreed_examples: 0,
+            unrecorded: vec![],
             agreed_here: vec![],
             diagnosis,
             position: 0,
@@ -239,6 +270,7 @@ impl<'t> Comparer<'t> {
             init: &self.init,
             rows: self.rows.as_ref(),
             row,
+            previous: self.previous.as_ref(),
         };
         let mut diagnosis = diagnose::diagnose(&ctx);
         if let Some(line) = self.consequences(session, record, section == Section::Forward, rest) {
@@ -253,6 +285,7 @@ impl<'t> Comparer<'t> {
             ours: o,
             theirs: t,
             agreed_examples: 0,
+            unrecorded: vec![],
             agreed_here: self.agreed_names(session, agreed),
             diagnosis,
             position,

@@ -118,6 +118,9 @@ pub struct Divergence {
     pub theirs: Option<f64>,
     /// Examples that agreed completely before this one.
     pub agreed_examples: usize,
+    /// Their names of the parameters those examples' records did not hold after the update
+    /// (so "completely" is only of what they recorded).
+    pub unrecorded: Vec<String>,
     /// Values of this example that agreed before the divergence, in execution order.
     pub agreed_here: Vec<String>,
     pub diagnosis: Vec<String>,
@@ -364,7 +367,8 @@ fn compare_from(session: &mut Session, theirs: &Theirs, tol: f64, from: Cursor, 
     let comparer = comparer(session, theirs, tolerance);
     let report = empty_report(theirs, tolerance);
     let Some(last) = theirs.last() else { return report };
-    let mut walk = Walk { comparer, report, from, metrics, agreed_examples: 0, earlier: None };
+    let mut walk =
+        Walk { comparer, report, from, metrics, agreed_examples: 0, unrecorded: Default::default(), earlier: None };
     while session.phase() != Phase::Finished && (session.epoch(), session.position().example) <= last {
         let Some(done) = session.finish_next() else { break };
         let found = match done {
@@ -421,6 +425,8 @@ struct Walk<'t> {
     metrics: bool,
     /// Examples that agreed completely so far.
     agreed_examples: usize,
+    /// Their names of the parameters missing after the update from a record that agreed.
+    unrecorded: std::collections::BTreeSet<String>,
     /// The first divergence before `from`, named in the one reported.
     earlier: Option<Divergence>,
 }
@@ -460,6 +466,13 @@ impl Walk<'_> {
             }
             None => {
                 self.agreed_examples += 1;
+                let theirs = self.comparer.theirs();
+                for &p in session.graph().params() {
+                    let name = &session.graph().node(p).name;
+                    if !their.params.iter().any(|(n, _)| n == name) {
+                        self.unrecorded.insert(theirs.their_name(name).to_string());
+                    }
+                }
                 false
             }
         }
@@ -480,7 +493,11 @@ impl Walk<'_> {
                 ),
             );
         }
-        Divergence { agreed_examples: self.agreed_examples, ..d }
+        Divergence { agreed_examples: self.agreed_examples, unrecorded: self.unrecorded(), ..d }
+    }
+
+    fn unrecorded(&self) -> Vec<String> {
+        self.unrecorded.iter().cloned().collect()
     }
 
     /// Compares an epoch's metrics with their epoch record, if they recorded it; whether they
@@ -494,7 +511,8 @@ impl Walk<'_> {
         }
         let tolerance = self.report.tolerance;
         let Some(d) = compare_metrics(session, self.comparer.history(), m, their, &tolerance) else { return false };
-        self.report.divergence = Some(Divergence { agreed_examples: self.agreed_examples, ..d });
+        self.report.divergence =
+            Some(Divergence { agreed_examples: self.agreed_examples, unrecorded: self.unrecorded(), ..d });
         true
     }
 
@@ -534,6 +552,7 @@ fn compare_metrics(
                 ours: Some(*o),
                 theirs: Some(*t),
                 agreed_examples: 0,
+                unrecorded: vec![],
                 agreed_here: vec![],
                 diagnosis: diagnose::metric_diagnosis(
                     session,
@@ -610,8 +629,16 @@ pub fn render(report: &Report, theirs: &Theirs) -> String {
                 );
             }
             out += &format!(
-                "  agreed before it: {} example(s) completely{}\n",
+                "  agreed before it: {} example(s) {}{}\n",
                 d.agreed_examples,
+                if d.unrecorded.is_empty() || d.agreed_examples == 0 {
+                    "completely".to_string()
+                } else {
+                    format!(
+                        "in every value you recorded (you recorded no {} after an update)",
+                        d.unrecorded.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                    )
+                },
                 if d.agreed_here.is_empty() {
                     String::new()
                 } else {

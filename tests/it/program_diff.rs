@@ -323,3 +323,44 @@ fn generic_layers_in_lists() {
     let line = source.lines().position(|l| l.trim() == "back = delta @ self.W[l].T").expect("the backward step") + 1;
     assert!(out.contains(&format!("generic_layers.py:{line}: back = delta @ self.W[l].T")), "{out}");
 }
+
+/// Every parameter in one flat vector θ (alpha and beta reshaped views of its slices, the
+/// gradient one flat vector, the step `theta -= lr * grad`, np.einsum products, script-level
+/// code): the correct run agrees; dJ/dβ packed into the flat gradient in column order is found
+/// where it first shows (β is never bound after an update, so in the next example's b), the
+/// examples before are said to agree only in what was recorded, and the column order is named.
+#[test]
+fn a_flat_parameter_vector() {
+    let run = |bug: Option<&str>| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bptui"));
+        cmd.current_dir(dir.path())
+            .args(["diff", "--"])
+            .arg(crate::homework_numpy::python())
+            .arg(repo("tests/homework/flat_theta.py"))
+            .arg(repo("models/data/ocr_letters_train.csv"))
+            .arg(repo("models/data/ocr_letters_test.csv"))
+            .args(["tl", "vl", "m.txt", "2", "4", "1", "0.1"]);
+        if let Some(b) = bug {
+            cmd.args(["--bug", b]);
+        }
+        let out = cmd.output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string())
+    };
+    let (code, out) = run(None);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("agree: all") && out.contains("your tl agrees") && out.contains("your vl agrees"), "{out}");
+    assert!(out.contains("602 of its 602 records compared"), "{out}");
+    let (code, out) = run(Some("beta_grad_packed_transposed"));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("first divergence: epoch 1, example 2 (data row 188), forward value b"), "{out}");
+    assert!(out.contains("flat_theta.py:55: b = np.einsum"), "{out}");
+    assert!(
+        out.contains("agreed before it: 1 example(s) in every value you recorded (you recorded no `alpha`, `beta`"),
+        "example 1's update was never compared: {out}"
+    );
+    assert!(!out.contains("completely"), "{out}");
+    assert!(out.contains("your records never show `beta` after an update, though your dJ/dβ (your `g_beta`) agreed"));
+    assert!(out.contains("entries taken in column order") && out.contains("ravel(order=\"F\")"), "{out}");
+    assert!(!out.contains("no known pattern"), "{out}");
+}

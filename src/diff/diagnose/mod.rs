@@ -66,6 +66,8 @@ pub struct Context<'a> {
     pub rows: Option<&'a RowIndex>,
     /// The data row bptui processed in this example.
     pub row: Option<usize>,
+    /// The example compared before, when it agreed in every value they recorded.
+    pub previous: Option<&'a super::compare::Unrecorded>,
 }
 
 impl Context<'_> {
@@ -147,7 +149,7 @@ impl Context<'_> {
 type Check = fn(&Context) -> Option<String>;
 
 /// The checks, in the order their sentences are printed.
-const CHECKS: [Check; 28] = [
+const CHECKS: [Check; 29] = [
     init::initial_weights,
     shape::no_one_prepended,
     shape::shapes,
@@ -172,6 +174,7 @@ const CHECKS: [Check; 28] = [
     update::adagrad,
     backward::carried_slice,
     forward::stale_parameters,
+    update::unrecorded_update,
     forward::missing_bias,
     backward::bias_gradient_missing,
     forward::other_activation,

@@ -6,7 +6,7 @@
 use ndarray::{ArrayD, IxDyn};
 
 use crate::engine::optim::Optimizer;
-use crate::engine::NodeId;
+use crate::engine::{NodeId, Op};
 use crate::notation::greek;
 use crate::numfmt::short;
 
@@ -246,4 +246,90 @@ pub(super) fn adagrad(ctx: &Context) -> Option<String> {
         .map(|(text, _)| text)
         .collect();
     (!fits.is_empty()).then(|| format!("Adagrad written wrongly: {}.", fits.join("; or, as the numbers fit equally, ")))
+}
+
+/// Their forward value differs though every input it reads from this example agreed, and it
+/// agreed in the example before, whose update of a parameter it reads their records never
+/// showed: so that parameter came into this example different, and the unseen update is where
+/// their numbers went apart. Named with the update's arrangement when the numbers show one.
+pub(super) fn unrecorded_update(ctx: &Context) -> Option<String> {
+    let graph = ctx.session.graph();
+    let node = graph.node(ctx.id);
+    if ctx.section != Section::Forward || node.op.is_leaf() || ctx.their.is_none() {
+        return None;
+    }
+    let prev = ctx.previous?;
+    let ((e, x), before) = ctx.history.earlier(1)?;
+    if prev.at != (e, x) || !prev.forward.contains(&ctx.id) {
+        return None;
+    }
+    // Data (a label, a constant) is the same in both runs; a computed input must have agreed.
+    let computed = |n: NodeId| !matches!(graph.node(n).op, Op::Param | Op::Label | Op::Const(_));
+    if !node.inputs.iter().filter(|&&n| computed(n)).all(|&n| ctx.agreed.contains(&(Section::Forward, n))) {
+        return None;
+    }
+    let &(p, grad_seen) = prev.params.iter().find(|(p, _)| node.inputs.contains(p))?;
+    let name = &graph.node(p).name;
+    let (theta, yours) = (greek(name), ctx.theirs.their_name(name));
+    let grad = if grad_seen {
+        format!(
+            ", though your {} (your `{}`) agreed there",
+            ctx.d(name),
+            ctx.theirs.their_name_in(Section::Adjoint, name)
+        )
+    } else {
+        String::new()
+    };
+    let how = column_order_step(ctx, p, before).unwrap_or_else(|| {
+        format!(
+            "Compare it with bptui's {} (η = {})",
+            ctx.session.model().config().optimizer.rule(),
+            short(ctx.learning_rate())
+        )
+    });
+    Some(format!(
+        "your {} differs though what it reads from this example agreed, and it agreed in epoch {e} example {x}: so \
+         your {theta} (`{yours}`) came into this example different from bptui's. Its update after epoch {e} example \
+         {x} is where your numbers went apart, unseen: your records never show `{yours}` after an update{grad}. {how}.",
+        ctx.yours()
+    ))
+}
+
+/// Their forward value is what the example before's SGD step gives with the gradient's entries
+/// in column order (a flat parameter vector filled with `g.ravel(order="F")`, or `g.T` reshaped)
+/// where the parameter reads them in row order.
+fn column_order_step(ctx: &Context, p: NodeId, before: &[ArrayD<f64>]) -> Option<String> {
+    let graph = ctx.session.graph();
+    let i = graph.param_index(p)?;
+    let g = ctx.history.previous_grad(i)?;
+    if ctx.session.model().config().optimizer != Optimizer::Sgd || g.ndim() != 2 || g.shape()[0] == 1 {
+        return None;
+    }
+    let column_order: Vec<f64> = g.t().iter().copied().collect();
+    let shuffled = ArrayD::from_shape_vec(g.raw_dim(), column_order).ok()?;
+    // Every other parameter as bptui's update left it; this one stepped from where it was.
+    let params: Vec<ArrayD<f64>> =
+        (0..before.len())
+            .map(|j| {
+                if j == i {
+                    &before[i] - &(&shuffled * ctx.learning_rate())
+                } else {
+                    ctx.session.param_before(j).clone()
+                }
+            })
+            .collect();
+    let values = ctx.session.forward_with(&params);
+    let c = &values[ctx.id];
+    (ctx.is(c) && !ctx.tol.agree(ctx.ours, c)).then(|| {
+        let name = &graph.node(p).name;
+        format!(
+            "Your {} is what that step gives with {}'s entries taken in column order: written into a flat parameter \
+             vector with ravel(order=\"F\") (or {}.T reshaped) where `{}` reads them in row order? Use the same order \
+             for both",
+            ctx.yours(),
+            ctx.d(name),
+            ctx.theirs.their_name_in(Section::Adjoint, name),
+            ctx.theirs.their_name(name)
+        )
+    })
 }
