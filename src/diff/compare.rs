@@ -11,7 +11,7 @@ use crate::engine::{NodeId, Op};
 use crate::session::Session;
 use crate::trace::ExampleRecord;
 
-use super::diagnose::{self, Context, History, InitVerdict, RowIndex};
+use super::diagnose::{self, Context, History, InitVerdict, RowIndex, Unrecorded};
 use super::layout::{Layout, Ours};
 use super::learned::{param_key, Key, Learned};
 use super::ours::carried_adjoint;
@@ -57,31 +57,6 @@ pub struct Comparer<'t> {
     rows: Option<RowIndex>,
     compared_values: usize,
     compared_records: usize,
-}
-
-/// An example that agreed in every value they recorded, and what their record of it did not
-/// hold: the parameters after its update (with whether their gradient of each was recorded, and
-/// so agreed), and the forward values it did hold (which agreed).
-#[derive(Debug, Clone)]
-pub struct Unrecorded {
-    pub at: (usize, usize),
-    pub params: Vec<(NodeId, bool)>,
-    pub forward: Vec<NodeId>,
-}
-
-impl Unrecorded {
-    fn of(session: &Session, record: &ExampleRecord) -> Unrecorded {
-        let graph = session.graph();
-        let holds = |list: &[(String, ArrayD<f64>)], id: NodeId| list.iter().any(|(n, _)| *n == graph.node(id).name);
-        let params = graph
-            .params()
-            .iter()
-            .filter(|&&p| !holds(&record.params, p))
-            .map(|&p| (p, holds(&record.adjoints, p)))
-            .collect();
-        let forward = (0..graph.len()).filter(|&id| holds(&record.forward, id)).collect();
-        Unrecorded { at: (record.epoch, record.example), params, forward }
-    }
 }
 
 impl<'t> Comparer<'t> {

@@ -417,6 +417,23 @@ fn empty_report(theirs: &Theirs, tolerance: Tolerance) -> Report {
     report
 }
 
+/// "agreed before it: 2 example(s) completely; in this example forward x, …": "completely" only
+/// when their records held every parameter after its update.
+fn agreed_before(d: &Divergence) -> String {
+    let how = if d.unrecorded.is_empty() || d.agreed_examples == 0 {
+        "completely".to_string()
+    } else {
+        let names: Vec<String> = d.unrecorded.iter().map(|n| format!("`{n}`")).collect();
+        format!("in every value you recorded (you recorded no {} after an update)", names.join(", "))
+    };
+    let here = if d.agreed_here.is_empty() {
+        String::new()
+    } else {
+        format!("; in this example {}", d.agreed_here.join(", "))
+    };
+    format!("  agreed before it: {} example(s) {how}{here}\n", d.agreed_examples)
+}
+
 /// A comparison under way, example by example and epoch by epoch.
 struct Walk<'t> {
     comparer: Comparer<'t>,
@@ -628,23 +645,7 @@ pub fn render(report: &Report, theirs: &Theirs) -> String {
                     (o - t).abs(),
                 );
             }
-            out += &format!(
-                "  agreed before it: {} example(s) {}{}\n",
-                d.agreed_examples,
-                if d.unrecorded.is_empty() || d.agreed_examples == 0 {
-                    "completely".to_string()
-                } else {
-                    format!(
-                        "in every value you recorded (you recorded no {} after an update)",
-                        d.unrecorded.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-                    )
-                },
-                if d.agreed_here.is_empty() {
-                    String::new()
-                } else {
-                    format!("; in this example {}", d.agreed_here.join(", "))
-                }
-            );
+            out += &agreed_before(d);
             for line in &d.diagnosis {
                 out += &format!("  diagnosis: {line}\n");
             }

@@ -2,13 +2,16 @@
 //! were at the start of training, of the epoch and of the two examples before, and our gradients
 //! so far in the epoch. A student's stale forward pass, accumulated gradient or reset Adagrad
 //! state is one of these, and bptui's run has them all: they are kept as the run goes, for every
-//! example whether or not their trace records it.
+//! example whether or not their trace records it. Beside them, [`Unrecorded`]: what their record
+//! of the example before left out, when it agreed in all it held.
 
 use std::collections::VecDeque;
 
 use ndarray::ArrayD;
 
+use crate::engine::NodeId;
 use crate::session::Session;
+use crate::trace::ExampleRecord;
 
 /// An example's place (epoch, example) and the parameters its forward pass used.
 type Snapshot = ((usize, usize), Vec<ArrayD<f64>>);
@@ -95,5 +98,30 @@ impl History {
     #[allow(clippy::type_complexity)]
     pub fn earlier(&self, back: usize) -> Option<((usize, usize), &[ArrayD<f64>])> {
         self.earlier.get(back.checked_sub(1)?).map(|(at, p)| (*at, p.as_slice()))
+    }
+}
+
+/// An example that agreed in every value they recorded, and what their record of it did not
+/// hold: the parameters after its update (with whether their gradient of each was recorded, and
+/// so agreed), and the forward values it did hold (which agreed).
+#[derive(Debug, Clone)]
+pub struct Unrecorded {
+    pub at: (usize, usize),
+    pub params: Vec<(NodeId, bool)>,
+    pub forward: Vec<NodeId>,
+}
+
+impl Unrecorded {
+    pub fn of(session: &Session, record: &ExampleRecord) -> Unrecorded {
+        let graph = session.graph();
+        let holds = |list: &[(String, ArrayD<f64>)], id: NodeId| list.iter().any(|(n, _)| *n == graph.node(id).name);
+        let params = graph
+            .params()
+            .iter()
+            .filter(|&&p| !holds(&record.params, p))
+            .map(|&p| (p, holds(&record.adjoints, p)))
+            .collect();
+        let forward = (0..graph.len()).filter(|&id| holds(&record.forward, id)).collect();
+        Unrecorded { at: (record.epoch, record.example), params, forward }
     }
 }

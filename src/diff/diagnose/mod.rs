@@ -37,7 +37,7 @@ mod shape;
 mod update;
 
 pub use data_order::{data_order, RowIndex};
-pub use history::History;
+pub use history::{History, Unrecorded};
 pub use init::InitVerdict;
 pub use metrics::metric_diagnosis;
 
@@ -67,7 +67,7 @@ pub struct Context<'a> {
     /// The data row bptui processed in this example.
     pub row: Option<usize>,
     /// The example compared before, when it agreed in every value they recorded.
-    pub previous: Option<&'a super::compare::Unrecorded>,
+    pub previous: Option<&'a Unrecorded>,
 }
 
 impl Context<'_> {
